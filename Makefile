@@ -1,0 +1,36 @@
+# The whole set-up is in these targets: each creates the virtual environments it needs.
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+GLUE := $(VENV)/.installed
+CHECKOV := $(CHECKOV_VENV)/.installed
+
+.PHONY: demo test lint benchmark clean
+
+## demo: the main job on the embedded local AWS (no account, no credentials)
+demo: $(GLUE)
+	$(VENV)/bin/mlops demo $(DEMO_ARGS)
+
+## test: lint, then the whole test suite (plans, applies on the local AWS, checkov)
+test: $(GLUE) $(CHECKOV)
+	$(VENV)/bin/ruff check glue tests benchmarks
+	$(VENV)/bin/ruff format --check glue tests benchmarks
+	terraform fmt -check -recursive modules environments tests/fixtures
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## benchmark: time the test suite, each environment's plan and the demo
+benchmark: $(GLUE) $(CHECKOV)
+	$(VENV)/bin/python -m benchmarks.run
+
+$(GLUE): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+$(CHECKOV): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(CHECKOV_VENV) .mlops

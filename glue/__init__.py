@@ -1,0 +1,1 @@
+"""Python glue of the multi-account SageMaker MLOps platform."""

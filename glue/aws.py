@@ -1,0 +1,58 @@
+"""boto3 sessions: local emulator or real AWS, and one per account through an assumed role."""
+
+from __future__ import annotations
+
+import boto3
+
+from glue.emulator.control import Emulator
+
+# moto accepts any credentials; these only have to look like credentials.
+EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+# A gap in the emulator must fail in seconds, not after the provider's retries of HTTP 500s
+# (tens of minutes). boto3 reads AWS_MAX_ATTEMPTS; the AWS provider ignores it for those
+# retries and needs `max_retries` in its block, which every root module takes as a variable.
+EMULATOR_MAX_ATTEMPTS = "2"
+EMULATOR_PROVIDER_MAX_RETRIES = "1"
+
+
+def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:
+    """Environment for Terraform and boto3 so that every AWS call goes to the emulator."""
+    return {
+        **EMULATOR_CREDENTIALS,
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_MAX_ATTEMPTS": EMULATOR_MAX_ATTEMPTS,
+        "TF_VAR_aws_max_retries": EMULATOR_PROVIDER_MAX_RETRIES,
+        "AWS_SESSION_TOKEN": "",
+        "AWS_PROFILE": "",
+    }
+
+
+def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:
+    if emulator is None:
+        return boto3.Session(region_name=region)
+    return boto3.Session(
+        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+    )
+
+
+def assumed_session(
+    role_arn: str, region: str, emulator: Emulator | None = None, session_name: str = "mlops"
+) -> boto3.Session:
+    """A session in the role's account (the emulator derives the account from the role ARN)."""
+    endpoint = emulator.endpoint if emulator else None
+    sts = base_session(region, emulator).client("sts", endpoint_url=endpoint)
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+
+
+def client(session: boto3.Session, service: str, emulator: Emulator | None = None):
+    return session.client(service, endpoint_url=emulator.endpoint if emulator else None)

@@ -1,0 +1,85 @@
+"""The emulator process: moto's server on loopback, extended with the operations it lacks.
+
+Run as `python -m glue.emulator.server --state-file F [--port N] [--watch-pid P]`. Once the
+socket is bound it writes {"pid", "host", "port"} to the state file, so a port of 0 (pick a free
+one) has no race between choosing and binding. With --watch-pid it exits when that process is
+gone, so a test run that is killed never leaves a server behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from glue.emulator import sagemaker_extensions
+
+HOST = "127.0.0.1"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_state(state_file: Path, port: int) -> None:
+    state = {"pid": os.getpid(), "host": HOST, "port": port}
+    temporary = state_file.with_suffix(".tmp")
+    temporary.write_text(json.dumps(state))
+    temporary.replace(state_file)
+
+
+def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    sagemaker_extensions.install()
+    # Bound here, in the main thread, so a port in use is an error we can report.
+    try:
+        server = make_server(
+            HOST,
+            port,
+            DomainDispatcherApplication(create_backend_app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+    except (OSError, SystemExit) as error:
+        print(f"port {HOST}:{port} is already in use ({error})", file=sys.stderr)
+        return 2
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _write_state(state_file, server.server_address[1])
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        if watch_pid is not None and not _process_alive(watch_pid):
+            break
+    server.shutdown()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m glue.emulator.server")
+    parser.add_argument("--state-file", type=Path, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--watch-pid", type=int)
+    args = parser.parse_args(argv)
+    return serve(args.state_file, args.port, args.watch_pid)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Terraform, offline: find the binary and the AWS provider's filesystem mirror, and run it.
+
+The only module that drives Terraform; it wraps python-terraform so that the wrapper can be
+swapped (for tftest's runner, say) without touching the rest of the glue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_terraform import IsFlagged, Terraform
+
+from glue.errors import MlopsError
+from glue.settings import state_dir
+
+TERRAFORM_ENV = "MLOPS_TERRAFORM"
+MIRROR_ENV = "MLOPS_TF_PLUGIN_MIRROR"
+AWS_PROVIDER = Path("registry.terraform.io/hashicorp/aws")
+MIRROR_CANDIDATES = (
+    Path("/opt/tf-plugins"),
+    Path.home() / ".terraform.d/plugins",
+    Path.home() / ".local/share/terraform/plugins",
+    Path("/usr/local/share/terraform/plugins"),
+    Path("/usr/share/terraform/plugins"),
+)
+
+
+def find_terraform() -> str:
+    configured = os.environ.get(TERRAFORM_ENV)
+    if configured:
+        if shutil.which(configured) is None:
+            raise MlopsError(f"terraform not found: {TERRAFORM_ENV}={configured} is not executable")
+        return configured
+    found = shutil.which("terraform")
+    if found is None:
+        raise MlopsError(
+            "terraform not found: looked on PATH; install Terraform >= 1.11 "
+            f"or set {TERRAFORM_ENV} to its path"
+        )
+    return found
+
+
+def find_provider_mirror() -> Path:
+    """The folder holding registry.terraform.io/hashicorp/aws/<version>/<platform>/."""
+    configured = os.environ.get(MIRROR_ENV)
+    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
+    for candidate in candidates:
+        if any((candidate / AWS_PROVIDER).glob("*/*/terraform-provider-aws*")):
+            return candidate
+    looked = ", ".join(str(c) for c in candidates)
+    raise MlopsError(
+        f"AWS provider mirror not found: looked for {AWS_PROVIDER}/<version>/ in {looked}; "
+        f"set {MIRROR_ENV} to the folder that holds registry.terraform.io/"
+    )
+
+
+def write_cli_config(mirror: Path) -> Path:
+    """A CLI config that installs providers from the mirror only: no registry is reachable."""
+    config = state_dir() / "terraform.rc"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "provider_installation {\n"
+        f"  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n"
+        "}\n"
+    )
+    return config
+
+
+@contextlib.contextmanager
+def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    """python-terraform passes os.environ to Terraform, so set it for the call only."""
+    saved = dict(os.environ)
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _errors(stderr: str) -> str:
+    """The `Error:` lines of Terraform's output, which say what failed."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", stderr)
+    lines = [line.strip(" │╷╵") for line in text.splitlines()]
+    errors = [line for line in lines if line.startswith("Error:")]
+    return "; ".join(errors) if errors else (text.strip().splitlines() or ["no output"])[-1]
+
+
+@dataclass
+class TerraformRunner:
+    """One Terraform root module, run offline with the given extra environment."""
+
+    working_dir: Path
+    name: str
+    environment: Mapping[str, str] = field(default_factory=dict)
+    stream: bool = False
+    last_exit_code: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        self._binary = find_terraform()
+        cli_config = write_cli_config(find_provider_mirror())
+        self._env = {
+            "TF_CLI_CONFIG_FILE": str(cli_config),
+            "TF_DATA_DIR": str(state_dir() / "terraform" / self.name),
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            **self.environment,
+        }
+        self._terraform = Terraform(
+            working_dir=str(self.working_dir), terraform_bin_path=self._binary
+        )
+
+    def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options) -> str:
+        with _environment(self._env):
+            code, out, err = self._terraform.cmd(
+                command, *args, no_color=IsFlagged, capture_output=not self.stream, **options
+            )
+        if code not in ok_codes:
+            detail = _errors(err or "") if not self.stream else "see the output above"
+            raise MlopsError(f"terraform {command} failed in {self.working_dir}: {detail}")
+        self.last_exit_code = code
+        return out or ""
+
+    def init(self, backend_config: Path | None = None) -> None:
+        options = {"input": False}
+        if backend_config is not None:
+            options["backend_config"] = str(backend_config)
+            options["reconfigure"] = IsFlagged
+        else:
+            options["backend"] = False
+        self._run("init", **options)
+
+    def validate(self) -> None:
+        self._run("validate")
+
+    def plan(self, plan_file: Path, var_file: Path | None = None, destroy: bool = False) -> bool:
+        """Save a plan; return whether it changes anything."""
+        options: dict = {"input": False, "out": str(plan_file), "detailed_exitcode": IsFlagged}
+        if var_file is not None:
+            options["var_file"] = str(var_file)
+        if destroy:
+            options["destroy"] = IsFlagged
+        self._run("plan", ok_codes=(0, 2), **options)
+        return self.last_exit_code == 2
+
+    def apply(self, plan_file: Path) -> None:
+        """Apply exactly a saved plan: what was reviewed is what is applied."""
+        self._run("apply", str(plan_file), input=False, auto_approve=IsFlagged)
+
+    def show(self, plan_file: Path) -> dict:
+        with _environment(self._env):
+            code, out, err = self._terraform.cmd("show", str(plan_file), json=IsFlagged)
+        if code != 0:
+            raise MlopsError(f"terraform show failed for {plan_file}: {_errors(err)}")
+        return json.loads(out)
+
+    def outputs(self) -> dict:
+        with _environment(self._env):
+            code, out, err = self._terraform.cmd("output", json=IsFlagged)
+        if code != 0:
+            raise MlopsError(f"terraform output failed in {self.working_dir}: {_errors(err)}")
+        return {name: value["value"] for name, value in json.loads(out).items()}

@@ -1,0 +1,100 @@
+"""The command line as a person meets it: one clear line and a non-zero exit on every error."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def mlops(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "glue.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def one_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got: {text!r}"
+    return lines[0]
+
+
+def test_unknown_command_is_one_line_and_exit_2():
+    result = mlops("deploy-everything")
+    assert result.returncode == 2
+    line = one_line(result.stderr)
+    assert "invalid choice: 'deploy-everything'" in line
+    assert "mlops --help" in line
+
+
+def test_unknown_local_subcommand():
+    result = mlops("local", "restart")
+    assert result.returncode == 2
+    assert "invalid choice: 'restart'" in one_line(result.stderr)
+
+
+def test_local_up_status_env_down(tmp_path):
+    env = {"MLOPS_STATE_DIR": str(tmp_path)}
+    try:
+        up = mlops("local", "up", env=env)
+        assert up.returncode == 0, up.stderr
+        assert "running at http://127.0.0.1:" in up.stdout
+        status = mlops("local", "status", env=env)
+        assert status.returncode == 0 and status.stdout == up.stdout
+        exports = mlops("local", "env", env=env).stdout
+        assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in exports
+    finally:
+        down = mlops("local", "down", env=env)
+    assert down.returncode == 0 and "stopped" in down.stdout
+    status = mlops("local", "status", env=env)
+    assert status.returncode == 1
+    assert "not running" in one_line(status.stderr)
+
+
+def test_port_taken_is_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = mlops("local", "up", "--port", str(port), env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert f"port 127.0.0.1:{port} is already in use" in line
+
+
+def test_doctor_finds_terraform_and_mirror(tmp_path):
+    result = mlops("doctor", env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "terraform: " in result.stdout
+    assert "AWS provider mirror: " in result.stdout
+
+
+def test_terraform_missing_is_one_line(tmp_path):
+    result = mlops("doctor", env={"PATH": str(tmp_path), "MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert one_line(result.stderr) == (
+        "mlops: terraform not found: looked on PATH; install Terraform >= 1.11 "
+        "or set MLOPS_TERRAFORM to its path"
+    )
+
+
+@pytest.mark.parametrize("mirror", ["/nonexistent/mirror"])
+def test_provider_mirror_missing_is_one_line(tmp_path, mirror):
+    result = mlops(
+        "doctor", env={"MLOPS_TF_PLUGIN_MIRROR": mirror, "MLOPS_STATE_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert line.startswith("mlops: AWS provider mirror not found: looked for ")
+    assert mirror in line and "MLOPS_TF_PLUGIN_MIRROR" in line

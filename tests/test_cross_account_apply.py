@@ -1,0 +1,64 @@
+"""End to end on the local AWS: Terraform creates resources in two accounts by assuming roles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from glue.aws import assumed_session, client, emulator_environment
+from glue.terraform import TerraformRunner
+from tests.conftest import ACCOUNTS, REGION
+
+pytestmark = pytest.mark.emulator
+FIXTURE = Path(__file__).parent / "fixtures" / "cross_account"
+
+
+def test_apply_read_back_destroy(emulator, tmp_path):
+    workdir = tmp_path / "cross_account"
+    shutil.copytree(FIXTURE, workdir)
+    variables = tmp_path / "vars.tfvars.json"
+    variables.write_text(
+        json.dumps(
+            {
+                "registry_account_id": ACCOUNTS["registry"],
+                "workload_account_id": ACCOUNTS["dev"],
+                "name": "e2e-models",
+            }
+        )
+    )
+    runner = TerraformRunner(workdir, "cross-account", emulator_environment(emulator, REGION))
+    runner.init()
+    assert runner.plan(tmp_path / "apply.tfplan", variables)
+    runner.apply(tmp_path / "apply.tfplan")
+    outputs = runner.outputs()
+
+    registry = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/reader", REGION, emulator)
+    dev = assumed_session(f"arn:aws:iam::{ACCOUNTS['dev']}:role/reader", REGION, emulator)
+    sagemaker = client(registry, "sagemaker", emulator)
+    group = sagemaker.describe_model_package_group(ModelPackageGroupName="e2e-models")
+    assert group["ModelPackageGroupArn"] == outputs["model_package_group_arn"]
+    assert f":{ACCOUNTS['registry']}:" in group["ModelPackageGroupArn"]
+    policy = json.loads(
+        sagemaker.get_model_package_group_policy(ModelPackageGroupName="e2e-models")[
+            "ResourcePolicy"
+        ]
+    )
+    assert policy["Statement"][0]["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNTS['dev']}:root"}
+    assert outputs["bucket"] in _bucket_names(dev, emulator)
+    assert outputs["bucket"] not in _bucket_names(registry, emulator)
+
+    assert not runner.plan(tmp_path / "again.tfplan", variables), "second plan must be empty"
+
+    assert runner.plan(tmp_path / "destroy.tfplan", variables, destroy=True)
+    runner.apply(tmp_path / "destroy.tfplan")
+    with pytest.raises(ClientError, match="does not exist"):
+        sagemaker.describe_model_package_group(ModelPackageGroupName="e2e-models")
+    assert outputs["bucket"] not in _bucket_names(dev, emulator)
+
+
+def _bucket_names(session, emulator) -> set[str]:
+    return {b["Name"] for b in client(session, "s3", emulator).list_buckets()["Buckets"]}

@@ -1,0 +1,135 @@
+"""The local AWS: a real moto server on loopback, three accounts, and the operations we added."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from glue.aws import assumed_session, client
+from glue.emulator import control
+from tests.conftest import ACCOUNTS, REGION
+
+pytestmark = pytest.mark.emulator
+
+
+def _session(emulator, account_id: str):
+    return assumed_session(f"arn:aws:iam::{account_id}:role/mlops-terraform", REGION, emulator)
+
+
+@pytest.mark.parametrize("role", sorted(ACCOUNTS))
+def test_each_account_is_its_own(emulator, role):
+    session = _session(emulator, ACCOUNTS[role])
+    identity = client(session, "sts", emulator).get_caller_identity()
+    assert identity["Account"] == ACCOUNTS[role]
+
+    bucket = f"probe-{role}-{ACCOUNTS[role]}"
+    s3 = client(session, "s3", emulator)
+    s3.create_bucket(Bucket=bucket)
+    key = client(session, "kms", emulator).create_key(Description=role)["KeyMetadata"]
+    assert key["Arn"].split(":")[4] == ACCOUNTS[role]
+    role_arn = client(session, "iam", emulator).create_role(
+        RoleName=f"probe-{role}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )["Role"]["Arn"]
+    assert role_arn.split(":")[4] == ACCOUNTS[role]
+    topic = client(session, "sns", emulator).create_topic(Name=f"probe-{role}")["TopicArn"]
+    assert topic.split(":")[4] == ACCOUNTS[role]
+    rule = client(session, "events", emulator).put_rule(
+        Name=f"probe-{role}", ScheduleExpression="cron(0 6 * * ? *)"
+    )["RuleArn"]
+    assert rule.split(":")[4] == ACCOUNTS[role]
+    group = client(session, "sagemaker", emulator).create_model_package_group(
+        ModelPackageGroupName=f"probe-{role}"
+    )["ModelPackageGroupArn"]
+    assert group.split(":")[4] == ACCOUNTS[role]
+
+
+def test_accounts_do_not_see_each_other(emulator):
+    dev = client(_session(emulator, ACCOUNTS["dev"]), "sagemaker", emulator)
+    prod = client(_session(emulator, ACCOUNTS["prod"]), "sagemaker", emulator)
+    dev.create_model_package_group(ModelPackageGroupName="only-in-dev")
+    names = [
+        g["ModelPackageGroupName"]
+        for g in prod.list_model_package_groups()["ModelPackageGroupSummaryList"]
+    ]
+    assert "only-in-dev" not in names
+
+
+def test_model_package_group_policy_operations(emulator):
+    sagemaker = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    arn = sagemaker.create_model_package_group(ModelPackageGroupName="policy-probe")[
+        "ModelPackageGroupArn"
+    ]
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNTS['dev']}:root"},
+                    "Action": "sagemaker:DescribeModelPackage",
+                    "Resource": "*",
+                }
+            ],
+        }
+    )
+
+    with pytest.raises(ClientError, match="Cannot find resource policy") as missing:
+        sagemaker.get_model_package_group_policy(ModelPackageGroupName="policy-probe")
+    assert missing.value.response["Error"]["Code"] == "ValidationException"
+
+    put = sagemaker.put_model_package_group_policy(
+        ModelPackageGroupName="policy-probe", ResourcePolicy=policy
+    )
+    assert put["ModelPackageGroupArn"] == arn
+    got = sagemaker.get_model_package_group_policy(ModelPackageGroupName=arn)
+    assert json.loads(got["ResourcePolicy"]) == json.loads(policy)
+
+    sagemaker.delete_model_package_group_policy(ModelPackageGroupName="policy-probe")
+    with pytest.raises(ClientError, match="Cannot find resource policy"):
+        sagemaker.get_model_package_group_policy(ModelPackageGroupName="policy-probe")
+
+
+def test_policy_is_stored_per_account(emulator):
+    registry = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    prod = client(_session(emulator, ACCOUNTS["prod"]), "sagemaker", emulator)
+    for sagemaker in (registry, prod):
+        sagemaker.create_model_package_group(ModelPackageGroupName="same-name")
+    registry.put_model_package_group_policy(
+        ModelPackageGroupName="same-name", ResourcePolicy='{"Version": "2012-10-17"}'
+    )
+    with pytest.raises(ClientError, match="Cannot find resource policy"):
+        prod.get_model_package_group_policy(ModelPackageGroupName="same-name")
+
+
+def test_policy_of_unknown_group_is_a_validation_error(emulator):
+    sagemaker = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    with pytest.raises(ClientError, match="Cannot find Model Package Group"):
+        sagemaker.put_model_package_group_policy(
+            ModelPackageGroupName="no-such-group", ResourcePolicy="{}"
+        )
+
+
+def test_delete_model_package_group(emulator):
+    sagemaker = client(_session(emulator, ACCOUNTS["dev"]), "sagemaker", emulator)
+    sagemaker.create_model_package_group(ModelPackageGroupName="to-delete")
+    sagemaker.delete_model_package_group(ModelPackageGroupName="to-delete")
+    with pytest.raises(ClientError, match="does not exist"):
+        sagemaker.describe_model_package_group(ModelPackageGroupName="to-delete")
+
+
+def test_server_stops_itself_when_its_watcher_dies(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    watcher = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    control.up(watch_pid=watcher.pid)
+    watcher.kill()
+    watcher.wait()
+    deadline = time.monotonic() + 10
+    while control.find() is not None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert control.find() is None
