@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from glue.emulator import control
 from glue.errors import MlopsError
@@ -53,6 +54,62 @@ def _doctor(args: argparse.Namespace) -> None:
     print(f"local AWS emulator: {emulator.endpoint if emulator else 'not running'}")
 
 
+def _target(args: argparse.Namespace):
+    """The emulator by default; real AWS (ambient credentials) with --aws."""
+    return None if args.aws else control.require()
+
+
+def _config(args: argparse.Namespace):
+    from glue import config
+
+    return config.load(args.env, args.var_file)
+
+
+def _validate(args: argparse.Namespace) -> None:
+    loaded = _config(args)
+    print(f"{loaded.tfvars_file}: valid tfvars for environment {loaded.name}")
+
+
+def _plan(args: argparse.Namespace) -> None:
+    from glue import deploy
+
+    loaded = _config(args)
+    summary = deploy.plan(loaded, _target(args), args.out, destroy=args.destroy)
+    print(f"plan saved to {summary.plan_file}: {summary}")
+
+
+def _apply(args: argparse.Namespace) -> None:
+    from glue import deploy
+
+    loaded = _config(args)
+    deploy.apply(loaded, _target(args), args.plan_file or deploy.plan_file_for(loaded))
+    print(f"applied the saved plan of {loaded.name}")
+
+
+def _outputs(args: argparse.Namespace) -> None:
+    import json
+
+    from glue import deploy
+
+    print(json.dumps(deploy.outputs(_config(args), _target(args)), indent=2, sort_keys=True))
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from glue import demo
+
+    demo.run(keep_emulator=args.keep)
+
+
+def _add_environment_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", required=True, help="registry, dev or prod")
+    parser.add_argument(
+        "--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json at the root)"
+    )
+    parser.add_argument(
+        "--aws", action="store_true", help="target real AWS instead of the local emulator"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlops", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -69,6 +126,30 @@ def build_parser() -> argparse.ArgumentParser:
     env = local_commands.add_parser("env", help="print the shell exports that point AWS at it")
     env.add_argument("--region", default="us-east-1")
     env.set_defaults(handler=_local_env)
+    validate = commands.add_parser("validate", help="check an environment's tfvars")
+    validate.add_argument("--env", required=True, help="registry, dev or prod")
+    validate.add_argument("--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json)")
+    validate.set_defaults(handler=_validate)
+
+    plan = commands.add_parser("plan", help="validate, init and save a plan of an environment")
+    _add_environment_arguments(plan)
+    plan.add_argument("--out", type=Path, help="plan file (default: .mlops/plans/<env>.tfplan)")
+    plan.add_argument("--destroy", action="store_true", help="plan the destruction")
+    plan.set_defaults(handler=_plan)
+
+    apply = commands.add_parser("apply", help="apply exactly a saved plan of an environment")
+    _add_environment_arguments(apply)
+    apply.add_argument("--plan-file", type=Path, help="default: .mlops/plans/<env>.tfplan")
+    apply.set_defaults(handler=_apply)
+
+    output = commands.add_parser("outputs", help="print an environment's Terraform outputs")
+    _add_environment_arguments(output)
+    output.set_defaults(handler=_outputs)
+
+    demo = commands.add_parser("demo", help="the main job, end to end on the local AWS")
+    demo.add_argument("--keep", action="store_true", help="leave the emulator running after")
+    demo.set_defaults(handler=_demo)
+
     commands.add_parser(
         "doctor", help="check that terraform and the AWS provider mirror are found"
     ).set_defaults(handler=_doctor)

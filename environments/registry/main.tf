@@ -1,0 +1,39 @@
+module "naming" {
+  source              = "../../modules/naming"
+  name_prefix         = var.name_prefix
+  model_name          = var.model_name
+  registry_account_id = var.account_id
+  region              = var.region
+}
+
+locals {
+  workload_accounts = var.workload_account_ids
+}
+
+module "artifacts_key" {
+  source           = "../../modules/kms-key"
+  alias            = trimprefix(module.naming.artifacts_kms_alias, "alias/")
+  description      = "Central model artifacts of ${var.model_name}."
+  user_account_ids = values(local.workload_accounts)
+}
+
+module "artifacts_bucket" {
+  source                             = "../../modules/artifacts-bucket"
+  bucket_name                        = module.naming.artifacts_bucket_name
+  kms_key_arn                        = module.artifacts_key.key_arn
+  reader_writer_account_ids          = values(local.workload_accounts)
+  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  access_log_bucket                  = var.access_log_bucket
+  force_destroy                      = !var.protect_from_destroy
+}
+
+# Dev registers candidate versions in its group; promotion copies approved ones into the prod
+# group, which prod only reads.
+module "model_registry" {
+  for_each           = module.naming.model_package_group_names
+  source             = "../../modules/model-registry"
+  group_name         = each.value
+  description        = "${var.model_name} versions of the ${each.key} stage."
+  writer_account_ids = each.key == "dev" ? [local.workload_accounts.dev] : []
+  reader_account_ids = each.key == "prod" ? [local.workload_accounts.prod] : []
+}

@@ -1,0 +1,175 @@
+"""Init, plan, apply and destroy an environment, on the local emulator or on real AWS.
+
+State lives in an S3 bucket of the target account (created here if missing, since Terraform
+cannot store its state in a bucket it has yet to create), locked with `use_lockfile`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from glue.aws import assumed_session, base_session, client, emulator_environment
+from glue.config import EnvironmentConfig
+from glue.emulator.control import Emulator
+from glue.errors import MlopsError
+from glue.settings import state_dir
+from glue.terraform import TerraformRunner
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    environment: str
+    plan_file: Path
+    add: int
+    change: int
+    destroy: int
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy)
+
+    def __str__(self) -> str:
+        counts = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
+        return f"{self.environment}: {counts}"
+
+
+def state_bucket_name(config: EnvironmentConfig) -> str:
+    return f"{config.values['name_prefix']}-tfstate-{config.account_id}"
+
+
+def plan_file_for(config: EnvironmentConfig) -> Path:
+    return state_dir() / "plans" / f"{config.name}.tfplan"
+
+
+def _session(config: EnvironmentConfig, emulator: Emulator | None):
+    if config.terraform_role_arn:
+        return assumed_session(config.terraform_role_arn, config.region, emulator)
+    return base_session(config.region, emulator)
+
+
+def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> str:
+    """Create the versioned, encrypted, private state bucket of the environment if missing."""
+    bucket = state_bucket_name(config)
+    s3 = client(_session(config, emulator), "s3", emulator)
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return bucket
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            raise MlopsError(f"cannot reach state bucket {bucket}: {error}") from None
+    options = {}
+    if config.region != "us-east-1":
+        options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
+    s3.create_bucket(Bucket=bucket, **options)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    return bucket
+
+
+def write_backend_config(config: EnvironmentConfig, emulator: Emulator | None) -> Path:
+    settings: dict[str, object] = {
+        "bucket": state_bucket_name(config),
+        "key": f"{config.name}/terraform.tfstate",
+        "region": config.region,
+        "encrypt": True,
+        "use_lockfile": True,
+    }
+    if config.terraform_role_arn:
+        settings["assume_role"] = {"role_arn": config.terraform_role_arn}
+    if emulator is not None:
+        settings["use_path_style"] = True
+        settings["endpoints"] = {"s3": emulator.endpoint, "sts": emulator.endpoint}
+    path = state_dir() / "backend" / f"{config.name}.s3.tfbackend"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{key} = {_hcl(value)}\n" for key, value in settings.items()))
+    return path
+
+
+def _hcl(value: object) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_hcl(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)
+
+
+def runner(config: EnvironmentConfig, emulator: Emulator | None, stream: bool = False):
+    environment = emulator_environment(emulator, config.region) if emulator else {}
+    return TerraformRunner(config.terraform_dir, config.name, environment, stream=stream)
+
+
+def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
+    ensure_state_bucket(config, emulator)
+    terraform = runner(config, emulator)
+    terraform.init(write_backend_config(config, emulator))
+    return terraform
+
+
+def summarize(config: EnvironmentConfig, terraform: TerraformRunner, plan_file: Path):
+    actions = Counter()
+    for change in terraform.show(plan_file).get("resource_changes", []):
+        for action in change["change"]["actions"]:
+            actions[action] += 1
+    return PlanSummary(
+        config.name, plan_file, actions["create"], actions["update"], actions["delete"]
+    )
+
+
+def plan(
+    config: EnvironmentConfig,
+    emulator: Emulator | None,
+    plan_file: Path | None = None,
+    destroy: bool = False,
+) -> PlanSummary:
+    terraform = init(config, emulator)
+    plan_file = plan_file or plan_file_for(config)
+    plan_file.parent.mkdir(parents=True, exist_ok=True)
+    terraform.plan(plan_file, config.tfvars_file, destroy=destroy)
+    return summarize(config, terraform, plan_file)
+
+
+def planned_environment(terraform: TerraformRunner, plan_file: Path) -> str | None:
+    return terraform.show(plan_file).get("variables", {}).get("environment", {}).get("value")
+
+
+def apply(config: EnvironmentConfig, emulator: Emulator | None, plan_file: Path) -> None:
+    """Apply exactly a saved plan, and only one made for this environment."""
+    if not plan_file.is_file():
+        raise MlopsError(
+            f"no plan file at {plan_file}: run `mlops plan --env {config.name}` and apply "
+            "the plan it saves (applying an unreviewed plan is refused)"
+        )
+    terraform = init(config, emulator)
+    planned_for = planned_environment(terraform, plan_file)
+    if planned_for != config.name:
+        raise MlopsError(
+            f"{plan_file} was planned for environment {planned_for!r}, not {config.name!r}: "
+            "refusing to apply it"
+        )
+    terraform.apply(plan_file)
+
+
+def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
+    return init(config, emulator).outputs()

@@ -1,0 +1,201 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  arn_prefix = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+
+  # SageMaker writes pipeline ARNs with the name in lower case.
+  pipeline_arns         = [for name in var.pipeline_names : "${local.arn_prefix}:pipeline/${lower(name)}"]
+  pipeline_job_arns     = [for kind in ["processing-job", "training-job", "transform-job", "model"] : "${local.arn_prefix}:${kind}/*"]
+  model_package_arns    = [for arn in var.model_package_group_arns : replace(arn, ":model-package-group/", ":model-package/")]
+  model_package_version = [for arn in local.model_package_arns : "${arn}/*"]
+  bucket_arn            = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
+  log_groups            = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/"
+}
+
+data "aws_iam_policy_document" "sagemaker_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "lambda_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "deploy_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = [var.ci_role_arn]
+    }
+  }
+}
+
+# Shared by the SageMaker role and the deploy role: the central bucket and both keys.
+data "aws_iam_policy_document" "artifacts" {
+  statement {
+    sid       = "ListArtifactsBucket"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.bucket_arn]
+  }
+  statement {
+    sid       = "ReadWriteArtifacts"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+    resources = ["${local.bucket_arn}/*"]
+  }
+  statement {
+    sid       = "UseWorkloadKey"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"]
+    resources = [var.workload_kms_key_arn]
+  }
+  statement {
+    sid       = "UseArtifactsKey"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    resources = [var.artifacts_kms_key_arn]
+  }
+}
+
+data "aws_iam_policy_document" "sagemaker" {
+  source_policy_documents = [data.aws_iam_policy_document.artifacts.json]
+
+  statement {
+    sid       = "RunPipelineJobs"
+    actions   = ["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob", "sagemaker:CreateTransformJob", "sagemaker:CreateModel", "sagemaker:Describe*Job", "sagemaker:DescribeModel", "sagemaker:Stop*Job", "sagemaker:AddTags"]
+    resources = local.pipeline_job_arns
+  }
+  statement {
+    sid       = "RegisterModelVersions"
+    actions   = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"]
+    resources = concat(var.model_package_group_arns, local.model_package_version)
+  }
+  statement {
+    sid       = "InvokeLatestModelLambda"
+    actions   = ["lambda:InvokeFunction"]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name_prefix}-*"]
+  }
+  statement {
+    sid       = "PassOwnRoleToJobs"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-sagemaker-execution"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "PullBuiltInAlgorithmImages"
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = ["arn:${local.partition}:ecr:${local.region}:*:repository/sagemaker-*"]
+  }
+  statement {
+    # GetAuthorizationToken has no resource-level permissions in IAM.
+    sid       = "AuthenticateToEcr"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "WriteJobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["${local.log_groups}sagemaker/*"]
+  }
+}
+
+data "aws_iam_policy_document" "lambda" {
+  statement {
+    sid       = "ReadModelVersions"
+    actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
+    resources = concat(var.model_package_group_arns, local.model_package_version)
+  }
+  statement {
+    sid       = "WriteFunctionLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_groups}lambda/${var.name_prefix}-*"]
+  }
+}
+
+data "aws_iam_policy_document" "deploy" {
+  source_policy_documents = [data.aws_iam_policy_document.artifacts.json]
+
+  statement {
+    sid       = "UpsertPipelines"
+    actions   = ["sagemaker:CreatePipeline", "sagemaker:UpdatePipeline", "sagemaker:DescribePipeline", "sagemaker:AddTags", "sagemaker:ListTags"]
+    resources = local.pipeline_arns
+  }
+  statement {
+    sid       = "GovernModelVersions"
+    actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
+    resources = concat(var.model_package_group_arns, local.model_package_version)
+  }
+  statement {
+    sid       = "PassExecutionRoleToPipelines"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.sagemaker_execution.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "sagemaker_execution" {
+  name               = "${var.name_prefix}-sagemaker-execution"
+  description        = "Runs the SageMaker training and inference pipelines."
+  assume_role_policy = data.aws_iam_policy_document.sagemaker_trust.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "sagemaker_execution" {
+  name   = "least-privilege"
+  role   = aws_iam_role.sagemaker_execution.id
+  policy = data.aws_iam_policy_document.sagemaker.json
+}
+
+resource "aws_iam_role" "latest_model_lambda" {
+  name               = "${var.name_prefix}-latest-model-lambda"
+  description        = "Finds the latest approved model version for the inference pipeline."
+  assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "latest_model_lambda" {
+  name   = "least-privilege"
+  role   = aws_iam_role.latest_model_lambda.id
+  policy = data.aws_iam_policy_document.lambda.json
+}
+
+resource "aws_iam_role" "deploy" {
+  name                 = "${var.name_prefix}-ci-deploy"
+  description          = "Assumed by CI to upsert pipelines and govern model versions."
+  assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name   = "least-privilege"
+  role   = aws_iam_role.deploy.id
+  policy = data.aws_iam_policy_document.deploy.json
+}

@@ -1,0 +1,64 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every role name (e.g. `mammo-dev`)."
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "workload_kms_key_arn" {
+  type        = string
+  description = "This account's KMS key: SageMaker volumes, job outputs and logs."
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.workload_kms_key_arn))
+    error_message = "workload_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  type        = string
+  description = "Central model-artifacts bucket (in the registry account)."
+}
+
+variable "artifacts_kms_key_arn" {
+  type        = string
+  description = "The registry account's key that encrypts the central bucket."
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.artifacts_kms_key_arn))
+    error_message = "artifacts_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "model_package_group_arns" {
+  type        = list(string)
+  description = "Model package groups the pipelines register into and the Lambda reads from."
+  validation {
+    condition     = length(var.model_package_group_arns) > 0 && alltrue([for arn in var.model_package_group_arns : can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9-]{1,63}$", arn))])
+    error_message = "model_package_group_arns must be a non-empty list of model package group ARNs."
+  }
+}
+
+variable "pipeline_names" {
+  type        = list(string)
+  description = "Names of the SageMaker pipelines (training and inference) run with these roles."
+  validation {
+    condition     = length(var.pipeline_names) > 0 && alltrue([for n in var.pipeline_names : can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", n))])
+    error_message = "pipeline_names must be a non-empty list of valid SageMaker pipeline names."
+  }
+}
+
+variable "ci_role_arn" {
+  type        = string
+  description = "Role of the CI system (Jenkins) in the CI account: the only principal trusted to assume the deploy role."
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$", var.ci_role_arn))
+    error_message = "ci_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags of the roles."
+  default     = {}
+}

@@ -1,0 +1,6 @@
+# The naming convention shared by the registry and the workload accounts, kept in one place so
+# each environment can find the other's resources without reading its state.
+locals {
+  workload_stages = ["dev", "prod"]
+  group_names     = { for stage in local.workload_stages : stage => "${var.model_name}-${stage}" }
+}

@@ -1,0 +1,19 @@
+output "artifacts_bucket_name" {
+  description = "Central model-artifacts bucket."
+  value       = "${var.name_prefix}-model-artifacts-${var.registry_account_id}"
+}
+
+output "artifacts_kms_alias" {
+  description = "Alias of the key of the central bucket."
+  value       = "alias/${var.name_prefix}-model-artifacts"
+}
+
+output "model_package_group_names" {
+  description = "Model package group of each workload stage."
+  value       = local.group_names
+}
+
+output "model_package_group_arns" {
+  description = "ARN of the model package group of each workload stage."
+  value       = { for stage, name in local.group_names : stage => "arn:aws:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${name}" }
+}

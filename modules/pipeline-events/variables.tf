@@ -1,0 +1,62 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of the rules and of the role EventBridge uses to start pipelines."
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "training_pipeline_name" {
+  type        = string
+  description = "Pipeline started when the inference pipeline fails."
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", var.training_pipeline_name))
+    error_message = "training_pipeline_name must be a valid SageMaker pipeline name."
+  }
+}
+
+variable "inference_pipeline_name" {
+  type        = string
+  description = "Pipeline started by the schedule."
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", var.inference_pipeline_name))
+    error_message = "inference_pipeline_name must be a valid SageMaker pipeline name."
+  }
+}
+
+variable "inference_schedule" {
+  type        = string
+  description = "EventBridge schedule of the inference run, e.g. cron(0 6 * * ? *)."
+  validation {
+    condition     = can(regex("^cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)$", var.inference_schedule)) || can(regex("^rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)$", var.inference_schedule))
+    error_message = "inference_schedule must be cron(min hour day-of-month month day-of-week year) or rate(N unit)."
+  }
+}
+
+variable "inference_parameters" {
+  type        = map(string)
+  description = "Parameters passed to each scheduled inference run."
+  default     = {}
+}
+
+variable "retraining_parameters" {
+  type        = map(string)
+  description = "Parameters passed to the training run that an inference failure starts."
+  default     = {}
+}
+
+variable "notification_topic_arn" {
+  type        = string
+  description = "SNS topic that receives every pipeline failure."
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[a-zA-Z0-9_-]+$", var.notification_topic_arn))
+    error_message = "notification_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags of the rules and the role."
+  default     = {}
+}

@@ -1,0 +1,63 @@
+# Everything one workload account (dev or prod) runs: its key, roles, failure notifications,
+# the pipeline schedule and rules, and the optional governance table.
+
+locals {
+  training_pipeline  = "${var.model_name}-train-pipeline"
+  inference_pipeline = "${var.model_name}-inference-pipeline"
+  data_prefix        = "s3://${var.artifacts_bucket_name}/${var.name_prefix}"
+}
+
+module "kms" {
+  source             = "../kms-key"
+  alias              = "${var.name_prefix}-workload"
+  description        = "SageMaker volumes and outputs, notifications and governance of ${var.name_prefix}."
+  service_principals = ["events.amazonaws.com", "sns.amazonaws.com"]
+  tags               = var.tags
+}
+
+module "roles" {
+  source                   = "../iam-roles"
+  name_prefix              = var.name_prefix
+  workload_kms_key_arn     = module.kms.key_arn
+  artifacts_bucket_name    = var.artifacts_bucket_name
+  artifacts_kms_key_arn    = var.artifacts_kms_key_arn
+  model_package_group_arns = [var.model_package_group_arn]
+  pipeline_names           = [local.training_pipeline, local.inference_pipeline]
+  ci_role_arn              = var.ci_role_arn
+  tags                     = var.tags
+}
+
+module "notifications" {
+  source                      = "../notifications"
+  topic_name                  = "${var.name_prefix}-pipeline-failures"
+  kms_key_arn                 = module.kms.key_arn
+  publishing_rule_name_prefix = var.name_prefix
+  email_addresses             = var.notification_emails
+  tags                        = var.tags
+}
+
+module "events" {
+  source                  = "../pipeline-events"
+  name_prefix             = var.name_prefix
+  training_pipeline_name  = local.training_pipeline
+  inference_pipeline_name = local.inference_pipeline
+  inference_schedule      = var.inference_schedule
+  inference_parameters = {
+    BatchInputUri = "${local.data_prefix}/inference/input/"
+  }
+  retraining_parameters = {
+    InputDataUri = "${local.data_prefix}/training/input/"
+    AucThreshold = tostring(var.auc_threshold)
+  }
+  notification_topic_arn = module.notifications.topic_arn
+  tags                   = var.tags
+}
+
+module "governance" {
+  count               = var.create_governance_table ? 1 : 0
+  source              = "../governance-table"
+  table_name          = "${var.name_prefix}-model-governance"
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = var.protect_from_destroy
+  tags                = var.tags
+}

@@ -1,0 +1,39 @@
+output "kms_key_arn" {
+  description = "This account's key."
+  value       = module.kms.key_arn
+}
+
+output "sagemaker_execution_role_arn" {
+  description = "Role the pipelines run with."
+  value       = module.roles.sagemaker_execution_role_arn
+}
+
+output "latest_model_lambda_role_arn" {
+  description = "Role of the latest-approved-model Lambda."
+  value       = module.roles.latest_model_lambda_role_arn
+}
+
+output "deploy_role_arn" {
+  description = "Role CI assumes to deploy pipelines and govern models."
+  value       = module.roles.deploy_role_arn
+}
+
+output "notification_topic_arn" {
+  description = "Topic of pipeline failures."
+  value       = module.notifications.topic_arn
+}
+
+output "pipeline_names" {
+  description = "Names of the training and inference pipelines."
+  value       = { training = local.training_pipeline, inference = local.inference_pipeline }
+}
+
+output "rule_arns" {
+  description = "EventBridge rules."
+  value       = module.events.rule_arns
+}
+
+output "governance_table_name" {
+  description = "Governance table, or null."
+  value       = var.create_governance_table ? module.governance[0].table_name : null
+}

@@ -1,0 +1,75 @@
+variable "name_prefix" {
+  type        = string
+  description = "Prefix of every resource name of this account, e.g. `mammo-dev`."
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "model_name" {
+  type        = string
+  description = "Model the pipelines train and serve; names `<model_name>-train-pipeline` and `<model_name>-inference-pipeline`."
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$", var.model_name))
+    error_message = "model_name must be 1-41 letters, digits or single hyphens."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  type        = string
+  description = "Central model-artifacts bucket in the registry account."
+}
+
+variable "artifacts_kms_key_arn" {
+  type        = string
+  description = "Key of the central bucket (registry account)."
+}
+
+variable "model_package_group_arn" {
+  type        = string
+  description = "The central model package group this account registers into or serves from."
+}
+
+variable "ci_role_arn" {
+  type        = string
+  description = "Role of the CI system, the only principal trusted by the deploy role."
+}
+
+variable "inference_schedule" {
+  type        = string
+  description = "EventBridge schedule of the inference pipeline."
+}
+
+variable "auc_threshold" {
+  type        = number
+  description = "Minimum AUC for a retrained model to be registered."
+  validation {
+    condition     = var.auc_threshold > 0 && var.auc_threshold <= 1
+    error_message = "auc_threshold must be greater than 0 and at most 1."
+  }
+}
+
+variable "notification_emails" {
+  type        = list(string)
+  description = "Addresses notified of every pipeline failure."
+  default     = []
+}
+
+variable "create_governance_table" {
+  type        = bool
+  description = "Create the DynamoDB model-stage governance table."
+  default     = true
+}
+
+variable "protect_from_destroy" {
+  type        = bool
+  description = "Deletion protection on stateful resources."
+  default     = true
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags of every resource."
+  default     = {}
+}
