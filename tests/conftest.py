@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from glue.aws import assumed_session, client
 from glue.emulator import control
 from glue.emulator.control import Emulator
 
@@ -36,3 +37,17 @@ def emulator(state_dir: Path) -> Iterator[Emulator]:
         yield running
     finally:
         control.down()
+
+
+@pytest.fixture(scope="module")
+def registry_artifacts_key(emulator):
+    """dev and prod look up the registry's artifacts key by alias: give them one to find."""
+    kms = client(
+        assumed_session("arn:aws:iam::111111111111:role/test", "us-east-1", emulator),
+        "kms",
+        emulator,
+    )
+    key = kms.create_key(Description="stand-in for the registry's artifacts key")["KeyMetadata"]
+    kms.create_alias(AliasName="alias/mammo-model-artifacts", TargetKeyId=key["KeyId"])
+    yield key["Arn"]
+    kms.delete_alias(AliasName="alias/mammo-model-artifacts")

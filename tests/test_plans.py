@@ -1,0 +1,35 @@
+"""Plans of every module and environment against their inventories (tests/inventories)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.plans import ROOT, assert_inventory, copy_tree, plan_summary
+
+pytestmark = pytest.mark.emulator
+INVENTORIES = sorted((Path(__file__).parent / "inventories").glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory) -> Path:
+    return copy_tree(tmp_path_factory.mktemp("tree"))
+
+
+@pytest.mark.parametrize("inventory_file", INVENTORIES, ids=lambda path: path.stem)
+def test_plan_matches_inventory(emulator, registry_artifacts_key, tree, inventory_file):
+    inventory = yaml.safe_load(inventory_file.read_text())
+    tfvars = inventory.get("tfvars") or json.loads((ROOT / inventory["tfvars_file"]).read_text())
+    summary = plan_summary(tree, inventory["root"], tfvars, emulator)
+    assert_inventory(summary, inventory)
+
+
+def test_every_module_and_environment_has_an_inventory():
+    roots = {yaml.safe_load(path.read_text())["root"] for path in INVENTORIES}
+    modules = {f"modules/{p.name}" for p in (ROOT / "modules").iterdir() if p.is_dir()}
+    environments = {f"environments/{p.name}" for p in (ROOT / "environments").iterdir()}
+    # naming has no resources; its outputs are checked through every environment's plan.
+    assert roots == (modules | environments) - {"modules/naming"}
