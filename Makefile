@@ -15,7 +15,7 @@ demo: $(GLUE)
 test: $(GLUE) $(CHECKOV)
 	$(VENV)/bin/ruff check glue tests benchmarks
 	$(VENV)/bin/ruff format --check glue tests benchmarks
-	terraform fmt -check -recursive modules environments tests/fixtures
+	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive modules environments tests/fixtures
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## benchmark: time the test suite, each environment's plan and the demo

@@ -11,8 +11,9 @@ EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY":
 # A gap in the emulator must fail in seconds, not after the provider's retries of HTTP 500s
 # (tens of minutes). boto3 reads AWS_MAX_ATTEMPTS; the AWS provider ignores it for those
 # retries and needs `max_retries` in its block, which every root module takes as a variable.
+# A few retries remain: the emulator's HTTP server sometimes closes a kept-alive connection.
 EMULATOR_MAX_ATTEMPTS = "2"
-EMULATOR_PROVIDER_MAX_RETRIES = "1"
+EMULATOR_PROVIDER_MAX_RETRIES = "3"
 
 
 def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:

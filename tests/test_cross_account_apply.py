@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
 from glue.aws import assumed_session, client, emulator_environment
+from glue.errors import MlopsError
 from glue.terraform import TerraformRunner
 from tests.conftest import ACCOUNTS, REGION
 
@@ -62,3 +64,15 @@ def test_apply_read_back_destroy(emulator, tmp_path):
 
 def _bucket_names(session, emulator) -> set[str]:
     return {b["Name"] for b in client(session, "s3", emulator).list_buckets()["Buckets"]}
+
+
+def test_operation_missing_from_emulator_fails_in_seconds(emulator, tmp_path):
+    workdir = tmp_path / "unsupported"
+    shutil.copytree(FIXTURE.parent / "unsupported_operation", workdir)
+    runner = TerraformRunner(workdir, "unsupported", emulator_environment(emulator, REGION))
+    runner.init()
+    runner.plan(tmp_path / "unsupported.tfplan")
+    started = time.monotonic()
+    with pytest.raises(MlopsError, match="CreateStudioLifecycleConfig.*exceeded maximum number"):
+        runner.apply(tmp_path / "unsupported.tfplan")
+    assert time.monotonic() - started < 60

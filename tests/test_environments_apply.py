@@ -34,9 +34,10 @@ def _session(emulator, account_id: str):
 
 
 def _resources(emulator, account_id: str) -> dict[str, set[str]]:
+    """The platform's resources in an account (other tests share the emulator)."""
     session = _session(emulator, account_id)
     kms = client(session, "kms", emulator)
-    return {
+    found = {
         "buckets": {b["Name"] for b in client(session, "s3", emulator).list_buckets()["Buckets"]},
         "aliases": {
             a["AliasName"]
@@ -57,6 +58,7 @@ def _resources(emulator, account_id: str) -> dict[str, set[str]]:
         "rules": {r["Name"] for r in client(session, "events", emulator).list_rules()["Rules"]},
         "tables": set(client(session, "dynamodb", emulator).list_tables()["TableNames"]),
     }
+    return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}
 
 
 def test_apply_in_order_then_idempotent_then_destroy(emulator, throwaway_configs):

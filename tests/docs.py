@@ -1,0 +1,85 @@
+"""Inputs and outputs tables of the module READMEs, generated from variables.tf and outputs.tf.
+
+`python -m tests.docs` rewrites the part of each README between the BEGIN/END markers;
+tests/test_docs.py fails when a README no longer matches its module.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import hcl2
+
+ROOT = Path(__file__).resolve().parent.parent
+BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
+
+
+def _text(value) -> str:
+    return (
+        str(value).strip('"').replace("${", "").replace("}", "")
+        if isinstance(value, str)
+        else json.dumps(value)
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _blocks(path: Path, kind: str) -> dict[str, dict]:
+    if not path.exists():
+        return {}
+    with path.open() as handle:
+        parsed = hcl2.load(handle)
+    return {name.strip('"'): body for block in parsed.get(kind, []) for name, body in block.items()}
+
+
+def tables(folder: Path) -> str:
+    lines = ["## Inputs", ""]
+    variables = _blocks(folder / "variables.tf", "variable")
+    if variables:
+        lines += ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:-:|"]
+        for name, body in variables.items():
+            required = "default" not in body
+            default = "n/a" if required else f"`{_cell(json.dumps(body['default']))}`"
+            lines.append(
+                f"| `{name}` | {_cell(_text(body.get('description', '')))} | "
+                f"`{_cell(_text(body.get('type', 'any')))}` | {default} | "
+                f"{'yes' if required else 'no'} |"
+            )
+    else:
+        lines.append("No inputs.")
+    lines += ["", "## Outputs", ""]
+    outputs = _blocks(folder / "outputs.tf", "output")
+    if outputs:
+        lines += ["| Name | Description |", "|---|---|"]
+        lines += [
+            f"| `{name}` | {_cell(_text(body.get('description', '')))} |"
+            for name, body in outputs.items()
+        ]
+    else:
+        lines.append("No outputs.")
+    return "\n".join(lines)
+
+
+def expected_readme(folder: Path) -> str:
+    readme = (folder / "README.md").read_text()
+    head, _, rest = readme.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{tables(folder)}\n{END}{tail}"
+
+
+def documented_folders() -> list[Path]:
+    return sorted(p for p in (ROOT / "modules").iterdir() if p.is_dir())
+
+
+def main() -> int:
+    for folder in documented_folders():
+        (folder / "README.md").write_text(expected_readme(folder))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
