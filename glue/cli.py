@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -87,11 +88,70 @@ def _apply(args: argparse.Namespace) -> None:
 
 
 def _outputs(args: argparse.Namespace) -> None:
-    import json
-
     from glue import deploy
 
     print(json.dumps(deploy.outputs(_config(args), _target(args)), indent=2, sort_keys=True))
+
+
+def _pipelines_upsert(args: argparse.Namespace) -> None:
+    from glue import deploy
+    from glue.pipelines import upsert
+
+    loaded = _config(args)
+    target = _target(args)
+    changes, diffs = upsert.upsert(loaded, deploy.outputs(loaded, target), target, args.dry_run)
+    if args.dry_run:
+        for diff in diffs:
+            print(diff)
+    for change in changes:
+        print(change)
+
+
+def _models(args: argparse.Namespace) -> None:
+    from glue import config, deploy, registry
+    from glue.aws import client
+    from glue.pipelines.upsert import git_commit
+
+    target = _target(args)
+    loaded = _config(args)
+    outputs = deploy.outputs(loaded, target)
+    group = outputs["model_package_group_arn"]
+    if args.models_command in ("list", "latest"):
+        sagemaker = client(deploy.session_for(loaded, target), "sagemaker", target)
+        if args.models_command == "latest":
+            print(json.dumps(registry.latest(sagemaker, group), indent=2, sort_keys=True))
+            return
+        print(f"{'version':>7}  {'status':<21}  {'auc':<8}  created")
+        for version in registry.list_versions(sagemaker, group):
+            print(
+                f"{version.version:>7}  {version.status:<21}  {version.auc:<8}  {version.created}"
+            )
+        return
+    owner = config.load("registry", args.registry_var_file)
+    sagemaker = client(deploy.session_for(owner, target), "sagemaker", target)
+    if args.models_command == "promote":
+        to = config.load(args.to, None)
+        changed = registry.promote(
+            sagemaker,
+            group,
+            deploy.outputs(to, target)["model_package_group_arn"],
+            args.version,
+            git_commit(),
+        )
+        stage, comment, table_env = to.name, f"promoted from {loaded.name}", to
+    else:
+        status = registry.APPROVED if args.models_command == "approve" else registry.REJECTED
+        changed = registry.set_status(sagemaker, group, args.version, status, args.comment)
+        stage, comment, table_env = loaded.name, args.comment, loaded
+    table = deploy.outputs(table_env, target).get("governance_table_name")
+    if table:
+        dynamodb = deploy.session_for(table_env, target).resource(
+            "dynamodb", endpoint_url=target.endpoint if target else None
+        )
+        registry.record(
+            dynamodb.Table(table), changed.arn.rsplit("/", 1)[0], stage, changed, comment
+        )
+    print(f"{changed.arn}: {changed.status}")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -145,6 +205,40 @@ def build_parser() -> argparse.ArgumentParser:
     output = commands.add_parser("outputs", help="print an environment's Terraform outputs")
     _add_environment_arguments(output)
     output.set_defaults(handler=_outputs)
+
+    pipelines = commands.add_parser("pipelines", help="the SageMaker pipelines of an environment")
+    pipeline_commands = pipelines.add_subparsers(dest="pipelines_command", required=True)
+    upsert = pipeline_commands.add_parser(
+        "upsert", help="create or update scripts, Lambda and pipelines (only what changed)"
+    )
+    _add_environment_arguments(upsert)
+    upsert.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    upsert.set_defaults(handler=_pipelines_upsert)
+
+    models = commands.add_parser("models", help="govern model versions of the central registry")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    for verb, text in (
+        ("list", "versions with status and metrics"),
+        ("latest", "the newest approved version"),
+        ("approve", "approve a version, with a comment"),
+        ("reject", "reject a version, with a comment"),
+        ("promote", "copy an approved version to the next stage's group"),
+    ):
+        command = model_commands.add_parser(verb, help=text)
+        _add_environment_arguments(command)
+        command.set_defaults(handler=_models)
+        if verb in ("approve", "reject", "promote"):
+            command.add_argument("--version", type=int, required=True)
+            command.add_argument(
+                "--registry-var-file",
+                type=Path,
+                help="tfvars of the registry (default: registry.tfvars.json)",
+            )
+        if verb in ("approve", "reject"):
+            command.add_argument("--comment", required=True, help="why (recorded)")
+        if verb == "promote":
+            command.add_argument("--to", default="prod", help="target environment (prod)")
+            command.add_argument("--to-var-file", type=Path, help="tfvars of the target")
 
     demo = commands.add_parser("demo", help="the main job, end to end on the local AWS")
     demo.add_argument("--keep", action="store_true", help="leave the emulator running after")

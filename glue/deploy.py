@@ -46,7 +46,8 @@ def plan_file_for(config: EnvironmentConfig) -> Path:
     return state_dir() / "plans" / f"{config.name}.tfplan"
 
 
-def _session(config: EnvironmentConfig, emulator: Emulator | None):
+def session_for(config: EnvironmentConfig, emulator: Emulator | None):
+    """A session in the environment's account (its terraform_role_arn, else ambient)."""
     if config.terraform_role_arn:
         return assumed_session(config.terraform_role_arn, config.region, emulator)
     return base_session(config.region, emulator)
@@ -55,7 +56,7 @@ def _session(config: EnvironmentConfig, emulator: Emulator | None):
 def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> str:
     """Create the versioned, encrypted, private state bucket of the environment if missing."""
     bucket = state_bucket_name(config)
-    s3 = client(_session(config, emulator), "s3", emulator)
+    s3 = client(session_for(config, emulator), "s3", emulator)
     try:
         s3.head_bucket(Bucket=bucket)
         return bucket

@@ -133,3 +133,90 @@ def test_server_stops_itself_when_its_watcher_dies(tmp_path, monkeypatch):
     while control.find() is not None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert control.find() is None
+
+
+def test_cross_account_registry_through_the_group_policy(emulator):
+    registry = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    dev = client(_session(emulator, ACCOUNTS["dev"]), "sagemaker", emulator)
+    prod = client(_session(emulator, ACCOUNTS["prod"]), "sagemaker", emulator)
+    group = registry.create_model_package_group(ModelPackageGroupName="shared-models")[
+        "ModelPackageGroupArn"
+    ]
+    versions = group.replace(":model-package-group/", ":model-package/") + "/*"
+    registry.put_model_package_group_policy(
+        ModelPackageGroupName="shared-models",
+        ResourcePolicy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNTS['dev']}:root"},
+                        "Action": [
+                            "sagemaker:CreateModelPackage",
+                            "sagemaker:ListModelPackages",
+                            "sagemaker:DescribeModelPackage",
+                            "sagemaker:UpdateModelPackage",
+                        ],
+                        "Resource": [group, versions],
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNTS['prod']}:root"},
+                        "Action": ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"],
+                        "Resource": [group, versions],
+                    },
+                ],
+            }
+        ),
+    )
+    spec = {
+        "Containers": [{"Image": "xgboost:1", "ModelDataUrl": "s3://b/model.tar.gz"}],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+    created = dev.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification=spec,
+        ModelApprovalStatus="PendingManualApproval",
+        CustomerMetadataProperties={"commit": "abc123"},
+    )["ModelPackageArn"]
+    assert f":{ACCOUNTS['registry']}:model-package/shared-models/1" in created
+    dev.update_model_package(ModelPackageArn=created, ModelApprovalStatus="Approved")
+    listed = prod.list_model_packages(ModelPackageGroupName=group)["ModelPackageSummaryList"]
+    assert [p["ModelApprovalStatus"] for p in listed] == ["Approved"]
+    described = prod.describe_model_package(ModelPackageName=created)
+    assert described["CustomerMetadataProperties"] == {"commit": "abc123"}, "approval kept it"
+    with pytest.raises(ClientError, match="AccessDenied"):
+        prod.create_model_package(ModelPackageGroupName=group, InferenceSpecification=spec)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        prod.update_model_package(ModelPackageArn=created, ModelApprovalStatus="Rejected")
+
+
+def test_bucket_policy_is_evaluated_as_for_a_tls_request(emulator):
+    s3 = client(_session(emulator, ACCOUNTS["registry"]), "s3", emulator)
+    s3.create_bucket(Bucket="tls-only-probe")
+
+    def policy(condition: dict | None) -> str:
+        statement = {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::tls-only-probe/*",
+        }
+        return json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [statement | ({"Condition": condition} if condition else {})],
+            }
+        )
+
+    s3.put_bucket_policy(
+        Bucket="tls-only-probe", Policy=policy({"Bool": {"aws:SecureTransport": "false"}})
+    )
+    s3.put_object(Bucket="tls-only-probe", Key="k", Body=b"v")
+    assert s3.get_object(Bucket="tls-only-probe", Key="k")["Body"].read() == b"v"
+
+    s3.put_bucket_policy(Bucket="tls-only-probe", Policy=policy(None))
+    with pytest.raises(ClientError, match="403|AccessDenied|Forbidden"):
+        s3.head_object(Bucket="tls-only-probe", Key="k")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
 import pytest
 
-from glue import config, deploy
+from glue import cli, config, deploy, registry
 from glue.aws import assumed_session, client
+from glue.pipelines import upsert
 from tests.conftest import REGION
 
 pytestmark = pytest.mark.emulator
@@ -61,13 +64,31 @@ def _resources(emulator, account_id: str) -> dict[str, set[str]]:
     return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}
 
 
-def test_apply_in_order_then_idempotent_then_destroy(emulator, throwaway_configs):
+@pytest.fixture(scope="module")
+def platform(emulator, throwaway_configs):
+    """registry, dev and prod applied in order; destroyed afterwards, leaving nothing."""
     for name in config.ENVIRONMENTS:
         plan = deploy.plan(throwaway_configs[name], emulator)
         assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
         deploy.apply(throwaway_configs[name], emulator, plan.plan_file)
+    yield throwaway_configs
+    # As on AWS, a group is destroyed only once its versions are deleted.
+    registry_account = throwaway_configs["registry"].account_id
+    owner = client(_session(emulator, registry_account), "sagemaker", emulator)
+    for group in ("mammo-severity-dev", "mammo-severity-prod"):
+        for version in registry.list_versions(owner, group):
+            owner.delete_model_package(ModelPackageName=version.arn)
+    for name in reversed(config.ENVIRONMENTS):
+        destroy = deploy.plan(throwaway_configs[name], emulator, destroy=True)
+        deploy.apply(throwaway_configs[name], emulator, destroy.plan_file)
+    for env in throwaway_configs.values():
+        left = _resources(emulator, env.account_id)
+        left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
+        assert not any(left.values()), f"left behind in {env.account_id}: {left}"
 
-    registry, dev, prod = (throwaway_configs[n].account_id for n in config.ENVIRONMENTS)
+
+def test_every_resource_lands_in_its_account(emulator, platform):
+    registry, dev, prod = (platform[n].account_id for n in config.ENVIRONMENTS)
     in_registry = _resources(emulator, registry)
     assert "mammo-model-artifacts-111111111111" in in_registry["buckets"]
     assert in_registry["groups"] >= {"mammo-severity-dev", "mammo-severity-prod"}
@@ -90,31 +111,148 @@ def test_apply_in_order_then_idempotent_then_destroy(emulator, throwaway_configs
         assert f"mammo-{stage}-model-governance" in found["tables"]
         assert not found["groups"], "model package groups live in the registry account only"
     grants = client(_session(emulator, registry), "kms", emulator).list_grants(
-        KeyId=deploy.outputs(throwaway_configs["registry"], emulator)["artifacts_kms_key_arn"]
+        KeyId=deploy.outputs(platform["registry"], emulator)["artifacts_kms_key_arn"]
     )["Grants"]
     assert {g["GranteePrincipal"] for g in grants} == {
         f"arn:aws:iam::{dev}:role/mammo-dev-sagemaker-execution",
         f"arn:aws:iam::{prod}:role/mammo-prod-sagemaker-execution",
     }
+    sagemaker = client(_session(emulator, registry), "sagemaker", emulator)
+    dev_policy = json.loads(
+        sagemaker.get_model_package_group_policy(ModelPackageGroupName="mammo-severity-dev")[
+            "ResourcePolicy"
+        ]
+    )
+    assert {s["Sid"] for s in dev_policy["Statement"]} == {
+        "AccountsReadModelVersions",
+        "AccountsRegisterModelVersions",
+    }
 
+
+def test_second_plan_of_each_environment_is_empty(emulator, platform):
     for name in config.ENVIRONMENTS:
-        again = deploy.plan(throwaway_configs[name], emulator)
+        again = deploy.plan(platform[name], emulator)
         assert not again.has_changes, f"second plan of {name} is not empty: {again}"
 
-    for name in reversed(config.ENVIRONMENTS):
-        destroy = deploy.plan(throwaway_configs[name], emulator, destroy=True)
-        deploy.apply(throwaway_configs[name], emulator, destroy.plan_file)
 
-    for account in (registry, dev, prod):
-        left = _resources(emulator, account)
-        left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
-        assert not any(left.values()), f"left behind in {account}: {left}"
+def test_upsert_on_the_applied_environments(emulator, platform):
+    for name in ("dev", "prod"):
+        outputs = deploy.outputs(platform[name], emulator)
+        changes, _ = upsert.upsert(platform[name], outputs, emulator)
+        assert {c.action for c in changes} == {"created"}
+        changes, _ = upsert.upsert(platform[name], outputs, emulator)
+        assert {c.action for c in changes} == {"unchanged"}
 
 
-def test_apply_refuses_missing_and_foreign_plans(emulator, throwaway_configs, tmp_path):
-    prod = throwaway_configs["prod"]
+def _mlops(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_model_version_registered_approved_promoted_and_served(emulator, platform, tmp_path):
+    """The dev pipeline registers into the registry through the group policy Terraform made;
+    the registry approves and promotes; prod's Lambda logic finds it through its own policy."""
+    files = [f"--var-file={platform['dev'].tfvars_file}"]
+    registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
+    dev_group = deploy.outputs(platform["dev"], emulator)["model_package_group_arn"]
+    dev_sagemaker = client(_session(emulator, platform["dev"].account_id), "sagemaker", emulator)
+    lineage = {
+        "dataset_uri": "s3://data/train/",
+        "commit": "abc1234",
+        "auc": "0.87",
+        "baseline_uri": "s3://data/baseline.json",
+        "hyperparameters": '{"eta": "0.2"}',
+    }
+    spec = {
+        "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+    for _ in range(2):
+        dev_sagemaker.create_model_package(
+            ModelPackageGroupName=dev_group,
+            InferenceSpecification=spec,
+            ModelApprovalStatus="PendingManualApproval",
+            CustomerMetadataProperties=lineage,
+        )
+
+    code, out, _ = _mlops("models", "list", "--env", "dev", *files)
+    assert code == 0 and out.count("PendingManualApproval") == 2
+
+    code, _, err = _mlops(
+        "models",
+        "approve",
+        "--env",
+        "dev",
+        *files,
+        registry_file,
+        "--version",
+        "9",
+        "--comment",
+        "looks good",
+    )
+    assert code == 1 and "model version 9 does not exist" in err and err.count("\n") == 1
+
+    code, out, _ = _mlops(
+        "models",
+        "approve",
+        "--env",
+        "dev",
+        *files,
+        registry_file,
+        "--version",
+        "1",
+        "--comment",
+        "AUC 0.87 on the holdout",
+    )
+    assert code == 0 and out.strip().endswith("/1: Approved")
+
+    code, _, err = _mlops(
+        "models", "promote", "--env", "dev", *files, registry_file, "--version", "2", "--to", "prod"
+    )
+    assert code == 1 and "is PendingManualApproval: only approved versions are promoted" in err
+
+    prod_file = platform["prod"].tfvars_file
+    code, out, _ = _mlops(
+        "models",
+        "promote",
+        "--env",
+        "dev",
+        *files,
+        registry_file,
+        "--version",
+        "1",
+        "--to",
+        "prod",
+        f"--to-var-file={prod_file}",
+    )
+    assert code == 0 and out.strip().endswith("/1: Approved")
+    owner = client(_session(emulator, platform["registry"].account_id), "sagemaker", emulator)
+    promoted = registry.to_version(
+        owner.describe_model_package(ModelPackageName=out.strip().rsplit(": ", 1)[0])
+    )
+    assert ":model-package/mammo-severity-prod/1" in promoted.arn
+    assert lineage.items() <= promoted.metadata.items()
+    assert promoted.metadata["source_model_package_arn"] == registry.package_arn(dev_group, 1)
+
+    code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod_file}")
+    assert code == 0 and json.loads(out)["ModelPackageArn"] == promoted.arn
+
+    table = (
+        deploy.session_for(platform["dev"], emulator)
+        .resource("dynamodb", endpoint_url=emulator.endpoint)
+        .Table("mammo-dev-model-governance")
+    )
+    item = table.get_item(Key={"model_package_group": dev_group, "version": 1})["Item"]
+    assert item["status"] == "Approved" and item["comment"] == "AUC 0.87 on the holdout"
+
+
+def test_apply_refuses_missing_and_foreign_plans(emulator, platform, tmp_path):
+    prod = platform["prod"]
     with pytest.raises(Exception, match="no plan file at .*applying an unreviewed plan"):
         deploy.apply(prod, emulator, tmp_path / "missing.tfplan")
-    registry_plan = deploy.plan(throwaway_configs["registry"], emulator, tmp_path / "r.tfplan")
+    registry_plan = deploy.plan(platform["registry"], emulator, tmp_path / "r.tfplan")
     with pytest.raises(Exception, match="planned for environment 'registry', not 'prod'"):
         deploy.apply(prod, emulator, registry_plan.plan_file)

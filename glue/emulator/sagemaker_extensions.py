@@ -2,7 +2,8 @@
 
 moto answers HTTP 500 for PutModelPackageGroupPolicy, GetModelPackageGroupPolicy,
 DeleteModelPackageGroupPolicy and DeleteModelPackageGroup, which Terraform needs to create and
-destroy `aws_sagemaker_model_package_group(_policy)`. They are added here with the error
+destroy `aws_sagemaker_model_package_group(_policy)`, and for DeleteModelPackage, without which
+a group that held versions could never be destroyed. They are added here with the error
 messages AWS gives (the AWS provider matches on them to detect "not found").
 
 moto keeps one SageMaker backend per account and region, so a policy stored on the backend is
@@ -75,6 +76,14 @@ def delete_model_package_group(backend: SageMakerModelBackend, group: str) -> No
     del backend.model_package_groups[name]
 
 
+def delete_model_package(backend: SageMakerModelBackend, name_or_arn: str) -> None:
+    key = backend.model_package_name_mapping.get(name_or_arn, name_or_arn)
+    if backend.model_packages.pop(key, None) is None:
+        raise ValidationError(f"Model package {name_or_arn} not found")
+    for alias in [a for a, target in backend.model_package_name_mapping.items() if target == key]:
+        del backend.model_package_name_mapping[alias]
+
+
 def _respond_put_policy(self: SageMakerResponse) -> ActionResult:
     arn = put_model_package_group_policy(
         self.sagemaker_backend,
@@ -103,11 +112,17 @@ def _respond_delete_group(self: SageMakerResponse) -> ActionResult:
     return EmptyResult()
 
 
+def _respond_delete_package(self: SageMakerResponse) -> ActionResult:
+    delete_model_package(self.sagemaker_backend, self._get_param("ModelPackageName"))
+    return EmptyResult()
+
+
 _RESPONSES: dict[str, Any] = {
     "put_model_package_group_policy": _respond_put_policy,
     "get_model_package_group_policy": _respond_get_policy,
     "delete_model_package_group_policy": _respond_delete_policy,
     "delete_model_package_group": _respond_delete_group,
+    "delete_model_package": _respond_delete_package,
 }
 
 

@@ -1,0 +1,1 @@
+"""SageMaker pipeline definitions and their upsert."""

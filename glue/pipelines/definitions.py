@@ -1,0 +1,425 @@
+"""SageMaker pipeline definitions (format version 2020-12-01), built deterministically.
+
+The same settings give byte-identical JSON: no timestamps, no random names, sorted keys.
+Training: preprocess -> train (built-in XGBoost) -> evaluate -> AUC >= threshold ? register
+in the central group : fail. Inference: latest approved version (Lambda) -> create model ->
+data-quality check of the batch -> batch transform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from glue.errors import MlopsError
+
+DEFINITION_VERSION = "2020-12-01"
+PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+
+# Accounts that host the SageMaker built-in images, per region (public AWS documentation).
+_IMAGE_ACCOUNTS = {
+    "us-east-1": "683313688378",
+    "us-east-2": "257758044811",
+    "us-west-2": "246618743249",
+    "eu-west-1": "141502667606",
+    "eu-central-1": "492215442770",
+}
+XGBOOST_VERSION = "1.7-1"
+SKLEARN_VERSION = "1.2-1-cpu-py3"
+PROCESSING_ROOT = "/opt/ml/processing"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Everything a definition depends on: from the tfvars and the Terraform outputs."""
+
+    model_name: str
+    environment: str
+    region: str
+    role_arn: str
+    bucket: str
+    prefix: str
+    artifacts_kms_key_arn: str
+    workload_kms_key_arn: str
+    model_package_group_arn: str
+    lambda_function_arn: str
+    auc_threshold: float
+    processing_instance_type: str = "ml.m5.large"
+    training_instance_type: str = "ml.m5.xlarge"
+    transform_instance_type: str = "ml.m5.large"
+
+    @property
+    def training_pipeline(self) -> str:
+        return check_pipeline_name(f"{self.model_name}-train-pipeline")
+
+    @property
+    def inference_pipeline(self) -> str:
+        return check_pipeline_name(f"{self.model_name}-inference-pipeline")
+
+    def s3(self, *parts: str) -> str:
+        return "/".join([f"s3://{self.bucket}", self.prefix, *parts])
+
+    def image(self, repository: str, tag: str) -> str:
+        account = _IMAGE_ACCOUNTS.get(self.region)
+        if account is None:
+            raise MlopsError(
+                f"no SageMaker built-in image account known for region {self.region}: "
+                f"supported regions are {', '.join(sorted(_IMAGE_ACCOUNTS))}"
+            )
+        return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{repository}:{tag}"
+
+
+def check_pipeline_name(name: str) -> str:
+    if not PIPELINE_NAME.match(name):
+        raise MlopsError(
+            f"invalid pipeline name {name!r}: expected 1-256 letters, digits or single hyphens, "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def get(path: str) -> dict[str, str]:
+    return {"Get": path}
+
+
+def _parameter(name: str, kind: str, default: Any) -> dict[str, Any]:
+    return {"Name": name, "Type": kind, "DefaultValue": default}
+
+
+def _processing_step(
+    settings: PipelineSettings,
+    name: str,
+    script: str,
+    inputs: dict[str, Any],
+    outputs: dict[str, str],
+    instance_type: Any,
+) -> dict[str, Any]:
+    code = settings.s3("code", script)
+    processing_inputs = [
+        {
+            "InputName": "code",
+            "AppManaged": False,
+            "S3Input": _s3_input(code, f"{PROCESSING_ROOT}/input/code"),
+        }
+    ]
+    processing_inputs += [
+        {
+            "InputName": input_name,
+            "AppManaged": False,
+            "S3Input": _s3_input(uri, f"{PROCESSING_ROOT}/{input_name}"),
+        }
+        for input_name, uri in inputs.items()
+    ]
+    return {
+        "Name": name,
+        "Type": "Processing",
+        "Arguments": {
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": instance_type,
+                    "VolumeSizeInGB": 30,
+                    "VolumeKmsKeyId": settings.workload_kms_key_arn,
+                }
+            },
+            "AppSpecification": {
+                "ImageUri": settings.image("sagemaker-scikit-learn", SKLEARN_VERSION),
+                "ContainerEntrypoint": ["python3", f"{PROCESSING_ROOT}/input/code/{script}"],
+            },
+            "RoleArn": settings.role_arn,
+            "ProcessingInputs": processing_inputs,
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": output_name,
+                        "AppManaged": False,
+                        "S3Output": {
+                            "S3Uri": uri,
+                            "LocalPath": f"{PROCESSING_ROOT}/{output_name}",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                    for output_name, uri in outputs.items()
+                ],
+                "KmsKeyId": settings.artifacts_kms_key_arn,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+    }
+
+
+def _s3_input(uri: Any, local_path: str) -> dict[str, Any]:
+    return {
+        "S3Uri": uri,
+        "LocalPath": local_path,
+        "S3DataType": "S3Prefix",
+        "S3InputMode": "File",
+        "S3DataDistributionType": "FullyReplicated",
+    }
+
+
+def _output_uri(step: str, output: str) -> dict[str, str]:
+    return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
+
+
+def training_definition(settings: PipelineSettings) -> dict[str, Any]:
+    run = "Execution.PipelineExecutionId"
+    run_uri = {"Std:Join": {"On": "/", "Values": [settings.s3("training", "runs"), get(run)]}}
+
+    def run_path(*parts: str) -> dict[str, Any]:
+        return {"Std:Join": {"On": "/", "Values": [run_uri, *parts]}}
+
+    preprocess = _processing_step(
+        settings,
+        "Preprocess",
+        "preprocess.py",
+        inputs={"input": get("Parameters.InputDataUri")},
+        outputs={name: run_path(name) for name in ("train", "validation", "test", "baseline")},
+        instance_type=get("Parameters.ProcessingInstanceType"),
+    )
+    train = {
+        "Name": "Train",
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {
+                "TrainingImage": settings.image("sagemaker-xgboost", XGBOOST_VERSION),
+                "TrainingInputMode": "File",
+            },
+            "HyperParameters": {
+                "objective": "binary:logistic",
+                "eval_metric": "auc",
+                "num_round": "100",
+                "max_depth": "4",
+                "eta": "0.2",
+                "subsample": "0.8",
+            },
+            "InputDataConfig": [
+                {
+                    "ChannelName": channel,
+                    "ContentType": "text/csv",
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": _output_uri("Preprocess", channel),
+                            "S3DataDistributionType": "FullyReplicated",
+                        }
+                    },
+                }
+                for channel in ("train", "validation")
+            ],
+            "OutputDataConfig": {
+                "S3OutputPath": run_path("model"),
+                "KmsKeyId": settings.artifacts_kms_key_arn,
+            },
+            "ResourceConfig": {
+                "InstanceCount": get("Parameters.TrainingInstanceCount"),
+                "InstanceType": get("Parameters.TrainingInstanceType"),
+                "VolumeSizeInGB": 30,
+                "VolumeKmsKeyId": settings.workload_kms_key_arn,
+            },
+            "RoleArn": settings.role_arn,
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+        "DependsOn": ["Preprocess"],
+    }
+    evaluate = _processing_step(
+        settings,
+        "Evaluate",
+        "evaluate.py",
+        inputs={
+            "model": get("Steps.Train.ModelArtifacts.S3ModelArtifacts"),
+            "test": _output_uri("Preprocess", "test"),
+        },
+        outputs={"evaluation": run_path("evaluation")},
+        instance_type=get("Parameters.ProcessingInstanceType"),
+    )
+    evaluate["PropertyFiles"] = [
+        {
+            "PropertyFileName": "EvaluationReport",
+            "OutputName": "evaluation",
+            "FilePath": "evaluation.json",
+        }
+    ]
+    achieved_auc = {
+        "Std:JsonGet": {
+            "PropertyFile": get("Steps.Evaluate.PropertyFiles.EvaluationReport"),
+            "Path": "metrics.auc.value",
+        }
+    }
+    register = {
+        "Name": "RegisterModel",
+        "Type": "RegisterModel",
+        "Arguments": {
+            "ModelPackageGroupName": settings.model_package_group_arn,
+            "ModelApprovalStatus": get("Parameters.ModelApprovalStatus"),
+            "InferenceSpecification": {
+                "Containers": [
+                    {
+                        "Image": settings.image("sagemaker-xgboost", XGBOOST_VERSION),
+                        "ModelDataUrl": get("Steps.Train.ModelArtifacts.S3ModelArtifacts"),
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+                "SupportedTransformInstanceTypes": [settings.transform_instance_type],
+            },
+            "ModelMetrics": {
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": run_path("evaluation", "evaluation.json"),
+                    }
+                }
+            },
+            "CustomerMetadataProperties": {
+                "dataset_uri": get("Parameters.InputDataUri"),
+                "pipeline_execution": get(run),
+                "baseline_uri": run_path("baseline", "baseline.json"),
+                "hyperparameters": json.dumps(
+                    train["Arguments"]["HyperParameters"], sort_keys=True
+                ),
+                "auc": {"Std:Join": {"On": "", "Values": [achieved_auc]}},
+                "source_environment": settings.environment,
+            },
+        },
+    }
+    fail = {
+        "Name": "AucBelowThreshold",
+        "Type": "Fail",
+        "Arguments": {
+            "ErrorMessage": {
+                "Std:Join": {
+                    "On": " ",
+                    "Values": [
+                        "Model AUC",
+                        achieved_auc,
+                        "is below the threshold",
+                        get("Parameters.AucThreshold"),
+                        "- nothing was registered",
+                    ],
+                }
+            }
+        },
+    }
+    condition = {
+        "Name": "CheckAuc",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [
+                {
+                    "Type": "GreaterThanOrEqualTo",
+                    "LeftValue": achieved_auc,
+                    "RightValue": get("Parameters.AucThreshold"),
+                }
+            ],
+            "IfSteps": [register],
+            "ElseSteps": [fail],
+        },
+    }
+    return {
+        "Version": DEFINITION_VERSION,
+        "Metadata": {},
+        "Parameters": [
+            _parameter("InputDataUri", "String", settings.s3("training", "input/")),
+            _parameter("ProcessingInstanceType", "String", settings.processing_instance_type),
+            _parameter("TrainingInstanceType", "String", settings.training_instance_type),
+            _parameter("TrainingInstanceCount", "Integer", 1),
+            _parameter("AucThreshold", "Float", settings.auc_threshold),
+            _parameter("ModelApprovalStatus", "String", "PendingManualApproval"),
+        ],
+        "PipelineExperimentConfig": {
+            "ExperimentName": get("Execution.PipelineName"),
+            "TrialName": get(run),
+        },
+        "Steps": [preprocess, train, evaluate, condition],
+    }
+
+
+def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
+    run = get("Execution.PipelineExecutionId")
+    latest = {
+        "Name": "LatestApprovedModel",
+        "Type": "Lambda",
+        "FunctionArn": settings.lambda_function_arn,
+        "OutputParameters": [
+            {"OutputName": name, "OutputType": "String"}
+            for name in ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineUri")
+        ],
+        "Arguments": {"model_package_group_arn": settings.model_package_group_arn},
+    }
+    lambda_output = "Steps.LatestApprovedModel.OutputParameters['{}']"
+    create_model = {
+        "Name": "CreateModel",
+        "Type": "Model",
+        "Arguments": {
+            "ExecutionRoleArn": settings.role_arn,
+            "PrimaryContainer": {
+                "Image": get(lambda_output.format("ImageUri")),
+                "ModelDataUrl": get(lambda_output.format("ModelDataUrl")),
+            },
+        },
+    }
+    check = _processing_step(
+        settings,
+        "DataQualityCheck",
+        "data_quality.py",
+        inputs={
+            "batch": get("Parameters.BatchInputUri"),
+            "baseline": get(lambda_output.format("BaselineUri")),
+        },
+        outputs={
+            "report": {
+                "Std:Join": {"On": "/", "Values": [settings.s3("inference", "quality"), run]}
+            }
+        },
+        instance_type=settings.processing_instance_type,
+    )
+    transform = {
+        "Name": "BatchTransform",
+        "Type": "Transform",
+        "Arguments": {
+            "ModelName": get("Steps.CreateModel.ModelName"),
+            "TransformInput": {
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": get("Parameters.BatchInputUri"),
+                    }
+                },
+                "ContentType": "text/csv",
+                "SplitType": "Line",
+            },
+            "TransformOutput": {
+                "S3OutputPath": {
+                    "Std:Join": {
+                        "On": "/",
+                        "Values": [settings.s3("inference", "predictions"), run],
+                    }
+                },
+                "AssembleWith": "Line",
+                "KmsKeyId": settings.artifacts_kms_key_arn,
+            },
+            "TransformResources": {
+                "InstanceCount": 1,
+                "InstanceType": get("Parameters.TransformInstanceType"),
+                "VolumeKmsKeyId": settings.workload_kms_key_arn,
+            },
+        },
+        "DependsOn": ["DataQualityCheck"],
+    }
+    return {
+        "Version": DEFINITION_VERSION,
+        "Metadata": {},
+        "Parameters": [
+            _parameter("BatchInputUri", "String", settings.s3("inference", "input/")),
+            _parameter("TransformInstanceType", "String", settings.transform_instance_type),
+        ],
+        "Steps": [latest, create_model, check, transform],
+    }
+
+
+def render(definition: dict[str, Any]) -> str:
+    """The one serialisation used for upsert and comparison: stable and compact."""
+    return json.dumps(definition, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,271 @@
+"""Create or update an environment's pipelines, step scripts and Lambda: write only what changed.
+
+A second upsert of unchanged definitions makes no write call: scripts are compared by content
+hash, the Lambda by code hash, pipelines by their definition and role.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+import io
+import json
+import subprocess
+import zipfile
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from glue.aws import client
+from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
+from glue.deploy import session_for
+from glue.emulator.control import Emulator
+from glue.errors import MlopsError
+from glue.pipelines.definitions import (
+    PipelineSettings,
+    inference_definition,
+    render,
+    training_definition,
+)
+from glue.settings import PROJECT_ROOT
+from glue.steps import SCRIPTS, STEPS_DIR
+
+LAMBDA_HANDLER = "latest_approved_model.handler"
+LAMBDA_RUNTIME = "python3.12"
+HASH_METADATA = "sha256"
+_ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    name: str
+    action: str  # created, updated, unchanged, would create, would update
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}: {self.action}"
+
+
+def _planned(action: str, dry_run: bool) -> str:
+    """What a dry run reports instead of doing: `would create` for `created`."""
+    if not dry_run or action == "unchanged":
+        return action
+    return {"created": "would create", "updated": "would update"}[action]
+
+
+def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> PipelineSettings:
+    if config.name not in WORKLOAD_ENVIRONMENTS:
+        raise MlopsError(
+            f"environment {config.name!r} runs no pipelines: expected one of "
+            f"{', '.join(WORKLOAD_ENVIRONMENTS)}"
+        )
+    required = (
+        "sagemaker_execution_role_arn",
+        "artifacts_bucket_name",
+        "artifacts_kms_key_arn",
+        "workload_kms_key_arn",
+        "model_package_group_arn",
+    )
+    missing = [key for key in required if not outputs.get(key)]
+    if missing:
+        raise MlopsError(
+            f"Terraform outputs of {config.name} lack {', '.join(missing)}: apply the "
+            f"environment first (`mlops plan --env {config.name}` then `mlops apply`)"
+        )
+    prefix = f"{config.values['name_prefix']}-{config.name}"
+    function = f"{prefix}-latest-approved-model"
+    return PipelineSettings(
+        model_name=config.values["model_name"],
+        environment=config.name,
+        region=config.region,
+        role_arn=outputs["sagemaker_execution_role_arn"],
+        bucket=outputs["artifacts_bucket_name"],
+        prefix=prefix,
+        artifacts_kms_key_arn=outputs["artifacts_kms_key_arn"],
+        workload_kms_key_arn=outputs["workload_kms_key_arn"],
+        model_package_group_arn=outputs["model_package_group_arn"],
+        lambda_function_arn=(
+            f"arn:aws:lambda:{config.region}:{config.account_id}:function:{function}"
+        ),
+        auc_threshold=float(config.values["auc_threshold"]),
+    )
+
+
+def definitions(settings: PipelineSettings) -> dict[str, str]:
+    return {
+        settings.training_pipeline: render(training_definition(settings)),
+        settings.inference_pipeline: render(inference_definition(settings)),
+    }
+
+
+def git_commit() -> str:
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return result.stdout.strip()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def upload_scripts(s3, settings: PipelineSettings, dry_run: bool) -> list[Change]:
+    changes = []
+    for script in SCRIPTS:
+        body = (STEPS_DIR / script).read_bytes()
+        key = f"{settings.prefix}/code/{script}"
+        try:
+            head = s3.head_object(Bucket=settings.bucket, Key=key)
+            current = head.get("Metadata", {}).get(HASH_METADATA)
+            action = "unchanged" if current == _sha256(body) else "updated"
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            action = "created"
+        if action != "unchanged" and not dry_run:
+            s3.put_object(
+                Bucket=settings.bucket,
+                Key=key,
+                Body=body,
+                Metadata={HASH_METADATA: _sha256(body)},
+                ServerSideEncryption="aws:kms",
+                SSEKMSKeyId=settings.artifacts_kms_key_arn,
+            )
+        changes.append(Change("script", f"s3://{settings.bucket}/{key}", _planned(action, dry_run)))
+    return changes
+
+
+def lambda_package() -> bytes:
+    """The handler zipped with fixed timestamps, so its hash only changes with its code."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("latest_approved_model.py", date_time=_ZIP_TIMESTAMP)
+        info.external_attr = 0o644 << 16
+        archive.writestr(info, (STEPS_DIR / "latest_approved_model.py").read_bytes())
+    return buffer.getvalue()
+
+
+def upsert_lambda(
+    lambda_client, settings: PipelineSettings, role_arn: str, dry_run: bool
+) -> Change:
+    package = lambda_package()
+    code_hash = base64.b64encode(hashlib.sha256(package).digest()).decode()
+    name = settings.lambda_function_arn.rsplit(":", 1)[1]
+    try:
+        current = lambda_client.get_function(FunctionName=name)["Configuration"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        if not dry_run:
+            lambda_client.create_function(
+                FunctionName=name,
+                Runtime=LAMBDA_RUNTIME,
+                Role=role_arn,
+                Handler=LAMBDA_HANDLER,
+                Code={"ZipFile": package},
+                Timeout=60,
+                Description="Newest approved model version of a group (inference pipeline)",
+            )
+        return Change("lambda", name, _planned("created", dry_run))
+    if current["CodeSha256"] == code_hash:
+        return Change("lambda", name, "unchanged")
+    if not dry_run:
+        lambda_client.update_function_code(FunctionName=name, ZipFile=package)
+    return Change("lambda", name, _planned("updated", dry_run))
+
+
+def _diff(name: str, current: str | None, wanted: str) -> str:
+    def pretty(text: str | None) -> list[str]:
+        return json.dumps(json.loads(text), indent=2, sort_keys=True).splitlines() if text else []
+
+    return "\n".join(
+        difflib.unified_diff(
+            pretty(current), pretty(wanted), f"{name} (deployed)", f"{name} (upsert)", lineterm=""
+        )
+    )
+
+
+def upsert_pipeline(
+    sagemaker,
+    name: str,
+    definition: str,
+    settings: PipelineSettings,
+    tags: list[dict[str, str]],
+    dry_run: bool,
+) -> tuple[Change, str]:
+    try:
+        current = sagemaker.describe_pipeline(PipelineName=name)
+    except ClientError as error:
+        if "does not exist" not in str(error) and error.response["Error"]["Code"] not in (
+            "ResourceNotFound",
+            "ValidationException",
+        ):
+            raise
+        current = None
+    deployed = current["PipelineDefinition"] if current else None
+    diff = _diff(name, deployed, definition)
+    if current and deployed == definition and current.get("RoleArn") == settings.role_arn:
+        return Change("pipeline", name, "unchanged"), diff
+    if dry_run:
+        return Change("pipeline", name, _planned("updated" if current else "created", True)), diff
+    description = f"{settings.model_name} ({settings.environment}), managed by mlops"
+    if current:
+        sagemaker.update_pipeline(
+            PipelineName=name,
+            PipelineDefinition=definition,
+            RoleArn=settings.role_arn,
+            PipelineDescription=description,
+        )
+        sagemaker.add_tags(ResourceArn=current["PipelineArn"], Tags=tags)
+        return Change("pipeline", name, "updated"), diff
+    sagemaker.create_pipeline(
+        PipelineName=name,
+        PipelineDefinition=definition,
+        RoleArn=settings.role_arn,
+        PipelineDescription=description,
+        Tags=tags,
+    )
+    return Change("pipeline", name, "created"), diff
+
+
+def upsert(
+    config: EnvironmentConfig,
+    outputs: dict[str, Any],
+    emulator: Emulator | None,
+    dry_run: bool = False,
+    session: boto3.Session | None = None,
+) -> tuple[list[Change], list[str]]:
+    """Upsert scripts, the Lambda and both pipelines; return the changes and the diffs."""
+    settings = settings_for(config, outputs)
+    session = session or session_for(config, emulator)
+    changes = upload_scripts(client(session, "s3", emulator), settings, dry_run)
+    changes.append(
+        upsert_lambda(
+            client(session, "lambda", emulator),
+            settings,
+            outputs["latest_model_lambda_role_arn"],
+            dry_run,
+        )
+    )
+    tags = [
+        {"Key": "environment", "Value": config.name},
+        {"Key": "git-commit", "Value": git_commit()},
+    ]
+    sagemaker = client(session, "sagemaker", emulator)
+    diffs = []
+    for name, definition in definitions(settings).items():
+        change, diff = upsert_pipeline(sagemaker, name, definition, settings, tags, dry_run)
+        changes.append(change)
+        if diff:
+            diffs.append(diff)
+    return changes, diffs

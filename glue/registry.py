@@ -1,0 +1,137 @@
+"""Model governance over the central model package groups.
+
+Reads (list, latest) run in the workload account, through the group's resource policy. Writes
+(approve, reject, promote) run as the registry account, which owns the groups. Every approval
+change is also written to the workload environment's governance table when it has one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from glue.errors import MlopsError
+from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
+
+APPROVED, REJECTED, PENDING = "Approved", "Rejected", "PendingManualApproval"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    arn: str
+    version: int
+    status: str
+    created: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def auc(self) -> str:
+        return self.metadata.get("auc", "-")
+
+
+def package_arn(group_arn: str, version: int) -> str:
+    return f"{group_arn.replace(':model-package-group/', ':model-package/')}/{version}"
+
+
+def to_version(described: dict[str, Any]) -> ModelVersion:
+    return ModelVersion(
+        arn=described["ModelPackageArn"],
+        version=int(
+            described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[1]
+        ),
+        status=described["ModelApprovalStatus"],
+        created=str(described.get("CreationTime", "")),
+        metadata=dict(described.get("CustomerMetadataProperties") or {}),
+    )
+
+
+def describe(sagemaker, group_arn: str, version: int) -> dict[str, Any]:
+    try:
+        return sagemaker.describe_model_package(ModelPackageName=package_arn(group_arn, version))
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("ValidationException", "ResourceNotFound"):
+            raise MlopsError(
+                f"model version {version} does not exist in {group_arn}: "
+                "`mlops models list` shows the versions"
+            ) from None
+        raise
+
+
+def list_versions(sagemaker, group_arn: str) -> list[ModelVersion]:
+    summaries = []
+    for page in sagemaker.get_paginator("list_model_packages").paginate(
+        ModelPackageGroupName=group_arn
+    ):
+        summaries += page["ModelPackageSummaryList"]
+    return sorted(
+        (
+            to_version(sagemaker.describe_model_package(ModelPackageName=s["ModelPackageArn"]))
+            for s in summaries
+        ),
+        key=lambda v: v.version,
+    )
+
+
+def set_status(sagemaker, group_arn: str, version: int, status: str, comment: str) -> ModelVersion:
+    if not comment.strip():
+        raise MlopsError("a comment is required: say why the version is approved or rejected")
+    describe(sagemaker, group_arn, version)
+    sagemaker.update_model_package(
+        ModelPackageArn=package_arn(group_arn, version),
+        ModelApprovalStatus=status,
+        ApprovalDescription=comment,
+    )
+    return to_version(describe(sagemaker, group_arn, version))
+
+
+def promote(
+    sagemaker, source_group_arn: str, target_group_arn: str, version: int, commit: str
+) -> ModelVersion:
+    """Copy an approved version into the target group, approved, with its lineage."""
+    source = describe(sagemaker, source_group_arn, version)
+    if source["ModelApprovalStatus"] != APPROVED:
+        raise MlopsError(
+            f"version {version} of {source_group_arn} is {source['ModelApprovalStatus']}: "
+            "only approved versions are promoted (`mlops models approve` first)"
+        )
+    metadata = dict(source.get("CustomerMetadataProperties") or {})
+    metadata.update(
+        {"source_model_package_arn": source["ModelPackageArn"], "promotion_commit": commit}
+    )
+    arguments: dict[str, Any] = {
+        "ModelPackageGroupName": target_group_arn,
+        "ModelPackageDescription": f"promoted from {source['ModelPackageArn']}",
+        "InferenceSpecification": source["InferenceSpecification"],
+        "ModelApprovalStatus": APPROVED,
+        "CustomerMetadataProperties": metadata,
+    }
+    if source.get("ModelMetrics"):
+        arguments["ModelMetrics"] = source["ModelMetrics"]
+    created = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
+    return to_version(sagemaker.describe_model_package(ModelPackageName=created))
+
+
+def latest(sagemaker, group_arn: str) -> dict[str, str]:
+    try:
+        return latest_approved(sagemaker, group_arn)
+    except NoApprovedModel as error:
+        raise MlopsError(str(error)) from None
+
+
+def record(table, group_arn: str, stage: str, version: ModelVersion, comment: str) -> None:
+    """One item per (group, version): its stage, status, metrics and the last comment."""
+    table.put_item(
+        Item={
+            "model_package_group": group_arn,
+            "version": version.version,
+            "stage": stage,
+            "status": version.status,
+            "metrics": json.dumps({"auc": version.auc}),
+            "comment": comment,
+            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )

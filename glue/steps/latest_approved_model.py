@@ -1,0 +1,52 @@
+"""Lambda handler of the inference pipeline: the newest approved version of a model group.
+
+Returns the version's ARN, model data URL, image and data-quality baseline: the outputs the
+pipeline's CreateModel and data-quality steps read. Pages through every version (never trusts
+one page) and fails with a clear message when no version is approved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+
+class NoApprovedModel(Exception):
+    pass
+
+
+def latest_approved(sagemaker: Any, group: str, page_size: int = 100) -> dict[str, str]:
+    newest = None
+    paginator = sagemaker.get_paginator("list_model_packages")
+    pages = paginator.paginate(
+        ModelPackageGroupName=group,
+        ModelApprovalStatus="Approved",
+        PaginationConfig={"PageSize": page_size},
+    )
+    for page in pages:
+        for summary in page["ModelPackageSummaryList"]:
+            if newest is None or summary["CreationTime"] > newest["CreationTime"]:
+                newest = summary
+    if newest is None:
+        raise NoApprovedModel(
+            f"no approved model version in {group}: approve one with `mlops models approve`"
+        )
+    described = sagemaker.describe_model_package(ModelPackageName=newest["ModelPackageArn"])
+    container = described["InferenceSpecification"]["Containers"][0]
+    baseline = described.get("CustomerMetadataProperties", {}).get("baseline_uri")
+    if not baseline:
+        raise NoApprovedModel(
+            f"{newest['ModelPackageArn']} has no baseline_uri metadata: register versions "
+            "through the training pipeline, which records it"
+        )
+    return {
+        "ModelPackageArn": newest["ModelPackageArn"],
+        "ModelDataUrl": container["ModelDataUrl"],
+        "ImageUri": container["Image"],
+        "BaselineUri": baseline,
+    }
+
+
+def handler(event: dict, context: Any) -> dict[str, str]:
+    return latest_approved(boto3.client("sagemaker"), event["model_package_group_arn"])

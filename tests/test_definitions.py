@@ -1,0 +1,153 @@
+"""Pipeline definitions: deterministic, and consistent with the 2020-12-01 format's references."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import pytest
+
+from glue.errors import MlopsError
+from glue.pipelines.definitions import (
+    PipelineSettings,
+    inference_definition,
+    render,
+    training_definition,
+)
+from glue.pipelines.upsert import definitions
+
+SETTINGS = PipelineSettings(
+    model_name="mammo-severity",
+    environment="dev",
+    region="us-east-1",
+    role_arn="arn:aws:iam::222222222222:role/mammo-dev-sagemaker-execution",
+    bucket="mammo-model-artifacts-111111111111",
+    prefix="mammo-dev",
+    artifacts_kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/artifacts",
+    workload_kms_key_arn="arn:aws:kms:us-east-1:222222222222:key/workload",
+    model_package_group_arn="arn:aws:sagemaker:us-east-1:111111111111:model-package-group/mammo-severity-dev",
+    lambda_function_arn="arn:aws:lambda:us-east-1:222222222222:function:mammo-dev-latest-approved-model",
+    auc_threshold=0.8,
+)
+BUILDERS = {"training": training_definition, "inference": inference_definition}
+
+
+def all_steps(steps):
+    for step in steps:
+        yield step
+        if step["Type"] == "Condition":
+            yield from all_steps(step["Arguments"]["IfSteps"] + step["Arguments"]["ElseSteps"])
+
+
+def references(node, kind):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == kind:
+                yield value
+            yield from references(value, kind)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item, kind)
+
+
+@pytest.mark.parametrize("kind", BUILDERS)
+def test_same_inputs_give_byte_identical_json(kind):
+    assert render(BUILDERS[kind](SETTINGS)) == render(BUILDERS[kind](dataclasses.replace(SETTINGS)))
+    assert "time" not in render(BUILDERS[kind](SETTINGS)).lower().replace("runtime", "")
+
+
+@pytest.mark.parametrize("kind", BUILDERS)
+def test_every_reference_resolves(kind):
+    definition = BUILDERS[kind](SETTINGS)
+    assert definition["Version"] == "2020-12-01"
+    steps = {step["Name"]: step for step in all_steps(definition["Steps"])}
+    assert len(steps) == len(list(all_steps(definition["Steps"]))), "step names are unique"
+    parameters = {p["Name"] for p in definition["Parameters"]}
+    for path in references(definition, "Get"):
+        head, name = path.split(".")[0], re.split(r"[.\[]", path)[1]
+        if head == "Parameters":
+            assert name in parameters, f"{path}: no such parameter"
+        elif head == "Steps":
+            assert name in steps, f"{path}: no such step"
+        else:
+            assert path in ("Execution.PipelineExecutionId", "Execution.PipelineName"), path
+    for json_get in references(definition, "Std:JsonGet"):
+        step_name, _, file_name = json_get["PropertyFile"]["Get"].split(".")[1:]
+        declared = [f["PropertyFileName"] for f in steps[step_name].get("PropertyFiles", [])]
+        assert file_name in declared
+    for step in steps.values():
+        for dependency in step.get("DependsOn", []):
+            assert dependency in steps
+
+
+def test_training_gates_registration_on_auc():
+    definition = training_definition(SETTINGS)
+    assert [s["Type"] for s in definition["Steps"]] == [
+        "Processing",
+        "Training",
+        "Processing",
+        "Condition",
+    ]
+    condition = definition["Steps"][-1]["Arguments"]
+    assert condition["Conditions"] == [
+        {
+            "Type": "GreaterThanOrEqualTo",
+            "LeftValue": {
+                "Std:JsonGet": {
+                    "PropertyFile": {"Get": "Steps.Evaluate.PropertyFiles.EvaluationReport"},
+                    "Path": "metrics.auc.value",
+                }
+            },
+            "RightValue": {"Get": "Parameters.AucThreshold"},
+        }
+    ]
+    (register,) = condition["IfSteps"]
+    (fail,) = condition["ElseSteps"]
+    assert register["Type"] == "RegisterModel" and fail["Type"] == "Fail"
+    assert register["Arguments"]["ModelPackageGroupName"] == SETTINGS.model_package_group_arn
+    assert {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}[
+        "ModelApprovalStatus"
+    ] == "PendingManualApproval"
+    lineage = register["Arguments"]["CustomerMetadataProperties"]
+    assert {"dataset_uri", "hyperparameters", "auc", "baseline_uri"} <= set(lineage)
+
+
+def test_everything_is_encrypted_with_the_environment_keys():
+    text = render(training_definition(SETTINGS)) + render(inference_definition(SETTINGS))
+    for key in ("VolumeKmsKeyId", "KmsKeyId"):
+        values = set(re.findall(rf'"{key}":"([^"]+)"', text))
+        assert values and values <= {SETTINGS.artifacts_kms_key_arn, SETTINGS.workload_kms_key_arn}
+    assert "xgboost" in text and "683313688378.dkr.ecr.us-east-1.amazonaws.com" in text
+    assert "Accelerator" not in text, "Elastic Inference is closed to new customers"
+
+
+def test_inference_runs_lambda_model_check_transform():
+    definition = inference_definition(SETTINGS)
+    assert [s["Type"] for s in definition["Steps"]] == [
+        "Lambda",
+        "Model",
+        "Processing",
+        "Transform",
+    ]
+    transform = definition["Steps"][-1]
+    assert transform["DependsOn"] == ["DataQualityCheck"]
+    assert definition["Steps"][0]["FunctionArn"] == SETTINGS.lambda_function_arn
+
+
+def test_a_changed_threshold_changes_only_the_training_definition():
+    changed = dataclasses.replace(SETTINGS, auc_threshold=0.9)
+    assert render(training_definition(changed)) != render(training_definition(SETTINGS))
+    assert render(inference_definition(changed)) == render(inference_definition(SETTINGS))
+    assert json.loads(render(training_definition(changed)))["Parameters"][4]["DefaultValue"] == 0.9
+
+
+@pytest.mark.parametrize("model_name", ["bad_name", "-leading", "x" * 250])
+def test_invalid_pipeline_names_are_rejected(model_name):
+    with pytest.raises(MlopsError, match="invalid pipeline name"):
+        definitions(dataclasses.replace(SETTINGS, model_name=model_name))
+
+
+def test_unknown_region_is_a_clear_error():
+    with pytest.raises(MlopsError, match="no SageMaker built-in image account known for region"):
+        training_definition(dataclasses.replace(SETTINGS, region="xx-nowhere-1"))

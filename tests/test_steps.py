@@ -1,0 +1,136 @@
+"""The step scripts on their own: preprocessing, evaluation, data quality, the Lambda."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from glue.aws import assumed_session, client
+from glue.steps import data_quality, evaluate, preprocess
+from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
+from tests.conftest import ACCOUNTS, REGION
+
+HEADER = ["BI-RADS", "Age", "Shape", "Margin", "Density", "Severity"]
+
+
+def write_input(folder, rows):
+    (folder / "input").mkdir(parents=True)
+    with (folder / "input" / "data.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows([HEADER, *rows])
+
+
+def test_preprocess_cleans_splits_and_writes_a_baseline(tmp_path):
+    rows = [[4, 40 + i % 30, 1 + i % 4, 1 + i % 5, 3, i % 2] for i in range(100)]
+    rows += [["?", 50, 1, 1, 3, 1], [5, 67, 9, 5, 3, 1], [4, 55, 2, 2, 3, 7]]  # dropped
+    write_input(tmp_path, rows)
+    preprocess.main(["--base-dir", str(tmp_path)])
+    counts = {
+        split: len((tmp_path / split / f"{split}.csv").read_text().splitlines())
+        for split in ("train", "validation", "test")
+    }
+    assert counts == {"train": 70, "validation": 15, "test": 15}
+    first = (tmp_path / "train" / "train.csv").read_text().splitlines()[0].split(",")
+    assert first[0] in ("0.0", "1.0") and len(first) == 6, "label first, then 5 features"
+    baseline = json.loads((tmp_path / "baseline" / "baseline.json").read_text())
+    assert baseline["features"] == HEADER[:-1] and baseline["rows"] == 70
+    assert 40 <= baseline["statistics"]["Age"]["mean"] <= 70
+
+
+def test_preprocess_is_deterministic(tmp_path):
+    rows = [[4, 40 + i, 1 + i % 4, 1 + i % 5, 3, i % 2] for i in range(40)]
+    outputs = []
+    for run in ("a", "b"):
+        write_input(tmp_path / run, rows)
+        preprocess.main(["--base-dir", str(tmp_path / run)])
+        outputs.append((tmp_path / run / "train" / "train.csv").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_auc_known_values():
+    assert evaluate.auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert evaluate.auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    assert evaluate.auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert evaluate.auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
+    with pytest.raises(ValueError, match="both classes"):
+        evaluate.auc([1, 1], [0.2, 0.3])
+
+
+def test_evaluation_report_has_the_path_the_condition_reads():
+    report = evaluate.report([0, 1, 1, 0], [0.2, 0.7, 0.9, 0.6])
+    assert report["metrics"]["auc"]["value"] == 1.0
+    assert report["metrics"]["accuracy"]["value"] == 0.75
+
+
+BASELINE = {
+    "features": HEADER[:-1],
+    "statistics": {
+        name: {"mean": m, "std": s, "min": lo, "max": hi}
+        for name, m, s, lo, hi in [
+            ("BI-RADS", 4.3, 0.7, 1, 5),
+            ("Age", 55, 14, 18, 96),
+            ("Shape", 2.7, 1.2, 1, 4),
+            ("Margin", 2.8, 1.5, 1, 5),
+            ("Density", 2.9, 0.4, 1, 4),
+        ]
+    },
+}
+
+
+def test_data_quality_passes_a_clean_batch_and_fails_outliers(tmp_path):
+    clean = [["4", "50", "2", "3", "3"], ["5", "65", "4", "4", "3"], ["3", "40", "1", "1", "3"]]
+    assert data_quality.violations(clean, BASELINE) == []
+    outliers = [
+        ["4", "250", "2", "3", "3"],
+        ["5", "300", "4", "4", "3"],
+        ["3", "40", "1", "1", "3"],
+    ]
+    found = data_quality.violations(outliers, BASELINE)
+    assert any(v.startswith("Age:") and "outside the training range" in v for v in found)
+    assert data_quality.violations([["4", "x", "2", "3", "3"]], BASELINE)
+    assert data_quality.violations([], BASELINE) == ["the batch is empty"]
+
+
+def test_data_quality_exit_code(tmp_path):
+    (tmp_path / "baseline").mkdir()
+    (tmp_path / "baseline" / "baseline.json").write_text(json.dumps(BASELINE))
+    (tmp_path / "batch").mkdir()
+    (tmp_path / "batch" / "b.csv").write_text("4,50,2,3,3\n4,51,2,3,3\n")
+    assert data_quality.main(["--base-dir", str(tmp_path)]) == 0
+    (tmp_path / "batch" / "b.csv").write_text("4,500,2,3,3\n4,510,2,3,3\n")
+    assert data_quality.main(["--base-dir", str(tmp_path)]) == 1
+    report = json.loads((tmp_path / "report" / "violations.json").read_text())
+    assert report["violations"] and report["rows"] == 2
+
+
+@pytest.mark.emulator
+def test_latest_approved_pages_through_every_version(emulator):
+    session = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/t", REGION, emulator)
+    sagemaker = client(session, "sagemaker", emulator)
+    group = sagemaker.create_model_package_group(ModelPackageGroupName="paged-models")[
+        "ModelPackageGroupArn"
+    ]
+    with pytest.raises(NoApprovedModel, match="no approved model version in .*paged-models"):
+        latest_approved(sagemaker, group)
+    arns = []
+    for index in range(5):
+        arns.append(
+            sagemaker.create_model_package(
+                ModelPackageGroupName="paged-models",
+                ModelApprovalStatus="Approved" if index in (1, 3) else "PendingManualApproval",
+                InferenceSpecification={
+                    "Containers": [{"Image": "xgboost", "ModelDataUrl": f"s3://b/m{index}.tar.gz"}],
+                    "SupportedContentTypes": ["text/csv"],
+                    "SupportedResponseMIMETypes": ["text/csv"],
+                },
+                CustomerMetadataProperties={"baseline_uri": f"s3://b/baseline{index}.json"},
+            )["ModelPackageArn"]
+        )
+    found = latest_approved(sagemaker, group, page_size=1)
+    assert found == {
+        "ModelPackageArn": arns[3],
+        "ModelDataUrl": "s3://b/m3.tar.gz",
+        "ImageUri": "xgboost",
+        "BaselineUri": "s3://b/baseline3.json",
+    }

@@ -1,0 +1,108 @@
+"""Upsert of scripts, Lambda and pipelines on the local AWS: writes only what changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from glue import config
+from glue.aws import assumed_session, client
+from glue.errors import MlopsError
+from glue.pipelines import upsert
+from tests.conftest import ACCOUNTS, REGION
+
+pytestmark = pytest.mark.emulator
+ROOT = Path(__file__).resolve().parent.parent
+WRITES = ("Create", "Update", "Put", "Add", "Delete", "Publish")
+
+
+@pytest.fixture()
+def dev(tmp_path) -> config.EnvironmentConfig:
+    """dev's tfvars with a model of its own, so tests do not meet each other's pipelines."""
+    values = json.loads((ROOT / "dev.tfvars.json").read_text())
+    values["model_name"] = f"upsert-{tmp_path.name[-12:].strip('_-')}".replace("_", "-")
+    path = tmp_path / "dev.tfvars.json"
+    path.write_text(json.dumps(values))
+    return config.load("dev", path)
+
+
+@pytest.fixture()
+def outputs(emulator, dev) -> dict[str, str]:
+    """What `terraform output` gives for dev, with the two roles and the bucket really there."""
+    session = assumed_session(dev.terraform_role_arn, REGION, emulator)
+    iam = client(session, "iam", emulator)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    roles = {}
+    for role in ("sagemaker-execution", "latest-model-lambda"):
+        name = f"{dev.values['model_name']}-{role}"
+        roles[role] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    bucket = f"{dev.values['model_name']}-artifacts"
+    client(session, "s3", emulator).create_bucket(Bucket=bucket)
+    return {
+        "sagemaker_execution_role_arn": roles["sagemaker-execution"],
+        "latest_model_lambda_role_arn": roles["latest-model-lambda"],
+        "artifacts_bucket_name": bucket,
+        "artifacts_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['registry']}:key/artifacts",
+        "workload_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/workload",
+        "model_package_group_arn": (
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNTS['registry']}:model-package-group/models-dev"
+        ),
+    }
+
+
+def counted_session(emulator, dev) -> tuple[object, list[str]]:
+    session = assumed_session(dev.terraform_role_arn, REGION, emulator)
+    calls: list[str] = []
+    session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+    return session, calls
+
+
+def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outputs):
+    session, calls = counted_session(emulator, dev)
+    changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
+    assert {c.action for c in changes} == {"created"}
+    assert len(changes) == 4 + 1 + 2  # scripts, Lambda, training and inference pipelines
+    sagemaker = client(session, "sagemaker", emulator)
+    training = sagemaker.describe_pipeline(
+        PipelineName=f"{dev.values['model_name']}-train-pipeline"
+    )
+    tags = sagemaker.list_tags(ResourceArn=training["PipelineArn"])["Tags"]
+    assert {"Key": "environment", "Value": "dev"} in tags
+    assert any(t["Key"] == "git-commit" and len(t["Value"]) >= 7 for t in tags)
+
+    calls.clear()
+    changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
+    assert {c.action for c in changes} == {"unchanged"}
+    writes = [name for name in calls if name.startswith(WRITES)]
+    assert writes == [], f"second upsert wrote: {writes}"
+
+    raised = config.EnvironmentConfig(
+        dev.name, dev.tfvars_file, dev.values | {"auc_threshold": 0.9}
+    )
+    calls.clear()
+    changes, _ = upsert.upsert(raised, outputs, emulator, session=session)
+    updated = [c.name for c in changes if c.action == "updated"]
+    assert updated == [f"{dev.values['model_name']}-train-pipeline"]
+    assert [n for n in calls if n.startswith(WRITES)] == ["UpdatePipeline", "AddTags"]
+
+
+def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, outputs):
+    session, calls = counted_session(emulator, dev)
+    changes, diffs = upsert.upsert(dev, outputs, emulator, dry_run=True, session=session)
+    assert {c.action for c in changes if c.kind == "pipeline"} == {"would create"}
+    assert [n for n in calls if n.startswith(WRITES)] == []
+    assert any('"AucThreshold"' in diff or "AucThreshold" in diff for diff in diffs)
+    assert diffs[0].startswith(f"--- {dev.values['model_name']}-train-pipeline (deployed)")
+
+
+def test_registry_environment_has_no_pipelines(emulator, outputs):
+    with pytest.raises(MlopsError, match="environment 'registry' runs no pipelines"):
+        upsert.upsert(config.load("registry"), outputs, emulator)
+
+
+def test_missing_terraform_outputs_are_a_clear_error(emulator, dev, outputs):
+    del outputs["sagemaker_execution_role_arn"]
+    with pytest.raises(MlopsError, match="lack sagemaker_execution_role_arn: apply the environ"):
+        upsert.upsert(dev, outputs, emulator)
