@@ -112,8 +112,8 @@ def _models(args: argparse.Namespace) -> None:
     from glue.aws import client
     from glue.pipelines.upsert import git_commit
 
-    target = _target(args)
     loaded = _config(args)
+    target = _target(args)
     outputs = deploy.outputs(loaded, target)
     group = outputs["model_package_group_arn"]
     if args.models_command in ("list", "latest"):
@@ -130,27 +130,22 @@ def _models(args: argparse.Namespace) -> None:
     owner = config.load("registry", args.registry_var_file)
     sagemaker = client(deploy.session_for(owner, target), "sagemaker", target)
     if args.models_command == "promote":
-        to = config.load(args.to, None)
-        changed = registry.promote(
-            sagemaker,
-            group,
-            deploy.outputs(to, target)["model_package_group_arn"],
-            args.version,
-            git_commit(),
-        )
-        stage, comment, table_env = to.name, f"promoted from {loaded.name}", to
+        stage = config.load(args.to, args.to_var_file)
+        stage_outputs = deploy.outputs(stage, target)
+        record_group = stage_outputs["model_package_group_arn"]
+        changed = registry.promote(sagemaker, group, record_group, args.version, git_commit())
+        comment = f"promoted from {loaded.name} version {args.version}"
     else:
+        stage, stage_outputs, record_group = loaded, outputs, group
         status = registry.APPROVED if args.models_command == "approve" else registry.REJECTED
         changed = registry.set_status(sagemaker, group, args.version, status, args.comment)
-        stage, comment, table_env = loaded.name, args.comment, loaded
-    table = deploy.outputs(table_env, target).get("governance_table_name")
+        comment = args.comment
+    table = stage_outputs.get("governance_table_name")
     if table:
-        dynamodb = deploy.session_for(table_env, target).resource(
+        dynamodb = deploy.session_for(stage, target).resource(
             "dynamodb", endpoint_url=target.endpoint if target else None
         )
-        registry.record(
-            dynamodb.Table(table), changed.arn.rsplit("/", 1)[0], stage, changed, comment
-        )
+        registry.record(dynamodb.Table(table), record_group, stage.name, changed, comment)
     print(f"{changed.arn}: {changed.status}")
 
 

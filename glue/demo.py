@@ -1,13 +1,15 @@
 """The main job on the embedded local AWS: three accounts, the whole platform applied in order.
 
 Start the emulator, validate every environment's tfvars, then plan and apply registry, dev and
-prod (each plan saved and exactly that plan applied), prove a second plan is empty, and print
-a summary. The emulator is stopped at the end unless asked to keep it for exploration.
+prod (each plan saved and exactly that plan applied), prove a second plan is empty, upsert the
+pipelines of dev and prod, and print a summary. The emulator is stopped at the end unless
+asked to keep it for exploration.
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from glue import config, deploy
 from glue.emulator import control
 from glue.emulator.control import Emulator
 from glue.errors import MlopsError
+from glue.pipelines import upsert
 
 T = TypeVar("T")
 
@@ -43,6 +46,9 @@ def _timed(steps: list[Step], what: str, where: str, action: Callable[[], T]) ->
 
 
 def _describe(result: object) -> str:
+    if isinstance(result, tuple):  # an upsert's changes and diffs
+        actions = Counter(change.action for change in result[0])
+        return ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
     if isinstance(result, deploy.PlanSummary):
         return f"+{result.add} ~{result.change} -{result.destroy}"
     if isinstance(result, Emulator):
@@ -90,6 +96,15 @@ def run(keep_emulator: bool = False, tfvars_dir: Path | None = None) -> list[Ste
             )
             if again.has_changes:
                 steps[-1].status = "DRIFT"
+        for env in configs:
+            if env.name in config.WORKLOAD_ENVIRONMENTS:
+                where = f"{env.name} ({env.account_id})"
+                _timed(
+                    steps,
+                    "upsert pipelines",
+                    where,
+                    lambda env=env: upsert.upsert(env, deploy.outputs(env, emulator), emulator),
+                )
     finally:
         if started_here and not keep_emulator:
             _timed(steps, "stop local AWS", "loopback", control.down)

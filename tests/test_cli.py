@@ -98,3 +98,55 @@ def test_provider_mirror_missing_is_one_line(tmp_path, mirror):
     line = one_line(result.stderr)
     assert line.startswith("mlops: AWS provider mirror not found: looked for ")
     assert mirror in line and "MLOPS_TF_PLUGIN_MIRROR" in line
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["pipelines", "upsert", "--env", "qa"], "unknown environment 'qa'"),
+        (
+            ["models", "approve", "--env", "staging", "--version", "1", "--comment", "ok"],
+            "unknown environment 'staging'",
+        ),
+        (["models", "promote", "--env", "dev", "--version", "x"], "invalid int value: 'x'"),
+        (["models", "approve", "--env", "dev", "--version", "1"], "--comment"),
+    ],
+)
+def test_bad_governance_and_upsert_arguments(tmp_path, arguments, expected):
+    result = mlops(*arguments, env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode in (1, 2)
+    assert expected in one_line(result.stderr)
+    assert not (tmp_path / "emulator.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"auc_threshold": None}, "auc_threshold"),
+        ({"model_name": "bad_model!"}, "model_name"),
+        ({"model_name": "m" * 60}, "model_name"),
+    ],
+)
+def test_upsert_rejects_bad_tfvars_before_any_call(tmp_path, change, key):
+    import json
+
+    values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
+    for name, value in change.items():
+        if value is None:
+            del values[name]
+        else:
+            values[name] = value
+    path = tmp_path / "dev.tfvars.json"
+    path.write_text(json.dumps(values))
+    result = mlops(
+        "pipelines",
+        "upsert",
+        "--env",
+        "dev",
+        "--var-file",
+        str(path),
+        env={"MLOPS_STATE_DIR": str(tmp_path / "state")},
+    )
+    assert result.returncode == 1
+    assert f"key {key!r}" in one_line(result.stderr)
+    assert not (tmp_path / "state").exists()
