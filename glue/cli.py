@@ -108,51 +108,36 @@ def _pipelines_upsert(args: argparse.Namespace) -> None:
 
 
 def _models(args: argparse.Namespace) -> None:
-    from glue import config, deploy, registry
-    from glue.aws import client
-    from glue.pipelines.upsert import git_commit
+    from glue import config, governance
 
     loaded = _config(args)
     target = _target(args)
-    outputs = deploy.outputs(loaded, target)
-    group = outputs["model_package_group_arn"]
-    if args.models_command in ("list", "latest"):
-        sagemaker = client(deploy.session_for(loaded, target), "sagemaker", target)
-        if args.models_command == "latest":
-            print(json.dumps(registry.latest(sagemaker, group), indent=2, sort_keys=True))
-            return
+    if args.models_command == "latest":
+        print(json.dumps(governance.latest(loaded, target), indent=2, sort_keys=True))
+        return
+    if args.models_command == "list":
         print(f"{'version':>7}  {'status':<21}  {'auc':<8}  created")
-        for version in registry.list_versions(sagemaker, group):
-            print(
-                f"{version.version:>7}  {version.status:<21}  {version.auc:<8}  {version.created}"
-            )
+        for v in governance.versions(loaded, target):
+            print(f"{v.version:>7}  {v.status:<21}  {v.auc:<8}  {v.created}")
         return
     owner = config.load("registry", args.registry_var_file)
-    sagemaker = client(deploy.session_for(owner, target), "sagemaker", target)
     if args.models_command == "promote":
-        stage = config.load(args.to, args.to_var_file)
-        stage_outputs = deploy.outputs(stage, target)
-        record_group = stage_outputs["model_package_group_arn"]
-        changed = registry.promote(sagemaker, group, record_group, args.version, git_commit())
-        comment = f"promoted from {loaded.name} version {args.version}"
+        to = config.load(args.to, args.to_var_file)
+        changed = governance.promote(loaded, to, owner, target, args.version)
     else:
-        stage, stage_outputs, record_group = loaded, outputs, group
-        status = registry.APPROVED if args.models_command == "approve" else registry.REJECTED
-        changed = registry.set_status(sagemaker, group, args.version, status, args.comment)
-        comment = args.comment
-    table = stage_outputs.get("governance_table_name")
-    if table:
-        dynamodb = deploy.session_for(stage, target).resource(
-            "dynamodb", endpoint_url=target.endpoint if target else None
-        )
-        registry.record(dynamodb.Table(table), record_group, stage.name, changed, comment)
+        approve = args.models_command == "approve"
+        changed = governance.set_status(loaded, owner, target, args.version, approve, args.comment)
     print(f"{changed.arn}: {changed.status}")
 
 
 def _demo(args: argparse.Namespace) -> None:
     from glue import demo
 
-    demo.run(keep_emulator=args.keep)
+    if args.data is not None and not args.data.is_file():
+        raise MlopsError(
+            f"--data {args.data}: no such file (a CSV with the UCI mammography header)"
+        )
+    demo.run(keep_emulator=args.keep, data=args.data)
 
 
 def _add_environment_arguments(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="the main job, end to end on the local AWS")
     demo.add_argument("--keep", action="store_true", help="leave the emulator running after")
+    demo.add_argument("--data", type=Path, help="training CSV (default: the generated sample)")
     demo.set_defaults(handler=_demo)
 
     commands.add_parser(

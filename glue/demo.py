@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from glue import config, deploy
+from glue import config, deploy, lifecycle
 from glue.emulator import control
 from glue.emulator.control import Emulator
 from glue.errors import MlopsError
+from glue.events import Delivery
 from glue.pipelines import upsert
+from glue.registry import ModelVersion
+from glue.runner import Execution
+from glue.settings import state_dir
 
 T = TypeVar("T")
 
@@ -46,6 +50,12 @@ def _timed(steps: list[Step], what: str, where: str, action: Callable[[], T]) ->
 
 
 def _describe(result: object) -> str:
+    if isinstance(result, Execution):
+        return lifecycle.describe(result)
+    if isinstance(result, ModelVersion):
+        return f"v{result.version} {result.status}"
+    if isinstance(result, list) and all(isinstance(d, Delivery) for d in result):
+        return "; ".join(f"{d.rule}: {d.outcome}" for d in result) or "no rule matched"
     if isinstance(result, tuple):  # an upsert's changes and diffs
         actions = Counter(change.action for change in result[0])
         return ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
@@ -68,7 +78,9 @@ def _table(steps: list[Step]) -> str:
     return "\n".join(lines)
 
 
-def run(keep_emulator: bool = False, tfvars_dir: Path | None = None) -> list[Step]:
+def run(
+    keep_emulator: bool = False, tfvars_dir: Path | None = None, data: Path | None = None
+) -> list[Step]:
     steps: list[Step] = []
     configs = [
         config.load(name, tfvars_dir / f"{name}.tfvars.json" if tfvars_dir else None)
@@ -105,6 +117,17 @@ def run(keep_emulator: bool = False, tfvars_dir: Path | None = None) -> list[Ste
                     where,
                     lambda env=env: upsert.upsert(env, deploy.outputs(env, emulator), emulator),
                 )
+        by_name = {env.name: env for env in configs}
+        workdir = state_dir() / "runs"
+        dev, prod = (lifecycle.stage(by_name[n], emulator, workdir) for n in ("dev", "prod"))
+        lifecycle.run(
+            dev,
+            prod,
+            by_name["registry"],
+            emulator,
+            lambda what, where, action: _timed(steps, what, where, action),
+            data,
+        )
     finally:
         if started_here and not keep_emulator:
             _timed(steps, "stop local AWS", "loopback", control.down)

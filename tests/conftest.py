@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from glue import config, deploy, registry
 from glue.aws import assumed_session, client
 from glue.emulator import control
 from glue.emulator.control import Emulator
 
 REGION = "us-east-1"
+ROOT = Path(__file__).resolve().parent.parent
 ACCOUNTS = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
 
 
@@ -47,7 +50,51 @@ def registry_artifacts_key(emulator):
         "kms",
         emulator,
     )
+    alias = "alias/mammo-model-artifacts"
+    existing = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == alias]
+    if existing:  # the applied platform's own key serves as well
+        yield kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+        return
     key = kms.create_key(Description="stand-in for the registry's artifacts key")["KeyMetadata"]
-    kms.create_alias(AliasName="alias/mammo-model-artifacts", TargetKeyId=key["KeyId"])
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
     yield key["Arn"]
-    kms.delete_alias(AliasName="alias/mammo-model-artifacts")
+    kms.delete_alias(AliasName=alias)
+
+
+@pytest.fixture(scope="session")
+def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
+    """The shipped tfvars, with deletion protection off so the test can destroy everything."""
+    folder = tmp_path_factory.mktemp("tfvars")
+    configs = {}
+    for name in config.ENVIRONMENTS:
+        values = json.loads((ROOT / f"{name}.tfvars.json").read_text())
+        values["protect_from_destroy"] = False
+        path = folder / f"{name}.tfvars.json"
+        path.write_text(json.dumps(values))
+        configs[name] = config.load(name, path)
+    return configs
+
+
+@pytest.fixture(scope="session")
+def platform(emulator, throwaway_configs):
+    """registry, dev and prod applied in order; destroyed afterwards, leaving nothing."""
+    for name in config.ENVIRONMENTS:
+        plan = deploy.plan(throwaway_configs[name], emulator)
+        assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
+        deploy.apply(throwaway_configs[name], emulator, plan.plan_file)
+    from tests import accounts
+
+    yield throwaway_configs
+    # As on AWS, a group is destroyed only once its versions are deleted.
+    registry_account = throwaway_configs["registry"].account_id
+    owner = client(accounts.session(emulator, registry_account), "sagemaker", emulator)
+    for group in ("mammo-severity-dev", "mammo-severity-prod"):
+        for version in registry.list_versions(owner, group):
+            owner.delete_model_package(ModelPackageName=version.arn)
+    for name in reversed(config.ENVIRONMENTS):
+        destroy = deploy.plan(throwaway_configs[name], emulator, destroy=True)
+        deploy.apply(throwaway_configs[name], emulator, destroy.plan_file)
+    for env in throwaway_configs.values():
+        left = accounts.resources(emulator, env.account_id)
+        left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
+        assert not any(left.values()), f"left behind in {env.account_id}: {left}"

@@ -220,3 +220,27 @@ def test_bucket_policy_is_evaluated_as_for_a_tls_request(emulator):
     s3.put_bucket_policy(Bucket="tls-only-probe", Policy=policy(None))
     with pytest.raises(ClientError, match="403|AccessDenied|Forbidden"):
         s3.head_object(Bucket="tls-only-probe", Key="k")
+
+
+def test_test_event_pattern_answers_with_the_match(emulator):
+    events = client(_session(emulator, ACCOUNTS["prod"]), "events", emulator)
+    pattern = json.dumps(
+        {
+            "source": ["aws.sagemaker"],
+            "detail-type": ["SageMaker Model Building Pipeline Execution Status Change"],
+            "detail": {"currentPipelineExecutionStatus": ["Failed"]},
+        }
+    )
+    event = {
+        "id": "1",
+        "account": ACCOUNTS["prod"],
+        "source": "aws.sagemaker",
+        "time": "2026-01-01T00:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail-type": "SageMaker Model Building Pipeline Execution Status Change",
+        "detail": {"currentPipelineExecutionStatus": "Failed"},
+    }
+    assert events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+    event["detail"]["currentPipelineExecutionStatus"] = "Succeeded"
+    assert not events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]

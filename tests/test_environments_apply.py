@@ -10,91 +10,22 @@ from pathlib import Path
 import pytest
 
 from glue import cli, config, deploy, registry
-from glue.aws import assumed_session, client
+from glue.aws import client
 from glue.pipelines import upsert
-from tests.conftest import REGION
+from tests import accounts
 
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
-    """The shipped tfvars, with deletion protection off so the test can destroy everything."""
-    folder = tmp_path_factory.mktemp("tfvars")
-    configs = {}
-    for name in config.ENVIRONMENTS:
-        values = json.loads((ROOT / f"{name}.tfvars.json").read_text())
-        values["protect_from_destroy"] = False
-        path = folder / f"{name}.tfvars.json"
-        path.write_text(json.dumps(values))
-        configs[name] = config.load(name, path)
-    return configs
-
-
-def _session(emulator, account_id: str):
-    return assumed_session(f"arn:aws:iam::{account_id}:role/inspector", REGION, emulator)
-
-
-def _resources(emulator, account_id: str) -> dict[str, set[str]]:
-    """The platform's resources in an account (other tests share the emulator)."""
-    session = _session(emulator, account_id)
-    kms = client(session, "kms", emulator)
-    found = {
-        "buckets": {b["Name"] for b in client(session, "s3", emulator).list_buckets()["Buckets"]},
-        "aliases": {
-            a["AliasName"]
-            for a in kms.list_aliases()["Aliases"]
-            if not a["AliasName"].startswith("alias/aws/")
-        },
-        "groups": {
-            g["ModelPackageGroupName"]
-            for g in client(session, "sagemaker", emulator).list_model_package_groups()[
-                "ModelPackageGroupSummaryList"
-            ]
-        },
-        "roles": {r["RoleName"] for r in client(session, "iam", emulator).list_roles()["Roles"]},
-        "topics": {
-            t["TopicArn"].rsplit(":", 1)[1]
-            for t in client(session, "sns", emulator).list_topics()["Topics"]
-        },
-        "rules": {r["Name"] for r in client(session, "events", emulator).list_rules()["Rules"]},
-        "tables": set(client(session, "dynamodb", emulator).list_tables()["TableNames"]),
-    }
-    return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}
-
-
-@pytest.fixture(scope="module")
-def platform(emulator, throwaway_configs):
-    """registry, dev and prod applied in order; destroyed afterwards, leaving nothing."""
-    for name in config.ENVIRONMENTS:
-        plan = deploy.plan(throwaway_configs[name], emulator)
-        assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
-        deploy.apply(throwaway_configs[name], emulator, plan.plan_file)
-    yield throwaway_configs
-    # As on AWS, a group is destroyed only once its versions are deleted.
-    registry_account = throwaway_configs["registry"].account_id
-    owner = client(_session(emulator, registry_account), "sagemaker", emulator)
-    for group in ("mammo-severity-dev", "mammo-severity-prod"):
-        for version in registry.list_versions(owner, group):
-            owner.delete_model_package(ModelPackageName=version.arn)
-    for name in reversed(config.ENVIRONMENTS):
-        destroy = deploy.plan(throwaway_configs[name], emulator, destroy=True)
-        deploy.apply(throwaway_configs[name], emulator, destroy.plan_file)
-    for env in throwaway_configs.values():
-        left = _resources(emulator, env.account_id)
-        left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
-        assert not any(left.values()), f"left behind in {env.account_id}: {left}"
-
-
 def test_every_resource_lands_in_its_account(emulator, platform):
     registry, dev, prod = (platform[n].account_id for n in config.ENVIRONMENTS)
-    in_registry = _resources(emulator, registry)
+    in_registry = accounts.resources(emulator, registry)
     assert "mammo-model-artifacts-111111111111" in in_registry["buckets"]
     assert in_registry["groups"] >= {"mammo-severity-dev", "mammo-severity-prod"}
     assert "alias/mammo-model-artifacts" in in_registry["aliases"]
     for stage, account in (("dev", dev), ("prod", prod)):
-        found = _resources(emulator, account)
+        found = accounts.resources(emulator, account)
         assert f"alias/mammo-{stage}-workload" in found["aliases"]
         assert {
             f"mammo-{stage}-sagemaker-execution",
@@ -110,14 +41,14 @@ def test_every_resource_lands_in_its_account(emulator, platform):
         } <= found["rules"]
         assert f"mammo-{stage}-model-governance" in found["tables"]
         assert not found["groups"], "model package groups live in the registry account only"
-    grants = client(_session(emulator, registry), "kms", emulator).list_grants(
+    grants = client(accounts.session(emulator, registry), "kms", emulator).list_grants(
         KeyId=deploy.outputs(platform["registry"], emulator)["artifacts_kms_key_arn"]
     )["Grants"]
     assert {g["GranteePrincipal"] for g in grants} == {
         f"arn:aws:iam::{dev}:role/mammo-dev-sagemaker-execution",
         f"arn:aws:iam::{prod}:role/mammo-prod-sagemaker-execution",
     }
-    sagemaker = client(_session(emulator, registry), "sagemaker", emulator)
+    sagemaker = client(accounts.session(emulator, registry), "sagemaker", emulator)
     dev_policy = json.loads(
         sagemaker.get_model_package_group_policy(ModelPackageGroupName="mammo-severity-dev")[
             "ResourcePolicy"
@@ -157,7 +88,9 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     files = [f"--var-file={platform['dev'].tfvars_file}"]
     registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
     dev_group = deploy.outputs(platform["dev"], emulator)["model_package_group_arn"]
-    dev_sagemaker = client(_session(emulator, platform["dev"].account_id), "sagemaker", emulator)
+    dev_sagemaker = client(
+        accounts.session(emulator, platform["dev"].account_id), "sagemaker", emulator
+    )
     lineage = {
         "dataset_uri": "s3://data/train/",
         "commit": "abc1234",
@@ -229,7 +162,9 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         f"--to-var-file={prod_file}",
     )
     assert code == 0 and out.strip().endswith("/1: Approved")
-    owner = client(_session(emulator, platform["registry"].account_id), "sagemaker", emulator)
+    owner = client(
+        accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
+    )
     promoted = registry.to_version(
         owner.describe_model_package(ModelPackageName=out.strip().rsplit(": ", 1)[0])
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,11 @@ WRITES = ("Create", "Update", "Put", "Add", "Delete", "Publish")
 
 @pytest.fixture()
 def dev(tmp_path) -> config.EnvironmentConfig:
-    """dev's tfvars with a model of its own, so tests do not meet each other's pipelines."""
+    """dev's tfvars with names of its own, so tests never meet each other's pipelines."""
     values = json.loads((ROOT / "dev.tfvars.json").read_text())
-    values["model_name"] = f"upsert-{tmp_path.name[-12:].strip('_-')}".replace("_", "-")
+    unique = uuid.uuid4().hex[:8]
+    values["model_name"] = f"upsert-{unique}"
+    values["name_prefix"] = f"u{unique}"
     path = tmp_path / "dev.tfvars.json"
     path.write_text(json.dumps(values))
     return config.load("dev", path)

@@ -117,6 +117,12 @@ variable "auc_threshold" {
   }
 }
 
+variable "retrain_on_failed_inference" {
+  type        = bool
+  description = "Start the training pipeline when the inference pipeline fails (data-quality violations)."
+  default     = true
+}
+
 variable "notification_emails" {
   type        = list(string)
   description = "Addresses notified of every pipeline failure."

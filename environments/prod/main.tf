@@ -12,18 +12,19 @@ data "aws_kms_alias" "artifacts" {
 }
 
 module "workload" {
-  source                  = "../../modules/workload-account"
-  name_prefix             = "${var.name_prefix}-${var.environment}"
-  model_name              = var.model_name
-  artifacts_bucket_name   = module.naming.artifacts_bucket_name
-  artifacts_kms_key_arn   = data.aws_kms_alias.artifacts.target_key_arn
-  model_package_group_arn = module.naming.model_package_group_arns[var.environment]
-  ci_role_arn             = var.ci_role_arn
-  inference_schedule      = var.inference_schedule
-  auc_threshold           = var.auc_threshold
-  notification_emails     = var.notification_emails
-  create_governance_table = var.create_governance_table
-  protect_from_destroy    = var.protect_from_destroy
+  source                      = "../../modules/workload-account"
+  name_prefix                 = "${var.name_prefix}-${var.environment}"
+  model_name                  = var.model_name
+  artifacts_bucket_name       = module.naming.artifacts_bucket_name
+  artifacts_kms_key_arn       = data.aws_kms_alias.artifacts.target_key_arn
+  model_package_group_arn     = module.naming.model_package_group_arns[var.environment]
+  ci_role_arn                 = var.ci_role_arn
+  inference_schedule          = var.inference_schedule
+  auc_threshold               = var.auc_threshold
+  notification_emails         = var.notification_emails
+  retrain_on_failed_inference = var.retrain_on_failed_inference
+  create_governance_table     = var.create_governance_table
+  protect_from_destroy        = var.protect_from_destroy
 }
 
 # The pipelines of this account write model artifacts to the central bucket with its key.

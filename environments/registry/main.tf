@@ -27,13 +27,13 @@ module "artifacts_bucket" {
   force_destroy                      = !var.protect_from_destroy
 }
 
-# Dev registers candidate versions in its group; promotion copies approved ones into the prod
-# group, which prod only reads.
+# Each stage's account registers candidates (training, retraining) in its own group and serves
+# from it; promotion copies approved dev versions into the prod group. No account sees the other
+# stage's group.
 module "model_registry" {
   for_each           = module.naming.model_package_group_names
   source             = "../../modules/model-registry"
   group_name         = each.value
   description        = "${var.model_name} versions of the ${each.key} stage."
-  writer_account_ids = each.key == "dev" ? [local.workload_accounts.dev] : []
-  reader_account_ids = each.key == "prod" ? [local.workload_accounts.prod] : []
+  writer_account_ids = [local.workload_accounts[each.key]]
 }

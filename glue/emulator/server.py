@@ -16,7 +16,12 @@ import sys
 import threading
 from pathlib import Path
 
-from glue.emulator import s3_extensions, sagemaker_cross_account, sagemaker_extensions
+from glue.emulator import (
+    events_extensions,
+    s3_extensions,
+    sagemaker_cross_account,
+    sagemaker_extensions,
+)
 
 HOST = "127.0.0.1"
 
@@ -49,6 +54,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     sagemaker_extensions.install()
     sagemaker_cross_account.install()
     s3_extensions.install()
+    events_extensions.install()
     # Bound here, in the main thread, so a port in use is an error we can report.
     try:
         server = make_server(

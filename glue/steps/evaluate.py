@@ -58,7 +58,7 @@ def load_xgboost_predictor(model_dir: Path) -> Callable[[list[list[float]]], lis
     with tarfile.open(model_dir / "model.tar.gz") as archive:
         archive.extractall(model_dir, filter="data")
     booster = xgboost.Booster()
-    booster.load_model(str(model_dir / "xgboost-model"))
+    booster.load_model(bytearray((model_dir / "xgboost-model").read_bytes()))
     return lambda features: [float(p) for p in booster.predict(xgboost.DMatrix(features))]
 
 

@@ -69,6 +69,7 @@ resource "aws_cloudwatch_event_target" "inference_schedule" {
 }
 
 resource "aws_cloudwatch_event_rule" "inference_failed" {
+  count       = var.retrain_on_failed_inference ? 1 : 0
   name        = "${var.name_prefix}-inference-failed-retrain"
   description = "A failed inference run (e.g. data-quality violations) starts retraining."
   event_pattern = jsonencode({
@@ -83,7 +84,8 @@ resource "aws_cloudwatch_event_rule" "inference_failed" {
 }
 
 resource "aws_cloudwatch_event_target" "retrain" {
-  rule     = aws_cloudwatch_event_rule.inference_failed.name
+  count    = var.retrain_on_failed_inference ? 1 : 0
+  rule     = aws_cloudwatch_event_rule.inference_failed[0].name
   arn      = local.training_pipeline_arn
   role_arn = aws_iam_role.events.arn
   sagemaker_pipeline_target {

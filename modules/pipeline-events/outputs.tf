@@ -2,7 +2,7 @@ output "rule_arns" {
   description = "ARNs of the schedule, retraining and notification rules."
   value = {
     inference_schedule = aws_cloudwatch_event_rule.inference_schedule.arn
-    inference_failed   = aws_cloudwatch_event_rule.inference_failed.arn
+    inference_failed   = one(aws_cloudwatch_event_rule.inference_failed[*].arn)
     pipeline_failed    = aws_cloudwatch_event_rule.pipeline_failed.arn
   }
 }

@@ -46,6 +46,12 @@ variable "retraining_parameters" {
   default     = {}
 }
 
+variable "retrain_on_failed_inference" {
+  type        = bool
+  description = "Start the training pipeline when the inference pipeline fails (e.g. data drift)."
+  default     = true
+}
+
 variable "notification_topic_arn" {
   type        = string
   description = "SNS topic that receives every pipeline failure."

@@ -49,8 +49,9 @@ module "events" {
     InputDataUri = "${local.data_prefix}/training/input/"
     AucThreshold = tostring(var.auc_threshold)
   }
-  notification_topic_arn = module.notifications.topic_arn
-  tags                   = var.tags
+  retrain_on_failed_inference = var.retrain_on_failed_inference
+  notification_topic_arn      = module.notifications.topic_arn
+  tags                        = var.tags
 }
 
 module "governance" {

@@ -50,6 +50,12 @@ variable "auc_threshold" {
   }
 }
 
+variable "retrain_on_failed_inference" {
+  type        = bool
+  description = "Start retraining when the inference pipeline fails."
+  default     = true
+}
+
 variable "notification_emails" {
   type        = list(string)
   description = "Addresses notified of every pipeline failure."

@@ -1,0 +1,150 @@
+"""The model lifecycle of the reference walkthrough, on deployed environments.
+
+Train in dev on the data, approve, promote to prod, infer on a clean batch (succeeds), infer
+on a batch with outliers (fails): the failure event goes through the deployed EventBridge rules,
+which start retraining in prod on the enlarged training set and notify the failure topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from glue import deploy, governance, sample_data
+from glue.aws import client
+from glue.config import EnvironmentConfig
+from glue.emulator.control import Emulator
+from glue.errors import MlopsError
+from glue.events import Delivery, EventRouter
+from glue.pipelines.definitions import PipelineSettings
+from glue.pipelines.upsert import settings_for
+from glue.runner import Execution, LocalRunner, split_s3
+
+Timed = Callable[[str, str, Callable[[], Any]], Any]
+
+
+@dataclass
+class Stage:
+    """One deployed workload environment with its runner and event router."""
+
+    config: EnvironmentConfig
+    settings: PipelineSettings
+    session: Any
+    runner: LocalRunner
+    router: EventRouter
+
+    @property
+    def where(self) -> str:
+        return f"{self.config.name} ({self.config.account_id})"
+
+    def put(self, uri: str, text: str) -> None:
+        bucket, key = split_s3(uri)
+        client(self.session, "s3", self.runner.emulator).put_object(
+            Bucket=bucket, Key=key, Body=text.encode()
+        )
+
+    def training_data_uri(self) -> str:
+        return self.settings.s3("training", "input", "data.csv")
+
+    def batch_uri(self) -> str:
+        return self.settings.s3("inference", "input", "batch.csv")
+
+
+def stage(config: EnvironmentConfig, emulator: Emulator | None, workdir: Path) -> Stage:
+    session = deploy.session_for(config, emulator)
+    runner = LocalRunner(session, emulator, workdir / config.name)
+    settings = settings_for(config, deploy.outputs(config, emulator))
+    return Stage(config, settings, session, runner, EventRouter(session, emulator, runner))
+
+
+def auc(execution: Execution) -> float | None:
+    report = execution.properties.get("Steps.Evaluate.PropertyFiles.EvaluationReport", {})
+    return report.get("metrics", {}).get("auc", {}).get("value")
+
+
+def registered_version(execution: Execution) -> int | None:
+    arn = execution.properties.get("Steps.RegisterModel.ModelPackageArn")
+    return int(arn.rsplit("/", 1)[1]) if arn else None
+
+
+def describe(execution: Execution) -> str:
+    parts = [execution.status]
+    if auc(execution) is not None:
+        parts.append(f"AUC {auc(execution):.3f}")
+    if registered_version(execution) is not None:
+        parts.append(f"registered v{registered_version(execution)}")
+    if execution.failure_reason:
+        parts.append(execution.failure_reason[:90])
+    return ", ".join(parts)
+
+
+def _require(execution: Execution, status: str) -> Execution:
+    if execution.status != status:
+        raise MlopsError(
+            f"{execution.pipeline} ended {execution.status}, expected {status}: "
+            f"{execution.failure_reason}"
+        )
+    return execution
+
+
+def run(
+    dev: Stage,
+    prod: Stage,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    timed: Timed,
+    data: Path | None = None,
+) -> list[Delivery]:
+    training = data.read_text() if data else sample_data.training_csv()
+    dev.put(dev.training_data_uri(), training)
+    trained = timed(
+        "train",
+        dev.where,
+        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
+    )
+    version = registered_version(trained)
+    if version is None:
+        raise MlopsError("training succeeded but registered no model version")
+    timed(
+        "approve",
+        dev.where,
+        lambda: governance.set_status(
+            dev.config,
+            registry_config,
+            emulator,
+            version,
+            True,
+            f"demo: AUC {auc(trained):.3f} on the held-out split",
+        ),
+    )
+    timed(
+        "promote to prod",
+        prod.where,
+        lambda: governance.promote(dev.config, prod.config, registry_config, emulator, version),
+    )
+
+    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    timed(
+        "infer, clean batch",
+        prod.where,
+        lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
+    )
+
+    # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
+    extra = sample_data.training_csv(rows=300, seed=8).split("\n", 1)[1]
+    prod.put(prod.training_data_uri(), training.rstrip("\n") + "\n" + extra)
+    prod.put(prod.batch_uri(), sample_data.batch_csv(outliers=True))
+    drifted = timed(
+        "infer, batch with outliers",
+        prod.where,
+        lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Failed"),
+    )
+    deliveries = timed(
+        "route failure event", prod.where, lambda: prod.router.route(drifted.status_change_event())
+    )
+    for delivery in deliveries:
+        detail = describe(delivery.execution) if delivery.execution else delivery.outcome
+        print(f"    rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {detail}")
+    return deliveries

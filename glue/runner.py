@@ -1,0 +1,382 @@
+"""Run a stored SageMaker pipeline definition step by step on this machine.
+
+The emulator stores pipelines but runs nothing. This runner reads the definition that was
+upserted (the same JSON), resolves its parameters and property references, and executes each
+step locally against the emulator's S3 and SageMaker:
+
+- Processing: the project's step script as a local process, with the container layout
+  (`/opt/ml/processing/...`) mapped to a local folder, inputs downloaded and outputs uploaded;
+- Training: the built-in XGBoost algorithm's contract (CSV channels, label first; hyperparameters;
+  `model.tar.gz` holding `xgboost-model`) with the xgboost library;
+- Condition (JsonGet on property files), Fail, RegisterModel, Lambda (the project's handler),
+  Model and Transform (scores the batch with the model).
+
+Each run ends with the status-change event SageMaker emits for a terminal state.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from glue.aws import client
+from glue.emulator.control import Emulator
+from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
+
+PROCESSING_ROOT = "/opt/ml/processing"
+STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "GreaterThanOrEqualTo": lambda a, b: float(a) >= float(b),
+    "GreaterThan": lambda a, b: float(a) > float(b),
+    "LessThanOrEqualTo": lambda a, b: float(a) <= float(b),
+    "LessThan": lambda a, b: float(a) < float(b),
+    "Equals": lambda a, b: a == b,
+}
+
+
+class StepFailed(Exception):
+    def __init__(self, step: str, reason: str):
+        super().__init__(f"step {step} failed: {reason}")
+        self.step, self.reason = step, reason
+
+
+@dataclass
+class StepRecord:
+    name: str
+    type: str
+    status: str
+    detail: str = ""
+
+
+@dataclass
+class Execution:
+    pipeline: str
+    arn: str
+    account: str
+    region: str
+    parameters: dict[str, Any]
+    status: str = "Executing"
+    failure_reason: str = ""
+    steps: list[StepRecord] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+    started: str = ""
+    ended: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def pipeline_arn(self) -> str:
+        return f"arn:aws:sagemaker:{self.region}:{self.account}:pipeline/{self.pipeline.lower()}"
+
+    def status_change_event(self) -> dict[str, Any]:
+        """The event SageMaker sends to EventBridge when an execution reaches this status."""
+        return {
+            "version": "0",
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.arn}/{self.status}")),
+            "detail-type": STATUS_CHANGE,
+            "source": "aws.sagemaker",
+            "account": self.account,
+            "time": self.ended,
+            "region": self.region,
+            "resources": [self.pipeline_arn, self.arn],
+            "detail": {
+                "pipelineArn": self.pipeline_arn,
+                "pipelineExecutionArn": self.arn,
+                "pipelineExecutionDisplayName": self.id,
+                "currentPipelineExecutionStatus": self.status,
+                "previousPipelineExecutionStatus": "Executing",
+                "executionStartTime": self.started,
+                "executionEndTime": self.ended,
+                "pipelineExecutionDescription": self.failure_reason,
+            },
+        }
+
+
+def _number(text: str) -> Any:
+    """Hyperparameters arrive as strings; the algorithm reads ints, floats or names."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
+    if match is None:
+        raise ValueError(f"not an S3 URI: {uri}")
+    return match.group(1), match.group(2)
+
+
+class LocalRunner:
+    """Executes pipelines of one account; `session` is that account's boto3 session."""
+
+    def __init__(self, session, emulator: Emulator | None, workdir: Path):
+        self.session = session
+        self.emulator = emulator
+        self.workdir = workdir
+        self.s3 = client(session, "s3", emulator)
+        self.sagemaker = client(session, "sagemaker", emulator)
+        self.account = client(session, "sts", emulator).get_caller_identity()["Account"]
+
+    # --- S3 -------------------------------------------------------------------------------
+    def download(self, uri: str, folder: Path) -> None:
+        bucket, prefix = split_s3(uri)
+        folder.mkdir(parents=True, exist_ok=True)
+        found = False
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                relative = item["Key"][len(prefix) :].lstrip("/") or Path(item["Key"]).name
+                target = folder / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self.s3.download_file(bucket, item["Key"], str(target))
+                found = True
+        if not found:
+            raise FileNotFoundError(f"nothing at {uri}")
+
+    def upload(self, folder: Path, uri: str) -> None:
+        bucket, prefix = split_s3(uri)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            key = "/".join(
+                part for part in (prefix.rstrip("/"), str(path.relative_to(folder))) if part
+            )
+            self.s3.upload_file(str(path), bucket, key)
+
+    # --- references -----------------------------------------------------------------------
+    def resolve(self, value: Any, execution: Execution) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item, execution) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Get"}:
+            return self._get(value["Get"], execution)
+        if set(value) == {"Std:Join"}:
+            join = value["Std:Join"]
+            return join["On"].join(str(self.resolve(v, execution)) for v in join["Values"])
+        if set(value) == {"Std:JsonGet"}:
+            json_get = value["Std:JsonGet"]
+            document = self.resolve(json_get["PropertyFile"], execution)
+            for part in json_get["Path"].split("."):
+                document = document[part]
+            return document
+        return {key: self.resolve(item, execution) for key, item in value.items()}
+
+    @staticmethod
+    def _get(path: str, execution: Execution) -> Any:
+        if path.startswith("Parameters."):
+            return execution.parameters[path.split(".", 1)[1]]
+        if path == "Execution.PipelineExecutionId":
+            return execution.id
+        if path == "Execution.PipelineName":
+            return execution.pipeline
+        if path not in execution.properties:
+            raise KeyError(f"no value for {path} (its step has not run)")
+        return execution.properties[path]
+
+    # --- steps ----------------------------------------------------------------------------
+    def _processing(self, step: dict, arguments: dict, execution: Execution) -> None:
+        base = self.workdir / execution.id / step["Name"]
+        local = lambda path: Path(str(path).replace(PROCESSING_ROOT, str(base)))  # noqa: E731
+        for source in arguments["ProcessingInputs"]:
+            self.download(source["S3Input"]["S3Uri"], local(source["S3Input"]["LocalPath"]))
+        command = [
+            local(part) if str(part).startswith(PROCESSING_ROOT) else part
+            for part in arguments["AppSpecification"]["ContainerEntrypoint"]
+        ]
+        command = [sys.executable if c == "python3" else str(c) for c in command]
+        result = subprocess.run([*command, "--base-dir", str(base)], capture_output=True, text=True)
+        if result.returncode != 0:
+            last = result.stderr.strip().splitlines() or ["exit code " + str(result.returncode)]
+            raise StepFailed(step["Name"], last[-1])
+        outputs = arguments["ProcessingOutputConfig"]["Outputs"]
+        for output in outputs:
+            uri = output["S3Output"]["S3Uri"]
+            self.upload(local(output["S3Output"]["LocalPath"]), uri)
+            execution.properties[
+                f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs"
+                f"['{output['OutputName']}'].S3Output.S3Uri"
+            ] = uri
+        for property_file in step.get("PropertyFiles", []):
+            output = next(o for o in outputs if o["OutputName"] == property_file["OutputName"])
+            path = local(output["S3Output"]["LocalPath"]) / property_file["FilePath"]
+            execution.properties[
+                f"Steps.{step['Name']}.PropertyFiles.{property_file['PropertyFileName']}"
+            ] = json.loads(path.read_text())
+
+    def _training(self, step: dict, arguments: dict, execution: Execution) -> None:
+        import xgboost  # noqa: PLC0415 - only the training and transform steps need it
+
+        base = self.workdir / execution.id / step["Name"]
+        matrices = {}
+        for channel in arguments["InputDataConfig"]:
+            folder = base / "input" / channel["ChannelName"]
+            self.download(channel["DataSource"]["S3DataSource"]["S3Uri"], folder)
+            rows = [
+                [float(v) for v in row]
+                for path in sorted(folder.glob("*.csv"))
+                for row in csv.reader(path.open())
+                if row
+            ]
+            matrices[channel["ChannelName"]] = xgboost.DMatrix(
+                [row[1:] for row in rows], label=[row[0] for row in rows]
+            )
+        hyperparameters = dict(arguments.get("HyperParameters", {}))
+        rounds = int(hyperparameters.pop("num_round", "100"))
+        params: dict[str, Any] = {key: _number(value) for key, value in hyperparameters.items()}
+        params["seed"] = 0
+        booster = xgboost.train(
+            params,
+            matrices["train"],
+            num_boost_round=rounds,
+            evals=[(matrices.get("validation", matrices["train"]), "val")],
+            verbose_eval=False,
+        )
+        model_dir = base / "model"
+        model_dir.mkdir(parents=True, exist_ok=True)
+        # The built-in algorithm's artifact name, in UBJSON (xgboost's default binary format).
+        (model_dir / "xgboost-model").write_bytes(bytes(booster.save_raw("ubj")))
+        archive = base / "model.tar.gz"
+        with tarfile.open(archive, "w:gz") as tar:
+            tar.add(model_dir / "xgboost-model", arcname="xgboost-model")
+        job = f"{execution.pipeline[:40]}-{step['Name']}-{execution.id[:12]}".lower()
+        uri = (
+            f"{arguments['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{job}/output/model.tar.gz"
+        )
+        bucket, key = split_s3(uri)
+        self.s3.upload_file(str(archive), bucket, key)
+        execution.properties[f"Steps.{step['Name']}.ModelArtifacts.S3ModelArtifacts"] = uri
+
+    def _register(self, step: dict, arguments: dict, execution: Execution) -> None:
+        arguments = dict(arguments)
+        arguments["CustomerMetadataProperties"] = {
+            k: str(v) for k, v in arguments.get("CustomerMetadataProperties", {}).items()
+        }
+        arn = self.sagemaker.create_model_package(**arguments)["ModelPackageArn"]
+        execution.properties[f"Steps.{step['Name']}.ModelPackageArn"] = arn
+
+    def _lambda(self, step: dict, arguments: dict, execution: Execution) -> None:
+        try:
+            outputs = latest_approved(self.sagemaker, arguments["model_package_group_arn"])
+        except NoApprovedModel as error:
+            raise StepFailed(step["Name"], str(error)) from None
+        for name, value in outputs.items():
+            execution.properties[f"Steps.{step['Name']}.OutputParameters['{name}']"] = value
+
+    def _model(self, step: dict, arguments: dict, execution: Execution) -> None:
+        name = f"{execution.pipeline[:40]}-{execution.id[:20]}".lower()
+        self.sagemaker.create_model(ModelName=name, **arguments)
+        execution.properties[f"Steps.{step['Name']}.ModelName"] = name
+
+    def _transform(self, step: dict, arguments: dict, execution: Execution) -> None:
+        import xgboost  # noqa: PLC0415
+
+        base = self.workdir / execution.id / step["Name"]
+        model = self.sagemaker.describe_model(ModelName=arguments["ModelName"])
+        bucket, key = split_s3(model["PrimaryContainer"]["ModelDataUrl"])
+        (base / "model").mkdir(parents=True, exist_ok=True)
+        self.s3.download_file(bucket, key, str(base / "model.tar.gz"))
+        with tarfile.open(base / "model.tar.gz") as archive:
+            archive.extractall(base / "model", filter="data")
+        booster = xgboost.Booster()
+        booster.load_model(bytearray((base / "model" / "xgboost-model").read_bytes()))
+        self.download(
+            arguments["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"], base / "input"
+        )
+        output = base / "output"
+        output.mkdir(parents=True, exist_ok=True)
+        for path in sorted((base / "input").glob("*.csv")):
+            rows = [[float(v) for v in row] for row in csv.reader(path.open()) if row]
+            scores = booster.predict(xgboost.DMatrix(rows))
+            (output / f"{path.name}.out").write_text("".join(f"{s:.6f}\n" for s in scores))
+        self.upload(output, arguments["TransformOutput"]["S3OutputPath"])
+        execution.properties[f"Steps.{step['Name']}.TransformOutput.S3OutputPath"] = arguments[
+            "TransformOutput"
+        ]["S3OutputPath"]
+
+    def _run_step(self, step: dict, execution: Execution) -> None:
+        kind = step["Type"]
+        if kind == "Condition":
+            arguments = step["Arguments"]
+            held = all(
+                _OPERATORS[c["Type"]](
+                    self.resolve(c["LeftValue"], execution),
+                    self.resolve(c["RightValue"], execution),
+                )
+                for c in arguments["Conditions"]
+            )
+            execution.steps.append(
+                StepRecord(step["Name"], kind, "Succeeded", f"outcome {str(held).lower()}")
+            )
+            for branch_step in arguments["IfSteps" if held else "ElseSteps"]:
+                self._run_step(branch_step, execution)
+            return
+        if kind == "Fail":
+            message = self.resolve(step["Arguments"]["ErrorMessage"], execution)
+            execution.steps.append(StepRecord(step["Name"], kind, "Failed", message))
+            raise StepFailed(step["Name"], message)
+        arguments = self.resolve(step.get("Arguments", {}), execution)
+        handlers = {
+            "Processing": self._processing,
+            "Training": self._training,
+            "RegisterModel": self._register,
+            "Lambda": self._lambda,
+            "Model": self._model,
+            "Transform": self._transform,
+        }
+        try:
+            handlers[kind](step, arguments, execution)
+        except StepFailed as failure:
+            execution.steps.append(StepRecord(step["Name"], kind, "Failed", failure.reason))
+            raise
+        except Exception as error:  # a step's own error fails the run, as on SageMaker
+            reason = f"{type(error).__name__}: {error}"
+            execution.steps.append(StepRecord(step["Name"], kind, "Failed", reason))
+            raise StepFailed(step["Name"], reason) from error
+        execution.steps.append(StepRecord(step["Name"], kind, "Succeeded"))
+
+    def run(self, pipeline: str, parameters: dict[str, Any] | None = None) -> Execution:
+        described = self.sagemaker.describe_pipeline(PipelineName=pipeline)
+        definition = json.loads(described["PipelineDefinition"])
+        values = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
+        unknown = set(parameters or {}) - set(values)
+        if unknown:
+            raise ValueError(f"{pipeline} has no parameters {sorted(unknown)}")
+        values.update(parameters or {})
+        arn = self.sagemaker.start_pipeline_execution(
+            PipelineName=pipeline,
+            PipelineParameters=[
+                {"Name": k, "Value": str(v)} for k, v in (parameters or {}).items()
+            ],
+        )["PipelineExecutionArn"]
+        region = arn.split(":")[3]
+        execution = Execution(
+            described["PipelineName"], arn, self.account, region, values, started=_now()
+        )
+        try:
+            for step in definition["Steps"]:
+                self._run_step(step, execution)
+            execution.status = "Succeeded"
+        except StepFailed as failure:
+            execution.status, execution.failure_reason = "Failed", str(failure)
+        finally:
+            shutil.rmtree(self.workdir / execution.id, ignore_errors=True)
+        execution.ended = _now()
+        return execution

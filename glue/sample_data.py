@@ -1,0 +1,48 @@
+"""The embedded data: a generated sample with the schema of the UCI Mammographic Mass data.
+
+Deterministic (seeded), so runs are reproducible; the relation between the features and the
+label mimics the real data closely enough for an AUC in the real data's range. Batches for
+inference have the features only, no header, as batch transform reads them; an "outliers"
+batch carries values no training row has, which the data-quality check must catch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+
+HEADER = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
+
+
+def _row(rng: random.Random) -> list[int]:
+    severity = int(rng.random() < 0.46)
+    age = int(min(95, max(18, rng.gauss(63 if severity else 49, 13))))
+    shape = min(4, max(1, round(rng.gauss(3.4 if severity else 1.9, 0.9))))
+    margin = min(5, max(1, round(rng.gauss(3.8 if severity else 1.9, 1.1))))
+    density = min(4, max(1, round(rng.gauss(3, 0.4))))
+    logit = -9 + 0.06 * age + 0.6 * shape + 0.5 * margin + rng.gauss(0, 1.2)
+    birads = min(5, max(2, round(3 + 2 / (1 + math.exp(-logit)) + rng.gauss(0, 0.4))))
+    return [birads, age, shape, margin, density, severity]
+
+
+def training_csv(rows: int = 600, seed: int = 7) -> str:
+    rng = random.Random(seed)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(_row(rng) for _ in range(rows))
+    return buffer.getvalue()
+
+
+def batch_csv(rows: int = 50, seed: int = 11, outliers: bool = False) -> str:
+    """Features only, no header; with outliers, ages no patient has."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(rows):
+        features = _row(rng)[:-1]
+        if outliers:
+            features[1] = 150 + rng.randint(0, 100)
+        lines.append(",".join(str(v) for v in features))
+    return "\n".join(lines) + "\n"

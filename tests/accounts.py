@@ -1,0 +1,38 @@
+"""Looking into the accounts of the local AWS from tests."""
+
+from __future__ import annotations
+
+from glue.aws import assumed_session, client
+from tests.conftest import REGION
+
+
+def session(emulator, account_id: str):
+    return assumed_session(f"arn:aws:iam::{account_id}:role/inspector", REGION, emulator)
+
+
+def resources(emulator, account_id: str) -> dict[str, set[str]]:
+    """The platform's resources in an account (other tests share the emulator)."""
+    inside = session(emulator, account_id)
+    kms = client(inside, "kms", emulator)
+    found = {
+        "buckets": {b["Name"] for b in client(inside, "s3", emulator).list_buckets()["Buckets"]},
+        "aliases": {
+            a["AliasName"]
+            for a in kms.list_aliases()["Aliases"]
+            if not a["AliasName"].startswith("alias/aws/")
+        },
+        "groups": {
+            g["ModelPackageGroupName"]
+            for g in client(inside, "sagemaker", emulator).list_model_package_groups()[
+                "ModelPackageGroupSummaryList"
+            ]
+        },
+        "roles": {r["RoleName"] for r in client(inside, "iam", emulator).list_roles()["Roles"]},
+        "topics": {
+            t["TopicArn"].rsplit(":", 1)[1]
+            for t in client(inside, "sns", emulator).list_topics()["Topics"]
+        },
+        "rules": {r["Name"] for r in client(inside, "events", emulator).list_rules()["Rules"]},
+        "tables": set(client(inside, "dynamodb", emulator).list_tables()["TableNames"]),
+    }
+    return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}

@@ -1,0 +1,103 @@
+"""The lifecycle on the applied environments: train (gated on AUC), approve, promote, infer,
+and a failed inference that the deployed rules turn into retraining and a notification."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from glue import config, deploy, governance, lifecycle, sample_data
+from glue.aws import client
+from glue.pipelines import upsert
+
+pytestmark = pytest.mark.emulator
+
+
+@pytest.fixture(scope="module")
+def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
+    workdir = tmp_path_factory.mktemp("runs")
+    for name in ("dev", "prod"):
+        upsert.upsert(platform[name], deploy.outputs(platform[name], emulator), emulator)
+    return {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
+
+
+def test_training_registers_only_above_the_auc_threshold(emulator, stages):
+    dev = stages["dev"]
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    passed = dev.runner.run(dev.settings.training_pipeline)
+    assert passed.status == "Succeeded", passed.failure_reason
+    assert [s.name for s in passed.steps] == [
+        "Preprocess",
+        "Train",
+        "Evaluate",
+        "CheckAuc",
+        "RegisterModel",
+    ]
+    assert lifecycle.auc(passed) >= 0.8
+    registered = governance.versions(dev.config, emulator)
+    assert registered[-1].version == lifecycle.registered_version(passed)
+    assert registered[-1].status == "PendingManualApproval"
+    assert {"dataset_uri", "hyperparameters", "baseline_uri", "auc"} <= set(registered[-1].metadata)
+
+    blocked = dev.runner.run(dev.settings.training_pipeline, {"AucThreshold": 0.999})
+    assert blocked.status == "Failed"
+    assert blocked.steps[-1].name == "AucBelowThreshold"
+    assert "is below the threshold 0.999 - nothing was registered" in blocked.failure_reason
+    assert len(governance.versions(dev.config, emulator)) == len(registered)
+
+
+def _subscribe_queue(stage: lifecycle.Stage, emulator) -> tuple:
+    topic = deploy.outputs(stage.config, emulator)["notification_topic_arn"]
+    sqs = client(stage.session, "sqs", emulator)
+    queue = sqs.create_queue(QueueName="failure-notifications")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    client(stage.session, "sns", emulator).subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn
+    )
+    return sqs, queue
+
+
+def _notifications(sqs, queue) -> list[dict]:
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+
+
+def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform, stages, tmp_path):
+    dev, prod = stages["dev"], stages["prod"]
+    sqs, queue = _subscribe_queue(prod, emulator)
+    deliveries = lifecycle.run(
+        dev, prod, platform["registry"], emulator, lambda what, where, action: action()
+    )
+    outcomes = {d.rule: d for d in deliveries}
+    retrain = outcomes["mammo-prod-inference-failed-retrain"]
+    assert retrain.execution.pipeline == prod.settings.training_pipeline
+    assert retrain.execution.status == "Succeeded"
+    assert retrain.execution.parameters["InputDataUri"].endswith("/mammo-prod/training/input/")
+    assert outcomes["mammo-prod-pipeline-failed-notify"].outcome == "published"
+    notified = _notifications(sqs, queue)
+    assert notified and notified[0]["detail"]["currentPipelineExecutionStatus"] == "Failed"
+    assert notified[0]["detail"]["pipelineArn"].endswith(
+        "pipeline/mammo-severity-inference-pipeline"
+    )
+    assert governance.latest(prod.config, emulator)["ModelPackageArn"].endswith(
+        "mammo-severity-prod/1"
+    )
+
+    # The same failure, after a plan that removes the retraining rule: no retraining.
+    values = json.loads(prod.config.tfvars_file.read_text()) | {
+        "retrain_on_failed_inference": False
+    }
+    without_rule = tmp_path / "prod.tfvars.json"
+    without_rule.write_text(json.dumps(values))
+    changed = config.load("prod", without_rule)
+    plan = deploy.plan(changed, emulator)
+    assert (plan.add, plan.change, plan.destroy) == (0, 0, 2)
+    deploy.apply(changed, emulator, plan.plan_file)
+    failed = prod.runner.run(prod.settings.inference_pipeline)
+    assert failed.status == "Failed"
+    again = prod.router.route(failed.status_change_event())
+    assert [d.rule for d in again] == ["mammo-prod-pipeline-failed-notify"]
+    assert not any(d.execution for d in again), "no pipeline may start without the rule"
