@@ -20,6 +20,7 @@ from glue.errors import MlopsError
 from glue.events import Delivery, EventRouter
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
+from glue.registry import ModelVersion
 from glue.runner import Execution, LocalRunner, split_s3
 
 Timed = Callable[[str, str, Callable[[], Any]], Any]
@@ -50,6 +51,13 @@ class Stage:
 
     def batch_uri(self) -> str:
         return self.settings.s3("inference", "input", "batch.csv")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    trained: Execution
+    promoted: ModelVersion
+    deliveries: list[Delivery]
 
 
 def stage(config: EnvironmentConfig, emulator: Emulator | None, workdir: Path) -> Stage:
@@ -96,7 +104,7 @@ def run(
     emulator: Emulator | None,
     timed: Timed,
     data: Path | None = None,
-) -> list[Delivery]:
+) -> Outcome:
     training = data.read_text() if data else sample_data.training_csv()
     dev.put(dev.training_data_uri(), training)
     trained = timed(
@@ -119,7 +127,7 @@ def run(
             f"demo: AUC {auc(trained):.3f} on the held-out split",
         ),
     )
-    timed(
+    promoted = timed(
         "promote to prod",
         prod.where,
         lambda: governance.promote(dev.config, prod.config, registry_config, emulator, version),
@@ -147,4 +155,4 @@ def run(
     for delivery in deliveries:
         detail = describe(delivery.execution) if delivery.execution else delivery.outcome
         print(f"    rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {detail}")
-    return deliveries
+    return Outcome(trained, promoted, deliveries)

@@ -68,10 +68,10 @@ def _notifications(sqs, queue) -> list[dict]:
 def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform, stages, tmp_path):
     dev, prod = stages["dev"], stages["prod"]
     sqs, queue = _subscribe_queue(prod, emulator)
-    deliveries = lifecycle.run(
+    outcome = lifecycle.run(
         dev, prod, platform["registry"], emulator, lambda what, where, action: action()
     )
-    outcomes = {d.rule: d for d in deliveries}
+    outcomes = {d.rule: d for d in outcome.deliveries}
     retrain = outcomes["mammo-prod-inference-failed-retrain"]
     assert retrain.execution.pipeline == prod.settings.training_pipeline
     assert retrain.execution.status == "Succeeded"
@@ -82,9 +82,7 @@ def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform,
     assert notified[0]["detail"]["pipelineArn"].endswith(
         "pipeline/mammo-severity-inference-pipeline"
     )
-    assert governance.latest(prod.config, emulator)["ModelPackageArn"].endswith(
-        "mammo-severity-prod/1"
-    )
+    assert governance.latest(prod.config, emulator)["ModelPackageArn"] == outcome.promoted.arn
 
     # The same failure, after a plan that removes the retraining rule: no retraining.
     values = json.loads(prod.config.tfvars_file.read_text()) | {
