@@ -44,8 +44,7 @@ def _log_file() -> Path:
     return state_dir() / "emulator.log"
 
 
-def _alive(pid: int) -> bool:
-    _reap(pid)
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -53,6 +52,12 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _alive(pid: int) -> bool:
+    """Alive and not a zombie child of ours."""
+    _reap(pid)
+    return process_alive(pid)
 
 
 def _answers(endpoint: str) -> bool:

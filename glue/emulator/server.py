@@ -22,18 +22,9 @@ from glue.emulator import (
     sagemaker_cross_account,
     sagemaker_extensions,
 )
+from glue.emulator.control import process_alive
 
 HOST = "127.0.0.1"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_state(state_file: Path, port: int) -> None:
@@ -74,7 +65,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while not stop.wait(0.5):
-        if watch_pid is not None and not _process_alive(watch_pid):
+        if watch_pid is not None and not process_alive(watch_pid):
             break
     server.shutdown()
     return 0
