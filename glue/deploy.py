@@ -116,9 +116,9 @@ def _hcl(value: object) -> str:
     return json.dumps(value)
 
 
-def runner(config: EnvironmentConfig, emulator: Emulator | None, stream: bool = False):
+def runner(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
     environment = emulator_environment(emulator, config.region) if emulator else {}
-    return TerraformRunner(config.terraform_dir, config.name, environment, stream=stream)
+    return TerraformRunner(config.terraform_dir, config.name, environment)
 
 
 def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:

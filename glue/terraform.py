@@ -100,8 +100,6 @@ class TerraformRunner:
     working_dir: Path
     name: str
     environment: Mapping[str, str] = field(default_factory=dict)
-    stream: bool = False
-    last_exit_code: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self._binary = find_terraform()
@@ -117,16 +115,17 @@ class TerraformRunner:
             working_dir=str(self.working_dir), terraform_bin_path=self._binary
         )
 
-    def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options) -> str:
+    def _run(
+        self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options
+    ) -> tuple[int, str]:
+        """Run a command with captured output; an unexpected exit code is a one-line error."""
         with _environment(self._env):
-            code, out, err = self._terraform.cmd(
-                command, *args, no_color=IsFlagged, capture_output=not self.stream, **options
-            )
+            code, out, err = self._terraform.cmd(command, *args, no_color=IsFlagged, **options)
         if code not in ok_codes:
-            detail = _errors(err or "") if not self.stream else "see the output above"
-            raise MlopsError(f"terraform {command} failed in {self.working_dir}: {detail}")
-        self.last_exit_code = code
-        return out or ""
+            raise MlopsError(
+                f"terraform {command} failed in {self.working_dir}: {_errors(err or '')}"
+            )
+        return code, out or ""
 
     def init(self, backend_config: Path | None = None) -> None:
         options = {"input": False}
@@ -137,33 +136,23 @@ class TerraformRunner:
             options["backend"] = False
         self._run("init", **options)
 
-    def validate(self) -> None:
-        self._run("validate")
-
     def plan(self, plan_file: Path, var_file: Path | None = None, destroy: bool = False) -> bool:
-        """Save a plan; return whether it changes anything."""
+        """Save a plan; return whether it changes anything (exit code 2 of -detailed-exitcode)."""
         options: dict = {"input": False, "out": str(plan_file), "detailed_exitcode": IsFlagged}
         if var_file is not None:
             options["var_file"] = str(var_file)
         if destroy:
             options["destroy"] = IsFlagged
-        self._run("plan", ok_codes=(0, 2), **options)
-        return self.last_exit_code == 2
+        code, _ = self._run("plan", ok_codes=(0, 2), **options)
+        return code == 2
 
     def apply(self, plan_file: Path) -> None:
         """Apply exactly a saved plan: what was reviewed is what is applied."""
         self._run("apply", str(plan_file), input=False, auto_approve=IsFlagged)
 
     def show(self, plan_file: Path) -> dict:
-        with _environment(self._env):
-            code, out, err = self._terraform.cmd("show", str(plan_file), json=IsFlagged)
-        if code != 0:
-            raise MlopsError(f"terraform show failed for {plan_file}: {_errors(err)}")
-        return json.loads(out)
+        return json.loads(self._run("show", str(plan_file), json=IsFlagged)[1])
 
     def outputs(self) -> dict:
-        with _environment(self._env):
-            code, out, err = self._terraform.cmd("output", json=IsFlagged)
-        if code != 0:
-            raise MlopsError(f"terraform output failed in {self.working_dir}: {_errors(err)}")
-        return {name: value["value"] for name, value in json.loads(out).items()}
+        outputs = json.loads(self._run("output", json=IsFlagged)[1])
+        return {name: value["value"] for name, value in outputs.items()}
