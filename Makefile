@@ -5,18 +5,28 @@ CHECKOV_VENV := .venv-checkov
 GLUE := $(VENV)/.installed
 CHECKOV := $(CHECKOV_VENV)/.installed
 
-.PHONY: demo test lint benchmark clean
+ENVIRONMENTS := registry dev prod
+
+.PHONY: setup demo lint test benchmark clean
+
+## setup: both virtual environments (every other target runs it by itself)
+setup: $(GLUE) $(CHECKOV)
 
 ## demo: the main job on the embedded local AWS (no account, no credentials)
 demo: $(GLUE)
 	$(VENV)/bin/mlops demo $(DEMO_ARGS)
 
-## test: lint, then the whole test suite (plans, applies on the local AWS, checkov)
-test: $(GLUE) $(CHECKOV)
+## lint: ruff, terraform fmt -check, and tfvars + terraform validate of each environment
+lint: $(GLUE)
 	$(VENV)/bin/ruff check glue tests benchmarks
 	$(VENV)/bin/ruff format --check glue tests benchmarks
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive modules environments tests/fixtures
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	for environment in $(ENVIRONMENTS); do $(VENV)/bin/mlops validate --env $$environment || exit 1; done
+
+## test: lint, then the whole test suite (plans, applies on the local AWS, checkov);
+## JUnit results in reports/junit/pytest.xml
+test: lint $(CHECKOV)
+	$(VENV)/bin/pytest --junitxml=reports/junit/pytest.xml $(PYTEST_ARGS)
 
 ## benchmark: time the test suite, each environment's plan and the demo
 benchmark: $(GLUE) $(CHECKOV)

@@ -61,14 +61,22 @@ def _target(args: argparse.Namespace):
 
 
 def _config(args: argparse.Namespace):
+    """The environment's validated tfvars; with --account, they must target that account."""
     from glue import config
 
-    return config.load(args.env, args.var_file)
+    loaded = config.load(args.env, args.var_file)
+    if args.account is not None:
+        config.require_account(loaded, args.account)
+    return loaded
 
 
 def _validate(args: argparse.Namespace) -> None:
+    from glue import deploy
+
     loaded = _config(args)
     print(f"{loaded.tfvars_file}: valid tfvars for environment {loaded.name}")
+    deploy.validate(loaded)
+    print(f"{loaded.terraform_dir}: valid Terraform configuration")
 
 
 def _plan(args: argparse.Namespace) -> None:
@@ -83,8 +91,10 @@ def _apply(args: argparse.Namespace) -> None:
     from glue import deploy
 
     loaded = _config(args)
-    deploy.apply(loaded, _target(args), args.plan_file or deploy.plan_file_for(loaded))
-    print(f"applied the saved plan of {loaded.name}")
+    plan_file = args.plan_file or deploy.plan_file_for(loaded)
+    summary = deploy.apply(loaded, _target(args), plan_file, dry_run=args.dry_run)
+    verb = "would apply (--dry-run: nothing applied)" if args.dry_run else "applied"
+    print(f"{verb} {plan_file}\n{summary.details()}")
 
 
 def _outputs(args: argparse.Namespace) -> None:
@@ -130,6 +140,41 @@ def _models(args: argparse.Namespace) -> None:
     print(f"{changed.arn}: {changed.status}")
 
 
+def _scan(args: argparse.Namespace) -> None:
+    from glue import checkov, deploy
+
+    if args.env is None:
+        result = checkov.scan(checkov.SOURCES_SCAN, directories=checkov.SOURCES)
+        subject = "the Terraform sources"
+    else:
+        loaded = _config(args)
+        plan_json = deploy.plan_json_for(args.plan_file or deploy.plan_file_for(loaded))
+        if not plan_json.is_file():
+            raise MlopsError(
+                f"no saved plan to scan at {plan_json}: run `mlops plan --env {loaded.name}` first"
+            )
+        result = checkov.scan(loaded.name, plan_json=plan_json)
+        subject = f"the saved plan of {loaded.name}"
+    print(result)
+    if result.failed:
+        raise MlopsError(
+            f"{result.failed} failed checkov check(s) in {subject}: see "
+            f"{result.folder / checkov.RESULTS_TEXT} (fix them, or skip one inline with its reason)"
+        )
+
+
+def _report(args: argparse.Namespace) -> None:
+    from glue import report
+    from glue.settings import reports_dir, state_dir
+
+    results = args.results or reports_dir() / "checkov"
+    text, failed = report.render(results, args.plans or state_dir() / "plans")
+    out = args.out or reports_dir() / "checkov.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"report written to {out} ({failed} failed check(s))")
+
+
 def _demo(args: argparse.Namespace) -> None:
     from glue import demo
 
@@ -147,6 +192,13 @@ def _add_environment_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--aws", action="store_true", help="target real AWS instead of the local emulator"
+    )
+    _add_account_argument(parser)
+
+
+def _add_account_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--account", help="the account the tfvars must target (CI passes its parameter here)"
     )
 
 
@@ -166,9 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     env = local_commands.add_parser("env", help="print the shell exports that point AWS at it")
     env.add_argument("--region", default="us-east-1")
     env.set_defaults(handler=_local_env)
-    validate = commands.add_parser("validate", help="check an environment's tfvars")
+    validate = commands.add_parser(
+        "validate", help="check an environment's tfvars and its Terraform (no AWS needed)"
+    )
     validate.add_argument("--env", required=True, help="registry, dev or prod")
     validate.add_argument("--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json)")
+    _add_account_argument(validate)
     validate.set_defaults(handler=_validate)
 
     plan = commands.add_parser("plan", help="validate, init and save a plan of an environment")
@@ -180,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     apply = commands.add_parser("apply", help="apply exactly a saved plan of an environment")
     _add_environment_arguments(apply)
     apply.add_argument("--plan-file", type=Path, help="default: .mlops/plans/<env>.tfplan")
+    apply.add_argument(
+        "--dry-run", action="store_true", help="check the plan and show it, apply nothing"
+    )
     apply.set_defaults(handler=_apply)
 
     output = commands.add_parser("outputs", help="print an environment's Terraform outputs")
@@ -219,6 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
         if verb == "promote":
             command.add_argument("--to", default="prod", help="target environment (prod)")
             command.add_argument("--to-var-file", type=Path, help="tfvars of the target")
+
+    scan = commands.add_parser(
+        "scan", help="checkov over the Terraform sources, or over an environment's saved plan"
+    )
+    scan.add_argument("--env", help="scan this environment's saved plan instead of the sources")
+    scan.add_argument("--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json)")
+    scan.add_argument("--plan-file", type=Path, help="default: .mlops/plans/<env>.tfplan")
+    _add_account_argument(scan)
+    scan.set_defaults(handler=_scan)
+
+    report = commands.add_parser(
+        "report", help="checkov results and plan summaries as Markdown for the pull request"
+    )
+    report.add_argument("--results", type=Path, help="scan folders (default: reports/checkov)")
+    report.add_argument("--plans", type=Path, help="plan JSON folder (default: .mlops/plans)")
+    report.add_argument("--out", type=Path, help="Markdown file (default: reports/checkov.md)")
+    report.set_defaults(handler=_report)
 
     demo = commands.add_parser("demo", help="the main job, end to end on the local AWS")
     demo.add_argument("--keep", action="store_true", help="leave the emulator running after")

@@ -256,3 +256,15 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
         details = "; ".join(f"key {key!r}: {message}" for key, message in problems)
         raise MlopsError(f"{path}: invalid tfvars: {details}")
     return EnvironmentConfig(name=environment, tfvars_file=path, values=values)
+
+
+def require_account(config: EnvironmentConfig, account: str) -> None:
+    """A guard for CI: the tfvars must target the account the job was configured for."""
+    expected = _ACCOUNT(account)
+    if expected:
+        raise MlopsError(f"--account: expected {expected}, got {json.dumps(account)}")
+    if config.account_id != account:
+        raise MlopsError(
+            f"{config.tfvars_file}: key 'account_id' is {config.account_id}, but this run "
+            f"targets account {account} (--account): fix the tfvars or the job's parameter"
+        )

@@ -7,7 +7,6 @@ cannot store its state in a bucket it has yet to create), locked with `use_lockf
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,20 +21,57 @@ from glue.terraform import TerraformRunner
 
 
 @dataclass(frozen=True)
+class ResourceChange:
+    action: str  # create, update, delete or replace, as Terraform shows them
+    address: str
+
+    def __str__(self) -> str:
+        return f"{self.action:<8} {self.address}"
+
+
+@dataclass(frozen=True)
 class PlanSummary:
     environment: str
     plan_file: Path
-    add: int
-    change: int
-    destroy: int
+    changes: tuple[ResourceChange, ...]
+
+    @classmethod
+    def from_plan(cls, plan_file: Path, plan: dict) -> PlanSummary:
+        """Summarize `terraform show -json` of a saved plan."""
+        changes = []
+        for resource in plan.get("resource_changes", []):
+            actions = [a for a in resource["change"]["actions"] if a not in ("no-op", "read")]
+            if actions:
+                action = "replace" if len(actions) > 1 else actions[0]
+                changes.append(ResourceChange(action, resource["address"]))
+        return cls(_planned(plan, "environment") or "?", plan_file, tuple(changes))
+
+    def _count(self, *actions: str) -> int:
+        return sum(change.action in actions for change in self.changes)
+
+    @property
+    def add(self) -> int:  # a replacement adds and destroys, as Terraform counts it
+        return self._count("create", "replace")
+
+    @property
+    def change(self) -> int:
+        return self._count("update")
+
+    @property
+    def destroy(self) -> int:
+        return self._count("delete", "replace")
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.add or self.change or self.destroy)
+        return bool(self.changes)
 
     def __str__(self) -> str:
         counts = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
         return f"{self.environment}: {counts}"
+
+    def details(self) -> str:
+        """The summary line, then one line per changed resource."""
+        return "\n".join([str(self), *(f"  {change}" for change in self.changes)])
 
 
 def state_bucket_name(config: EnvironmentConfig) -> str:
@@ -44,6 +80,11 @@ def state_bucket_name(config: EnvironmentConfig) -> str:
 
 def plan_file_for(config: EnvironmentConfig) -> Path:
     return state_dir() / "plans" / f"{config.name}.tfplan"
+
+
+def plan_json_for(plan_file: Path) -> Path:
+    """Where `mlops plan` keeps the JSON of a saved plan, for checkov and the report."""
+    return plan_file.with_name(plan_file.name + ".json")
 
 
 def session_for(config: EnvironmentConfig, emulator: Emulator | None):
@@ -128,14 +169,11 @@ def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunne
     return terraform
 
 
-def summarize(config: EnvironmentConfig, terraform: TerraformRunner, plan_file: Path):
-    actions = Counter()
-    for change in terraform.show(plan_file).get("resource_changes", []):
-        for action in change["change"]["actions"]:
-            actions[action] += 1
-    return PlanSummary(
-        config.name, plan_file, actions["create"], actions["update"], actions["delete"]
-    )
+def validate(config: EnvironmentConfig) -> None:
+    """`terraform validate` of the environment's root, offline and without its backend."""
+    terraform = TerraformRunner(config.terraform_dir, f"{config.name}-validate")
+    terraform.init()
+    terraform.validate()
 
 
 def plan(
@@ -148,28 +186,36 @@ def plan(
     plan_file = plan_file or plan_file_for(config)
     plan_file.parent.mkdir(parents=True, exist_ok=True)
     terraform.plan(plan_file, config.tfvars_file, destroy=destroy)
-    return summarize(config, terraform, plan_file)
+    shown = terraform.show(plan_file)
+    plan_json_for(plan_file).write_text(json.dumps(shown, sort_keys=True))
+    return PlanSummary.from_plan(plan_file, shown)
 
 
-def planned_environment(terraform: TerraformRunner, plan_file: Path) -> str | None:
-    return terraform.show(plan_file).get("variables", {}).get("environment", {}).get("value")
+def _planned(plan: dict, variable: str) -> str | None:
+    return plan.get("variables", {}).get(variable, {}).get("value")
 
 
-def apply(config: EnvironmentConfig, emulator: Emulator | None, plan_file: Path) -> None:
-    """Apply exactly a saved plan, and only one made for this environment."""
+def apply(
+    config: EnvironmentConfig, emulator: Emulator | None, plan_file: Path, dry_run: bool = False
+) -> PlanSummary:
+    """Apply exactly a saved plan, and only one made for this environment and account."""
     if not plan_file.is_file():
         raise MlopsError(
             f"no plan file at {plan_file}: run `mlops plan --env {config.name}` and apply "
             "the plan it saves (applying an unreviewed plan is refused)"
         )
     terraform = init(config, emulator)
-    planned_for = planned_environment(terraform, plan_file)
-    if planned_for != config.name:
+    shown = terraform.show(plan_file)
+    planned_for = (_planned(shown, "environment"), _planned(shown, "account_id"))
+    if planned_for != (config.name, config.account_id):
         raise MlopsError(
-            f"{plan_file} was planned for environment {planned_for!r}, not {config.name!r}: "
-            "refusing to apply it"
+            f"{plan_file} was planned for environment {planned_for[0]!r} in account "
+            f"{planned_for[1]!r}, not {config.name!r} in {config.account_id!r} "
+            f"({config.tfvars_file}): refusing to apply it"
         )
-    terraform.apply(plan_file)
+    if not dry_run:
+        terraform.apply(plan_file)
+    return PlanSummary.from_plan(plan_file, shown)
 
 
 def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:

@@ -136,6 +136,9 @@ class TerraformRunner:
             options["backend"] = False
         self._run("init", **options)
 
+    def validate(self) -> None:
+        self._run("validate")
+
     def plan(self, plan_file: Path, var_file: Path | None = None, destroy: bool = False) -> bool:
         """Save a plan; return whether it changes anything (exit code 2 of -detailed-exitcode)."""
         options: dict = {"input": False, "out": str(plan_file), "detailed_exitcode": IsFlagged}

@@ -182,12 +182,3 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     )
     item = table.get_item(Key={"model_package_group": dev_group, "version": 1})["Item"]
     assert item["status"] == "Approved" and item["comment"] == "AUC 0.87 on the holdout"
-
-
-def test_apply_refuses_missing_and_foreign_plans(emulator, platform, tmp_path):
-    prod = platform["prod"]
-    with pytest.raises(Exception, match="no plan file at .*applying an unreviewed plan"):
-        deploy.apply(prod, emulator, tmp_path / "missing.tfplan")
-    registry_plan = deploy.plan(platform["registry"], emulator, tmp_path / "r.tfplan")
-    with pytest.raises(Exception, match="planned for environment 'registry', not 'prod'"):
-        deploy.apply(prod, emulator, registry_plan.plan_file)

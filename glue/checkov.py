@@ -1,0 +1,96 @@
+"""checkov over the Terraform sources or a saved plan, with the results CI publishes.
+
+checkov lives in its own virtual environment (it pins an old boto3), so it runs as a process.
+Each scan writes checkov's own JSON, JUnit XML, SARIF and text results into one folder of
+the reports directory; `glue.report` renders every folder there for reviewers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from glue.errors import MlopsError
+from glue.settings import PROJECT_ROOT, reports_dir
+
+CHECKOV_ENV = "MLOPS_CHECKOV"
+SOURCES = (Path("modules"), Path("environments"))
+SOURCES_SCAN = "sources"
+RESULTS_JSON = "results_json.json"
+RESULTS_TEXT = "results_cli.txt"
+OUTPUTS = ("cli", "json", "junitxml", "sarif")
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    name: str
+    folder: Path
+    passed: int
+    failed: int
+    skipped: int
+
+    def __str__(self) -> str:
+        return (
+            f"checkov {self.name}: {self.passed} passed, {self.failed} failed, "
+            f"{self.skipped} skipped (results in {self.folder})"
+        )
+
+
+def find_checkov() -> str:
+    candidates = [os.environ.get(CHECKOV_ENV), str(PROJECT_ROOT / ".venv-checkov/bin/checkov")]
+    for candidate in filter(None, candidates):
+        if shutil.which(candidate):
+            return candidate
+    found = shutil.which("checkov")
+    if found is None:
+        raise MlopsError(
+            "checkov not found: run `make setup` (it installs it into .venv-checkov) "
+            f"or set {CHECKOV_ENV} to its path"
+        )
+    return found
+
+
+def read_reports(results_json: Path) -> list[dict]:
+    """checkov's JSON: one report per framework, as an object or a list of them."""
+    data = json.loads(results_json.read_text())
+    reports = data if isinstance(data, list) else [data]
+    # A scan that finds nothing to check writes a bare summary without results.
+    return [report for report in reports if "results" in report]
+
+
+def scan(name: str, *, directories: tuple[Path, ...] = (), plan_json: Path | None = None):
+    """Scan Terraform folders or the JSON of a saved plan into reports/checkov/<name>/."""
+    folder = reports_dir() / "checkov" / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    if plan_json is not None:
+        # Plan results point back at the sources, whose inline skips (with reasons) apply.
+        target = ["-f", str(plan_json), "--framework", "terraform_plan"]
+        target += ["--repo-root-for-plan-enrichment", str(PROJECT_ROOT)]
+    else:
+        target = [arg for d in directories for arg in ("-d", str(d))]
+        target += ["--framework", "terraform"]
+    outputs = [arg for output in OUTPUTS for arg in ("--output", output)]
+    result = subprocess.run(
+        [find_checkov(), *target, *outputs, "--output-file-path", str(folder), "--skip-download"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    results_json = folder / RESULTS_JSON
+    if result.returncode not in (0, 1) or not results_json.is_file():
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise MlopsError(f"checkov could not scan {name} (exit {result.returncode}): {last}")
+    summaries = [report["summary"] for report in read_reports(results_json)]
+    return ScanResult(
+        name,
+        folder,
+        sum(s["passed"] for s in summaries),
+        sum(s["failed"] for s in summaries),
+        sum(s["skipped"] for s in summaries),
+    )

@@ -1,0 +1,147 @@
+"""The reviewers' report: checkov results and plan summaries as one pull-request comment.
+
+Reads every scan folder that `mlops scan` wrote and every plan JSON that `mlops plan` saved,
+and renders them with the jinja2 template beside this module: totals, failed checks with
+file:line and guideline, and skips with their reasons, grouped by module.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from glue import checkov
+from glue.deploy import PlanSummary
+from glue.settings import PROJECT_ROOT
+
+TEMPLATE = "checkov_report.md.j2"
+# checkov run offline (--skip-download) carries no guideline URL; its policy index lists all.
+POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{framework}.html"
+
+
+@dataclass
+class Finding:
+    """One check at one place in the code, however many scans (sources, plans) reported it."""
+
+    check_id: str
+    check_name: str
+    path: str
+    line: int
+    guideline: str
+    reason: str
+    resources: list[str] = field(default_factory=list)
+    scans: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass
+class Scan:
+    name: str
+    passed: int
+    failed: int
+    skipped: int
+
+
+def _source_path(check: dict, scan_name: str) -> str:
+    """The file, relative to the project, where checkov found the resource."""
+    candidates = [check.get("file_path") or "", check.get("repo_file_path") or ""]
+    for candidate in candidates:
+        if candidate and not candidate.endswith(".json"):  # a plan result mapped to its source
+            path = Path(candidate.lstrip("/"))
+            if (PROJECT_ROOT / path).is_file():
+                return path.as_posix()
+        absolute = Path(candidate)
+        if absolute.is_absolute() and absolute.is_relative_to(PROJECT_ROOT):
+            return absolute.relative_to(PROJECT_ROOT).as_posix()
+    return f"plan of {scan_name}"
+
+
+def _sources_first(results_json: Path) -> tuple[bool, str]:
+    name = results_json.parent.name
+    return name != checkov.SOURCES_SCAN, name
+
+
+def _module(path: str) -> str:
+    return str(Path(path).parent) if path.endswith(".tf") else path
+
+
+def _collect(results_dir: Path) -> tuple[list[Scan], dict[str, dict[str, list[Finding]]]]:
+    scans: list[Scan] = []
+    findings: dict[tuple, Finding] = {}
+    # The sources first, then each environment's plan.
+    folders = sorted(results_dir.glob(f"*/{checkov.RESULTS_JSON}"), key=_sources_first)
+    for results_json in folders:
+        name = results_json.parent.name
+        reports = checkov.read_reports(results_json)
+        scans.append(
+            Scan(
+                name,
+                *(sum(r["summary"][k] for r in reports) for k in ("passed", "failed", "skipped")),
+            )
+        )
+        for report in reports:
+            for outcome in ("failed", "skipped"):
+                for check in report["results"][f"{outcome}_checks"]:
+                    path = _source_path(check, name)
+                    line = (check.get("file_line_range") or [0])[0]
+                    key = (outcome, path, line, check["check_id"])
+                    finding = findings.get(key) or Finding(
+                        check["check_id"],
+                        check["check_name"],
+                        path,
+                        line,
+                        check.get("guideline")
+                        or POLICY_INDEX.format(framework=report["check_type"]),
+                        check["check_result"].get("suppress_comment") or "",
+                    )
+                    findings[key] = finding
+                    if check["resource"] not in finding.resources:
+                        finding.resources.append(check["resource"])
+                    if name not in finding.scans:
+                        finding.scans.append(name)
+    grouped: dict[str, dict[str, list[Finding]]] = {"failed": {}, "skipped": {}}
+    for (outcome, *_), finding in sorted(findings.items()):
+        grouped[outcome].setdefault(_module(finding.path), []).append(finding)
+    for outcome, modules in grouped.items():
+        grouped[outcome] = dict(sorted(modules.items()))
+    return scans, grouped
+
+
+def _plans(plans_dir: Path) -> list[PlanSummary]:
+    return [
+        PlanSummary.from_plan(plan_json, json.loads(plan_json.read_text()))
+        for plan_json in sorted(plans_dir.glob("*.tfplan.json"))
+    ]
+
+
+def _cell(value: object) -> str:
+    """Text that stays inside one Markdown table cell."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def render(results_dir: Path, plans_dir: Path) -> tuple[str, int]:
+    """The Markdown comment, and the number of failed checks in it."""
+    scans, grouped = _collect(results_dir)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["cell"] = _cell
+    failed = sum(scan.failed for scan in scans)
+    text = environment.get_template(TEMPLATE).render(
+        scans=scans,
+        totals={k: sum(getattr(s, k) for s in scans) for k in ("passed", "failed", "skipped")},
+        failed=grouped["failed"],
+        skipped=grouped["skipped"],
+        plans=_plans(plans_dir),
+    )
+    return text, failed
