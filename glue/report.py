@@ -19,7 +19,7 @@ from glue.settings import PROJECT_ROOT
 
 TEMPLATE = "checkov_report.md.j2"
 # checkov run offline (--skip-download) carries no guideline URL; its policy index lists all.
-POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/{framework}.html"
+POLICY_INDEX = "https://www.checkov.io/5.Policy%20Index/"
 
 
 @dataclass
@@ -30,10 +30,14 @@ class Finding:
     check_name: str
     path: str
     line: int
-    guideline: str
+    guideline: str  # checkov's guideline URL, else the policy index (offline runs have none)
     reason: str
     resources: list[str] = field(default_factory=list)
     scans: list[str] = field(default_factory=list)
+
+    @property
+    def guideline_label(self) -> str:
+        return "policy index" if self.guideline.startswith(POLICY_INDEX) else "guideline"
 
     @property
     def where(self) -> str:
@@ -96,8 +100,7 @@ def _collect(results_dir: Path) -> tuple[list[Scan], dict[str, dict[str, list[Fi
                         check["check_name"],
                         path,
                         line,
-                        check.get("guideline")
-                        or POLICY_INDEX.format(framework=report["check_type"]),
+                        check.get("guideline") or f"{POLICY_INDEX}{report['check_type']}.html",
                         check["check_result"].get("suppress_comment") or "",
                     )
                     findings[key] = finding

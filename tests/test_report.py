@@ -1,0 +1,140 @@
+"""The reviewers' report, rendered from real checkov runs: a clean one (the project's sources)
+and one with failed checks (a deliberately insecure fixture module outside modules/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glue import checkov
+from glue.deploy import PlanSummary
+
+ROOT = Path(__file__).resolve().parent.parent
+INSECURE = Path("tests/fixtures/insecure_module")
+
+
+@pytest.fixture
+def reports(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("MLOPS_REPORTS_DIR", str(tmp_path / "reports"))
+    return tmp_path / "reports"
+
+
+def mlops(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "glue.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=os.environ.copy(),
+        timeout=300,
+    )
+
+
+def report(reports: Path, plans: Path) -> str:
+    result = mlops("report", "--plans", str(plans))
+    assert result.returncode == 0, result.stderr
+    return (reports / "checkov.md").read_text()
+
+
+def skip_reasons(folder: Path) -> set[str]:
+    return {
+        check["check_result"]["suppress_comment"]
+        for report in checkov.read_reports(folder / checkov.RESULTS_JSON)
+        for check in report["results"]["skipped_checks"]
+    }
+
+
+def test_clean_run_shows_totals_and_every_skip_reason(reports, tmp_path):
+    scan = mlops("scan")
+    assert scan.returncode == 0, scan.stderr
+    folder = reports / "checkov" / checkov.SOURCES_SCAN
+    for published in ("results_json.json", "results_junitxml.xml", "results_sarif.sarif"):
+        assert (folder / published).stat().st_size > 0
+    markdown = report(reports, tmp_path / "no-plans")
+    totals = re.match(r"## checkov: 0 failed, (\d+) passed, (\d+) skipped - clean", markdown)
+    assert totals and int(totals[1]) > 100 and int(totals[2]) > 0
+    assert "### Failed checks" not in markdown
+    reasons = skip_reasons(folder)
+    assert reasons and all(reason in markdown for reason in reasons)
+    assert "no reason given" not in markdown
+    assert "#### `modules/kms-key`" in markdown and "#### `modules/artifacts-bucket`" in markdown
+
+
+def test_failed_checks_show_file_line_and_guideline_grouped_by_module(reports, tmp_path):
+    result = checkov.scan("insecure", directories=(INSECURE,))
+    assert result.failed > 0
+    markdown = report(reports, tmp_path / "no-plans")
+    assert markdown.startswith(f"## checkov: {result.failed} failed,")
+    assert "- changes needed" in markdown
+    failed = markdown.split("### Failed checks")[1].split("### Skipped checks")[0]
+    assert f"#### `{INSECURE.as_posix()}`" in failed
+    # The security group's line in the fixture, as a reviewer would open it.
+    lines = (ROOT / INSECURE / "main.tf").read_text().splitlines()
+    line = 1 + next(i for i, text in enumerate(lines) if '"ssh_from_anywhere"' in text)
+    row = next(r for r in failed.splitlines() if r.startswith("| CKV_AWS_24:"))
+    assert f"`{INSECURE.as_posix()}/main.tf:{line}`" in row
+    assert "aws_security_group.ssh_from_anywhere" in row
+    assert "[policy index](https://www.checkov.io/5.Policy%20Index/terraform.html)" in row
+    skipped = markdown.split("### Skipped checks and their reasons")[1]
+    assert "| CKV_AWS_27:" in skipped
+    assert "The fixture's reason for a skip, shown in the report." in skipped
+
+
+def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path):
+    """What fails the Jenkins stage: `mlops scan --env` exits 1 and says where to look."""
+    plan = tmp_path / "dev.tfplan"
+    open_ingress = {"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22}
+    resource = {
+        "address": "aws_security_group.open",
+        "mode": "managed",
+        "type": "aws_security_group",
+        "name": "open",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "values": {"name": "open", "ingress": [{**open_ingress, "protocol": "tcp"}]},
+    }
+    change = {key: resource[key] for key in ("address", "mode", "type", "name")}
+    change["change"] = {"actions": ["create"], "before": None, "after": resource["values"]}
+    (tmp_path / "dev.tfplan.json").write_text(
+        json.dumps(
+            {
+                "format_version": "1.2",
+                "terraform_version": "1.11.0",
+                "variables": {"environment": {"value": "dev"}},
+                "planned_values": {"root_module": {"resources": [resource]}},
+                "resource_changes": [change],
+            }
+        )
+    )
+    scan = mlops("scan", "--env", "dev", "--plan-file", str(plan))
+    assert scan.returncode == 1
+    assert "failed checkov check(s) in the saved plan of dev" in scan.stderr
+    assert str(reports / "checkov" / "dev" / checkov.RESULTS_TEXT) in scan.stderr
+    markdown = report(reports, tmp_path)
+    assert "| dev | 1 | 0 | 0 |" in markdown  # the plan summary table
+    assert "create   aws_security_group.open" in markdown
+    assert "#### `plan of dev`" in markdown
+
+
+def test_plan_summary_counts_a_replacement_as_add_and_destroy():
+    actions = [["create"], ["update"], ["delete"], ["delete", "create"], ["no-op"], ["read"]]
+    plan = {
+        "variables": {"environment": {"value": "prod"}},
+        "resource_changes": [
+            {"address": f"aws_thing.r{i}", "change": {"actions": a}} for i, a in enumerate(actions)
+        ],
+    }
+    summary = PlanSummary.from_plan(Path("prod.tfplan"), plan)
+    assert (summary.add, summary.change, summary.destroy) == (2, 1, 2)
+    assert str(summary) == "prod: 2 to add, 1 to change, 2 to destroy"
+    assert summary.details().splitlines()[-1] == "  replace  aws_thing.r3"
+
+
+def test_report_without_any_scan_says_so(reports, tmp_path):
+    markdown = report(reports, tmp_path)
+    assert markdown.startswith("## checkov: no results")
