@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.emulator.control import Emulator
+from glue.errors import MlopsError
 
 # moto accepts any credentials; these only have to look like credentials.
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -45,8 +47,15 @@ def assumed_session(
 ) -> boto3.Session:
     """A session in the role's account (the emulator derives the account from the role ARN)."""
     endpoint = emulator.endpoint if emulator else None
-    sts = base_session(region, emulator).client("sts", endpoint_url=endpoint)
-    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    try:
+        sts = base_session(region, emulator).client("sts", endpoint_url=endpoint)
+        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+    except (ClientError, BotoCoreError) as error:
+        raise MlopsError(
+            f"cannot assume {role_arn} with the current AWS credentials ({error}): its trust "
+            "policy names who may (the CI principal for the deploy role)"
+        ) from None
+    credentials = answer["Credentials"]
     return boto3.Session(
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],

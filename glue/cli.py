@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from glue.emulator import control
 from glue.errors import MlopsError
 
@@ -313,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler(args)
     except MlopsError as error:
         print(f"mlops: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except (BotoCoreError, ClientError) as error:  # an AWS answer the glue does not expect
+        print(f"mlops: AWS: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("mlops: interrupted", file=sys.stderr)

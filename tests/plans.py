@@ -95,6 +95,11 @@ def assert_inventory(summary: PlanSummary, inventory: dict) -> None:
     for address, values in (inventory.get("values") or {}).items():
         assert address in summary.values, f"{address} not planned (have {sorted(summary.values)})"
         assert_subset(values, summary.values[address], address)
+    for name, value in (inventory.get("outputs") or {}).items():
+        assert name in summary.outputs, (
+            f"output {name} not planned (have {sorted(summary.outputs)})"
+        )
+        assert_subset(value, summary.outputs[name], f"output {name}")
     for resource_type, count in (inventory.get("counts") or {}).items():
         assert summary.counts.get(resource_type, 0) == count, (
             f"{resource_type}: planned {summary.counts.get(resource_type, 0)}, expected {count}"

@@ -150,3 +150,26 @@ def test_upsert_rejects_bad_tfvars_before_any_call(tmp_path, change, key):
     assert result.returncode == 1
     assert f"key {key!r}" in one_line(result.stderr)
     assert not (tmp_path / "state").exists()
+
+
+def test_aws_without_credentials_is_one_clear_line(tmp_path):
+    no_credentials = {
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_SESSION_TOKEN": "",
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "MLOPS_STATE_DIR": str(tmp_path),
+    }
+    result = mlops("plan", "--aws", "--env", "dev", env=no_credentials)
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert "cannot assume arn:aws:iam::222222222222:role/mlops-terraform" in line
+    assert "Unable to locate credentials" in line
+    assert not (tmp_path / "plans").exists()
+    unknown_profile = mlops(
+        "plan", "--aws", "--env", "dev", env={**no_credentials, "AWS_PROFILE": "ci"}
+    )
+    assert unknown_profile.returncode == 1
+    assert "The config profile (ci) could not be found" in one_line(unknown_profile.stderr)

@@ -33,12 +33,12 @@ def dev(tmp_path) -> config.EnvironmentConfig:
 
 @pytest.fixture()
 def outputs(emulator, dev) -> dict[str, str]:
-    """What `terraform output` gives for dev, with the two roles and the bucket really there."""
+    """What `terraform output` gives for dev, with its three roles and the bucket really there."""
     session = assumed_session(dev.terraform_role_arn, REGION, emulator)
     iam = client(session, "iam", emulator)
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
     roles = {}
-    for role in ("sagemaker-execution", "latest-model-lambda"):
+    for role in ("sagemaker-execution", "latest-model-lambda", "ci-deploy"):
         name = f"{dev.values['model_name']}-{role}"
         roles[role] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     bucket = f"{dev.values['model_name']}-artifacts"
@@ -46,6 +46,8 @@ def outputs(emulator, dev) -> dict[str, str]:
     return {
         "sagemaker_execution_role_arn": roles["sagemaker-execution"],
         "latest_model_lambda_role_arn": roles["latest-model-lambda"],
+        "deploy_role_arn": roles["ci-deploy"],
+        "latest_model_function_name": f"{dev.values['model_name']}-latest-approved-model",
         "artifacts_bucket_name": bucket,
         "artifacts_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['registry']}:key/artifacts",
         "workload_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/workload",
@@ -55,15 +57,16 @@ def outputs(emulator, dev) -> dict[str, str]:
     }
 
 
-def counted_session(emulator, dev) -> tuple[object, list[str]]:
-    session = assumed_session(dev.terraform_role_arn, REGION, emulator)
+def counted_session(emulator, outputs) -> tuple[object, list[str]]:
+    """The deploy role's session, as the upsert assumes it, counting every call made."""
+    session = assumed_session(outputs["deploy_role_arn"], REGION, emulator)
     calls: list[str] = []
     session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
     return session, calls
 
 
 def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outputs):
-    session, calls = counted_session(emulator, dev)
+    session, calls = counted_session(emulator, outputs)
     changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
     assert len(changes) == 4 + 1 + 2  # scripts, Lambda, training and inference pipelines
@@ -92,7 +95,7 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outp
 
 
 def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, outputs):
-    session, calls = counted_session(emulator, dev)
+    session, calls = counted_session(emulator, outputs)
     changes, diffs = upsert.upsert(dev, outputs, emulator, dry_run=True, session=session)
     assert {c.action for c in changes if c.kind == "pipeline"} == {"would create"}
     assert [n for n in calls if n.startswith(WRITES)] == []

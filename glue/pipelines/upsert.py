@@ -19,9 +19,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from glue.aws import client
+from glue.aws import assumed_session, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.deploy import session_for
 from glue.emulator.control import Emulator
 from glue.errors import MlopsError
 from glue.pipelines.definitions import (
@@ -63,6 +62,9 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
             f"{', '.join(WORKLOAD_ENVIRONMENTS)}"
         )
     required = (
+        "deploy_role_arn",
+        "latest_model_function_name",
+        "latest_model_lambda_role_arn",
         "sagemaker_execution_role_arn",
         "artifacts_bucket_name",
         "artifacts_kms_key_arn",
@@ -76,7 +78,7 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
             f"environment first (`mlops plan --env {config.name}` then `mlops apply`)"
         )
     prefix = f"{config.values['name_prefix']}-{config.name}"
-    function = f"{prefix}-latest-approved-model"
+    function = outputs["latest_model_function_name"]
     return PipelineSettings(
         model_name=config.values["model_name"],
         environment=config.name,
@@ -245,9 +247,15 @@ def upsert(
     dry_run: bool = False,
     session: boto3.Session | None = None,
 ) -> tuple[list[Change], list[str]]:
-    """Upsert scripts, the Lambda and both pipelines; return the changes and the diffs."""
+    """Upsert scripts, the Lambda and both pipelines; return the changes and the diffs.
+
+    Runs as the account's deploy role (least privilege, trusted by the CI principal only), not
+    as the broader role Terraform uses.
+    """
     settings = settings_for(config, outputs)
-    session = session or session_for(config, emulator)
+    session = session or assumed_session(
+        outputs["deploy_role_arn"], config.region, emulator, f"mlops-upsert-{config.name}"
+    )
     changes = upload_scripts(client(session, "s3", emulator), settings, dry_run)
     changes.append(
         upsert_lambda(

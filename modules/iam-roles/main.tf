@@ -15,6 +15,9 @@ locals {
   model_package_version = [for arn in local.model_package_arns : "${arn}/*"]
   bucket_arn            = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
   log_groups            = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/"
+
+  latest_model_function     = "${var.name_prefix}-latest-approved-model"
+  latest_model_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.latest_model_function}"
 }
 
 data "aws_iam_policy_document" "sagemaker_trust" {
@@ -147,6 +150,21 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "GovernModelVersions"
     actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
     resources = concat(var.model_package_group_arns, local.model_package_version)
+  }
+  statement {
+    sid       = "UpsertLatestModelFunction"
+    actions   = ["lambda:GetFunction", "lambda:CreateFunction", "lambda:UpdateFunctionCode"]
+    resources = [local.latest_model_function_arn]
+  }
+  statement {
+    sid       = "PassFunctionRoleToLambda"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.latest_model_lambda.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
   }
   statement {
     sid       = "PassExecutionRoleToPipelines"

@@ -13,6 +13,11 @@ output "latest_model_lambda_role_arn" {
   value       = module.roles.latest_model_lambda_role_arn
 }
 
+output "latest_model_function_name" {
+  description = "Name of the latest-approved-model Lambda (created by the pipeline upsert)."
+  value       = module.roles.latest_model_function_name
+}
+
 output "deploy_role_arn" {
   description = "Role CI assumes to deploy pipelines and govern models."
   value       = module.roles.deploy_role_arn
