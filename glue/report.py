@@ -53,16 +53,16 @@ class Scan:
 
 
 def _source_path(check: dict, scan_name: str) -> str:
-    """The file, relative to the project, where checkov found the resource."""
-    candidates = [check.get("file_path") or "", check.get("repo_file_path") or ""]
-    for candidate in candidates:
-        if candidate and not candidate.endswith(".json"):  # a plan result mapped to its source
+    """The .tf file, relative to the project, where checkov found the resource.
+
+    Source scans name it in `repo_file_path`; plan scans in `file_path` when they could map the
+    resource back to its source, else only the plan itself is known.
+    """
+    for candidate in (check.get("repo_file_path"), check.get("file_path")):
+        if candidate and candidate.endswith(".tf"):
             path = Path(candidate.lstrip("/"))
             if (PROJECT_ROOT / path).is_file():
                 return path.as_posix()
-        absolute = Path(candidate)
-        if absolute.is_absolute() and absolute.is_relative_to(PROJECT_ROOT):
-            return absolute.relative_to(PROJECT_ROOT).as_posix()
     return f"plan of {scan_name}"
 
 
