@@ -152,6 +152,29 @@ def test_upsert_rejects_bad_tfvars_before_any_call(tmp_path, change, key):
     assert not (tmp_path / "state").exists()
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (
+            ["plan", "--aws", "--env", "dev", "--account", "111111111111"],
+            "dev.tfvars.json: key 'account_id' is 222222222222, but this run targets account "
+            "111111111111 (--account)",
+        ),
+        (
+            ["apply", "--aws", "--env", "prod", "--account", "33333333333"],
+            "--account: expected a 12-digit AWS account ID such as 123456789012, got",
+        ),
+        (["scan", "--env", "dev", "--account", "dev"], "--account: expected a 12-digit"),
+    ],
+)
+def test_a_job_configured_for_another_account_changes_nothing(tmp_path, arguments, expected):
+    """CI passes its account parameters as --account: a mismatch stops before any AWS call."""
+    result = mlops(*arguments, env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert expected in one_line(result.stderr)
+    assert not any(tmp_path.iterdir())
+
+
 def test_aws_without_credentials_is_one_clear_line(tmp_path):
     no_credentials = {
         "AWS_ACCESS_KEY_ID": "",
