@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +55,36 @@ def find_checkov() -> str:
     return found
 
 
-def read_reports(results_json: Path) -> list[dict]:
-    """checkov's JSON: one report per framework, as an object or a list of them."""
-    data = json.loads(results_json.read_text())
+def read_reports(folder: Path) -> list[dict]:
+    """checkov's JSON of a scan folder: one report per framework, as an object or a list."""
+    data = json.loads((folder / RESULTS_JSON).read_text())
     reports = data if isinstance(data, list) else [data]
     # A scan that finds nothing to check writes a bare summary without results.
     return [report for report in reports if "results" in report]
 
 
-def scan(name: str, *, directories: tuple[Path, ...] = (), plan_json: Path | None = None):
+def summarize(folder: Path, reports: list[dict]) -> ScanResult:
+    """The totals of the scan written into a folder, named after the folder."""
+    summaries = [report["summary"] for report in reports]
+    return ScanResult(
+        folder.name,
+        folder,
+        sum(s["passed"] for s in summaries),
+        sum(s["failed"] for s in summaries),
+        sum(s["skipped"] for s in summaries),
+    )
+
+
+def checks(reports: list[dict], outcome: str) -> Iterator[tuple[str, dict]]:
+    """(framework, check) for every `failed` or `skipped` check of a scan's reports."""
+    for report in reports:
+        for check in report["results"][f"{outcome}_checks"]:
+            yield report["check_type"], check
+
+
+def scan(
+    name: str, *, directories: tuple[Path, ...] = (), plan_json: Path | None = None
+) -> ScanResult:
     """Scan Terraform folders or the JSON of a saved plan into reports/checkov/<name>/."""
     folder = reports_dir() / "checkov" / name
     if folder.exists():
@@ -82,15 +104,7 @@ def scan(name: str, *, directories: tuple[Path, ...] = (), plan_json: Path | Non
         text=True,
         cwd=PROJECT_ROOT,
     )
-    results_json = folder / RESULTS_JSON
-    if result.returncode not in (0, 1) or not results_json.is_file():
+    if result.returncode not in (0, 1) or not (folder / RESULTS_JSON).is_file():
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise MlopsError(f"checkov could not scan {name} (exit {result.returncode}): {last}")
-    summaries = [report["summary"] for report in read_reports(results_json)]
-    return ScanResult(
-        name,
-        folder,
-        sum(s["passed"] for s in summaries),
-        sum(s["failed"] for s in summaries),
-        sum(s["skipped"] for s in summaries),
-    )
+    return summarize(folder, read_reports(folder))

@@ -44,14 +44,6 @@ class Finding:
         return f"{self.path}:{self.line}"
 
 
-@dataclass
-class Scan:
-    name: str
-    passed: int
-    failed: int
-    skipped: int
-
-
 def _source_path(check: dict, scan_name: str) -> str:
     """The .tf file, relative to the project, where checkov found the resource.
 
@@ -66,48 +58,45 @@ def _source_path(check: dict, scan_name: str) -> str:
     return f"plan of {scan_name}"
 
 
-def _sources_first(results_json: Path) -> tuple[bool, str]:
-    name = results_json.parent.name
-    return name != checkov.SOURCES_SCAN, name
+def _sources_first(folder: Path) -> tuple[bool, str]:
+    return folder.name != checkov.SOURCES_SCAN, folder.name
 
 
 def _module(path: str) -> str:
     return str(Path(path).parent) if path.endswith(".tf") else path
 
 
-def _collect(results_dir: Path) -> tuple[list[Scan], dict[str, dict[str, list[Finding]]]]:
-    scans: list[Scan] = []
+def _collect(
+    results_dir: Path,
+) -> tuple[list[checkov.ScanResult], dict[str, dict[str, list[Finding]]]]:
     findings: dict[tuple, Finding] = {}
     # The sources first, then each environment's plan.
-    folders = sorted(results_dir.glob(f"*/{checkov.RESULTS_JSON}"), key=_sources_first)
-    for results_json in folders:
-        name = results_json.parent.name
-        reports = checkov.read_reports(results_json)
-        scans.append(
-            Scan(
-                name,
-                *(sum(r["summary"][k] for r in reports) for k in ("passed", "failed", "skipped")),
-            )
-        )
-        for report in reports:
-            for outcome in ("failed", "skipped"):
-                for check in report["results"][f"{outcome}_checks"]:
-                    path = _source_path(check, name)
-                    line = (check.get("file_line_range") or [0])[0]
-                    key = (outcome, path, line, check["check_id"])
-                    finding = findings.get(key) or Finding(
-                        check["check_id"],
-                        check["check_name"],
-                        path,
-                        line,
-                        check.get("guideline") or f"{POLICY_INDEX}{report['check_type']}.html",
-                        check["check_result"].get("suppress_comment") or "",
-                    )
-                    findings[key] = finding
-                    if check["resource"] not in finding.resources:
-                        finding.resources.append(check["resource"])
-                    if name not in finding.scans:
-                        finding.scans.append(name)
+    folders = [
+        results_json.parent for results_json in results_dir.glob(f"*/{checkov.RESULTS_JSON}")
+    ]
+    scans = []
+    for folder in sorted(folders, key=_sources_first):
+        reports = checkov.read_reports(folder)
+        scan = checkov.summarize(folder, reports)
+        scans.append(scan)
+        for outcome in ("failed", "skipped"):
+            for framework, check in checkov.checks(reports, outcome):
+                path = _source_path(check, scan.name)
+                line = (check.get("file_line_range") or [0])[0]
+                key = (outcome, path, line, check["check_id"])
+                finding = findings.get(key) or Finding(
+                    check["check_id"],
+                    check["check_name"],
+                    path,
+                    line,
+                    check.get("guideline") or f"{POLICY_INDEX}{framework}.html",
+                    check["check_result"].get("suppress_comment") or "",
+                )
+                findings[key] = finding
+                if check["resource"] not in finding.resources:
+                    finding.resources.append(check["resource"])
+                if scan.name not in finding.scans:
+                    finding.scans.append(scan.name)
     grouped: dict[str, dict[str, list[Finding]]] = {"failed": {}, "skipped": {}}
     for (outcome, *_), finding in sorted(findings.items()):
         grouped[outcome].setdefault(_module(finding.path), []).append(finding)

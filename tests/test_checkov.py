@@ -17,8 +17,7 @@ def reports(tmp_path, monkeypatch):
 def skipped_without_reason(result: checkov.ScanResult) -> list[str]:
     return [
         f"{check['check_id']} {check['resource']} ({check['file_path']})"
-        for report in checkov.read_reports(result.folder / checkov.RESULTS_JSON)
-        for check in report["results"]["skipped_checks"]
+        for _, check in checkov.checks(checkov.read_reports(result.folder), "skipped")
         if not check["check_result"].get("suppress_comment")
     ]
 
@@ -26,8 +25,7 @@ def skipped_without_reason(result: checkov.ScanResult) -> list[str]:
 def failures(result: checkov.ScanResult) -> list[str]:
     return [
         f"{check['check_id']} {check['resource']} ({check['file_path']})"
-        for report in checkov.read_reports(result.folder / checkov.RESULTS_JSON)
-        for check in report["results"]["failed_checks"]
+        for _, check in checkov.checks(checkov.read_reports(result.folder), "failed")
     ]
 
 

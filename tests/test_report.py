@@ -45,8 +45,7 @@ def report(reports: Path, plans: Path) -> str:
 def skip_reasons(folder: Path) -> set[str]:
     return {
         check["check_result"]["suppress_comment"]
-        for report in checkov.read_reports(folder / checkov.RESULTS_JSON)
-        for check in report["results"]["skipped_checks"]
+        for _, check in checkov.checks(checkov.read_reports(folder), "skipped")
     }
 
 
