@@ -21,6 +21,7 @@ from glue.emulator import (
     s3_extensions,
     sagemaker_cross_account,
     sagemaker_extensions,
+    strict_requests,
 )
 from glue.emulator.control import process_alive
 
@@ -51,7 +52,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
         server = make_server(
             HOST,
             port,
-            DomainDispatcherApplication(create_backend_app),
+            DomainDispatcherApplication(strict_requests.strict_backend_app(create_backend_app)),
             threaded=True,
             request_handler=MotoRequestHandler,
         )

@@ -29,6 +29,7 @@ _IMAGE_ACCOUNTS = {
 XGBOOST_VERSION = "1.7-1"
 SKLEARN_VERSION = "1.2-1-cpu-py3"
 PROCESSING_ROOT = "/opt/ml/processing"
+LATEST_MODEL_OUTPUT = "Steps.LatestApprovedModel.OutputParameters['{}']"
 
 
 @dataclass(frozen=True)
@@ -349,15 +350,14 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
         ],
         "Arguments": {"model_package_group_arn": settings.model_package_group_arn},
     }
-    lambda_output = "Steps.LatestApprovedModel.OutputParameters['{}']"
     create_model = {
         "Name": "CreateModel",
         "Type": "Model",
         "Arguments": {
             "ExecutionRoleArn": settings.role_arn,
             "PrimaryContainer": {
-                "Image": get(lambda_output.format("ImageUri")),
-                "ModelDataUrl": get(lambda_output.format("ModelDataUrl")),
+                "Image": get(LATEST_MODEL_OUTPUT.format("ImageUri")),
+                "ModelDataUrl": get(LATEST_MODEL_OUTPUT.format("ModelDataUrl")),
             },
         },
     }
@@ -367,7 +367,7 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
         "data_quality.py",
         inputs={
             "batch": get("Parameters.BatchInputUri"),
-            "baseline": get(lambda_output.format("BaselineUri")),
+            "baseline": get(LATEST_MODEL_OUTPUT.format("BaselineUri")),
         },
         outputs={
             "report": {
@@ -417,6 +417,29 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
             _parameter("TransformInstanceType", "String", settings.transform_instance_type),
         ],
         "Steps": [latest, create_model, check, transform],
+    }
+
+
+def representative_run_time_values(settings: PipelineSettings) -> dict[str, Any]:
+    """What only a run decides, as a run would have it: the outputs of the Lambda step.
+
+    The definitions' check (`glue.pipelines.validation`) resolves step arguments with these.
+    """
+    run = "a1b2c3d4e5f6"
+    group = settings.model_package_group_arn
+    return {
+        LATEST_MODEL_OUTPUT.format("ModelPackageArn"): (
+            group.replace(":model-package-group/", ":model-package/") + "/1"
+        ),
+        LATEST_MODEL_OUTPUT.format("ModelDataUrl"): settings.s3(
+            "training", "runs", run, "model", f"pipelines-{run}-train", "output", "model.tar.gz"
+        ),
+        LATEST_MODEL_OUTPUT.format("ImageUri"): settings.image(
+            "sagemaker-xgboost", XGBOOST_VERSION
+        ),
+        LATEST_MODEL_OUTPUT.format("BaselineUri"): settings.s3(
+            "training", "runs", run, "baseline", "baseline.json"
+        ),
     }
 
 

@@ -14,6 +14,9 @@ import json
 import sys
 from pathlib import Path
 
+# The image this script runs in (its Python and packages: glue/steps/images.json).
+IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
+
 MAX_OUT_OF_RANGE_FRACTION = 0.05
 MAX_MEAN_SHIFT_IN_STD = 3.0
 

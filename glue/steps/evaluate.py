@@ -14,6 +14,9 @@ import tarfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+# The image this script runs in (its Python and packages: glue/steps/images.json).
+IMAGE = "sagemaker-xgboost:1.7-1"
+
 
 def auc(labels: Sequence[float], scores: Sequence[float]) -> float:
     """Area under the ROC curve by the rank-sum statistic (ties get their average rank)."""

@@ -11,6 +11,9 @@ from typing import Any
 
 import boto3
 
+# The image this script runs in (its Python and packages: glue/steps/images.json).
+IMAGE = "lambda:python3.12"
+
 
 class NoApprovedModel(Exception):
     pass

@@ -14,6 +14,9 @@ import json
 import random
 from pathlib import Path
 
+# The image this script runs in (its Python and packages: glue/steps/images.json).
+IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
+
 FEATURES = ("BI-RADS", "Age", "Shape", "Margin", "Density")
 LABEL = "Severity"
 RANGES = {"BI-RADS": (1, 5), "Age": (18, 100), "Shape": (1, 4), "Margin": (1, 5), "Density": (1, 4)}
