@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import regex
+
 from glue.errors import MlopsError
 from glue.settings import PROJECT_ROOT
 
@@ -27,6 +29,9 @@ MODEL_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
+# The strictest tag value alphabet of the services tagged here (SageMaker's TagValue pattern in
+# botocore's model): tfvars tags reach every resource through the providers' default_tags.
+TAG_VALUE = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}")
 
 # EventBridge cron fields: minutes hours day-of-month month day-of-week year.
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
@@ -115,10 +120,15 @@ def _emails(v: Any) -> str | None:
 
 def _tags(v: Any) -> str | None:
     ok = isinstance(v, dict) and all(
-        isinstance(k, str) and TAG_KEY.match(k) and isinstance(t, str) and len(t) <= 256
+        isinstance(k, str) and TAG_KEY.match(k) and isinstance(t, str) and TAG_VALUE.fullmatch(t)
         for k, t in v.items()
     )
-    return None if ok else "an object of tag names to string values"
+    if ok:
+        return None
+    return (
+        "an object of tag names to values of at most 256 letters, digits, spaces "
+        "or _ . : / = + - @ (what SageMaker accepts)"
+    )
 
 
 def _workload_accounts(v: Any) -> str | None:

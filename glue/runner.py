@@ -32,6 +32,8 @@ from typing import Any
 
 from glue.aws import client
 from glue.emulator.control import Emulator
+from glue.pipelines import expressions, validation
+from glue.steps import STEPS_DIR, images
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
 
 PROCESSING_ROOT = "/opt/ml/processing"
@@ -162,22 +164,7 @@ class LocalRunner:
 
     # --- references -----------------------------------------------------------------------
     def resolve(self, value: Any, execution: Execution) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(item, execution) for item in value]
-        if not isinstance(value, dict):
-            return value
-        if set(value) == {"Get"}:
-            return self._get(value["Get"], execution)
-        if set(value) == {"Std:Join"}:
-            join = value["Std:Join"]
-            return join["On"].join(str(self.resolve(v, execution)) for v in join["Values"])
-        if set(value) == {"Std:JsonGet"}:
-            json_get = value["Std:JsonGet"]
-            document = self.resolve(json_get["PropertyFile"], execution)
-            for part in json_get["Path"].split("."):
-                document = document[part]
-            return document
-        return {key: self.resolve(item, execution) for key, item in value.items()}
+        return expressions.resolve(value, lambda path: self._get(path, execution))
 
     @staticmethod
     def _get(path: str, execution: Execution) -> Any:
@@ -192,7 +179,17 @@ class LocalRunner:
         return execution.properties[path]
 
     # --- steps ----------------------------------------------------------------------------
+    @staticmethod
+    def _refuse_unfit_script(step: dict, arguments: dict) -> None:
+        """A script that would fail in its image on AWS fails here too, with the reason."""
+        specification = arguments["AppSpecification"]
+        script = STEPS_DIR / Path(specification["ContainerEntrypoint"][-1]).name
+        problems = images.problems(script, specification["ImageUri"].split("/", 1)[1])
+        if problems:
+            raise StepFailed(step["Name"], "; ".join(problems))
+
     def _processing(self, step: dict, arguments: dict, execution: Execution) -> None:
+        self._refuse_unfit_script(step, arguments)
         base = self.workdir / execution.id / step["Name"]
         local = lambda path: Path(str(path).replace(PROCESSING_ROOT, str(base)))  # noqa: E731
         for source in arguments["ProcessingInputs"]:
@@ -342,6 +339,9 @@ class LocalRunner:
             "Transform": self._transform,
         }
         try:
+            refused = validation.step_problems(step, arguments)  # as SageMaker's job request is
+            if refused:
+                raise StepFailed(step["Name"], refused[0])
             handlers[kind](step, arguments, execution)
         except StepFailed as failure:
             execution.steps.append(StepRecord(step["Name"], kind, "Failed", failure.reason))

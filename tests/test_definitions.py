@@ -110,7 +110,8 @@ def test_training_gates_registration_on_auc():
         "ModelApprovalStatus"
     ] == "PendingManualApproval"
     lineage = register["Arguments"]["CustomerMetadataProperties"]
-    assert {"dataset_uri", "hyperparameters", "auc", "baseline_uri"} <= set(lineage)
+    assert {"dataset_uri", "hp_max_depth", "auc", "accuracy", "baseline_uri"} <= set(lineage)
+    assert lineage["training_commit"] == SETTINGS.source_commit
 
 
 def test_everything_is_encrypted_with_the_environment_keys():

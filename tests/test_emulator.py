@@ -87,8 +87,11 @@ def test_model_package_group_policy_operations(emulator):
         ModelPackageGroupName="policy-probe", ResourcePolicy=policy
     )
     assert put["ModelPackageGroupArn"] == arn
-    got = sagemaker.get_model_package_group_policy(ModelPackageGroupName=arn)
+    got = sagemaker.get_model_package_group_policy(ModelPackageGroupName="policy-probe")
     assert json.loads(got["ResourcePolicy"]) == json.loads(policy)
+    # The policy operations take the group's name only (EntityName in botocore's model).
+    with pytest.raises(ClientError, match="at 'modelPackageGroupName' failed to satisfy"):
+        sagemaker.get_model_package_group_policy(ModelPackageGroupName=arn)
 
     sagemaker.delete_model_package_group_policy(ModelPackageGroupName="policy-probe")
     with pytest.raises(ClientError, match="Cannot find resource policy"):

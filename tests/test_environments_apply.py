@@ -93,10 +93,10 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     )
     lineage = {
         "dataset_uri": "s3://data/train/",
-        "commit": "abc1234",
+        "training_commit": "abc1234",
         "auc": "0.87",
         "baseline_uri": "s3://data/baseline.json",
-        "hyperparameters": '{"eta": "0.2"}',
+        "hp_eta": "0.2",
     }
     spec = {
         "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],

@@ -7,8 +7,16 @@ container sources, botocore's service model with its constraints).
 
 from __future__ import annotations
 
-import pytest
+import json
+import shutil
+from pathlib import Path
 
+import pytest
+from botocore.exceptions import ClientError
+
+from glue import service_model
+from glue.aws import assumed_session, client, emulator_environment
+from glue.errors import MlopsError
 from glue.pipelines import validation
 from glue.pipelines.definitions import (
     inference_definition,
@@ -17,6 +25,8 @@ from glue.pipelines.definitions import (
 )
 from glue.pipelines.expressions import resolve, steps
 from glue.steps import SCRIPTS, STEPS_DIR, images
+from glue.terraform import TerraformRunner
+from tests.conftest import ACCOUNTS, REGION
 from tests.test_definitions import SETTINGS
 
 DEFINITIONS = {
@@ -83,8 +93,6 @@ def register_request() -> dict:
 
 
 def test_registered_version_is_a_request_create_model_package_accepts():
-    from glue import service_model
-
     found = service_model.request_violations("sagemaker", "CreateModelPackage", register_request())
     assert [str(v) for v in found] == []
 
@@ -97,3 +105,83 @@ def test_every_step_request_fits_the_sagemaker_model(pipeline):
         )
         == []
     )
+
+
+# --- the strict local AWS: what AWS refuses, refused here with AWS's error -------------------
+
+
+def registry_sagemaker(emulator):
+    session = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/t", REGION, emulator)
+    return client(session, "sagemaker", emulator)
+
+
+@pytest.mark.emulator
+def test_local_aws_refuses_a_metadata_value_outside_the_allowed_alphabet(emulator):
+    sagemaker = registry_sagemaker(emulator)
+    sagemaker.create_model_package_group(ModelPackageGroupName="strict-metadata")
+    with pytest.raises(ClientError) as refused:
+        sagemaker.create_model_package(
+            ModelPackageGroupName="strict-metadata",
+            ModelApprovalStatus="PendingManualApproval",
+            InferenceSpecification={
+                "Containers": [{"Image": "xgboost", "ModelDataUrl": "s3://b/model.tar.gz"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            CustomerMetadataProperties={"hyperparameters": '{"eta": "0.2"}'},
+        )
+    error = refused.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith('1 validation error detected: Value \'{"eta": "0.2"}\'')
+    assert "at 'customerMetadataProperties' failed to satisfy constraint" in error["Message"]
+    assert (
+        sagemaker.list_model_packages(ModelPackageGroupName="strict-metadata")[
+            "ModelPackageSummaryList"
+        ]
+        == []
+    ), "a refused request changes nothing"
+
+
+@pytest.mark.emulator
+def test_local_aws_refuses_a_tfvars_tag_aws_refuses_through_terraform(emulator, tmp_path):
+    """The provider passes any tag value; SageMaker's model allows a small alphabet only."""
+    workdir = tmp_path / "strict"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "strict_requests", workdir)
+    tfvars = tmp_path / "tags.tfvars.json"
+    tfvars.write_text(json.dumps({"tags": {"cost-center": "ml#42"}}))
+    runner = TerraformRunner(workdir, "strict", emulator_environment(emulator, REGION))
+    runner.init()
+    runner.plan(tmp_path / "strict.tfplan", tfvars)
+    with pytest.raises(MlopsError) as refused:
+        runner.apply(tmp_path / "strict.tfplan")
+    assert "ValidationException: 1 validation error detected: Value 'ml#42' at " in str(
+        refused.value
+    )
+    assert "'tags.1.member.value' failed to satisfy constraint" in str(refused.value)
+
+
+def test_tfvars_refuse_a_tag_value_aws_refuses(tmp_path):
+    from glue import config
+
+    values = json.loads((Path(__file__).parent.parent / "dev.tfvars.json").read_text())
+    path = tmp_path / "dev.tfvars.json"
+    path.write_text(json.dumps(values | {"tags": {"cost-center": "ml#42"}}))
+    with pytest.raises(MlopsError, match="key 'tags': expected .*letters, digits, spaces"):
+        config.load("dev", path)
+
+
+def test_a_step_request_aws_refuses_is_named_with_its_member_and_rule():
+    broken = SETTINGS.__class__(
+        **{**SETTINGS.__dict__, "workload_kms_key_arn": "arn:aws:kms:us-east-1:1:key/work load"}
+    )
+    problems = validation.definition_problems(
+        broken.training_pipeline,
+        training_definition(broken),
+        representative_run_time_values(broken),
+    )
+    assert problems[0].startswith(
+        "mammo-severity-train-pipeline: step Preprocess (CreateProcessingJob): ValidationException:"
+    )
+    assert "at 'processingResources.clusterConfig.volumeKmsKeyId'" in problems[0]
+    assert "Member must satisfy regular expression pattern" in problems[0]
+    assert service_model.compiled("[a-zA-Z0-9:/_-]*").fullmatch("key/work load") is None

@@ -38,7 +38,11 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
     registered = governance.versions(dev.config, emulator)
     assert registered[-1].version == lifecycle.registered_version(passed)
     assert registered[-1].status == "PendingManualApproval"
-    assert {"dataset_uri", "hyperparameters", "baseline_uri", "auc"} <= set(registered[-1].metadata)
+    lineage = registered[-1].metadata
+    assert {"dataset_uri", "hp_eta", "baseline_uri", "auc", "accuracy"} <= set(lineage)
+    # Recorded by the pipeline itself: the commit its code comes from.
+    assert lineage["training_commit"] == upsert.source_commit() != "unknown"
+    assert float(lineage["auc"]) == lifecycle.auc(passed)
 
     blocked = dev.runner.run(dev.settings.training_pipeline, {"AucThreshold": 0.999})
     assert blocked.status == "Failed"
@@ -99,3 +103,15 @@ def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform,
     again = prod.router.route(failed.status_change_event())
     assert [d.rule for d in again] == ["mammo-prod-pipeline-failed-notify"]
     assert not any(d.execution for d in again), "no pipeline may start without the rule"
+
+
+def test_a_pipeline_parameter_aws_refuses_fails_the_step_as_sagemaker_does(stages):
+    dev = stages["dev"]
+    run = dev.runner.run(dev.settings.training_pipeline, {"ProcessingInstanceType": "ml.nope"})
+    assert run.status == "Failed"
+    assert [(s.name, s.status) for s in run.steps] == [("Preprocess", "Failed")]
+    assert "ValidationException: 1 validation error detected: Value 'ml.nope' at " in (
+        run.failure_reason
+    )
+    assert "'processingResources.clusterConfig.instanceType'" in run.failure_reason
+    assert "Member must satisfy enum value set: [" in run.failure_reason

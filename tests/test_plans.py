@@ -33,3 +33,22 @@ def test_every_module_and_environment_has_an_inventory():
     environments = {f"environments/{p.name}" for p in (ROOT / "environments").iterdir()}
     # naming has no resources; its outputs are checked through every environment's plan.
     assert roots == (modules | environments) - {"modules/naming"}
+
+
+def test_execution_role_may_publish_job_metrics(emulator, tree):
+    """CreateTrainingJob's RoleArn must be able to publish metrics (cloudwatch:PutMetricData)."""
+    inventory = yaml.safe_load(
+        (Path(__file__).parent / "inventories/module-iam-roles.yaml").read_text()
+    )
+    summary = plan_summary(tree, "modules/iam-roles", inventory["tfvars"], emulator)
+    policy = json.loads(summary.values["aws_iam_role_policy.sagemaker_execution"]["policy"])
+    metrics = [s for s in policy["Statement"] if "cloudwatch:PutMetricData" in str(s["Action"])]
+    assert metrics == [
+        {
+            "Sid": "PublishJobMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        }
+    ]

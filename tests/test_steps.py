@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import tarfile
 
+import pandas as pd
 import pytest
 
 from glue.aws import assumed_session, client
@@ -48,19 +50,29 @@ def test_preprocess_is_deterministic(tmp_path):
     assert outputs[0] == outputs[1]
 
 
-def test_auc_known_values():
-    assert evaluate.auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
-    assert evaluate.auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
-    assert evaluate.auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
-    assert evaluate.auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == 0.75
-    with pytest.raises(ValueError, match="both classes"):
-        evaluate.auc([1, 1], [0.2, 0.3])
-
-
 def test_evaluation_report_has_the_path_the_condition_reads():
-    report = evaluate.report([0, 1, 1, 0], [0.2, 0.7, 0.9, 0.6])
+    report = evaluate.report(pd.Series([0.0, 1, 1, 0]), pd.Series([0.2, 0.7, 0.9, 0.6]))
     assert report["metrics"]["auc"]["value"] == 1.0
     assert report["metrics"]["accuracy"]["value"] == 0.75
+    assert (
+        evaluate.report(pd.Series([0.0, 0, 1, 1]), pd.Series([0.1, 0.4, 0.35, 0.8]))["metrics"][
+            "auc"
+        ]["value"]
+        == 0.75
+    )
+    with pytest.raises(SystemExit, match="both classes"):
+        evaluate.report(pd.Series([1.0, 1.0]), pd.Series([0.2, 0.3]))
+
+
+def test_evaluate_reads_only_the_model_file_from_the_archive(tmp_path):
+    (tmp_path / "model").mkdir()
+    payload = tmp_path / "payload"
+    payload.write_text("x")
+    with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as archive:
+        archive.add(payload, arcname="../outside")
+    with pytest.raises(KeyError):
+        evaluate.extract_model(tmp_path / "model")
+    assert not (tmp_path / "outside").exists()
 
 
 BASELINE = {
@@ -80,16 +92,17 @@ BASELINE = {
 
 def test_data_quality_passes_a_clean_batch_and_fails_outliers(tmp_path):
     clean = [["4", "50", "2", "3", "3"], ["5", "65", "4", "4", "3"], ["3", "40", "1", "1", "3"]]
-    assert data_quality.violations(clean, BASELINE) == []
+    assert data_quality.violations(pd.DataFrame(clean), BASELINE) == []
     outliers = [
         ["4", "250", "2", "3", "3"],
         ["5", "300", "4", "4", "3"],
         ["3", "40", "1", "1", "3"],
     ]
-    found = data_quality.violations(outliers, BASELINE)
+    found = data_quality.violations(pd.DataFrame(outliers), BASELINE)
     assert any(v.startswith("Age:") and "outside the training range" in v for v in found)
-    assert data_quality.violations([["4", "x", "2", "3", "3"]], BASELINE)
-    assert data_quality.violations([], BASELINE) == ["the batch is empty"]
+    assert data_quality.violations(pd.DataFrame([["4", "x", "2", "3", "3"]]), BASELINE)
+    assert data_quality.violations(pd.DataFrame([["4", "50"]]), BASELINE)
+    assert data_quality.violations(pd.DataFrame(), BASELINE) == ["the batch is empty"]
 
 
 def test_data_quality_exit_code(tmp_path):

@@ -112,3 +112,17 @@ def test_missing_terraform_outputs_are_a_clear_error(emulator, dev, outputs):
     del outputs["sagemaker_execution_role_arn"]
     with pytest.raises(MlopsError, match="lack sagemaker_execution_role_arn: apply the environ"):
         upsert.upsert(dev, outputs, emulator)
+
+
+def test_upsert_refuses_a_step_request_aws_would_refuse_and_writes_nothing(emulator, dev, outputs):
+    session, calls = counted_session(emulator, outputs)
+    outputs["workload_kms_key_arn"] = f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/work load"
+    for dry_run in (True, False):
+        with pytest.raises(MlopsError) as refused:
+            upsert.upsert(dev, outputs, emulator, dry_run=dry_run, session=session)
+        message = str(refused.value)
+        assert message.startswith("pipelines of dev not upserted: ")
+        assert "step Preprocess (CreateProcessingJob): ValidationException: " in message
+        assert "at 'processingResources.clusterConfig.volumeKmsKeyId' failed to satisfy" in message
+        assert "\n" not in message
+    assert calls == [], "nothing is read or written once a refusal is found"

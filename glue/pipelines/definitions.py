@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from glue.errors import MlopsError
+from glue.pipelines.validation import REPRESENTATIVE_EXECUTION_ID
+from glue.steps import STEPS_DIR, images
 
 DEFINITION_VERSION = "2020-12-01"
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -26,9 +28,11 @@ _IMAGE_ACCOUNTS = {
     "eu-west-1": "141502667606",
     "eu-central-1": "492215442770",
 }
-XGBOOST_VERSION = "1.7-1"
-SKLEARN_VERSION = "1.2-1-cpu-py3"
+# The built-in XGBoost algorithm trains, and its image serves, the model.
+XGBOOST_IMAGE = "sagemaker-xgboost:1.7-1"
 PROCESSING_ROOT = "/opt/ml/processing"
+# Customer metadata holds flat strings in a small alphabet (no JSON): one key per hyperparameter.
+HYPERPARAMETER_PREFIX = "hp_"
 LATEST_MODEL_OUTPUT = "Steps.LatestApprovedModel.OutputParameters['{}']"
 
 
@@ -47,6 +51,7 @@ class PipelineSettings:
     model_package_group_arn: str
     lambda_function_arn: str
     auc_threshold: float
+    source_commit: str = "unknown"  # the commit the pipeline's code comes from
     processing_instance_type: str = "ml.m5.large"
     training_instance_type: str = "ml.m5.xlarge"
     transform_instance_type: str = "ml.m5.large"
@@ -62,14 +67,15 @@ class PipelineSettings:
     def s3(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", self.prefix, *parts])
 
-    def image(self, repository: str, tag: str) -> str:
+    def image(self, name: str) -> str:
+        """The ECR URI of a built-in image `repository:tag` in this region."""
         account = _IMAGE_ACCOUNTS.get(self.region)
         if account is None:
             raise MlopsError(
                 f"no SageMaker built-in image account known for region {self.region}: "
                 f"supported regions are {', '.join(sorted(_IMAGE_ACCOUNTS))}"
             )
-        return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{repository}:{tag}"
+        return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{name}"
 
 
 def check_pipeline_name(name: str) -> str:
@@ -126,7 +132,7 @@ def _processing_step(
                 }
             },
             "AppSpecification": {
-                "ImageUri": settings.image("sagemaker-scikit-learn", SKLEARN_VERSION),
+                "ImageUri": settings.image(images.declared_image(STEPS_DIR / script)),
                 "ContainerEntrypoint": ["python3", f"{PROCESSING_ROOT}/input/code/{script}"],
             },
             "RoleArn": settings.role_arn,
@@ -185,7 +191,7 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
         "Type": "Training",
         "Arguments": {
             "AlgorithmSpecification": {
-                "TrainingImage": settings.image("sagemaker-xgboost", XGBOOST_VERSION),
+                "TrainingImage": settings.image(XGBOOST_IMAGE),
                 "TrainingInputMode": "File",
             },
             "HyperParameters": {
@@ -243,12 +249,16 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             "FilePath": "evaluation.json",
         }
     ]
-    achieved_auc = {
-        "Std:JsonGet": {
-            "PropertyFile": get("Steps.Evaluate.PropertyFiles.EvaluationReport"),
-            "Path": "metrics.auc.value",
+
+    def metric(name: str) -> dict[str, Any]:
+        return {
+            "Std:JsonGet": {
+                "PropertyFile": get("Steps.Evaluate.PropertyFiles.EvaluationReport"),
+                "Path": f"metrics.{name}.value",
+            }
         }
-    }
+
+    achieved_auc = metric("auc")
     register = {
         "Name": "RegisterModel",
         "Type": "RegisterModel",
@@ -258,7 +268,7 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             "InferenceSpecification": {
                 "Containers": [
                     {
-                        "Image": settings.image("sagemaker-xgboost", XGBOOST_VERSION),
+                        "Image": settings.image(XGBOOST_IMAGE),
                         "ModelDataUrl": get("Steps.Train.ModelArtifacts.S3ModelArtifacts"),
                     }
                 ],
@@ -278,10 +288,13 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
                 "dataset_uri": get("Parameters.InputDataUri"),
                 "pipeline_execution": get(run),
                 "baseline_uri": run_path("baseline", "baseline.json"),
-                "hyperparameters": json.dumps(
-                    train["Arguments"]["HyperParameters"], sort_keys=True
-                ),
+                **{
+                    f"{HYPERPARAMETER_PREFIX}{name}": value
+                    for name, value in train["Arguments"]["HyperParameters"].items()
+                },
                 "auc": {"Std:Join": {"On": "", "Values": [achieved_auc]}},
+                "accuracy": {"Std:Join": {"On": "", "Values": [metric("accuracy")]}},
+                "training_commit": settings.source_commit,
                 "source_environment": settings.environment,
             },
         },
@@ -425,7 +438,7 @@ def representative_run_time_values(settings: PipelineSettings) -> dict[str, Any]
 
     The definitions' check (`glue.pipelines.validation`) resolves step arguments with these.
     """
-    run = "a1b2c3d4e5f6"
+    run = REPRESENTATIVE_EXECUTION_ID
     group = settings.model_package_group_arn
     return {
         LATEST_MODEL_OUTPUT.format("ModelPackageArn"): (
@@ -434,9 +447,7 @@ def representative_run_time_values(settings: PipelineSettings) -> dict[str, Any]
         LATEST_MODEL_OUTPUT.format("ModelDataUrl"): settings.s3(
             "training", "runs", run, "model", f"pipelines-{run}-train", "output", "model.tar.gz"
         ),
-        LATEST_MODEL_OUTPUT.format("ImageUri"): settings.image(
-            "sagemaker-xgboost", XGBOOST_VERSION
-        ),
+        LATEST_MODEL_OUTPUT.format("ImageUri"): settings.image(XGBOOST_IMAGE),
         LATEST_MODEL_OUTPUT.format("BaselineUri"): settings.s3(
             "training", "runs", run, "baseline", "baseline.json"
         ),

@@ -27,13 +27,16 @@ from glue.pipelines.definitions import (
     PipelineSettings,
     inference_definition,
     render,
+    representative_run_time_values,
     training_definition,
 )
+from glue.pipelines.validation import definition_problems
 from glue.settings import PROJECT_ROOT
-from glue.steps import SCRIPTS, STEPS_DIR
+from glue.steps import SCRIPTS, STEPS_DIR, images
 
 LAMBDA_HANDLER = "latest_approved_model.handler"
-LAMBDA_RUNTIME = "python3.12"
+# The runtime the handler declares as its image ("lambda:python3.12").
+LAMBDA_RUNTIME = images.declared_image(STEPS_DIR / "latest_approved_model.py").split(":", 1)[1]
 HASH_METADATA = "sha256"
 _ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
 
@@ -93,6 +96,7 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
             f"arn:aws:lambda:{config.region}:{config.account_id}:function:{function}"
         ),
         auc_threshold=float(config.values["auc_threshold"]),
+        source_commit=source_commit(),
     )
 
 
@@ -103,18 +107,52 @@ def definitions(settings: PipelineSettings) -> dict[str, str]:
     }
 
 
-def git_commit() -> str:
+def refusals(settings: PipelineSettings) -> list[str]:
+    """What AWS would refuse once the pipelines run: a step's job request, a script's image."""
+    run_time_values = representative_run_time_values(settings)
+    found = [
+        problem
+        for name, builder in (
+            (settings.training_pipeline, training_definition),
+            (settings.inference_pipeline, inference_definition),
+        )
+        for problem in definition_problems(name, builder(settings), run_time_values)
+    ]
+    return found + [
+        problem for script in SCRIPTS for problem in images.problems(STEPS_DIR / script)
+    ]
+
+
+def _git(*arguments: str) -> str | None:
     try:
         result = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", *arguments], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return None
     return result.stdout.strip()
+
+
+def git_commit() -> str:
+    """The checked-out commit (what ran a promotion)."""
+    return _git("rev-parse", "HEAD") or "unknown"
+
+
+# What a pipeline is built from: its definitions and the scripts its steps run.
+PIPELINE_SOURCES = ("glue/pipelines", "glue/steps")
+
+
+def source_commit() -> str:
+    """The last commit that changed the pipelines' code ("-dirty" with uncommitted changes).
+
+    Recorded on every version the pipeline registers. Unrelated commits (a README) leave it,
+    and so the definitions, unchanged: the upsert writes nothing for them.
+    """
+    commit = _git("log", "-1", "--format=%H", "--", *PIPELINE_SOURCES)
+    if not commit:
+        return "unknown"
+    dirty = _git("status", "--porcelain", "--", *PIPELINE_SOURCES)
+    return f"{commit}-dirty" if dirty else commit
 
 
 def _sha256(data: bytes) -> str:
@@ -253,6 +291,9 @@ def upsert(
     as the broader role Terraform uses.
     """
     settings = settings_for(config, outputs)
+    refused = refusals(settings)
+    if refused:
+        raise MlopsError(f"pipelines of {config.name} not upserted: {'; '.join(refused)}")
     session = session or assumed_session(
         outputs["deploy_role_arn"], config.region, emulator, f"mlops-upsert-{config.name}"
     )
@@ -267,7 +308,7 @@ def upsert(
     )
     tags = [
         {"Key": "environment", "Value": config.name},
-        {"Key": "git-commit", "Value": git_commit()},
+        {"Key": "git-commit", "Value": settings.source_commit},
     ]
     sagemaker = client(session, "sagemaker", emulator)
     diffs = []

@@ -4,65 +4,76 @@ Container layout: input CSV(s) under /opt/ml/processing/input, outputs under
 /opt/ml/processing/{train,validation,test,baseline}. Training and validation files carry the
 label first and no header (the built-in XGBoost CSV format); the baseline holds per-feature
 statistics of the training data, which the inference data-quality check compares against.
+Written for the image's Python (3.8) and pandas (1.1) / scikit-learn (1.2).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import random
 from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
 
 # The image this script runs in (its Python and packages: glue/steps/images.json).
 IMAGE = "sagemaker-scikit-learn:1.2-1-cpu-py3"
 
-FEATURES = ("BI-RADS", "Age", "Shape", "Margin", "Density")
+FEATURES = ["BI-RADS", "Age", "Shape", "Margin", "Density"]
 LABEL = "Severity"
 RANGES = {"BI-RADS": (1, 5), "Age": (18, 100), "Shape": (1, 4), "Margin": (1, 5), "Density": (1, 4)}
 
 
-def read_rows(input_dir: Path) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    for path in sorted(input_dir.glob("*.csv")):
-        with path.open(newline="") as handle:
-            rows += list(csv.DictReader(handle))
-    if not rows:
-        raise SystemExit(f"no CSV rows found under {input_dir}")
-    return rows
+def read_rows(input_dir: Path) -> pd.DataFrame:
+    paths = sorted(input_dir.glob("*.csv"))
+    if not paths:
+        raise SystemExit(f"no CSV files found under {input_dir}")
+    frame = pd.concat([pd.read_csv(path, na_values="?") for path in paths], ignore_index=True)
+    missing = [name for name in [*FEATURES, LABEL] if name not in frame.columns]
+    if missing:
+        raise SystemExit(f"the input lacks the columns {missing} (header: {list(frame.columns)})")
+    return frame
 
 
-def clean(rows: list[dict[str, str]]) -> list[list[float]]:
-    """Drop rows with missing ('?') or out-of-range values; label first."""
-    cleaned = []
-    for row in rows:
-        try:
-            values = [float(row[name]) for name in FEATURES]
-            label = float(row[LABEL])
-        except (KeyError, ValueError):
-            continue
-        in_range = all(
-            low <= v <= high for v, (low, high) in zip(values, RANGES.values(), strict=True)
+def clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows with missing ('?'), non-numeric or out-of-range values; label first."""
+    numeric = frame[[LABEL, *FEATURES]].apply(pd.to_numeric, errors="coerce").dropna()
+    keep = numeric[LABEL].isin([0, 1])
+    for name, (low, high) in RANGES.items():
+        keep &= numeric[name].between(low, high)
+    return numeric[keep].astype(float).reset_index(drop=True)
+
+
+def split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """70% train, 15% validation, 15% test, each with the label's proportions."""
+    try:
+        train, rest = train_test_split(
+            frame, train_size=0.7, random_state=seed, stratify=frame[LABEL]
         )
-        if in_range and label in (0.0, 1.0):
-            cleaned.append([label, *values])
-    return cleaned
+        validation, test = train_test_split(
+            rest, test_size=0.5, random_state=seed, stratify=rest[LABEL]
+        )
+    except ValueError as error:
+        raise SystemExit(f"too few clean rows of each class to split: {error}") from None
+    return train, validation, test
 
 
-def baseline(rows: list[list[float]]) -> dict:
-    statistics = {}
-    for index, name in enumerate(FEATURES, start=1):
-        column = [row[index] for row in rows]
-        mean = sum(column) / len(column)
-        std = (sum((v - mean) ** 2 for v in column) / len(column)) ** 0.5
-        statistics[name] = {"mean": mean, "std": std, "min": min(column), "max": max(column)}
-    return {"features": list(FEATURES), "statistics": statistics, "rows": len(rows)}
+def baseline(train: pd.DataFrame) -> dict:
+    statistics = {
+        name: {
+            "mean": float(train[name].mean()),
+            "std": float(train[name].std(ddof=0)),
+            "min": float(train[name].min()),
+            "max": float(train[name].max()),
+        }
+        for name in FEATURES
+    }
+    return {"features": FEATURES, "statistics": statistics, "rows": len(train)}
 
 
-def write_csv(path: Path, rows: list[list[float]]) -> None:
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    frame.to_csv(path, header=False, index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,15 +81,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-dir", type=Path, default=Path("/opt/ml/processing"))
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    rows = clean(read_rows(args.base_dir / "input"))
-    random.Random(args.seed).shuffle(rows)
-    train_end, validation_end = int(len(rows) * 0.7), int(len(rows) * 0.85)
-    write_csv(args.base_dir / "train" / "train.csv", rows[:train_end])
-    write_csv(args.base_dir / "validation" / "validation.csv", rows[train_end:validation_end])
-    write_csv(args.base_dir / "test" / "test.csv", rows[validation_end:])
+    train, validation, test = split(clean(read_rows(args.base_dir / "input")), args.seed)
+    for name, part in (("train", train), ("validation", validation), ("test", test)):
+        write_csv(args.base_dir / name / f"{name}.csv", part)
     out = args.base_dir / "baseline" / "baseline.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(baseline(rows[:train_end]), indent=2, sort_keys=True))
+    out.write_text(json.dumps(baseline(train), indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

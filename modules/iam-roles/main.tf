@@ -123,6 +123,18 @@ data "aws_iam_policy_document" "sagemaker" {
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = ["${local.log_groups}sagemaker/*"]
   }
+  statement {
+    # Jobs publish their metrics as this role (CreateTrainingJob's RoleArn documentation).
+    # PutMetricData has no resource-level permissions: the namespace condition bounds it.
+    sid       = "PublishJobMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"]
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*"]
+    }
+  }
 }
 
 data "aws_iam_policy_document" "lambda" {
