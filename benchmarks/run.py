@@ -1,5 +1,7 @@
 """Benchmark: wall time of the test suite, each environment's plan and apply, and the demo
 (its peak memory and the AUC it registers, on the UCI data when it is beside the project).
+The demo and the suite run twice, with the local AWS's strict request checks on and off
+(MLOPS_EMULATOR_STRICT), and their cost is reported as a share of each.
 
 Run with `make benchmark` (not part of the test suite). Prints a table and writes
 benchmarks/latest.json. Uses its own state directory and emulator, so it does not disturb a
@@ -18,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from glue.emulator.strict_requests import STRICT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "latest.json"
@@ -70,30 +74,50 @@ def _environments(state: Path) -> dict:
     return timings
 
 
-def _demo(state: Path) -> dict:
+def _strict(on: bool) -> dict[str, str]:
+    return {STRICT_ENV: "1" if on else "0"}
+
+
+def _demo(state: Path, strict: bool = True) -> dict:
     """The demo on the UCI data when it is beside the project, else on the generated sample."""
     command = [str(ROOT / ".venv/bin/mlops"), "demo"]
     if UCI_DATA.is_file():
         command += ["--data", str(UCI_DATA)]
-    measured = _timed_command(*command, env={"MLOPS_STATE_DIR": str(state)})
+    measured = _timed_command(*command, env={"MLOPS_STATE_DIR": str(state), **_strict(strict)})
     output = measured.pop("stdout")
     measured["data"] = str(UCI_DATA) if UCI_DATA.is_file() else "generated sample"
     measured["registered_auc"] = [float(a) for a in re.findall(r"AUC (\d\.\d+)", output)]
     return measured
 
 
+def _suite(strict: bool = True) -> dict:
+    measured = _timed_command(
+        str(ROOT / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider", env=_strict(strict)
+    )
+    return {key: value for key, value in measured.items() if key != "stdout"}
+
+
+def _overhead(strict: dict, lenient: dict) -> dict:
+    return {
+        "seconds_without": lenient["seconds"],
+        "percent": round(100 * (strict["seconds"] - lenient["seconds"]) / lenient["seconds"], 1),
+    }
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
+        demo = _demo(Path(scratch) / "demo")
+        demo_lenient = _demo(Path(scratch) / "demo-lenient", strict=False)
+        suite = _suite()
+        suite_lenient = _suite(strict=False)
         results = {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
             "environments": _environments(Path(scratch) / "environments"),
-            "demo": _demo(Path(scratch) / "demo"),
-            "test_suite": {
-                key: value
-                for key, value in _timed_command(
-                    str(ROOT / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider"
-                ).items()
-                if key != "stdout"
+            "demo": demo,
+            "test_suite": suite,
+            "strict_requests_cost": {
+                "demo": _overhead(demo, demo_lenient),
+                "test_suite": _overhead(suite, suite_lenient),
             },
         }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
