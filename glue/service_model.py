@@ -71,13 +71,14 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
-def _length_rules(shape: Shape, size: int) -> list[str]:
+def _bound_rules(shape: Shape, measure: float, what: str = "length") -> list[str]:
+    """The shape's min/max: a length for strings, blobs, lists and maps, a value for numbers."""
     rules = []
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and size < low:
-        rules.append(f"Member must have length greater than or equal to {low}")
-    if high is not None and size > high:
-        rules.append(f"Member must have length less than or equal to {high}")
+    if low is not None and measure < low:
+        rules.append(f"Member must have {what} greater than or equal to {low}")
+    if high is not None and measure > high:
+        rules.append(f"Member must have {what} less than or equal to {high}")
     return rules
 
 
@@ -87,21 +88,15 @@ def _scalar_rules(shape: Shape, value: Any) -> list[str]:
         rules = []
         if shape.enum and value not in shape.enum:
             rules.append(f"Member must satisfy enum value set: [{', '.join(shape.enum)}]")
-        rules += _length_rules(shape, len(value))
+        rules += _bound_rules(shape, len(value))
         pattern = shape.metadata.get("pattern")
         if pattern and compiled(pattern).fullmatch(value) is None:
             rules.append(f"Member must satisfy regular expression pattern: {pattern}")
         return rules
     if kind == "blob" and isinstance(value, bytes | str):
-        return _length_rules(shape, len(value))
+        return _bound_rules(shape, len(value))
     if kind in ("integer", "long", "float", "double") and isinstance(value, int | float):
-        rules = []
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        if low is not None and value < low:
-            rules.append(f"Member must have value greater than or equal to {low}")
-        if high is not None and value > high:
-            rules.append(f"Member must have value less than or equal to {high}")
-        return rules
+        return _bound_rules(shape, value, "value")
     return []
 
 
@@ -125,14 +120,14 @@ def violations(shape: Shape | None, value: Any, path: str = "") -> list[Violatio
     if kind == "list":
         if not isinstance(value, list | tuple):
             return []
-        found = [Violation(path, value, rule) for rule in _length_rules(shape, len(value))]
+        found = [Violation(path, value, rule) for rule in _bound_rules(shape, len(value))]
         for index, item in enumerate(value, start=1):
             found += violations(shape.member, item, f"{path}.{index}.member")
         return found
     if kind == "map":
         if not isinstance(value, Mapping):
             return []
-        found = [Violation(path, value, rule) for rule in _length_rules(shape, len(value))]
+        found = [Violation(path, value, rule) for rule in _bound_rules(shape, len(value))]
         for key, item in value.items():
             key_rules = _scalar_rules(shape.key, key)
             if key_rules:

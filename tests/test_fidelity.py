@@ -185,3 +185,65 @@ def test_a_step_request_aws_refuses_is_named_with_its_member_and_rule():
     assert "at 'processingResources.clusterConfig.volumeKmsKeyId'" in problems[0]
     assert "Member must satisfy regular expression pattern" in problems[0]
     assert service_model.compiled("[a-zA-Z0-9:/_-]*").fullmatch("key/work load") is None
+
+
+def test_local_runner_refuses_a_script_its_image_cannot_run():
+    from glue.runner import LocalRunner, StepFailed
+
+    evaluate_in_the_sklearn_image = {
+        "AppSpecification": {
+            "ImageUri": SETTINGS.image("sagemaker-scikit-learn:1.2-1-cpu-py3"),
+            "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/evaluate.py"],
+        }
+    }
+    with pytest.raises(StepFailed, match="No module named 'xgboost' in sagemaker-scikit-learn"):
+        LocalRunner._refuse_unfit_script({"Name": "Evaluate"}, evaluate_in_the_sklearn_image)
+
+
+def test_service_model_checks_each_kind_of_constraint():
+    found = service_model.request_violations(
+        "sagemaker",
+        "CreateProcessingJob",
+        {
+            "ProcessingJobName": "",
+            "AppSpecification": {"ImageUri": "image"},
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 0,
+                    "InstanceType": "ml.nope",
+                    "VolumeSizeInGB": 1,
+                }
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 0},
+            "Environment": {"bad key!": "value"},
+        },
+    )
+    rules = {(v.path, v.rule.split(":")[0]) for v in found}
+    assert rules == {
+        ("processingJobName", "Member must have length greater than or equal to 1"),
+        ("processingJobName", "Member must satisfy regular expression pattern"),
+        (
+            "processingResources.clusterConfig.instanceCount",
+            "Member must have value greater than or equal to 1",
+        ),
+        ("processingResources.clusterConfig.instanceType", "Member must satisfy enum value set"),
+        (
+            "stoppingCondition.maxRuntimeInSeconds",
+            "Member must have value greater than or equal to 1",
+        ),
+        ("environment", "Map keys must satisfy constraint"),
+        ("roleArn", "Member must not be null"),
+    }
+    assert service_model.message(found).startswith(
+        "7 validation errors detected: Value null at 'roleArn' failed to satisfy constraint: "
+    )
+
+
+def test_every_pattern_of_the_services_used_compiles():
+    """A Java construct the regex package cannot read would silently check nothing."""
+    for service in ("s3", "kms", "iam", "sts", "sns", "events", "sagemaker", "lambda", "dynamodb"):
+        model = service_model.service_model(service)
+        for name in model.shape_names:
+            pattern = model.shape_for(name).metadata.get("pattern")
+            if pattern:
+                service_model.compiled(pattern)
