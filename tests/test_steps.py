@@ -70,7 +70,7 @@ def test_evaluate_reads_only_the_model_file_from_the_archive(tmp_path):
     payload.write_text("x")
     with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as archive:
         archive.add(payload, arcname="../outside")
-    with pytest.raises(KeyError):
+    with pytest.raises(SystemExit, match="holds no regular file xgboost-model"):
         evaluate.extract_model(tmp_path / "model")
     assert not (tmp_path / "outside").exists()
 
@@ -147,3 +147,11 @@ def test_latest_approved_pages_through_every_version(emulator):
         "ImageUri": "xgboost",
         "BaselineUri": "s3://b/baseline3.json",
     }
+
+
+def test_evaluate_finds_the_model_file_however_the_archive_names_it(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "xgboost-model").write_bytes(b"model")
+    with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as archive:
+        archive.add(tmp_path / "xgboost-model", arcname="./xgboost-model")
+    assert evaluate.extract_model(tmp_path / "model").read_bytes() == b"model"

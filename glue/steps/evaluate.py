@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -39,9 +40,16 @@ def report(labels: pd.Series, scores: pd.Series) -> dict:
 def extract_model(model_dir: Path) -> Path:
     """Unpack the model archive, refusing members that would land outside the folder."""
     with tarfile.open(model_dir / "model.tar.gz") as archive:
-        member = archive.getmember(MODEL_FILE)
-        if not member.isfile():
-            raise SystemExit(f"{MODEL_FILE} in the model archive is not a regular file")
+        member = next(
+            (
+                m
+                for m in archive.getmembers()
+                if m.isfile() and os.path.normpath(m.name) == MODEL_FILE  # also ./xgboost-model
+            ),
+            None,
+        )
+        if member is None:
+            raise SystemExit(f"the model archive holds no regular file {MODEL_FILE}")
         archive.extract(member, model_dir)
     return model_dir / MODEL_FILE
 
