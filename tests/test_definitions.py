@@ -15,6 +15,7 @@ from glue.pipelines.definitions import (
     render,
     training_definition,
 )
+from glue.pipelines.expressions import steps
 from glue.pipelines.upsert import definitions
 
 SETTINGS = PipelineSettings(
@@ -31,13 +32,6 @@ SETTINGS = PipelineSettings(
     auc_threshold=0.8,
 )
 BUILDERS = {"training": training_definition, "inference": inference_definition}
-
-
-def all_steps(steps):
-    for step in steps:
-        yield step
-        if step["Type"] == "Condition":
-            yield from all_steps(step["Arguments"]["IfSteps"] + step["Arguments"]["ElseSteps"])
 
 
 def references(node, kind):
@@ -61,24 +55,25 @@ def test_same_inputs_give_byte_identical_json(kind):
 def test_every_reference_resolves(kind):
     definition = BUILDERS[kind](SETTINGS)
     assert definition["Version"] == "2020-12-01"
-    steps = {step["Name"]: step for step in all_steps(definition["Steps"])}
-    assert len(steps) == len(list(all_steps(definition["Steps"]))), "step names are unique"
+    every_step = steps(definition["Steps"])
+    by_name = {step["Name"]: step for step in every_step}
+    assert len(by_name) == len(every_step), "step names are unique"
     parameters = {p["Name"] for p in definition["Parameters"]}
     for path in references(definition, "Get"):
         head, name = path.split(".")[0], re.split(r"[.\[]", path)[1]
         if head == "Parameters":
             assert name in parameters, f"{path}: no such parameter"
         elif head == "Steps":
-            assert name in steps, f"{path}: no such step"
+            assert name in by_name, f"{path}: no such step"
         else:
             assert path in ("Execution.PipelineExecutionId", "Execution.PipelineName"), path
     for json_get in references(definition, "Std:JsonGet"):
         step_name, _, file_name = json_get["PropertyFile"]["Get"].split(".")[1:]
-        declared = [f["PropertyFileName"] for f in steps[step_name].get("PropertyFiles", [])]
+        declared = [f["PropertyFileName"] for f in by_name[step_name].get("PropertyFiles", [])]
         assert file_name in declared
-    for step in steps.values():
+    for step in by_name.values():
         for dependency in step.get("DependsOn", []):
-            assert dependency in steps
+            assert dependency in by_name
 
 
 def test_training_gates_registration_on_auc():

@@ -100,11 +100,16 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
     )
 
 
-def definitions(settings: PipelineSettings) -> dict[str, str]:
+def built_definitions(settings: PipelineSettings) -> dict[str, dict[str, Any]]:
+    """Both pipelines of the environment, by name, as built (before rendering)."""
     return {
-        settings.training_pipeline: render(training_definition(settings)),
-        settings.inference_pipeline: render(inference_definition(settings)),
+        settings.training_pipeline: training_definition(settings),
+        settings.inference_pipeline: inference_definition(settings),
     }
+
+
+def definitions(settings: PipelineSettings) -> dict[str, str]:
+    return {name: render(built) for name, built in built_definitions(settings).items()}
 
 
 def refusals(settings: PipelineSettings) -> list[str]:
@@ -112,15 +117,12 @@ def refusals(settings: PipelineSettings) -> list[str]:
     run_time_values = representative_run_time_values(settings)
     found = [
         problem
-        for name, builder in (
-            (settings.training_pipeline, training_definition),
-            (settings.inference_pipeline, inference_definition),
-        )
-        for problem in definition_problems(name, builder(settings), run_time_values)
+        for name, built in built_definitions(settings).items()
+        for problem in definition_problems(name, built, run_time_values)
     ]
-    return found + [
-        problem for script in SCRIPTS for problem in images.problems(STEPS_DIR / script)
-    ]
+    for script in SCRIPTS:
+        found += images.problems(STEPS_DIR / script)
+    return found
 
 
 def _git(*arguments: str) -> str | None:
