@@ -112,13 +112,13 @@ def definitions(settings: PipelineSettings) -> dict[str, str]:
     return {name: render(built) for name, built in built_definitions(settings).items()}
 
 
-def refusals(settings: PipelineSettings) -> list[str]:
+def refusals(settings: PipelineSettings, built: dict[str, dict[str, Any]]) -> list[str]:
     """What AWS would refuse once the pipelines run: a step's job request, a script's image."""
     run_time_values = representative_run_time_values(settings)
     found = [
         problem
-        for name, built in built_definitions(settings).items()
-        for problem in definition_problems(name, built, run_time_values)
+        for name, definition in built.items()
+        for problem in definition_problems(name, definition, run_time_values)
     ]
     for script in SCRIPTS:
         found += images.problems(STEPS_DIR / script)
@@ -293,7 +293,8 @@ def upsert(
     as the broader role Terraform uses.
     """
     settings = settings_for(config, outputs)
-    refused = refusals(settings)
+    built = built_definitions(settings)
+    refused = refusals(settings, built)
     if refused:
         raise MlopsError(f"pipelines of {config.name} not upserted: {'; '.join(refused)}")
     session = session or assumed_session(
@@ -314,8 +315,8 @@ def upsert(
     ]
     sagemaker = client(session, "sagemaker", emulator)
     diffs = []
-    for name, definition in definitions(settings).items():
-        change, diff = upsert_pipeline(sagemaker, name, definition, settings, tags, dry_run)
+    for name, definition in built.items():
+        change, diff = upsert_pipeline(sagemaker, name, render(definition), settings, tags, dry_run)
         changes.append(change)
         if diff:
             diffs.append(diff)
