@@ -85,7 +85,12 @@ def _demo(state: Path, strict: bool = True) -> dict:
         command += ["--data", str(UCI_DATA)]
     measured = _timed_command(*command, env={"MLOPS_STATE_DIR": str(state), **_strict(strict)})
     output = measured.pop("stdout")
-    measured["data"] = str(UCI_DATA) if UCI_DATA.is_file() else "generated sample"
+    # Named relative to the project: the recorded figures name no path of the machine.
+    measured["data"] = (
+        str(UCI_DATA.relative_to(ROOT.parent).as_posix())
+        if UCI_DATA.is_file()
+        else "generated sample"
+    )
     measured["registered_auc"] = [float(a) for a in re.findall(r"AUC (\d\.\d+)", output)]
     return measured
 
