@@ -16,10 +16,14 @@ EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY":
 # A few retries remain: the emulator's HTTP server sometimes closes a kept-alive connection.
 EMULATOR_MAX_ATTEMPTS = "2"
 EMULATOR_PROVIDER_MAX_RETRIES = "3"
+# Ambient settings that would send the emulator's callers elsewhere: unset, not set empty (an
+# empty AWS_PROFILE is a profile named "" to boto3 and the AWS CLI, which they refuse).
+EMULATOR_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
 def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:
-    """Environment for Terraform and boto3 so that every AWS call goes to the emulator."""
+    """Environment for Terraform and boto3 so that every AWS call goes to the emulator (with the
+    variables of EMULATOR_UNSET removed)."""
     return {
         **EMULATOR_CREDENTIALS,
         "AWS_ENDPOINT_URL": emulator.endpoint,
@@ -27,8 +31,6 @@ def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         "AWS_MAX_ATTEMPTS": EMULATOR_MAX_ATTEMPTS,
         "TF_VAR_aws_max_retries": EMULATOR_PROVIDER_MAX_RETRIES,
-        "AWS_SESSION_TOKEN": "",
-        "AWS_PROFILE": "",
     }
 
 

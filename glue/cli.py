@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.emulator import control
-from glue.errors import MlopsError
+from glue.errors import MlopsError, UsageError
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -42,10 +43,11 @@ def _local_status(args: argparse.Namespace) -> None:
 
 
 def _local_env(args: argparse.Namespace) -> None:
-    from glue.aws import emulator_environment
+    from glue.aws import EMULATOR_UNSET, emulator_environment
 
     for name, value in emulator_environment(control.require(), args.region).items():
         print(f"export {name}={value}")
+    print(f"unset {' '.join(EMULATOR_UNSET)}")
 
 
 def _doctor(args: argparse.Namespace) -> None:
@@ -99,6 +101,13 @@ def _apply(args: argparse.Namespace) -> None:
     print(f"{verb} {plan_file}\n{summary.details()}")
 
 
+def _unlock(args: argparse.Namespace) -> None:
+    from glue import deploy
+
+    deploy.unlock(_config(args), _target(args), args.lock_id)
+    print(f"released state lock {args.lock_id} of {args.env}")
+
+
 def _outputs(args: argparse.Namespace) -> None:
     from glue import deploy
 
@@ -135,11 +144,24 @@ def _models(args: argparse.Namespace) -> None:
     owner = config.load("registry", args.registry_var_file)
     if args.models_command == "promote":
         to = config.load(args.to, args.to_var_file)
-        changed = governance.promote(loaded, to, owner, target, args.version)
-    else:
-        approve = args.models_command == "approve"
-        changed = governance.set_status(loaded, owner, target, args.version, approve, args.comment)
+        promotion = governance.promote(loaded, to, owner, target, args.version)
+        note = "" if promotion.created else " (promoted before: this is that copy)"
+        print(f"{promotion.version.arn}: {promotion.version.status}{note}")
+        return
+    approve = args.models_command == "approve"
+    changed = governance.set_status(loaded, owner, target, args.version, approve, args.comment)
     print(f"{changed.arn}: {changed.status}")
+    next_stage = governance.PROMOTIONS.get(loaded.name)
+    if not approve and next_stage:
+        served = governance.served_copies(
+            loaded, config.load(next_stage, args.to_var_file), owner, target, args.version
+        )
+        for copy in served:
+            print(
+                f"warning: its copy {copy.arn} is still Approved in {next_stage} and served: "
+                f"reject it too with `mlops models reject --env {next_stage} --version "
+                f'{copy.version} --comment "source rejected in {loaded.name}"`'
+            )
 
 
 def _scan(args: argparse.Namespace) -> None:
@@ -150,12 +172,10 @@ def _scan(args: argparse.Namespace) -> None:
         subject = "the Terraform sources"
     else:
         loaded = _config(args)
-        plan_json = deploy.plan_json_for(args.plan_file or deploy.plan_file_for(loaded))
-        if not plan_json.is_file():
-            raise MlopsError(
-                f"no saved plan to scan at {plan_json}: run `mlops plan --env {loaded.name}` first"
-            )
-        result = checkov.scan(loaded.name, plan_json=plan_json)
+        saved = deploy.SavedPlan.load(args.plan_file or deploy.plan_file_for(loaded))
+        # What checkov reads is the plan's content: where it was planned does not change it.
+        saved.check_made_from(loaded, None, check_target=False)
+        result = checkov.scan(loaded.name, plan_json=deploy.plan_json_for(saved.plan_file))
         subject = f"the saved plan of {loaded.name}"
     print(result)
     if result.failed:
@@ -242,6 +262,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.set_defaults(handler=_apply)
 
+    unlock = commands.add_parser(
+        "unlock", help="release an environment's state lock left by a run that was killed"
+    )
+    _add_environment_arguments(unlock)
+    unlock.add_argument("--lock-id", required=True, help="the ID the lock error names")
+    unlock.set_defaults(handler=_unlock)
+
     output = commands.add_parser("outputs", help="print an environment's Terraform outputs")
     _add_environment_arguments(output)
     output.set_defaults(handler=_outputs)
@@ -278,7 +305,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--comment", required=True, help="why (recorded)")
         if verb == "promote":
             command.add_argument("--to", default="prod", help="target environment (prod)")
-            command.add_argument("--to-var-file", type=Path, help="tfvars of the target")
+        if verb in ("promote", "reject"):
+            command.add_argument(
+                "--to-var-file",
+                type=Path,
+                help="tfvars of the stage promoted to (reject: where copies are looked for)",
+            )
 
     scan = commands.add_parser(
         "scan", help="checkov over the Terraform sources, or over an environment's saved plan"
@@ -308,19 +340,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "MLOPS_DEBUG"
+
+
+def _quiet_stdout() -> None:
+    """The reader of our output went away (`mlops ... | head`): send the rest nowhere, so the
+    interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     try:
         handler(args)
+        sys.stdout.flush()
+    except UsageError as error:
+        print(f"mlops: {error} (see `mlops --help`)", file=sys.stderr)
+        return EXIT_USAGE
     except MlopsError as error:
         print(f"mlops: {error}", file=sys.stderr)
         return EXIT_ERROR
     except (BotoCoreError, ClientError) as error:  # an AWS answer the glue does not expect
         print(f"mlops: AWS: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        _quiet_stdout()
+        print("mlops: output closed before the command finished writing", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("mlops: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as error:  # a defect of mlops: still one line, the traceback on request
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"mlops: unexpected {type(error).__name__}: {error} (a defect of mlops: please "
+            f"report it; {DEBUG_ENV}=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_ERROR
     return 0
 

@@ -8,6 +8,8 @@ asked to keep it for exploration.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -28,6 +30,14 @@ from glue.settings import state_dir
 T = TypeVar("T")
 
 
+OK, FAILED, DRIFT = "ok", "FAILED", "DRIFT"
+INTENDED = "failed as intended:"
+WIDTH = 110  # the summary's width when the terminal's is unknown; kept within 100 to 120
+_SHORT = textwrap.TextWrapper(
+    240, max_lines=1, placeholder=" ...", break_long_words=False, break_on_hyphens=False
+)
+
+
 @dataclass
 class Step:
     what: str
@@ -42,11 +52,27 @@ def _timed(steps: list[Step], what: str, where: str, action: Callable[[], T]) ->
     started = time.monotonic()
     try:
         result = action()
-    except Exception:
-        steps.append(Step(what, where, "FAILED", time.monotonic() - started))
+    except Exception as error:
+        # The error itself is raised in full; the table keeps its first words.
+        detail = _SHORT.fill(str(error))
+        steps.append(Step(what, where, FAILED, time.monotonic() - started, detail))
         raise
-    steps.append(Step(what, where, "ok", time.monotonic() - started, _describe(result)))
+    status, detail = _outcome(result)
+    steps.append(Step(what, where, status, time.monotonic() - started, detail))
     return result
+
+
+def _outcome(result: object) -> tuple[str, str]:
+    """The status and detail of a step that returned `result`."""
+    if isinstance(result, Execution) and result.status == "Failed":
+        # Each run of the lifecycle must end as it requires (anything else raises), so a failed
+        # run that comes back is one the walkthrough asked for: the batch with outliers.
+        return OK, f"{INTENDED} {lifecycle.reason(result)}"
+    if isinstance(result, list) and any(
+        isinstance(d, Delivery) and d.execution and d.execution.status == "Failed" for d in result
+    ):
+        return FAILED, _describe(result)  # a run the failure event started did not succeed
+    return OK, _describe(result)
 
 
 def _describe(result: object) -> str:
@@ -55,7 +81,7 @@ def _describe(result: object) -> str:
     if isinstance(result, ModelVersion):
         return f"v{result.version} {result.status}"
     if isinstance(result, list) and all(isinstance(d, Delivery) for d in result):
-        return "; ".join(f"{d.rule}: {d.outcome}" for d in result) or "no rule matched"
+        return "; ".join(_delivered(d) for d in result) or "no rule matched"
     if isinstance(result, tuple):  # an upsert's changes and diffs
         actions = Counter(change.action for change in result[0])
         return ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
@@ -66,22 +92,64 @@ def _describe(result: object) -> str:
     return ""
 
 
-def _table(steps: list[Step]) -> str:
-    rows = [("step", "where", "status", "seconds", "detail")]
-    rows += [(s.what, s.where, s.status, f"{s.seconds:.1f}", s.detail) for s in steps]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+def _delivered(delivery: Delivery) -> str:
+    text = f"{delivery.rule}: {delivery.outcome}"
+    version = lifecycle.registered_version(delivery.execution) if delivery.execution else None
+    if version is not None:
+        text += f", registered v{version}"
+    if delivery.execution and delivery.execution.failure_reason:
+        text += f", {lifecycle.reason(delivery.execution)}"
+    return text
+
+
+def table(steps: list[Step], width: int = WIDTH) -> str:
+    """The steps as columns; a long detail continues on the next lines, broken between words."""
+    header = ("step", "where", "status", "seconds", "detail")
+    rows = [(s.what, s.where, s.status, f"{s.seconds:.1f}") for s in steps]
+    widths = [max(len(row[i]) for row in [header[:4], *rows]) for i in range(4)]
+    room = max(width - sum(widths) - 2 * len(widths), 20)
+    wrap = textwrap.TextWrapper(room, break_long_words=False, break_on_hyphens=False)
+    details = [wrap.wrap(s.detail) or [""] for s in steps]
+    widths.append(max([len(header[4]), *(len(line) for d in details for line in d)]))
+
+    def line(cells: tuple[str, ...]) -> str:
+        what, where, status, seconds, detail = cells
+        fixed = (what.ljust(widths[0]), where.ljust(widths[1]), status.ljust(widths[2]))
+        return "  ".join((*fixed, seconds.rjust(widths[3]), detail)).rstrip()
+
+    lines = [line(header), "  ".join("-" * w for w in widths)]
+    for row, detail in zip(rows, details, strict=True):
+        lines.append(line((*row, detail[0])))
+        lines += [line(("", "", "", "", more)) for more in detail[1:]]
     return "\n".join(lines)
+
+
+def summary(steps: list[Step], seconds: float, retrained: int | None, width: int = WIDTH) -> str:
+    """The table, the model version the retraining in prod registered, and the wall time."""
+    minutes, rest = divmod(round(seconds), 60)
+    total = f"{seconds:.1f} s" + (f" ({minutes} min {rest} s)" if minutes else "")
+    version = f"v{retrained}" if retrained is not None else "none registered"
+    return "\n".join(
+        [
+            table(steps, width),
+            "",
+            f"retrained model version: {version} (the retraining in prod that the failed "
+            "inference's event started)",
+            f"total wall time: {total}",
+        ]
+    )
+
+
+def _width() -> int:
+    return min(max(shutil.get_terminal_size((WIDTH, 24)).columns, 100), 120)
 
 
 def run(
     keep_emulator: bool = False, tfvars_dir: Path | None = None, data: Path | None = None
 ) -> list[Step]:
+    began = time.monotonic()
     steps: list[Step] = []
+    outcome: lifecycle.Outcome | None = None
     configs = [
         config.load(name, tfvars_dir / f"{name}.tfvars.json" if tfvars_dir else None)
         for name in config.ENVIRONMENTS
@@ -107,7 +175,7 @@ def run(
                 lambda env=env: deploy.plan(env, emulator),
             )
             if again.has_changes:
-                steps[-1].status = "DRIFT"
+                steps[-1].status = DRIFT
         for env in configs:
             if env.name in config.WORKLOAD_ENVIRONMENTS:
                 where = f"{env.name} ({env.account_id})"
@@ -120,7 +188,7 @@ def run(
         by_name = {env.name: env for env in configs}
         workdir = state_dir() / "runs"
         dev, prod = (lifecycle.stage(by_name[n], emulator, workdir) for n in ("dev", "prod"))
-        lifecycle.run(
+        outcome = lifecycle.run(
             dev,
             prod,
             by_name["registry"],
@@ -132,8 +200,9 @@ def run(
         if started_here and not keep_emulator:
             _timed(steps, "stop local AWS", "loopback", control.down)
         print()
-        print(_table(steps))
-    drifted = [step.where for step in steps if step.status == "DRIFT"]
+        retrained = lifecycle.retrained_version(outcome.deliveries) if outcome else None
+        print(summary(steps, time.monotonic() - began, retrained, _width()))
+    drifted = [step.where for step in steps if step.status == DRIFT]
     if drifted:
         raise MlopsError(f"a second plan is not empty (not idempotent) in: {', '.join(drifted)}")
     if keep_emulator:

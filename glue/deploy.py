@@ -2,18 +2,36 @@
 
 State lives in an S3 bucket of the target account (created here if missing, since Terraform
 cannot store its state in a bucket it has yet to create), locked with `use_lockfile`.
+
+A saved plan is three files that only count together: the plan, its `terraform show -json`
+and a stamp naming what they were made from (environment, account, tfvars digest, target: real
+AWS or one run of the local emulator) and the digests of the other two. A plan is written to
+temporary files and moved into place only once it succeeded, stamp last, so a failed plan never
+replaces the one a person reviewed; whatever reads a plan checks the stamp first.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from glue.aws import assumed_session, base_session, client, emulator_environment
+from glue.aws import (
+    EMULATOR_UNSET,
+    assumed_session,
+    base_session,
+    client,
+    emulator_environment,
+)
 from glue.config import EnvironmentConfig
+from glue.emulator import control
 from glue.emulator.control import Emulator
 from glue.errors import MlopsError
 from glue.settings import state_dir
@@ -27,6 +45,10 @@ class ResourceChange:
 
     def __str__(self) -> str:
         return f"{self.action:<8} {self.address}"
+
+
+def _planned(plan: dict, variable: str) -> str | None:
+    return plan.get("variables", {}).get(variable, {}).get("value")
 
 
 @dataclass(frozen=True)
@@ -87,6 +109,93 @@ def plan_json_for(plan_file: Path) -> Path:
     return plan_file.with_name(plan_file.name + ".json")
 
 
+def stamp_for(plan_file: Path) -> Path:
+    """Where `mlops plan` keeps the stamp of a saved plan."""
+    return plan_file.with_name(plan_file.name + ".stamp.json")
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _target(emulator: Emulator | None) -> str:
+    return "aws" if emulator is None else f"local AWS instance {emulator.instance}"
+
+
+def restarted_message(since: str) -> str:
+    return (
+        f"the local AWS was restarted since {since}, and its state (kept in memory) is gone: "
+        "plan and apply registry, dev and prod again, in that order"
+    )
+
+
+def made_from(config: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
+    return {
+        "environment": config.name,
+        "account_id": config.account_id,
+        "tfvars_sha256": _sha256(config.tfvars_file),
+        "target": _target(emulator),
+    }
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan saved by `mlops plan`, its stamp and its JSON checked to belong together."""
+
+    plan_file: Path
+    stamp: dict
+    shown: dict
+
+    @classmethod
+    def load(cls, plan_file: Path) -> SavedPlan:
+        stamp_file, plan_json = stamp_for(plan_file), plan_json_for(plan_file)
+        if not plan_file.is_file():
+            raise MlopsError(f"no saved plan at {plan_file}: run `mlops plan` first")
+        incomplete = (
+            f"{plan_file} is not a complete plan saved by `mlops plan` ({{}}): plan again "
+            "and review the new plan"
+        )
+        try:
+            stamp = json.loads(stamp_file.read_text())
+            digests = (stamp["plan_sha256"], stamp["plan_json_sha256"])
+        except FileNotFoundError:
+            raise MlopsError(incomplete.format(f"{stamp_file.name} is missing")) from None
+        except (OSError, ValueError, TypeError, KeyError):
+            raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable")) from None
+        if not plan_json.is_file() or digests != (_sha256(plan_file), _sha256(plan_json)):
+            raise MlopsError(incomplete.format("the plan, its JSON and its stamp do not match"))
+        return cls(plan_file, stamp, json.loads(plan_json.read_text()))
+
+    def check_made_from(
+        self, config: EnvironmentConfig, emulator: Emulator | None, check_target: bool = True
+    ) -> None:
+        """Refuse the plan unless it was made from what is given now, saying what differs."""
+        now = made_from(config, emulator)
+        planned = {key: self.stamp.get(key) for key in now}
+        if (planned["environment"], planned["account_id"]) != (config.name, config.account_id):
+            raise MlopsError(
+                f"{self.plan_file} was planned for environment {planned['environment']!r} in "
+                f"account {planned['account_id']!r}, not {config.name!r} in "
+                f"{config.account_id!r} ({config.tfvars_file}): refusing it"
+            )
+        if planned["tfvars_sha256"] != now["tfvars_sha256"]:
+            raise MlopsError(
+                f"{self.plan_file} was planned from other tfvars than {config.tfvars_file} "
+                "holds now (edited since, or another --var-file): plan again and review that"
+            )
+        if check_target and planned["target"] != now["target"]:
+            local = [t for t in (planned["target"], now["target"]) if t.startswith("local")]
+            if len(local) == 2:
+                raise MlopsError(f"{self.plan_file}: {restarted_message('it was planned')}")
+            raise MlopsError(
+                f"{self.plan_file} was planned against {planned['target']}, not "
+                f"{now['target']}: plan again against the target you mean"
+            )
+
+    def summary(self) -> PlanSummary:
+        return PlanSummary.from_plan(self.plan_file, self.shown)
+
+
 def session_for(config: EnvironmentConfig, emulator: Emulator | None):
     """A session in the environment's account (its terraform_role_arn, else ambient)."""
     if config.terraform_role_arn:
@@ -94,22 +203,67 @@ def session_for(config: EnvironmentConfig, emulator: Emulator | None):
     return base_session(config.region, emulator)
 
 
-def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> str:
-    """Create the versioned, encrypted, private state bucket of the environment if missing."""
-    bucket = state_bucket_name(config)
-    s3 = client(session_for(config, emulator), "s3", emulator)
+@dataclass(frozen=True)
+class StateStore:
+    bucket: str
+    kms_key_arn: str
+
+
+def _state_key(config: EnvironmentConfig, kms) -> str:
+    """The customer managed key of the environment's state (created with rotation if missing)."""
+    alias = f"alias/{config.values['name_prefix']}-tfstate"
     try:
-        s3.head_bucket(Bucket=bucket)
-        return bucket
+        return kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NotFoundException":
+            raise MlopsError(f"cannot look up the state key {alias}: {error}") from None
+    key = kms.create_key(
+        Description=f"Terraform state of {config.name} ({config.values['name_prefix']})"
+    )["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    return key["Arn"]
+
+
+def _tls_only_policy(partition: str, bucket: str) -> str:
+    arn = f"arn:{partition}:s3:::{bucket}"
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [arn, f"{arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+    )
+
+
+def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> StateStore:
+    """The environment's state bucket and key, created if missing as every bucket of the
+    platform is: private, versioned, encrypted with a customer managed key, TLS only."""
+    session = session_for(config, emulator)
+    store = StateStore(
+        state_bucket_name(config), _state_key(config, client(session, "kms", emulator))
+    )
+    s3 = client(session, "s3", emulator)
+    try:
+        s3.head_bucket(Bucket=store.bucket)
+        return store
     except ClientError as error:
         if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
-            raise MlopsError(f"cannot reach state bucket {bucket}: {error}") from None
+            raise MlopsError(f"cannot reach state bucket {store.bucket}: {error}") from None
     options = {}
     if config.region != "us-east-1":
         options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
-    s3.create_bucket(Bucket=bucket, **options)
+    s3.create_bucket(Bucket=store.bucket, **options)
     s3.put_public_access_block(
-        Bucket=bucket,
+        Bucket=store.bucket,
         PublicAccessBlockConfiguration={
             "BlockPublicAcls": True,
             "IgnorePublicAcls": True,
@@ -117,27 +271,36 @@ def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) ->
             "RestrictPublicBuckets": True,
         },
     )
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_versioning(Bucket=store.bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(
-        Bucket=bucket,
+        Bucket=store.bucket,
         ServerSideEncryptionConfiguration={
             "Rules": [
                 {
-                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": store.kms_key_arn,
+                    },
                     "BucketKeyEnabled": True,
                 }
             ]
         },
     )
-    return bucket
+    partition = session.get_partition_for_region(config.region)
+    s3.put_bucket_policy(Bucket=store.bucket, Policy=_tls_only_policy(partition, store.bucket))
+    return store
 
 
-def write_backend_config(config: EnvironmentConfig, emulator: Emulator | None) -> Path:
+def write_backend_config(
+    config: EnvironmentConfig, emulator: Emulator | None, store: StateStore
+) -> Path:
     settings: dict[str, object] = {
-        "bucket": state_bucket_name(config),
+        "bucket": store.bucket,
         "key": f"{config.name}/terraform.tfstate",
         "region": config.region,
         "encrypt": True,
+        # Without it the backend asks for SSE-S3 on every write, whatever the bucket's default.
+        "kms_key_id": store.kms_key_arn,
         "use_lockfile": True,
     }
     if config.terraform_role_arn:
@@ -158,14 +321,16 @@ def _hcl(value: object) -> str:
 
 
 def runner(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
-    environment = emulator_environment(emulator, config.region) if emulator else {}
-    return TerraformRunner(config.terraform_dir, config.name, environment)
+    if emulator is None:
+        return TerraformRunner(config.terraform_dir, config.name)
+    environment = emulator_environment(emulator, config.region)
+    return TerraformRunner(config.terraform_dir, config.name, environment, EMULATOR_UNSET)
 
 
 def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
-    ensure_state_bucket(config, emulator)
+    store = ensure_state_bucket(config, emulator)
     terraform = runner(config, emulator)
-    terraform.init(write_backend_config(config, emulator))
+    terraform.init(write_backend_config(config, emulator, store))
     return terraform
 
 
@@ -176,47 +341,127 @@ def validate(config: EnvironmentConfig) -> None:
     terraform.validate()
 
 
+@contextlib.contextmanager
+def _scratch(folder: Path, name: str):
+    """A temporary file in the plan's folder (so it moves into place atomically), removed
+    unless it was moved."""
+    handle, path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield Path(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
 def plan(
     config: EnvironmentConfig,
     emulator: Emulator | None,
     plan_file: Path | None = None,
     destroy: bool = False,
 ) -> PlanSummary:
+    """Save a plan, its JSON and its stamp; on any failure the previous ones stay as they were."""
     terraform = init(config, emulator)
     plan_file = plan_file or plan_file_for(config)
     plan_file.parent.mkdir(parents=True, exist_ok=True)
-    terraform.plan(plan_file, config.tfvars_file, destroy=destroy)
-    shown = terraform.show(plan_file)
-    plan_json_for(plan_file).write_text(json.dumps(shown, sort_keys=True))
+    origin = made_from(config, emulator)
+    with (
+        _scratch(plan_file.parent, plan_file.name) as new_plan,
+        _scratch(plan_file.parent, plan_file.name + ".json") as new_json,
+        _scratch(plan_file.parent, plan_file.name + ".stamp") as new_stamp,
+    ):
+        terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
+        shown = terraform.show(new_plan)
+        new_json.write_text(json.dumps(shown, sort_keys=True))
+        stamp = {
+            **origin,
+            "destroy": destroy,
+            "plan_sha256": _sha256(new_plan),
+            "plan_json_sha256": _sha256(new_json),
+        }
+        new_stamp.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+        # The stamp goes first and comes back last: in between, readers see no complete plan.
+        stamp_for(plan_file).unlink(missing_ok=True)
+        new_json.replace(plan_json_for(plan_file))
+        new_plan.replace(plan_file)
+        new_stamp.replace(stamp_for(plan_file))
     return PlanSummary.from_plan(plan_file, shown)
 
 
-def _planned(plan: dict, variable: str) -> str | None:
-    return plan.get("variables", {}).get(variable, {}).get("value")
+def _applied_marker(config: EnvironmentConfig) -> Path:
+    """Which local AWS instance an environment was last applied to."""
+    return state_dir() / "applied" / f"{config.name}.json"
+
+
+def _check_not_restarted(config: EnvironmentConfig, emulator: Emulator | None) -> None:
+    if emulator is None:
+        return
+    try:
+        applied_to = json.loads(_applied_marker(config).read_text()).get("target")
+    except (OSError, ValueError, AttributeError):
+        return
+    if applied_to != _target(emulator):
+        raise MlopsError(restarted_message(f"{config.name} was applied"))
 
 
 def apply(
     config: EnvironmentConfig, emulator: Emulator | None, plan_file: Path, dry_run: bool = False
 ) -> PlanSummary:
-    """Apply exactly a saved plan, and only one made for this environment and account."""
-    if not plan_file.is_file():
-        raise MlopsError(
-            f"no plan file at {plan_file}: run `mlops plan --env {config.name}` and apply "
-            "the plan it saves (applying an unreviewed plan is refused)"
-        )
+    """Apply exactly a saved plan, and only one made from what is given now."""
+    saved = SavedPlan.load(plan_file)
+    saved.check_made_from(config, emulator)
+    if dry_run:
+        return saved.summary()
     terraform = init(config, emulator)
-    shown = terraform.show(plan_file)
-    planned_for = (_planned(shown, "environment"), _planned(shown, "account_id"))
-    if planned_for != (config.name, config.account_id):
-        raise MlopsError(
-            f"{plan_file} was planned for environment {planned_for[0]!r} in account "
-            f"{planned_for[1]!r}, not {config.name!r} in {config.account_id!r} "
-            f"({config.tfvars_file}): refusing to apply it"
-        )
-    if not dry_run:
+    try:
         terraform.apply(plan_file)
-    return PlanSummary.from_plan(plan_file, shown)
+    except MlopsError as error:
+        reasons = [str(error)]
+        kept = _keep_errored_state(config)
+        if kept is not None:
+            reasons.append(
+                f"Terraform could not store the state and saved it to {kept}: on AWS, push it "
+                "back with `terraform state push` once the state bucket is reachable"
+            )
+        if emulator is not None and control.answered_instance(emulator.endpoint) is None:
+            raise MlopsError(
+                f"the local AWS stopped during the apply of {config.name}: start it with "
+                "`mlops local up`, then plan and apply registry, dev and prod again "
+                f"({'; '.join(reasons)})"
+            ) from None
+        raise MlopsError("; ".join(reasons)) from None
+    if emulator is not None:
+        marker = _applied_marker(config)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"target": _target(emulator)}))
+    return saved.summary()
+
+
+def _keep_errored_state(config: EnvironmentConfig) -> Path | None:
+    """Terraform writes the state it could not store to `errored.tfstate` in the root's folder:
+    move it out of the sources (where it would be lost, or committed) and return where."""
+    errored = config.terraform_dir / "errored.tfstate"
+    if not errored.is_file():
+        return None
+    kept = state_dir() / "errored" / f"{config.name}-{time.strftime('%Y%m%dT%H%M%S')}.tfstate"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    errored.replace(kept)
+    return kept
+
+
+def unlock(config: EnvironmentConfig, emulator: Emulator | None, lock_id: str) -> None:
+    """Release a state lock left by a run that was killed."""
+    init(config, emulator).force_unlock(lock_id)
 
 
 def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
-    return init(config, emulator).outputs()
+    """The environment's Terraform outputs; an environment that was never applied (or whose
+    local AWS restarted) is an error, not an empty answer."""
+    _check_not_restarted(config, emulator)
+    found = init(config, emulator).outputs()
+    if not found:
+        raise MlopsError(
+            f"environment {config.name} has no Terraform outputs in account "
+            f"{config.account_id}: it is not applied; run `mlops plan --env {config.name}`, "
+            f"then `mlops apply --env {config.name}`"
+        )
+    return found

@@ -13,7 +13,21 @@ from glue import deploy, registry
 from glue.aws import client
 from glue.config import EnvironmentConfig
 from glue.emulator.control import Emulator
+from glue.errors import UsageError
 from glue.pipelines.upsert import git_commit
+
+# The one way models move between stages: a version approved in dev is copied to prod.
+PROMOTIONS = {"dev": "prod"}
+
+
+def require_stage(stage: EnvironmentConfig) -> None:
+    """Model versions live in the stages' groups; the registry account owns them, has none."""
+    if stage.name not in PROMOTIONS and stage.name not in PROMOTIONS.values():
+        stages = sorted({*PROMOTIONS, *PROMOTIONS.values()})
+        raise UsageError(
+            f"--env {stage.name}: models belong to a stage ({', '.join(stages)}); the "
+            "registry account owns their groups but is not a stage"
+        )
 
 
 def _registry_sagemaker(registry_config: EnvironmentConfig, emulator: Emulator | None):
@@ -39,12 +53,14 @@ def _record(
 
 
 def versions(stage: EnvironmentConfig, emulator: Emulator | None) -> list[registry.ModelVersion]:
+    require_stage(stage)
     group = deploy.outputs(stage, emulator)["model_package_group_arn"]
     sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
     return registry.list_versions(sagemaker, group)
 
 
 def latest(stage: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
+    require_stage(stage)
     group = deploy.outputs(stage, emulator)["model_package_group_arn"]
     sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
     return registry.latest(sagemaker, group)
@@ -58,6 +74,7 @@ def set_status(
     approve: bool,
     comment: str,
 ) -> registry.ModelVersion:
+    require_stage(stage)
     outputs = deploy.outputs(stage, emulator)
     status = registry.APPROVED if approve else registry.REJECTED
     changed = registry.set_status(
@@ -71,23 +88,58 @@ def set_status(
     return changed
 
 
+def served_copies(
+    source: EnvironmentConfig,
+    target: EnvironmentConfig,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    version: int,
+) -> list[registry.ModelVersion]:
+    """The approved copies of a source version in the stage it is promoted to."""
+    _require_promotion(source, target)
+    source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
+    target_group = deploy.outputs(target, emulator)["model_package_group_arn"]
+    copies = registry.copies_of(
+        _registry_sagemaker(registry_config, emulator),
+        registry.package_arn(source_group, version),
+        target_group,
+    )
+    return [copy for copy in copies if copy.status == registry.APPROVED]
+
+
+def _require_promotion(source: EnvironmentConfig, target: EnvironmentConfig) -> None:
+    if PROMOTIONS.get(source.name) != target.name:
+        ways = ", ".join(f"{s} -> {t}" for s, t in PROMOTIONS.items())
+        raise UsageError(
+            f"--env {source.name} --to {target.name} is not a promotion: models are promoted "
+            f"one way only ({ways})"
+        )
+
+
 def promote(
     source: EnvironmentConfig,
     target: EnvironmentConfig,
     registry_config: EnvironmentConfig,
     emulator: Emulator | None,
     version: int,
-) -> registry.ModelVersion:
+) -> registry.Promotion:
+    """Copy an approved version of the source stage into the next stage, once."""
+    _require_promotion(source, target)
     source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
     target_outputs = deploy.outputs(target, emulator)
-    promoted = registry.promote(
+    promotion = registry.promote(
         _registry_sagemaker(registry_config, emulator),
         source_group,
         target_outputs["model_package_group_arn"],
         version,
         git_commit(),
     )
-    _record(
-        target, target_outputs, emulator, promoted, f"promoted from {source.name} version {version}"
-    )
-    return promoted
+    if promotion.created:
+        _record(
+            target,
+            target_outputs,
+            emulator,
+            promotion.version,
+            f"promoted from {source.name} version {version}",
+        )
+    return promotion

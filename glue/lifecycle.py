@@ -7,6 +7,7 @@ which start retraining in prod on the enlarged training set and notify the failu
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,19 @@ def registered_version(execution: Execution) -> int | None:
     return int(arn.rsplit("/", 1)[1]) if arn else None
 
 
+def retrained_version(deliveries: list[Delivery]) -> int | None:
+    """The model version registered by a run that the routed event started (the retraining)."""
+    versions = (registered_version(d.execution) for d in deliveries if d.execution)
+    return next((v for v in versions if v is not None), None)
+
+
+def reason(execution: Execution, width: int = 160) -> str:
+    """Why the run failed, on one line, shortened at a whole word (never within one)."""
+    return textwrap.TextWrapper(
+        width, max_lines=1, placeholder=" ...", break_long_words=False, break_on_hyphens=False
+    ).fill(execution.failure_reason)
+
+
 def describe(execution: Execution) -> str:
     parts = [execution.status]
     if auc(execution) is not None:
@@ -84,7 +98,7 @@ def describe(execution: Execution) -> str:
     if registered_version(execution) is not None:
         parts.append(f"registered v{registered_version(execution)}")
     if execution.failure_reason:
-        parts.append(execution.failure_reason[:90])
+        parts.append(reason(execution))
     return ", ".join(parts)
 
 
@@ -130,7 +144,9 @@ def run(
     promoted = timed(
         "promote to prod",
         prod.where,
-        lambda: governance.promote(dev.config, prod.config, registry_config, emulator, version),
+        lambda: (
+            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
+        ),
     )
 
     prod.put(prod.batch_uri(), sample_data.batch_csv())

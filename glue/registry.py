@@ -88,16 +88,35 @@ def set_status(sagemaker, group_arn: str, version: int, status: str, comment: st
     return to_version(describe(sagemaker, group_arn, version))
 
 
+def copies_of(sagemaker, source_arn: str, target_group_arn: str) -> list[ModelVersion]:
+    """The versions of the target group promoted from the source version."""
+    return [
+        v
+        for v in list_versions(sagemaker, target_group_arn)
+        if v.metadata.get("source_model_package_arn") == source_arn
+    ]
+
+
+@dataclass(frozen=True)
+class Promotion:
+    version: ModelVersion
+    created: bool  # False: the source was promoted before, and this is that copy
+
+
 def promote(
     sagemaker, source_group_arn: str, target_group_arn: str, version: int, commit: str
-) -> ModelVersion:
-    """Copy an approved version into the target group, approved, with its lineage."""
+) -> Promotion:
+    """Copy an approved version into the target group, approved, with its lineage; once: a
+    version promoted before returns its existing copy."""
     source = describe(sagemaker, source_group_arn, version)
     if source["ModelApprovalStatus"] != APPROVED:
         raise MlopsError(
             f"version {version} of {source_group_arn} is {source['ModelApprovalStatus']}: "
             "only approved versions are promoted (`mlops models approve` first)"
         )
+    existing = copies_of(sagemaker, source["ModelPackageArn"], target_group_arn)
+    if existing:
+        return Promotion(existing[0], created=False)
     metadata = dict(source.get("CustomerMetadataProperties") or {})
     metadata.update(
         {"source_model_package_arn": source["ModelPackageArn"], "promotion_commit": commit}
@@ -112,7 +131,7 @@ def promote(
     if source.get("ModelMetrics"):
         arguments["ModelMetrics"] = source["ModelMetrics"]
     created = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
-    return to_version(sagemaker.describe_model_package(ModelPackageName=created))
+    return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
 
 
 def latest(sagemaker, group_arn: str) -> dict[str, str]:

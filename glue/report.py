@@ -7,14 +7,13 @@ file:line and guideline, and skips with their reasons, grouped by module.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from glue import checkov
-from glue.deploy import PlanSummary
+from glue.deploy import PlanSummary, SavedPlan
 from glue.settings import PROJECT_ROOT
 
 TEMPLATE = "checkov_report.md.j2"
@@ -106,8 +105,9 @@ def _collect(
 
 
 def _plans(plans_dir: Path) -> list[PlanSummary]:
+    """Each saved plan's summary; a plan whose stamp does not vouch for its JSON is refused."""
     return [
-        PlanSummary.from_plan(plan_json, json.loads(plan_json.read_text()))
+        SavedPlan.load(plan_json.with_suffix("")).summary()
         for plan_json in sorted(plans_dir.glob("*.tfplan.json"))
     ]
 

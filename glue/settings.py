@@ -5,14 +5,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from glue.errors import MlopsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _folder(variable: str, default: Path) -> Path:
+    folder = Path(os.environ.get(variable) or default).resolve()
+    if folder.exists() and not folder.is_dir():
+        raise MlopsError(
+            f"{variable}={folder} is a file, not a folder: name a folder (or unset it)"
+        )
+    return folder
 
 
 def state_dir() -> Path:
     """Local working state (emulator endpoint, Terraform CLI config, plans): MLOPS_STATE_DIR."""
-    return Path(os.environ.get("MLOPS_STATE_DIR", PROJECT_ROOT / ".mlops")).resolve()
+    return _folder("MLOPS_STATE_DIR", PROJECT_ROOT / ".mlops")
 
 
 def reports_dir() -> Path:
     """What CI publishes (checkov results, the reviewers' report): MLOPS_REPORTS_DIR."""
-    return Path(os.environ.get("MLOPS_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
+    return _folder("MLOPS_REPORTS_DIR", PROJECT_ROOT / "reports")

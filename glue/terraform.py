@@ -74,10 +74,12 @@ def write_cli_config(mirror: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+def _environment(overrides: Mapping[str, str], unset: tuple[str, ...]) -> Iterator[None]:
     """python-terraform passes os.environ to Terraform, so set it for the call only."""
     saved = dict(os.environ)
     os.environ.update(overrides)
+    for name in unset:
+        os.environ.pop(name, None)
     try:
         yield
     finally:
@@ -85,21 +87,44 @@ def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(saved)
 
 
+def _lock_holder(lines: list[str]) -> str | None:
+    """Who holds the state lock, from Terraform's `Lock Info:`, as a person can act on it."""
+    info = {}
+    for line in lines:
+        key, separator, value = line.strip().partition(":")
+        if separator and key in ("ID", "Who", "Operation", "Created"):
+            info.setdefault(key, value.strip())
+    if "ID" not in info:
+        return None
+    return (
+        f"the state is locked by {info.get('Who', 'someone')} "
+        f"({info.get('Operation', 'an operation')} since {info.get('Created', '?')}, "
+        f"lock ID {info['ID']}): wait for that run to finish; if it was killed and nothing "
+        f"runs, release the lock with `mlops unlock --lock-id {info['ID']}` and the same --env"
+    )
+
+
 def _errors(stderr: str) -> str:
     """The `Error:` lines of Terraform's output, which say what failed."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", stderr)
     lines = [line.strip(" │╷╵") for line in text.splitlines()]
+    if any("Error acquiring the state lock" in line for line in lines):
+        holder = _lock_holder(lines)
+        if holder:
+            return holder
     errors = [line for line in lines if line.startswith("Error:")]
     return "; ".join(errors) if errors else (text.strip().splitlines() or ["no output"])[-1]
 
 
 @dataclass
 class TerraformRunner:
-    """One Terraform root module, run offline with the given extra environment."""
+    """One Terraform root module, run offline with the given extra environment (and without
+    the variables named in `unset`)."""
 
     working_dir: Path
     name: str
     environment: Mapping[str, str] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._binary = find_terraform()
@@ -119,7 +144,7 @@ class TerraformRunner:
         self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options
     ) -> tuple[int, str]:
         """Run a command with captured output; an unexpected exit code is a one-line error."""
-        with _environment(self._env):
+        with _environment(self._env, self.unset):
             code, out, err = self._terraform.cmd(command, *args, no_color=IsFlagged, **options)
         if code not in ok_codes:
             raise MlopsError(
@@ -152,6 +177,9 @@ class TerraformRunner:
     def apply(self, plan_file: Path) -> None:
         """Apply exactly a saved plan: what was reviewed is what is applied."""
         self._run("apply", str(plan_file), input=False, auto_approve=IsFlagged)
+
+    def force_unlock(self, lock_id: str) -> None:
+        self._run("force-unlock", lock_id, force=IsFlagged)
 
     def show(self, plan_file: Path) -> dict:
         return json.loads(self._run("show", str(plan_file), json=IsFlagged)[1])

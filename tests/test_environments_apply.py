@@ -175,6 +175,16 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod_file}")
     assert code == 0 and json.loads(out)["ModelPackageArn"] == promoted.arn
 
+    # Promotion happens once: promoting again answers the existing copy and creates nothing.
+    promote_again = ["models", "promote", "--env", "dev", *files, registry_file, "--version", "1"]
+    code, out, _ = _mlops(*promote_again, f"--to-var-file={prod_file}")
+    assert (
+        code == 0
+        and out.strip() == f"{promoted.arn}: Approved (promoted before: this is that copy)"
+    )
+    prod_group = deploy.outputs(platform["prod"], emulator)["model_package_group_arn"]
+    assert len(registry.list_versions(owner, prod_group)) == 1
+
     table = (
         deploy.session_for(platform["dev"], emulator)
         .resource("dynamodb", endpoint_url=emulator.endpoint)
@@ -182,3 +192,15 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     )
     item = table.get_item(Key={"model_package_group": dev_group, "version": 1})["Item"]
     assert item["status"] == "Approved" and item["comment"] == "AUC 0.87 on the holdout"
+
+    # Rejecting a source whose copy serves in prod says so, with the one command that follows.
+    code, out, _ = _mlops(
+        "models", "reject", "--env", "dev", *files, registry_file, "--version", "1",
+        "--comment", "label leak found", f"--to-var-file={prod_file}",
+    )  # fmt: skip
+    rejected, warning = out.strip().splitlines()
+    assert code == 0 and rejected.endswith("/1: Rejected")
+    assert f"its copy {promoted.arn} is still Approved in prod and served" in warning
+    assert "`mlops models reject --env prod --version 1 --comment" in warning
+    code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}")
+    assert code == 1 and "is Rejected: only approved versions are promoted" in err

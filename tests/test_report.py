@@ -3,6 +3,7 @@ and one with failed checks (a deliberately insecure fixture module outside modul
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import checkov
+from glue import checkov, config, deploy
 from glue.deploy import PlanSummary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,6 +86,19 @@ def test_failed_checks_show_file_line_and_guideline_grouped_by_module(reports, t
     assert "The fixture's reason for a skip, shown in the report." in skipped
 
 
+def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:
+    """What `mlops plan` writes beside a plan, for a plan JSON written by hand."""
+    plan_file.write_bytes(b"a plan written by hand")
+    digest = {
+        "plan_sha256": hashlib.sha256(plan_file.read_bytes()).hexdigest(),
+        "plan_json_sha256": hashlib.sha256(
+            deploy.plan_json_for(plan_file).read_bytes()
+        ).hexdigest(),
+    }
+    stamp = {**deploy.made_from(made_from, None), **digest, "destroy": False}
+    deploy.stamp_for(plan_file).write_text(json.dumps(stamp))
+
+
 def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path):
     """What fails the Jenkins stage: `mlops scan --env` exits 1 and says where to look."""
     plan = tmp_path / "dev.tfplan"
@@ -110,6 +124,7 @@ def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path)
             }
         )
     )
+    _stamp(plan, config.load("dev"))
     scan = mlops("scan", "--env", "dev", "--plan-file", str(plan))
     assert scan.returncode == 1
     assert "failed checkov check(s) in the saved plan of dev" in scan.stderr

@@ -1,7 +1,10 @@
 """Start, find and stop the local AWS emulator process.
 
-The emulator's pid and port live in `<state dir>/emulator.json`; every command that talks to the
-local AWS reads the endpoint from there, so the port is whatever was free at `up` time.
+The emulator's pid, port and instance id live in `<state dir>/emulator.json`; every command that
+talks to the local AWS reads the endpoint from there, so the port is whatever was free at `up`
+time. The file is trusted only as far as it is proven: the pid must run this project's server for
+this state file, and the endpoint must answer the instance id the file names. So a stale file
+(after a reboot, or a pid reused by another program) never gets an unrelated process signalled.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from glue.settings import state_dir
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+SERVER_MODULE = "glue.emulator.server"
+INSTANCE_PATH = "/mlops-api/instance"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class Emulator:
     pid: int
     host: str
     port: int
+    instance: str  # new at every start: the in-memory state of one run of the emulator
 
     @property
     def endpoint(self) -> str:
@@ -60,23 +66,75 @@ def _alive(pid: int) -> bool:
     return process_alive(pid)
 
 
-def _answers(endpoint: str) -> bool:
+def answered_instance(endpoint: str) -> str | None:
+    """The instance id the emulator at the endpoint answers, or None when nothing answers."""
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2):
-            return True
-    except (urllib.error.URLError, OSError):
-        return False
+        with urllib.request.urlopen(f"{endpoint}{INSTANCE_PATH}", timeout=2) as answer:
+            instance = json.loads(answer.read()).get("instance")
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return None
+    return instance if isinstance(instance, str) else None
+
+
+def _command_line(pid: int) -> str:
+    """The process's command line ('' when it cannot be read), from /proc or ps (macOS)."""
+    with contextlib.suppress(OSError):
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(
+            ["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, timeout=5
+        ).stdout
+    return ""
+
+
+def _is_our_server(pid: int) -> bool:
+    """Is the pid this project's emulator server, started for this state directory?"""
+    command = _command_line(pid)
+    return SERVER_MODULE in command and str(_state_file()) in command
+
+
+def _recorded() -> Emulator | None:
+    """What emulator.json says, or None when there is none or it is not what `up` writes."""
+    try:
+        state = json.loads(_state_file().read_text())
+        emulator = Emulator(
+            pid=state["pid"], host=state["host"], port=state["port"], instance=state["instance"]
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError, KeyError):
+        raise MlopsError(
+            f"{_state_file()} is not an emulator state file written by `mlops local up`: "
+            "delete it (stop any emulator it belonged to by hand), then `mlops local up`"
+        ) from None
+    types_ok = isinstance(emulator.pid, int) and isinstance(emulator.port, int)
+    if not (types_ok and isinstance(emulator.host, str) and isinstance(emulator.instance, str)):
+        raise MlopsError(
+            f"{_state_file()} is not an emulator state file written by `mlops local up`: "
+            "delete it (stop any emulator it belonged to by hand), then `mlops local up`"
+        )
+    return emulator
 
 
 def find() -> Emulator | None:
-    """The running emulator of this state directory, or None (a stale state file is removed)."""
-    try:
-        state = json.loads(_state_file().read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    """The running emulator of this state directory, proven by its process and its answer.
+
+    None when nothing runs; a state file naming a process that is not this emulator is stale and
+    removed (the process is left alone).
+    """
+    emulator = _recorded()
+    if emulator is None:
         return None
-    emulator = Emulator(pid=state["pid"], host=state["host"], port=state["port"])
-    if _alive(emulator.pid):
-        return emulator
+    if _alive(emulator.pid) and _is_our_server(emulator.pid):
+        if answered_instance(emulator.endpoint) == emulator.instance:
+            return emulator
+        raise MlopsError(
+            f"the local AWS emulator (pid {emulator.pid}) does not answer at "
+            f"{emulator.endpoint} as instance {emulator.instance}: restart it with "
+            "`mlops local down` then `mlops local up`"
+        )
     _state_file().unlink(missing_ok=True)
     return None
 
@@ -112,8 +170,8 @@ def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
         if process.poll() is not None:
             last_line = (_log_file().read_text().strip().splitlines() or ["no output"])[-1]
             raise MlopsError(f"the local AWS emulator did not start: {last_line}")
-        emulator = find()
-        if emulator is not None and _answers(emulator.endpoint):
+        emulator = _recorded()
+        if emulator is not None and answered_instance(emulator.endpoint) == emulator.instance:
             return emulator
         time.sleep(0.1)
     process.kill()
@@ -124,15 +182,22 @@ def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
 
 
 def down() -> Emulator | None:
-    """Stop the emulator; return what was stopped (None when nothing ran)."""
-    emulator = find()
+    """Stop the emulator; return what was stopped (None when nothing ran).
+
+    Only a process proven to be this state directory's emulator server is signalled; one that
+    stopped answering is still stopped, since its command line names this state file.
+    """
+    emulator = _recorded()
     if emulator is None:
+        return None
+    if not (_alive(emulator.pid) and _is_our_server(emulator.pid)):
+        _state_file().unlink(missing_ok=True)
         return None
     os.kill(emulator.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
     while _alive(emulator.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if _alive(emulator.pid):
+    if _alive(emulator.pid) and _is_our_server(emulator.pid):
         os.kill(emulator.pid, signal.SIGKILL)
     _state_file().unlink(missing_ok=True)
     return emulator

@@ -1,9 +1,12 @@
 """The emulator process: moto's server on loopback, extended with the operations it lacks.
 
 Run as `python -m glue.emulator.server --state-file F [--port N] [--watch-pid P]`. Once the
-socket is bound it writes {"pid", "host", "port"} to the state file, so a port of 0 (pick a free
-one) has no race between choosing and binding. With --watch-pid it exits when that process is
-gone, so a test run that is killed never leaves a server behind.
+socket is bound it writes {"pid", "host", "port", "instance"} to the state file, so a port of 0
+(pick a free one) has no race between choosing and binding. The instance id is new at every
+start and answered on `GET /mlops-api/instance`: it proves a pid is this emulator (not a process
+that reused the pid) and tells commands that the in-memory state they knew is gone. With
+--watch-pid it exits when that process is gone, so a test run that is killed never leaves a
+server behind.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import os
 import signal
 import sys
 import threading
+import uuid
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from glue.emulator import (
@@ -23,13 +28,26 @@ from glue.emulator import (
     sagemaker_extensions,
     strict_requests,
 )
-from glue.emulator.control import process_alive
+from glue.emulator.control import INSTANCE_PATH, process_alive
 
 HOST = "127.0.0.1"
 
 
-def _write_state(state_file: Path, port: int) -> None:
-    state = {"pid": os.getpid(), "host": HOST, "port": port}
+def answering_instance(app: Callable, instance: str) -> Callable:
+    """The WSGI app, plus the control endpoint that answers this process's instance id."""
+
+    def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == INSTANCE_PATH:
+            body = json.dumps({"instance": instance}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
+        return app(environ, start_response)
+
+    return wsgi
+
+
+def _write_state(state_file: Path, port: int, instance: str) -> None:
+    state = {"pid": os.getpid(), "host": HOST, "port": port, "instance": instance}
     temporary = state_file.with_suffix(".tmp")
     temporary.write_text(json.dumps(state))
     temporary.replace(state_file)
@@ -47,12 +65,16 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     sagemaker_cross_account.install()
     s3_extensions.install()
     events_extensions.install()
+    instance = uuid.uuid4().hex
     # Bound here, in the main thread, so a port in use is an error we can report.
     try:
         server = make_server(
             HOST,
             port,
-            DomainDispatcherApplication(strict_requests.strict_backend_app(create_backend_app)),
+            answering_instance(
+                DomainDispatcherApplication(strict_requests.strict_backend_app(create_backend_app)),
+                instance,
+            ),
             threaded=True,
             request_handler=MotoRequestHandler,
         )
@@ -60,7 +82,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
         print(f"port {HOST}:{port} is already in use ({error})", file=sys.stderr)
         return 2
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    _write_state(state_file, server.server_address[1])
+    _write_state(state_file, server.server_address[1], instance)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

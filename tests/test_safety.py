@@ -1,0 +1,318 @@
+"""Safe by construction: the reviewed plan, the emulator's identity and every error as one line.
+
+Each test here is a case a new user or a tester met: a failed plan replacing the reviewed one,
+`local down` signalling a process that merely reused the emulator's pid, tracebacks, a lock
+nobody could name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from glue import config, deploy
+from glue.aws import client
+from glue.errors import MlopsError
+from tests.test_cli import PROJECT_ROOT, mlops, one_line
+
+pytestmark = pytest.mark.emulator
+
+
+def _tfvars(folder: Path, environment: str, **changes) -> Path:
+    """The shipped tfvars of an environment with changes (its own name_prefix: its own state)."""
+    values = json.loads((PROJECT_ROOT / f"{environment}.tfvars.json").read_text())
+    values.update({"protect_from_destroy": False, **changes})
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{environment}.tfvars.json"
+    path.write_text(json.dumps(values))
+    return path
+
+
+def _plan_files(plan_file: Path) -> dict[str, bytes]:
+    files = [plan_file, deploy.plan_json_for(plan_file), deploy.stamp_for(plan_file)]
+    return {path.name: path.read_bytes() for path in files}
+
+
+def _failing_terraform(folder: Path) -> Path:
+    """A terraform that fails every plan after writing an errored plan file, as Terraform
+    does when a variable or the provider refuses; everything else is the real one."""
+    real = subprocess.run(["which", "terraform"], capture_output=True, text=True).stdout.strip()
+    script = folder / "terraform"
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = plan ]; then\n'
+        '  for argument; do case "$argument" in -out=*) echo errored > "${argument#-out=}";; '
+        "esac; done\n"
+        '  echo "Error: Invalid value for variable" >&2; exit 1\n'
+        "fi\n"
+        f'exec {real} "$@"\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return script
+
+
+def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
+    emulator, tmp_path, monkeypatch
+):
+    reviewed = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="safety"))
+    plan_file = tmp_path / "plans" / "registry.tfplan"
+    deploy.plan(reviewed, emulator, plan_file)
+    saved = _plan_files(plan_file)
+
+    with monkeypatch.context() as patched:
+        patched.setenv("MLOPS_TERRAFORM", str(_failing_terraform(tmp_path)))
+        with pytest.raises(MlopsError, match="Invalid value for variable"):
+            deploy.plan(reviewed, emulator, plan_file)
+    assert _plan_files(plan_file) == saved
+    assert sorted(p.name for p in plan_file.parent.iterdir()) == sorted(saved)  # no leftovers
+
+    # The reviewed plan applies as reviewed (dry run) ...
+    assert deploy.apply(reviewed, emulator, plan_file, dry_run=True).add > 0
+    # ... but not with other tfvars, another environment, or after the local AWS restarted.
+    edited = config.load(
+        "registry",
+        _tfvars(tmp_path / "edited", "registry", name_prefix="safety", tags={"owner": "x"}),
+    )
+    with pytest.raises(MlopsError, match="planned from other tfvars"):
+        deploy.apply(edited, emulator, plan_file, dry_run=True)
+    dev = config.load("dev", _tfvars(tmp_path, "dev", name_prefix="safety"))
+    with pytest.raises(MlopsError, match="planned for environment 'registry'"):
+        deploy.apply(dev, emulator, plan_file, dry_run=True)
+    restarted = dataclasses.replace(emulator, instance="another-run")
+    with pytest.raises(MlopsError, match="the local AWS was restarted since it was planned"):
+        deploy.apply(reviewed, restarted, plan_file, dry_run=True)
+
+    # What CI runs on the same files: scan and report refuse what the stamp does not vouch for.
+    scan = mlops(
+        "scan", "--env", "registry", "--var-file", str(edited.tfvars_file),
+        "--plan-file", str(plan_file),
+    )  # fmt: skip
+    assert scan.returncode == 1 and "planned from other tfvars" in one_line(scan.stderr)
+    deploy.plan_json_for(plan_file).write_text("{}")
+    report = mlops("report", "--plans", str(plan_file.parent), "--out", str(tmp_path / "r.md"))
+    assert report.returncode == 1
+    assert "do not match" in one_line(report.stderr) and not (tmp_path / "r.md").exists()
+    with pytest.raises(MlopsError, match="not a complete plan saved by `mlops plan`"):
+        deploy.apply(reviewed, emulator, plan_file, dry_run=True)
+
+
+def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path):
+    locked = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="locked"))
+    store = deploy.ensure_state_bucket(locked, emulator)
+    lock = {
+        "ID": "5e2a7a1c-0000-4000-8000-000000000001",
+        "Operation": "OperationTypeApply",
+        "Info": "",
+        "Who": "jenkins@ci-agent-7",
+        "Version": "1.11.0",
+        "Created": "2026-11-23T06:00:00Z",
+        "Path": f"{store.bucket}/registry/terraform.tfstate",
+    }
+    s3 = client(deploy.session_for(locked, emulator), "s3", emulator)
+    s3.put_object(
+        Bucket=store.bucket, Key="registry/terraform.tfstate.tflock", Body=json.dumps(lock)
+    )
+    files = ["--env", "registry", "--var-file", str(locked.tfvars_file)]
+    planned = mlops("plan", *files, "--out", str(tmp_path / "p.tfplan"))
+    assert planned.returncode == 1
+    line = one_line(planned.stderr)
+    assert "the state is locked by jenkins@ci-agent-7" in line
+    assert f"mlops unlock --lock-id {lock['ID']}" in line
+    unlocked = mlops("unlock", *files, "--lock-id", lock["ID"])
+    assert unlocked.returncode == 0, unlocked.stderr
+    assert "Contents" not in s3.list_objects_v2(Bucket=store.bucket, Prefix="registry/")
+
+
+def test_the_state_bucket_is_encrypted_with_its_own_key_and_tls_only(emulator, tmp_path):
+    env = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="vault"))
+    store = deploy.ensure_state_bucket(env, emulator)
+    assert deploy.ensure_state_bucket(env, emulator) == store  # idempotent
+    session = deploy.session_for(env, emulator)
+    s3, kms = client(session, "s3", emulator), client(session, "kms", emulator)
+    rule = s3.get_bucket_encryption(Bucket=store.bucket)["ServerSideEncryptionConfiguration"]
+    default = rule["Rules"][0]["ApplyServerSideEncryptionByDefault"]
+    assert default == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": store.kms_key_arn}
+    assert kms.get_key_rotation_status(KeyId=store.kms_key_arn)["KeyRotationEnabled"]
+    (statement,) = json.loads(s3.get_bucket_policy(Bucket=store.bucket)["Policy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    backend = deploy.write_backend_config(env, emulator, store).read_text()
+    assert f'kms_key_id = "{store.kms_key_arn}"' in backend
+
+
+def test_local_down_never_signals_a_process_that_is_not_the_emulator(tmp_path):
+    bystander = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / "emulator.json").write_text(
+            json.dumps({"pid": bystander.pid, "host": "127.0.0.1", "port": 9, "instance": "x"})
+        )
+        env = {"MLOPS_STATE_DIR": str(tmp_path)}
+        status = mlops("local", "status", env=env)
+        assert status.returncode == 1 and "not running" in one_line(status.stderr)
+        (tmp_path / "emulator.json").write_text(
+            json.dumps({"pid": bystander.pid, "host": "127.0.0.1", "port": 9, "instance": "x"})
+        )
+        down = mlops("local", "down", env=env)
+        assert down.returncode == 0 and "nothing to stop" in down.stdout
+        assert bystander.poll() is None, "local down signalled an unrelated process"
+        assert not (tmp_path / "emulator.json").exists()
+    finally:
+        bystander.kill()
+        bystander.wait()
+
+
+def test_local_env_unsets_what_would_send_aws_calls_elsewhere(emulator):
+    exports = mlops("local", "env").stdout.splitlines()
+    assert "export AWS_PROFILE=" not in exports and "export AWS_SESSION_TOKEN=" not in exports
+    assert exports[-1] == (
+        "unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN"
+    )
+
+
+def _undecodable(folder: Path) -> Path:
+    path = folder / "latin1.tfvars.json"
+    path.write_bytes('{"name_prefix": "caf\u00e9"}'.encode("latin-1"))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "expected"),
+    [
+        (["models", "list", "--env", "registry"], 2, "models belong to a stage (dev, prod)"),
+        (["models", "latest", "--env", "registry"], 2, "models belong to a stage"),
+        (["models", "promote", "--env", "prod", "--to", "prod", "--version", "1"], 2, "one way"),
+        (["models", "promote", "--env", "prod", "--to", "dev", "--version", "1"], 2, "one way"),
+        (["models", "promote", "--env", "dev", "--to", "registry", "--version", "1"], 2, "one way"),
+        (["outputs", "--env", "dev", "--var-file", "{unapplied}"], 1, "it is not applied"),
+        (["plan", "--env", "dev", "--var-file", "{folder}"], 1, "cannot read it"),
+        (["plan", "--env", "dev", "--var-file", "{latin1}"], 1, "not UTF-8 text"),
+        (["apply", "--env", "dev", "--plan-file", "{folder}/none"], 1, "no saved plan at"),
+    ],
+)
+def test_bad_input_is_one_line_never_a_traceback(emulator, tmp_path, arguments, code, expected):
+    values = {
+        "folder": str(tmp_path),
+        "latin1": str(_undecodable(tmp_path)),
+        "unapplied": str(_tfvars(tmp_path, "dev", name_prefix="never")),
+    }
+    result = mlops(*(argument.format(**values) for argument in arguments))
+    assert result.returncode == code, result.stderr
+    assert expected in one_line(result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_state_files_that_are_not_what_mlops_wrote_are_one_line(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    result = mlops("local", "status", env={"MLOPS_STATE_DIR": str(not_a_folder)})
+    assert result.returncode == 1 and "is a file, not a folder" in one_line(result.stderr)
+    (tmp_path / "emulator.json").write_text("{}")
+    result = mlops("local", "down", env={"MLOPS_STATE_DIR": str(tmp_path)})
+    assert result.returncode == 1
+    assert "is not an emulator state file" in one_line(result.stderr)
+
+
+def test_a_reader_that_goes_away_is_one_line(emulator):
+    """`mlops ... | head`: the pipe closes before mlops is done writing."""
+    program = (
+        "import os, sys\n"
+        "read, write = os.pipe()\n"
+        "os.close(read)\n"
+        "os.dup2(write, 1)\n"
+        "from glue.cli import main\n"
+        "sys.exit(main(['local', 'env']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
+    assert result.returncode == 1
+    assert "output closed before the command finished" in one_line(result.stderr)
+
+
+def _wait_for(predicate, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages(tmp_path):
+    """Its state is in memory: every command says so, and planning again converges."""
+    env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
+    files = ["--env", "registry", "--var-file", str(_tfvars(tmp_path, "registry"))]
+    try:
+        assert mlops("local", "up", env=env).returncode == 0
+        assert mlops("plan", *files, env=env).returncode == 0
+        applying = subprocess.Popen(
+            [sys.executable, "-m", "glue.cli", "apply", *files],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # Terraform has started creating resources once the state lock is taken.
+        assert _wait_for(lambda: _locked(tmp_path / "state"), 60), "the apply never started"
+        assert mlops("local", "down", env=env).returncode == 0
+        _, err = applying.communicate(timeout=300)
+        assert applying.returncode == 1
+        assert "the local AWS stopped during the apply of registry" in one_line(err)
+        assert not (PROJECT_ROOT / "environments/registry/errored.tfstate").exists()
+
+        assert mlops("local", "up", env=env).returncode == 0
+        stale = mlops("apply", *files, "--dry-run", env=env)
+        assert stale.returncode == 1
+        assert "the local AWS was restarted since it was planned" in one_line(stale.stderr)
+        assert mlops("plan", *files, env=env).returncode == 0
+        applied = mlops("apply", *files, env=env)
+        assert applied.returncode == 0, applied.stderr
+        again = mlops("plan", *files, env=env)
+        assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
+
+        assert mlops("local", "down", env=env).returncode == 0
+        assert mlops("local", "up", env=env).returncode == 0
+        outputs = mlops("outputs", *files, env=env)
+        assert outputs.returncode == 1
+        assert "the local AWS was restarted since registry was applied" in one_line(outputs.stderr)
+    finally:
+        mlops("local", "down", env=env)
+
+
+def _locked(state: Path) -> bool:
+    """Is a state lock held in the emulator of this state directory?"""
+    with_state = {**os.environ, "MLOPS_STATE_DIR": str(state)}
+    probe = (
+        "from glue.aws import assumed_session, client\n"
+        "from glue.emulator import control\n"
+        "e = control.require()\n"
+        "session = assumed_session('arn:aws:iam::111111111111:role/probe', 'us-east-1', e)\n"
+        "s3 = client(session, 's3', e)\n"
+        "print(any(o['Key'].endswith('.tflock') for b in s3.list_buckets()['Buckets']\n"
+        "    for o in s3.list_objects_v2(Bucket=b['Name']).get('Contents', [])))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=with_state
+    )
+    return result.stdout.strip() == "True"
+
+
+def test_the_roots_provider_selections_are_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "environments/*/.terraform.lock.hcl"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    ).stdout.split()
+    assert sorted(tracked) == [
+        f"environments/{name}/.terraform.lock.hcl" for name in sorted(config.ENVIRONMENTS)
+    ]
