@@ -316,3 +316,37 @@ def test_the_roots_provider_selections_are_committed():
     assert sorted(tracked) == [
         f"environments/{name}/.terraform.lock.hcl" for name in sorted(config.ENVIRONMENTS)
     ]
+
+
+def _commands_taking_tfvars() -> list[list[str]]:
+    """Every command of the parser that reads an environment's tfvars, with what it requires."""
+    from glue.cli import build_parser
+
+    required = {"--version": "1", "--comment": "why", "--lock-id": "x"}
+    found = []
+
+    def walk(parser, prefix):
+        for action in parser._actions:
+            if action.choices and isinstance(action.choices, dict):
+                for name, child in action.choices.items():
+                    walk(child, [*prefix, name])
+        options = {o for a in parser._actions for o in a.option_strings}
+        if "--var-file" in options and not any(
+            a.choices and isinstance(a.choices, dict) for a in parser._actions
+        ):
+            extra = [x for o, v in required.items() if o in options for x in (o, v)]
+            found.append([*prefix, "--env", "dev", *extra])
+
+    walk(build_parser(), [])
+    return found
+
+
+def test_every_command_reading_tfvars_refuses_a_bad_file_in_one_line(tmp_path):
+    commands = _commands_taking_tfvars()
+    assert len(commands) >= 12  # validate, plan, apply, outputs, unlock, upsert, models x5, scan
+    for command in commands:
+        result = mlops(
+            *command, "--var-file", str(tmp_path), env={"MLOPS_STATE_DIR": str(tmp_path)}
+        )
+        assert result.returncode == 1, (command, result.stderr)
+        assert "cannot read it" in one_line(result.stderr), command
