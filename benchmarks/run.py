@@ -28,13 +28,15 @@ RESULTS = ROOT / "benchmarks" / "latest.json"
 UCI_DATA = ROOT.parent / "shared" / "data" / "mammographic_masses.csv"
 
 
-def _timed_command(*command: str, env: dict[str, str] | None = None) -> dict:
+def _timed_command(
+    *command: str, env: dict[str, str] | None = None, must_pass: bool = True
+) -> dict:
     started = time.monotonic()
     result = subprocess.run(
         command, cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True, text=True
     )
     seconds = time.monotonic() - started
-    if result.returncode != 0:
+    if result.returncode != 0 and must_pass:
         sys.exit(
             f"benchmark: {' '.join(command)} failed:\n{result.stdout[-3000:]}"
             f"{result.stderr[-3000:]}"
@@ -96,10 +98,18 @@ def _demo(state: Path, strict: bool = True) -> dict:
 
 
 def _suite(strict: bool = True) -> dict:
+    """The whole suite; without the strict layer the tests that prove its refusals fail (as
+    they should), so that run is timed, not required to pass."""
     measured = _timed_command(
-        str(ROOT / ".venv/bin/pytest"), "-q", "-p", "no:cacheprovider", env=_strict(strict)
+        str(ROOT / ".venv/bin/pytest"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        env=_strict(strict),
+        must_pass=strict,
     )
-    return {key: value for key, value in measured.items() if key != "stdout"}
+    outcome = re.findall(r"^(?:\d+ (?:failed|passed)[^\n]*) in ", measured.pop("stdout"), re.M)
+    return {**measured, "outcome": outcome[-1].removesuffix(" in ") if outcome else "?"}
 
 
 def _overhead(strict: dict, lenient: dict) -> dict:
