@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,51 +22,74 @@ from glue.settings import PROJECT_ROOT
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
-NAME_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
-MODEL_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-TAG_KEY = re.compile(r"^[\w .:/=+@-]{1,128}$")
-# The strictest tag value alphabet of the services tagged here (SageMaker's TagValue pattern in
-# botocore's model): tfvars tags reach every resource through the providers' default_tags.
-TAG_VALUE = regex.compile(r"[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}")
+# The rules below are also the `validation` blocks of environments/*/variables.tf, which Terraform
+# applies to the same values: tests/test_tfvars_agreement.py holds both to the same verdicts.
+# Like Terraform's RE2 patterns (anchored there), patterns here match whole values (fullmatch: `$`
+# would accept a trailing newline) and spell their classes in ASCII ([0-9], not \d, which also
+# matches the digits of other scripts); only tags take Unicode letters, digits and spaces, as AWS
+# does. Strings are checked in Unicode NFC, the form Terraform gives every string it reads.
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+# arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME. IAM allows a name of 1-64 characters after a path of
+# at most 512 (of any printable ASCII): here the path keeps the names' alphabet, and path and name
+# together are at most 512 characters.
+ROLE_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:iam::(?P<account>[0-9]{12}):role/"
+    r"(?P<path_and_name>([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64})"
+)
+ROLE_PATH_AND_NAME_MAX = 512
+REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
+NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{1,20}")
+MODEL_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
+MODEL_NAME_MAX = 41
+_EMAIL_ATOM = r"[a-zA-Z0-9!#&'*+/=?^_|~-]+"
+_DOMAIN_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?"
+EMAIL = re.compile(rf"{_EMAIL_ATOM}(\.{_EMAIL_ATOM})*@({_DOMAIN_LABEL}\.)+[a-zA-Z]{{2,63}}")
+EMAIL_LOCAL_MAX, EMAIL_MAX = 64, 254
+# S3's rules for general purpose bucket names.
+BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+IP_ADDRESS = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+# The strictest tag alphabet of the services tagged here (SageMaker's TagKey and TagValue patterns
+# in botocore's model): tfvars tags reach every resource through the providers' default_tags.
+_TAG_CHARACTER = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]"
+TAG_KEY = regex.compile(rf"{_TAG_CHARACTER}{{1,128}}")
+TAG_VALUE = regex.compile(rf"{_TAG_CHARACTER}{{0,256}}")
+TAG_KEY_RESERVED = re.compile(r"[aA][wW][sS]:")  # a prefix AWS keeps for its own tags
 
 # EventBridge cron fields: minutes hours day-of-month month day-of-week year.
 _MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
 _DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
 _CRON_FIELDS = (
-    ("minutes", r"[0-5]?\d"),
-    ("hours", r"[01]?\d|2[0-3]"),
-    ("day-of-month", r"[1-9]|[12]\d|3[01]|L|LW|([1-9]|[12]\d|3[01])W"),
+    ("minutes", r"[0-5]?[0-9]"),
+    ("hours", r"[01]?[0-9]|2[0-3]"),
+    ("day-of-month", r"[1-9]|[12][0-9]|3[01]|L|LW|([1-9]|[12][0-9]|3[01])W"),
     ("month", rf"[1-9]|1[0-2]|{_MONTHS}"),
     ("day-of-week", rf"[1-7]|{_DAYS}|[1-7]L|[1-7]#[1-5]"),
-    ("year", r"19[7-9]\d|2[01]\d\d"),
+    ("year", r"19[7-9][0-9]|2[01][0-9][0-9]"),
 )
-RATE = re.compile(r"^rate\((1 (minute|hour|day)|([2-9]|[1-9]\d+) (minutes|hours|days))\)$")
+RATE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)")
 
 
 def _cron_field_ok(value: str, atom: str, allow_question: bool) -> bool:
     if value == "?":
         return allow_question
-    if value == "*":
-        return True
-    item = rf"(\*|({atom})(-({atom}))?)(/\d+)?"
-    return re.fullmatch(rf"{item}(,{item})*", value) is not None
+    item = rf"(\*|({atom})(-({atom}))?)(/[1-9][0-9]*)?"
+    return re.fullmatch(rf"({item})(,{item})*", value) is not None
 
 
 def schedule_problem(expression: str) -> str | None:
     """Why an EventBridge schedule expression is invalid, or None when it is valid."""
-    if RATE.match(expression):
+    if RATE.fullmatch(expression):
         return None
     match = re.fullmatch(r"cron\((.*)\)", expression)
     if match is None:
         return "cron(minutes hours day-of-month month day-of-week year) or rate(N unit)"
-    fields = match.group(1).split()
+    fields = match.group(1).split(" ")
+    names = " ".join(name for name, _ in _CRON_FIELDS)
+    if "" in fields:
+        return f"a cron of 6 fields ({names}) separated by single spaces"
     if len(fields) != len(_CRON_FIELDS):
-        names = " ".join(name for name, _ in _CRON_FIELDS)
         return f"a cron with 6 fields ({names}), got {len(fields)}"
     for value, (name, atom) in zip(fields, _CRON_FIELDS, strict=True):
         if not _cron_field_ok(value, atom, allow_question=name in ("day-of-month", "day-of-week")):
@@ -78,20 +102,77 @@ def schedule_problem(expression: str) -> str | None:
 Check = Callable[[Any], str | None]
 
 
-def _pattern(regex: re.Pattern[str], expected: str) -> Check:
-    return lambda v: None if isinstance(v, str) and regex.match(v) else expected
+class NotTerraformJson(ValueError):
+    """JSON that Python reads but Terraform refuses: NaN or Infinity, a key twice in an object
+    (also two keys that differ only before Unicode NFC)."""
+
+
+def _keys_not_in_nfc(value: Any) -> list[str]:
+    """Object keys not in Unicode NFC: Terraform's jsondecode() refuses them, and tfvars keep them
+    as written while normalizing every string value (a key and its value would differ in form)."""
+    if isinstance(value, list):
+        return [key for item in value for key in _keys_not_in_nfc(item)]
+    if isinstance(value, dict):
+        odd = [key for key in value if unicodedata.normalize("NFC", key) != key]
+        return odd + [key for item in value.values() for key in _keys_not_in_nfc(item)]
+    return []
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = set()
+    for key, _ in pairs:
+        if unicodedata.normalize("NFC", key) in keys:
+            raise NotTerraformJson(f"key {json.dumps(key)} twice in an object (compared in NFC)")
+        keys.add(unicodedata.normalize("NFC", key))
+    return dict(pairs)
+
+
+def _constant(name: str) -> Any:
+    raise NotTerraformJson(f"{name} is not a JSON number")
+
+
+def terraform_form(value: Any) -> Any:
+    """The value as Terraform reads it from tfvars: every string value in Unicode NFC."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list):
+        return [terraform_form(item) for item in value]
+    if isinstance(value, dict):
+        return {key: terraform_form(item) for key, item in value.items()}
+    return value
+
+
+def _pattern(pattern: re.Pattern[str], expected: str) -> Check:
+    return lambda v: None if isinstance(v, str) and pattern.fullmatch(v) else expected
+
+
+def _environment(name: str) -> Check:
+    def check(v: Any) -> str | None:
+        if v == name:
+            return None
+        if v in ENVIRONMENTS:
+            return f"{name!r} for --env {name}"
+        return f"{name!r} for --env {name} (an environment is one of {', '.join(ENVIRONMENTS)})"
+
+    return check
 
 
 def _role_arn(v: Any) -> str | None:
-    if isinstance(v, str) and ROLE_ARN.match(v):
+    match = ROLE_ARN.fullmatch(v) if isinstance(v, str) else None
+    if match and len(match["path_and_name"]) <= ROLE_PATH_AND_NAME_MAX:
         return None
-    return "an IAM role ARN such as arn:aws:iam::123456789012:role/NAME"
+    return (
+        "an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, "
+        "digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)"
+    )
 
 
 def _integer(low: int, high: int) -> Check:
     def check(v: Any) -> str | None:
-        ok = isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-        return None if ok else f"a whole number from {low} to {high}"
+        # 90.0 is the whole number 90 to Terraform, whose numbers do not tell them apart.
+        whole = isinstance(v, int) and not isinstance(v, bool)
+        whole = whole or (isinstance(v, float) and v.is_integer())
+        return None if whole and low <= v <= high else f"a whole number from {low} to {high}"
 
     return check
 
@@ -111,31 +192,75 @@ def _schedule(v: Any) -> str | None:
     return schedule_problem(v)
 
 
+def _email_ok(v: Any) -> bool:
+    return (
+        isinstance(v, str)
+        and EMAIL.fullmatch(v) is not None
+        and len(v) <= EMAIL_MAX
+        and len(v.partition("@")[0]) <= EMAIL_LOCAL_MAX
+    )
+
+
 def _emails(v: Any) -> str | None:
     if not isinstance(v, list):
         return "a list of e-mail addresses such as ml-alerts@example.com"
-    bad = [e for e in v if not (isinstance(e, str) and EMAIL.match(e))]
-    return f"a list of e-mail addresses (invalid: {bad})" if bad else None
+    bad = [e for e in v if not _email_ok(e)]
+    if not bad:
+        return None
+    return (
+        f"a list of e-mail addresses (ASCII, at most {EMAIL_LOCAL_MAX} characters before the @ "
+        f"and {EMAIL_MAX} in all; invalid: {json.dumps(bad)})"
+    )
 
 
 def _tags(v: Any) -> str | None:
     ok = isinstance(v, dict) and all(
-        isinstance(k, str) and TAG_KEY.match(k) and isinstance(t, str) and TAG_VALUE.fullmatch(t)
+        isinstance(k, str)
+        and TAG_KEY.fullmatch(k)
+        and not TAG_KEY_RESERVED.match(k)
+        and isinstance(t, str)
+        and TAG_VALUE.fullmatch(t)
         for k, t in v.items()
     )
     if ok:
         return None
     return (
-        "an object of tag names to values of at most 256 letters, digits, spaces "
-        "or _ . : / = + - @ (what SageMaker accepts)"
+        "an object of tag names of 1-128 characters (not starting with aws:) to values of at "
+        "most 256, both of letters, digits, spaces or _ . : / = + - @ (what SageMaker accepts)"
+    )
+
+
+def _bucket(v: Any) -> str | None:
+    ok = (
+        isinstance(v, str)
+        and BUCKET.fullmatch(v)
+        and ".." not in v
+        and not IP_ADDRESS.fullmatch(v)
+        and not v.startswith(BUCKET_RESERVED_PREFIXES)
+        and not v.endswith(BUCKET_RESERVED_SUFFIXES)
+    )
+    if ok:
+        return None
+    return (
+        "an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with "
+        "a letter or digit, without '..', not an IP address, without a reserved prefix "
+        f"({', '.join(BUCKET_RESERVED_PREFIXES)}) or suffix ({', '.join(BUCKET_RESERVED_SUFFIXES)})"
+    )
+
+
+def _model_name(v: Any) -> str | None:
+    if isinstance(v, str) and MODEL_NAME.fullmatch(v) and len(v) <= MODEL_NAME_MAX:
+        return None
+    return (
+        f"1-{MODEL_NAME_MAX} letters, digits or hyphens, starting and ending with a letter or digit"
     )
 
 
 def _workload_accounts(v: Any) -> str | None:
     if not isinstance(v, dict) or set(v) != set(WORKLOAD_ENVIRONMENTS):
         return 'both workload accounts: {"dev": "<12 digits>", "prod": "<12 digits>"}'
-    bad = {k: a for k, a in v.items() if not (isinstance(a, str) and ACCOUNT_ID.match(a))}
-    return f"12-digit AWS account IDs (invalid: {bad})" if bad else None
+    bad = {k: a for k, a in v.items() if not (isinstance(a, str) and ACCOUNT_ID.fullmatch(a))}
+    return f"12-digit AWS account IDs (invalid: {json.dumps(bad)})" if bad else None
 
 
 _ACCOUNT = _pattern(ACCOUNT_ID, "a 12-digit AWS account ID such as 123456789012")
@@ -143,37 +268,44 @@ _ACCOUNT = _pattern(ACCOUNT_ID, "a 12-digit AWS account ID such as 123456789012"
 
 @dataclass(frozen=True)
 class Key:
-    check: Check
+    rule: Check
     required: bool = True
 
+    def check(self, value: Any) -> str | None:
+        """What is expected instead of the value, or None when it is valid (read as Terraform
+        reads it: an optional key may also be null, which `load` accepts before any check)."""
+        odd = _keys_not_in_nfc(value)
+        if odd:
+            return f"object keys in Unicode NFC, as Terraform decodes them (not: {json.dumps(odd)})"
+        return self.rule(terraform_form(value))
 
-_COMMON = {
-    "environment": Key(lambda v: None if v in ENVIRONMENTS else f"one of {ENVIRONMENTS}"),
-    "region": Key(_pattern(REGION, "an AWS region such as us-east-1")),
-    "account_id": Key(_ACCOUNT),
-    "terraform_role_arn": Key(_role_arn, required=False),
-    "aws_max_retries": Key(_integer(1, 100), required=False),
-    "name_prefix": Key(
-        _pattern(NAME_PREFIX, "2-21 lowercase letters, digits or '-', starting with a letter")
-    ),
-    "model_name": Key(_pattern(MODEL_NAME, "1-41 letters, digits or single hyphens")),
-    "protect_from_destroy": Key(_boolean, required=False),
-    "tags": Key(_tags, required=False),
-}
+
+def _common(environment: str) -> dict[str, Key]:
+    return {
+        "environment": Key(_environment(environment)),
+        "region": Key(_pattern(REGION, "an AWS region such as us-east-1")),
+        "account_id": Key(_ACCOUNT),
+        "terraform_role_arn": Key(_role_arn, required=False),
+        "aws_max_retries": Key(_integer(1, 100), required=False),
+        "name_prefix": Key(
+            _pattern(NAME_PREFIX, "2-21 lowercase letters, digits or '-', starting with a letter")
+        ),
+        "model_name": Key(_model_name),
+        "protect_from_destroy": Key(_boolean, required=False),
+        "tags": Key(_tags, required=False),
+    }
+
 
 SCHEMAS: dict[str, dict[str, Key]] = {
     "registry": {
-        **_COMMON,
+        **_common("registry"),
         "workload_account_ids": Key(_workload_accounts),
         "noncurrent_version_expiration_days": Key(_integer(1, 3650), required=False),
-        "access_log_bucket": Key(
-            _pattern(BUCKET, "an S3 bucket name (3-63 lowercase letters, digits, '.' or '-')"),
-            required=False,
-        ),
+        "access_log_bucket": Key(_bucket, required=False),
     },
     **{
         env: {
-            **_COMMON,
+            **_common(env),
             "registry_account_id": Key(_ACCOUNT),
             "registry_terraform_role_arn": Key(_role_arn, required=False),
             "ci_role_arn": Key(_role_arn),
@@ -215,16 +347,18 @@ def default_tfvars_file(environment: str) -> Path:
     return PROJECT_ROOT / f"{environment}.tfvars.json"
 
 
-def _cross_checks(values: dict[str, Any]) -> list[tuple[str, str]]:
-    """Problems between keys: a role must live in the account it is used for."""
+def _cross_checks(values: dict[str, Any], invalid: set[str]) -> list[tuple[str, str]]:
+    """Problems between keys valid on their own: a role must live in the account it is used for."""
     problems = []
-    pairs = [("terraform_role_arn", values.get("account_id"))]
-    pairs.append(("registry_terraform_role_arn", values.get("registry_account_id")))
-    for key, account in pairs:
-        arn = values.get(key)
-        match = ROLE_ARN.match(arn) if isinstance(arn, str) else None
-        if match and account and match.group(1) != account:
-            problems.append((key, f"a role in account {account}, got one in {match.group(1)}"))
+    pairs = [("terraform_role_arn", "account_id")]
+    pairs.append(("registry_terraform_role_arn", "registry_account_id"))
+    for key, account_key in pairs:
+        arn, account = values.get(key), values.get(account_key)
+        if arn is None or account is None or {key, account_key} & invalid:
+            continue
+        role_account = ROLE_ARN.fullmatch(arn)["account"]
+        if role_account != account:
+            problems.append((key, f"a role in account {account}, got one in {role_account}"))
     return problems
 
 
@@ -236,15 +370,20 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
         )
     path = (tfvars_file or default_tfvars_file(environment)).resolve()
     try:
-        values = json.loads(path.read_text())
+        values = json.loads(path.read_text(), object_pairs_hook=_object, parse_constant=_constant)
     except FileNotFoundError:
         raise MlopsError(
             f"{path}: file not found (the tfvars of environment {environment})"
         ) from None
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, NotTerraformJson) as error:
         raise MlopsError(f"{path}: not valid JSON ({error})") from None
+    except UnicodeDecodeError:
+        raise MlopsError(f"{path}: not UTF-8 text (tfvars are JSON in UTF-8)") from None
+    except OSError as error:
+        raise MlopsError(f"{path}: cannot read it ({error.strerror or error})") from None
     if not isinstance(values, dict):
         raise MlopsError(f"{path}: expected a JSON object of variable names to values")
+    values = terraform_form(values)
 
     schema = SCHEMAS[environment]
     problems: list[tuple[str, str]] = []
@@ -259,9 +398,7 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
         if expected:
             problems.append((key, f"expected {expected}, got {json.dumps(values[key])}"))
     problems += [(key, "unknown key") for key in values if key not in schema]
-    if values.get("environment") in ENVIRONMENTS and values["environment"] != environment:
-        problems.append(("environment", f"expected {environment!r} for --env {environment}"))
-    problems += _cross_checks(values)
+    problems += _cross_checks(values, invalid={key for key, _ in problems})
     if problems:
         details = "; ".join(f"key {key!r}: {message}" for key, message in problems)
         raise MlopsError(f"{path}: invalid tfvars: {details}")

@@ -56,6 +56,35 @@ BAD_VALUES = [
     ("prod", "create_governance_table", "yes", "true or false"),
     ("prod", "name_prefix", "Mammo_Prod", "lowercase letters"),
     ("prod", "model_name", "x" * 50, "1-41 letters"),
+    # Issue 11: values Python once let through and Terraform refused.
+    ("dev", "account_id", "222222222222\n", "a 12-digit AWS account ID"),
+    ("dev", "account_id", "\u0662" * 12, "a 12-digit AWS account ID"),
+    ("prod", "registry_account_id", "\uff11" * 12, "a 12-digit AWS account ID"),
+    ("prod", "region", "us-east-1\n", "an AWS region"),
+    ("prod", "region", "us-east-\u0661", "an AWS region"),
+    ("prod", "ci_role_arn", "arn:aws:iam::444444444444:role/jenkins\n", "an IAM role ARN"),
+    ("prod", "ci_role_arn", "arn:aws:iam::444444444444:role/" + "j" * 65, "1-64 letters"),
+    ("prod", "ci_role_arn", "arn:aws:iam::444444444444:role/caf\u00e9", "an IAM role ARN"),
+    ("prod", "model_name", "a" + "-" * 50 + "b", "1-41 letters, digits or hyphens"),
+    ("prod", "name_prefix", "mammo\n", "lowercase letters"),
+    ("prod", "inference_schedule", "cron(0 6 * * ? *)\n", "cron(minutes hours"),
+    ("prod", "inference_schedule", "cron(0  6 * * ? *)", "separated by single spaces"),
+    ("prod", "inference_schedule", "cron(\u0660 6 * * ? *)", "valid minutes field"),
+    ("prod", "inference_schedule", "cron(*/0 6 * * ? *)", "valid minutes field"),
+    ("prod", "inference_schedule", "rate(\u0665 minutes)", "rate(N unit)"),
+    ("prod", "notification_emails", ["ml-alerts@example.com\n"], "ml-alerts@example.com\\n"),
+    ("prod", "notification_emails", ["ml@ex\u00e4mple.com"], "ASCII"),
+    ("prod", "tags", {"aws:owner": "me"}, "not starting with aws:"),
+    ("prod", "tags", {"owner": "a;b"}, "what SageMaker accepts"),
+    ("prod", "tags", {"owner": "x" * 257}, "what SageMaker accepts"),
+    ("prod", "tags", {"e\u0301quipe": "x"}, "object keys in Unicode NFC"),
+    ("registry", "access_log_bucket", "logs..example", "an S3 bucket name"),
+    ("registry", "access_log_bucket", "192.168.1.1", "not an IP address"),
+    ("registry", "access_log_bucket", "xn--logs", "reserved prefix"),
+    ("registry", "noncurrent_version_expiration_days", 1.5, "a whole number from 1 to 3650"),
+    ("registry", "aws_max_retries", 0, "a whole number from 1 to 100"),
+    ("registry", "protect_from_destroy", "true", "true or false"),
+    ("prod", "environment", "dev", "'prod' for --env prod"),
 ]
 
 
@@ -140,3 +169,60 @@ def test_validate_command(tmp_path):
     result = mlops("validate", "--env", "qa")
     assert result.returncode == 1
     assert "unknown environment 'qa'" in one_line(result.stderr)
+
+
+def test_issue_values_are_refused_with_one_clear_message(tmp_path):
+    """A trailing newline or Arabic-Indic digits: one problem, the account ID, nothing else (the
+    role's account is not compared with an invalid account ID)."""
+    for bad in ("222222222222\n", "\u0662" * 12):
+        values = tfvars("dev") | {"account_id": bad}
+        with pytest.raises(MlopsError) as error:
+            config.load("dev", write(tmp_path, values))
+        message = str(error.value)
+        assert message.count("key '") == 1, message
+        assert (
+            "key 'account_id': expected a 12-digit AWS account ID such as 123456789012, "
+            f"got {json.dumps(bad)}" in message
+        )
+
+
+def test_whole_numbers_written_as_floats_are_whole_numbers(tmp_path):
+    """Terraform's numbers do not tell 25 from 25.0: neither does the validator."""
+    values = tfvars("registry") | {
+        "aws_max_retries": 25.0,
+        "noncurrent_version_expiration_days": 9e1,
+    }
+    assert config.load("registry", write(tmp_path, values)).values["aws_max_retries"] == 25
+
+
+def test_strings_are_read_in_unicode_nfc_as_terraform_reads_them(tmp_path):
+    """Terraform turns "e" + a combining accent into "é" (and the Kelvin sign into K) before its
+    validations: the validator checks, and keeps, the same strings."""
+    values = tfvars("prod") | {"tags": {"owner": "e\u0301quipe"}, "model_name": "\u212aappa"}
+    loaded = config.load("prod", write(tmp_path, values))
+    assert loaded.values["tags"] == {"owner": "\u00e9quipe"}
+    assert loaded.values["model_name"] == "Kappa"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"environment": "prod", "environment": "prod"}', 'key "environment" twice'),
+        ('{"tags": {"caf\\u00e9": "1", "cafe\\u0301": "2"}}', "twice in an object"),
+        ('{"auc_threshold": NaN}', "NaN is not a JSON number"),
+        ('{"aws_max_retries": Infinity}', "Infinity is not a JSON number"),
+    ],
+)
+def test_json_that_terraform_cannot_read_is_refused(tmp_path, text, expected):
+    path = tmp_path / "odd.tfvars.json"
+    path.write_text(text)
+    with pytest.raises(MlopsError, match="not valid JSON") as error:
+        config.load("prod", path)
+    assert expected in str(error.value)
+
+
+def test_null_optional_keys_are_unset(tmp_path):
+    values = tfvars("prod") | {
+        key: None for key, spec in config.SCHEMAS["prod"].items() if not spec.required
+    }
+    assert config.load("prod", write(tmp_path, values)).values["terraform_role_arn"] is None

@@ -1,6 +1,14 @@
+# These validations are the rules of glue/config.py (`mlops validate`, run before Terraform):
+# tests/test_tfvars_agreement.py holds both to the same verdict on every value. Patterns are RE2:
+# `$` ends the text, classes are ASCII but for the \p{...} of tags. Terraform 1.11 evaluates both
+# sides of && and ||: what fails on null or on a bad value is inside can() or try(). A null optional
+# value is the default (nullable = false), as a null optional key is an unset one to mlops validate.
+# A bool's type is its whole rule.
+
 variable "environment" {
   type        = string
   description = "Name of this environment; must be `dev`."
+  nullable    = false
   validation {
     condition     = var.environment == "dev"
     error_message = "environment must be \"dev\" in environments/dev."
@@ -10,6 +18,7 @@ variable "environment" {
 variable "region" {
   type        = string
   description = "AWS region of every resource."
+  nullable    = false
   validation {
     condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
     error_message = "region must be an AWS region such as us-east-1."
@@ -19,9 +28,10 @@ variable "region" {
 variable "account_id" {
   type        = string
   description = "Account this environment deploys into; the provider refuses any other."
+  nullable    = false
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
-    error_message = "account_id must be a 12-digit AWS account ID."
+    error_message = "account_id must be a 12-digit AWS account ID such as 123456789012."
   }
 }
 
@@ -30,8 +40,11 @@ variable "terraform_role_arn" {
   description = "Role Terraform assumes in account_id; null uses the ambient credentials."
   default     = null
   validation {
-    condition     = var.terraform_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$", var.terraform_role_arn))
-    error_message = "terraform_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    condition = var.terraform_role_arn == null || (
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn))
+      && try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
+    )
+    error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
 }
 
@@ -39,15 +52,17 @@ variable "aws_max_retries" {
   type        = number
   description = "Retries of the AWS provider; the local emulator sets 1 so a missing operation fails in seconds."
   default     = 25
+  nullable    = false
   validation {
-    condition     = var.aws_max_retries >= 1 && var.aws_max_retries <= 100
-    error_message = "aws_max_retries must be between 1 and 100."
+    condition     = floor(var.aws_max_retries) == var.aws_max_retries && var.aws_max_retries >= 1 && var.aws_max_retries <= 100
+    error_message = "aws_max_retries must be a whole number from 1 to 100."
   }
 }
 
 variable "name_prefix" {
   type        = string
   description = "Prefix of every resource name, e.g. `mammo`."
+  nullable    = false
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
     error_message = "name_prefix must be 2-21 lowercase letters, digits or '-', starting with a letter."
@@ -57,9 +72,10 @@ variable "name_prefix" {
 variable "model_name" {
   type        = string
   description = "Model served by the platform; names the model package groups and pipelines."
+  nullable    = false
   validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$", var.model_name))
-    error_message = "model_name must be 1-41 letters, digits or single hyphens."
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.model_name)) && length(var.model_name) <= 41
+    error_message = "model_name must be 1-41 letters, digits or hyphens, starting and ending with a letter or digit."
   }
 }
 
@@ -67,20 +83,38 @@ variable "protect_from_destroy" {
   type        = bool
   description = "Deletion protection on stateful resources (bucket contents, governance table)."
   default     = true
+  nullable    = false
 }
 
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."
   default     = {}
+  nullable    = false
+  validation {
+    # One pattern for all names and values (a pattern of these classes takes RE2 long to compile:
+    # 20 ms with {0,256}), lengths in characters (code points) as AWS counts them, where length()
+    # counts grapheme clusters.
+    condition = try(
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags)))))
+      && alltrue([
+        for key, value in var.tags :
+        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128
+        && !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
+      ]),
+      false
+    )
+    error_message = "tags must map names of 1-128 characters (not starting with aws:) to values of at most 256, both of letters, digits, spaces or _ . : / = + - @ (what SageMaker accepts)."
+  }
 }
 
 variable "registry_account_id" {
   type        = string
   description = "Account of the central registry (bucket, artifacts key, model package groups)."
+  nullable    = false
   validation {
     condition     = can(regex("^[0-9]{12}$", var.registry_account_id))
-    error_message = "registry_account_id must be a 12-digit AWS account ID."
+    error_message = "registry_account_id must be a 12-digit AWS account ID such as 123456789012."
   }
 }
 
@@ -89,31 +123,63 @@ variable "registry_terraform_role_arn" {
   description = "Role Terraform assumes in the registry account to grant this account's pipelines use of the artifacts key; null uses the ambient credentials."
   default     = null
   validation {
-    condition     = var.registry_terraform_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$", var.registry_terraform_role_arn))
-    error_message = "registry_terraform_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    condition = var.registry_terraform_role_arn == null || (
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.registry_terraform_role_arn))
+      && try(length(split(":role/", var.registry_terraform_role_arn)[1]) <= 512, false)
+    )
+    error_message = "registry_terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
 }
 
 variable "ci_role_arn" {
   type        = string
   description = "Role of the CI system (Jenkins) in its own account, the only principal trusted by the deploy role."
+  nullable    = false
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$", var.ci_role_arn))
-    error_message = "ci_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    condition = (
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.ci_role_arn))
+      && try(length(split(":role/", var.ci_role_arn)[1]) <= 512, false)
+    )
+    error_message = "ci_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
 }
 
 variable "inference_schedule" {
   type        = string
   description = "EventBridge schedule of the daily inference run, e.g. cron(0 6 * * ? *)."
+  nullable    = false
+  validation {
+    # rate(N unit), or a cron of six fields separated by single spaces, each field a list of
+    # values, ranges (A-B) and increments (/N) of the field's alphabet, or `?` in exactly one of
+    # day-of-month and day-of-week (EventBridge's rules; glue/config.py's schedule_problem).
+    condition = can(regex("^rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)$", var.inference_schedule)) || try([
+      for fields in [split(" ", regex("^cron\\((.*)\\)$", var.inference_schedule)[0])] :
+      length(fields) == 6 && (fields[2] == "?") != (fields[4] == "?") && alltrue([
+        for i, atom in [
+          "[0-5]?[0-9]",                                                  # minutes
+          "[01]?[0-9]|2[0-3]",                                            # hours
+          "[1-9]|[12][0-9]|3[01]|L|LW|([1-9]|[12][0-9]|3[01])W",          # day-of-month
+          "[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC", # month
+          "[1-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[1-7]L|[1-7]#[1-5]",         # day-of-week
+          "19[7-9][0-9]|2[01][0-9][0-9]",                                 # year
+        ] :
+        (i == 2 || i == 4) && fields[i] == "?" || can(regex(
+          format("^(%[1]s)(,%[1]s)*$", format("(\\*|(%[1]s)(-(%[1]s))?)(/[1-9][0-9]*)?", atom)),
+          fields[i]
+        ))
+      ])
+    ][0], false)
+    error_message = "inference_schedule must be an EventBridge schedule: rate(N unit) or cron(minutes hours day-of-month month day-of-week year) with '?' in exactly one of day-of-month and day-of-week, such as cron(0 6 * * ? *)."
+  }
 }
 
 variable "auc_threshold" {
   type        = number
   description = "Minimum AUC for a (re)trained model to be registered."
+  nullable    = false
   validation {
     condition     = var.auc_threshold > 0 && var.auc_threshold <= 1
-    error_message = "auc_threshold must be greater than 0 and at most 1."
+    error_message = "auc_threshold must be a number greater than 0 and at most 1 (an AUC)."
   }
 }
 
@@ -121,16 +187,27 @@ variable "retrain_on_failed_inference" {
   type        = bool
   description = "Start the training pipeline when the inference pipeline fails (data-quality violations)."
   default     = true
+  nullable    = false
 }
 
 variable "notification_emails" {
   type        = list(string)
   description = "Addresses notified of every pipeline failure."
   default     = []
+  nullable    = false
+  validation {
+    condition = alltrue([
+      for email in var.notification_emails :
+      can(regex("^[a-zA-Z0-9!#&'*+/=?^_|~-]+(\\.[a-zA-Z0-9!#&'*+/=?^_|~-]+)*@([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$", email))
+      && try(length(email) <= 254 && length(split("@", email)[0]) <= 64, false)
+    ])
+    error_message = "notification_emails must be a list of e-mail addresses such as ml-alerts@example.com (ASCII, at most 64 characters before the @ and 254 in all)."
+  }
 }
 
 variable "create_governance_table" {
   type        = bool
   description = "Create the DynamoDB model-stage governance table."
   default     = true
+  nullable    = false
 }

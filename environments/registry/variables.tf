@@ -1,6 +1,14 @@
+# These validations are the rules of glue/config.py (`mlops validate`, run before Terraform):
+# tests/test_tfvars_agreement.py holds both to the same verdict on every value. Patterns are RE2:
+# `$` ends the text, classes are ASCII but for the \p{...} of tags. Terraform 1.11 evaluates both
+# sides of && and ||: what fails on null or on a bad value is inside can() or try(). A null optional
+# value is the default (nullable = false), as a null optional key is an unset one to mlops validate.
+# A bool's type is its whole rule.
+
 variable "environment" {
   type        = string
   description = "Name of this environment; must be `registry`."
+  nullable    = false
   validation {
     condition     = var.environment == "registry"
     error_message = "environment must be \"registry\" in environments/registry."
@@ -10,6 +18,7 @@ variable "environment" {
 variable "region" {
   type        = string
   description = "AWS region of every resource."
+  nullable    = false
   validation {
     condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
     error_message = "region must be an AWS region such as us-east-1."
@@ -19,9 +28,10 @@ variable "region" {
 variable "account_id" {
   type        = string
   description = "Account this environment deploys into; the provider refuses any other."
+  nullable    = false
   validation {
     condition     = can(regex("^[0-9]{12}$", var.account_id))
-    error_message = "account_id must be a 12-digit AWS account ID."
+    error_message = "account_id must be a 12-digit AWS account ID such as 123456789012."
   }
 }
 
@@ -30,8 +40,11 @@ variable "terraform_role_arn" {
   description = "Role Terraform assumes in account_id; null uses the ambient credentials."
   default     = null
   validation {
-    condition     = var.terraform_role_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]+$", var.terraform_role_arn))
-    error_message = "terraform_role_arn must be an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)."
+    condition = var.terraform_role_arn == null || (
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn))
+      && try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
+    )
+    error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
 }
 
@@ -39,15 +52,17 @@ variable "aws_max_retries" {
   type        = number
   description = "Retries of the AWS provider; the local emulator sets 1 so a missing operation fails in seconds."
   default     = 25
+  nullable    = false
   validation {
-    condition     = var.aws_max_retries >= 1 && var.aws_max_retries <= 100
-    error_message = "aws_max_retries must be between 1 and 100."
+    condition     = floor(var.aws_max_retries) == var.aws_max_retries && var.aws_max_retries >= 1 && var.aws_max_retries <= 100
+    error_message = "aws_max_retries must be a whole number from 1 to 100."
   }
 }
 
 variable "name_prefix" {
   type        = string
   description = "Prefix of every resource name, e.g. `mammo`."
+  nullable    = false
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,20}$", var.name_prefix))
     error_message = "name_prefix must be 2-21 lowercase letters, digits or '-', starting with a letter."
@@ -57,9 +72,10 @@ variable "name_prefix" {
 variable "model_name" {
   type        = string
   description = "Model served by the platform; names the model package groups and pipelines."
+  nullable    = false
   validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$", var.model_name))
-    error_message = "model_name must be 1-41 letters, digits or single hyphens."
+    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.model_name)) && length(var.model_name) <= 41
+    error_message = "model_name must be 1-41 letters, digits or hyphens, starting and ending with a letter or digit."
   }
 }
 
@@ -67,17 +83,35 @@ variable "protect_from_destroy" {
   type        = bool
   description = "Deletion protection on stateful resources (bucket contents, governance table)."
   default     = true
+  nullable    = false
 }
 
 variable "tags" {
   type        = map(string)
   description = "Tags added to every resource."
   default     = {}
+  nullable    = false
+  validation {
+    # One pattern for all names and values (a pattern of these classes takes RE2 long to compile:
+    # 20 ms with {0,256}), lengths in characters (code points) as AWS counts them, where length()
+    # counts grapheme clusters.
+    condition = try(
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags)))))
+      && alltrue([
+        for key, value in var.tags :
+        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128
+        && !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
+      ]),
+      false
+    )
+    error_message = "tags must map names of 1-128 characters (not starting with aws:) to values of at most 256, both of letters, digits, spaces or _ . : / = + - @ (what SageMaker accepts)."
+  }
 }
 
 variable "workload_account_ids" {
   type        = map(string)
   description = "The dev and prod accounts: dev registers in the dev group, prod reads the prod group; both use the bucket."
+  nullable    = false
   validation {
     condition     = toset(keys(var.workload_account_ids)) == toset(["dev", "prod"]) && alltrue([for id in values(var.workload_account_ids) : can(regex("^[0-9]{12}$", id))])
     error_message = "workload_account_ids must map exactly \"dev\" and \"prod\" to 12-digit AWS account IDs."
@@ -88,10 +122,28 @@ variable "noncurrent_version_expiration_days" {
   type        = number
   description = "Days noncurrent artifact versions are kept."
   default     = 90
+  nullable    = false
+  validation {
+    condition = (
+      floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+      && var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650
+    )
+    error_message = "noncurrent_version_expiration_days must be a whole number from 1 to 3650."
+  }
 }
 
 variable "access_log_bucket" {
   type        = string
   description = "Bucket receiving the artifacts bucket's access logs; null disables access logging."
   default     = null
+  validation {
+    condition = var.access_log_bucket == null || (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket))
+      && !can(regex("\\.\\.", var.access_log_bucket))
+      && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.access_log_bucket))
+      && !can(regex("^(xn--|sthree-|amzn-s3-demo-)", var.access_log_bucket))
+      && !can(regex("(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", var.access_log_bucket))
+    )
+    error_message = "access_log_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, without '..', not an IP address, without a reserved prefix (xn--, sthree-, amzn-s3-demo-) or suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
+  }
 }
