@@ -100,6 +100,10 @@ def state_bucket_name(config: EnvironmentConfig) -> str:
     return f"{config.values['name_prefix']}-tfstate-{config.account_id}"
 
 
+def state_key(config: EnvironmentConfig) -> str:
+    return f"{config.name}/terraform.tfstate"
+
+
 def plan_file_for(config: EnvironmentConfig) -> Path:
     return state_dir() / "plans" / f"{config.name}.tfplan"
 
@@ -296,7 +300,7 @@ def write_backend_config(
 ) -> Path:
     settings: dict[str, object] = {
         "bucket": store.bucket,
-        "key": f"{config.name}/terraform.tfstate",
+        "key": state_key(config),
         "region": config.region,
         "encrypt": True,
         # Without it the backend asks for SSE-S3 on every write, whatever the bucket's default.
@@ -454,10 +458,24 @@ def unlock(config: EnvironmentConfig, emulator: Emulator | None, lock_id: str) -
 
 
 def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
-    """The environment's Terraform outputs; an environment that was never applied (or whose
-    local AWS restarted) is an error, not an empty answer."""
+    """The environment's Terraform outputs, read from its state object: no init, and neither
+    the Terraform binary nor the provider is needed to read a name. An environment that was
+    never applied (or whose local AWS restarted) is an error, not an empty answer."""
     _check_not_restarted(config, emulator)
-    found = init(config, emulator).outputs()
+    s3 = client(session_for(config, emulator), "s3", emulator)
+    try:
+        state = s3.get_object(Bucket=state_bucket_name(config), Key=state_key(config))["Body"]
+        found = {name: o["value"] for name, o in json.load(state).get("outputs", {}).items()}
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("NoSuchKey", "NoSuchBucket", "404"):
+            raise MlopsError(f"cannot read the state of {config.name}: {error}") from None
+        found = {}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise MlopsError(
+            f"the state of {config.name} (s3://{state_bucket_name(config)}/"
+            f"{state_key(config)}) is not a Terraform state: restore it from a previous "
+            "version of the object (the bucket is versioned)"
+        ) from None
     if not found:
         raise MlopsError(
             f"environment {config.name} has no Terraform outputs in account "

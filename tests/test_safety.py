@@ -278,6 +278,9 @@ def test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages(
         assert applied.returncode == 0, applied.stderr
         again = mlops("plan", *files, env=env)
         assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
+        # Reading a name needs no Terraform: outputs come from the state object.
+        read = mlops("outputs", *files, env={**env, "MLOPS_TERRAFORM": "/nonexistent"})
+        assert read.returncode == 0 and "artifacts_bucket_name" in json.loads(read.stdout)
 
         assert mlops("local", "down", env=env).returncode == 0
         assert mlops("local", "up", env=env).returncode == 0
