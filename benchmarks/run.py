@@ -49,6 +49,29 @@ def _timed_command(
     }
 
 
+def plan_against_bare_terraform(env, emulator, scratch: Path, pairs: int = 3) -> dict:
+    """`mlops plan` (state bucket check, init when needed, plan, show, stamp) against a bare
+    `terraform plan` of the same root, initialized, in alternating pairs: medians and ratio."""
+    from statistics import median
+
+    from glue import deploy
+
+    deploy.plan(env, emulator, scratch / f"{env.name}.warm.tfplan")  # both sides start warm
+    mlops_seconds, bare_seconds = [], []
+    for _ in range(pairs):
+        started = time.monotonic()
+        deploy.plan(env, emulator, scratch / f"{env.name}.mlops.tfplan")
+        mlops_seconds.append(time.monotonic() - started)
+        started = time.monotonic()
+        deploy.runner(env, emulator).plan(scratch / f"{env.name}.bare.tfplan", env.tfvars_file)
+        bare_seconds.append(time.monotonic() - started)
+    return {
+        "mlops_plan_seconds": round(median(mlops_seconds), 2),
+        "bare_terraform_plan_seconds": round(median(bare_seconds), 2),
+        "ratio": round(median(mlops_seconds) / median(bare_seconds), 2),
+    }
+
+
 def _environments(state: Path) -> dict:
     os.environ["MLOPS_STATE_DIR"] = str(state)
     from glue import config, deploy
@@ -70,6 +93,7 @@ def _environments(state: Path) -> dict:
                 "plan_seconds": round(planned - started, 1),
                 "apply_seconds": round(applied - planned, 1),
                 "second_plan_seconds": round(replanned - applied, 1),
+                "plan_against_bare_terraform": plan_against_bare_terraform(env, emulator, state),
             }
     finally:
         control.down()

@@ -7,6 +7,7 @@ swapped (for tftest's runner, say) without touching the rest of the glue.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -152,7 +153,30 @@ class TerraformRunner:
             )
         return code, out or ""
 
+    def _init_fingerprint(self, backend_config: Path | None) -> str:
+        """What `terraform init` depends on: the root's own files (its module and provider
+        blocks), the lock file, the CLI configuration and the backend configuration. Local
+        modules are read in place, so their contents are not part of it."""
+        digest = hashlib.sha256(str(self.working_dir.resolve()).encode())
+        inputs = [
+            *sorted(self.working_dir.glob("*.tf")),
+            self.working_dir / ".terraform.lock.hcl",
+            Path(self._env["TF_CLI_CONFIG_FILE"]),
+        ]
+        if backend_config is not None:
+            inputs.append(backend_config)
+        for path in inputs:
+            digest.update(f"{path.name}\0".encode())
+            if path.is_file():
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
+
     def init(self, backend_config: Path | None = None) -> None:
+        """`terraform init`, only when something it depends on changed since the last one."""
+        done = Path(self._env["TF_DATA_DIR"]) / "mlops-init.sha256"
+        if done.is_file() and done.read_text() == self._init_fingerprint(backend_config):
+            return
+        done.unlink(missing_ok=True)
         options = {"input": False}
         if backend_config is not None:
             options["backend_config"] = str(backend_config)
@@ -160,6 +184,8 @@ class TerraformRunner:
         else:
             options["backend"] = False
         self._run("init", **options)
+        done.parent.mkdir(parents=True, exist_ok=True)
+        done.write_text(self._init_fingerprint(backend_config))
 
     def validate(self) -> None:
         self._run("validate")
