@@ -154,7 +154,10 @@ class SavedPlan:
     def load(cls, plan_file: Path) -> SavedPlan:
         stamp_file, plan_json = stamp_for(plan_file), plan_json_for(plan_file)
         if not plan_file.is_file():
-            raise MlopsError(f"no saved plan at {plan_file}: run `mlops plan` first")
+            raise MlopsError(
+                f"no saved plan at {plan_file}: run `mlops plan` and review the plan it saves "
+                "(an unreviewed plan is refused)"
+            )
         incomplete = (
             f"{plan_file} is not a complete plan saved by `mlops plan` ({{}}): plan again "
             "and review the new plan"

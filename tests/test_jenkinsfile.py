@@ -182,11 +182,12 @@ def test_the_apply_stage_refuses_a_missing_or_foreign_plan(platform, tmp_path):
     # The stage's own command, not a dry run: it must refuse before applying anything.
     missing = _run(_locally(apply_dev, dry_run=False), environment)
     assert missing.returncode == 1
-    assert "no plan file at" in missing.stderr and "unreviewed plan is refused" in missing.stderr
+    assert "no saved plan at" in missing.stderr and "unreviewed plan is refused" in missing.stderr
 
     assert _run(_locally(plan_registry), environment).returncode == 0
-    shutil.copy(plans / "registry.tfplan", plans / "dev.tfplan")
+    for suffix in ("", ".json", ".stamp.json"):  # the plan with its JSON and stamp
+        shutil.copy(plans / f"registry.tfplan{suffix}", plans / f"dev.tfplan{suffix}")
     foreign = _run(_locally(apply_dev, dry_run=False), environment)
     assert foreign.returncode == 1
     assert "planned for environment 'registry' in account '111111111111'" in foreign.stderr
-    assert "refusing to apply it" in foreign.stderr
+    assert "refusing it" in foreign.stderr

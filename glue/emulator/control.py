@@ -26,6 +26,7 @@ from glue.settings import state_dir
 
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+SETTLE_SECONDS = 3.0
 SERVER_MODULE = "glue.emulator.server"
 INSTANCE_PATH = "/mlops-api/instance"
 
@@ -127,14 +128,18 @@ def find() -> Emulator | None:
     emulator = _recorded()
     if emulator is None:
         return None
-    if _alive(emulator.pid) and _is_our_server(emulator.pid):
+    # A server that is starting or stopping answers nothing for a moment: give it that moment.
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while _alive(emulator.pid) and _is_our_server(emulator.pid):
         if answered_instance(emulator.endpoint) == emulator.instance:
             return emulator
-        raise MlopsError(
-            f"the local AWS emulator (pid {emulator.pid}) does not answer at "
-            f"{emulator.endpoint} as instance {emulator.instance}: restart it with "
-            "`mlops local down` then `mlops local up`"
-        )
+        if time.monotonic() > deadline:
+            raise MlopsError(
+                f"the local AWS emulator (pid {emulator.pid}) does not answer at "
+                f"{emulator.endpoint} as instance {emulator.instance}: restart it with "
+                "`mlops local down` then `mlops local up`"
+            )
+        time.sleep(0.1)
     _state_file().unlink(missing_ok=True)
     return None
 
