@@ -26,6 +26,7 @@ from typing import Any
 import hcl2
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 
 from glue import config
@@ -34,6 +35,7 @@ from glue.errors import MlopsError
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_PER_KEY = 500  # distinct values of every key, at least
 DRAWS_PER_KIND = 750  # Hypothesis draws some values more than once
+MAX_ROUNDS = 4
 BOOLEANS = ("protect_from_destroy", "create_governance_table", "retrain_on_failed_inference")
 REFUSED = object()  # Terraform refuses the input before any validation (a null required value)
 
@@ -337,23 +339,9 @@ def strategy(kind: str) -> st.SearchStrategy:
 
 
 def draw_values(values_kind: str) -> list[Any]:
-    """The distinct values of DRAWS_PER_KIND drawn by Hypothesis (the same ones on every run),
-    the shipped tfvars' values and the seeds, and null."""
-    drawn: list[Any] = []
-
-    @settings(
-        max_examples=DRAWS_PER_KIND,
-        derandomize=True,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy(values_kind))
-    def collect(value):
-        drawn.append(value)
-
-    collect()
+    """At least EXAMPLES_PER_KEY distinct values drawn by Hypothesis in rounds of DRAWS_PER_KIND,
+    each round with its own fixed seed (the same values on every run, whatever Hypothesis skips
+    as duplicates), then the shipped tfvars' values and the seeds, and null."""
     plain = [
         values[key]
         for values in map(tfvars, config.ENVIRONMENTS)
@@ -362,7 +350,27 @@ def draw_values(values_kind: str) -> list[Any]:
     ]
     plain += STRING_SEEDS.get(values_kind, []) + [None]
     unique: dict[str, Any] = {}
-    for value in drawn + plain:
+    for round_seed in range(MAX_ROUNDS):
+        drawn: list[Any] = []
+
+        @fixed_seed(round_seed)
+        @settings(
+            max_examples=DRAWS_PER_KIND,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy(values_kind))
+        def collect(value):
+            drawn.append(value)  # noqa: B023 - each round's function appends to its own list
+
+        collect()
+        for value in drawn:
+            unique.setdefault(json.dumps(value, sort_keys=True), value)
+        if len(unique) >= EXAMPLES_PER_KEY or values_kind == "boolean":
+            break
+    for value in plain:
         unique.setdefault(json.dumps(value, sort_keys=True), value)
     return list(unique.values())
 
