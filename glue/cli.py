@@ -354,6 +354,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     try:
+        return _handled(handler, args)
+    finally:
+        try:  # what is left in the buffer, written now so a closed pipe is ours to handle
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+
+
+def _handled(handler: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> int:
+    try:
         handler(args)
         sys.stdout.flush()
     except UsageError as error:

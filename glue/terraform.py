@@ -19,7 +19,7 @@ from pathlib import Path
 from python_terraform import IsFlagged, Terraform
 
 from glue.errors import MlopsError
-from glue.settings import state_dir
+from glue.settings import PROJECT_ROOT, state_dir
 
 TERRAFORM_ENV = "MLOPS_TERRAFORM"
 MIRROR_ENV = "MLOPS_TF_PLUGIN_MIRROR"
@@ -154,12 +154,12 @@ class TerraformRunner:
         return code, out or ""
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
-        """What `terraform init` depends on: the root's own files (its module and provider
-        blocks), the lock file, the CLI configuration and the backend configuration. Local
-        modules are read in place, so their contents are not part of it."""
+        """What `terraform init` depends on: the root's files and every local module's (their
+        module and provider blocks), the lock file, the CLI and the backend configuration."""
         digest = hashlib.sha256(str(self.working_dir.resolve()).encode())
         inputs = [
             *sorted(self.working_dir.glob("*.tf")),
+            *sorted((PROJECT_ROOT / "modules").glob("**/*.tf")),
             self.working_dir / ".terraform.lock.hcl",
             Path(self._env["TF_CLI_CONFIG_FILE"]),
         ]
