@@ -36,9 +36,7 @@ def _local_down(args: argparse.Namespace) -> None:
 
 
 def _local_status(args: argparse.Namespace) -> None:
-    emulator = control.find()
-    if emulator is None:
-        raise MlopsError("the local AWS emulator is not running: start it with `mlops local up`")
+    emulator = control.require()
     print(f"local AWS emulator running at {emulator.endpoint} (pid {emulator.pid})")
 
 

@@ -118,8 +118,8 @@ def stamp_for(plan_file: Path) -> Path:
     return plan_file.with_name(plan_file.name + ".stamp.json")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _target(emulator: Emulator | None) -> str:
@@ -137,9 +137,20 @@ def made_from(config: EnvironmentConfig, emulator: Emulator | None) -> dict[str,
     return {
         "environment": config.name,
         "account_id": config.account_id,
-        "tfvars_sha256": _sha256(config.tfvars_file),
+        "tfvars_sha256": _sha256(config.tfvars_file.read_bytes()),
         "target": _target(emulator),
     }
+
+
+def stamp(origin: dict[str, str], destroy: bool, plan: bytes, plan_json: bytes) -> str:
+    """The stamp of a saved plan: what it was made from and the digests of its two files."""
+    content = {
+        **origin,
+        "destroy": destroy,
+        "plan_sha256": _sha256(plan),
+        "plan_json_sha256": _sha256(plan_json),
+    }
+    return json.dumps(content, indent=2, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -163,15 +174,17 @@ class SavedPlan:
             "and review the new plan"
         )
         try:
-            stamp = json.loads(stamp_file.read_text())
-            digests = (stamp["plan_sha256"], stamp["plan_json_sha256"])
+            stamped = json.loads(stamp_file.read_text())
+            digests = (stamped["plan_sha256"], stamped["plan_json_sha256"])
         except FileNotFoundError:
             raise MlopsError(incomplete.format(f"{stamp_file.name} is missing")) from None
         except (OSError, ValueError, TypeError, KeyError):
             raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable")) from None
-        if not plan_json.is_file() or digests != (_sha256(plan_file), _sha256(plan_json)):
+        # The JSON is hashed and parsed from the same bytes: what was checked is what is used.
+        shown = plan_json.read_bytes() if plan_json.is_file() else b""
+        if digests != (_sha256(plan_file.read_bytes()), _sha256(shown)):
             raise MlopsError(incomplete.format("the plan, its JSON and its stamp do not match"))
-        return cls(plan_file, stamp, json.loads(plan_json.read_text()))
+        return cls(plan_file, stamped, json.loads(shown))
 
     def check_made_from(
         self, config: EnvironmentConfig, emulator: Emulator | None, check_target: bool = True
@@ -378,14 +391,9 @@ def plan(
     ):
         terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
         shown = terraform.show(new_plan)
-        new_json.write_text(json.dumps(shown, sort_keys=True))
-        stamp = {
-            **origin,
-            "destroy": destroy,
-            "plan_sha256": _sha256(new_plan),
-            "plan_json_sha256": _sha256(new_json),
-        }
-        new_stamp.write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n")
+        shown_bytes = json.dumps(shown, sort_keys=True).encode()
+        new_json.write_bytes(shown_bytes)
+        new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), shown_bytes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
         stamp_for(plan_file).unlink(missing_ok=True)
         new_json.replace(plan_json_for(plan_file))

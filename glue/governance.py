@@ -11,7 +11,7 @@ from typing import Any
 
 from glue import deploy, registry
 from glue.aws import client
-from glue.config import EnvironmentConfig
+from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.emulator.control import Emulator
 from glue.errors import UsageError
 from glue.pipelines.upsert import git_commit
@@ -22,11 +22,11 @@ PROMOTIONS = {"dev": "prod"}
 
 def require_stage(stage: EnvironmentConfig) -> None:
     """Model versions live in the stages' groups; the registry account owns them, has none."""
-    if stage.name not in PROMOTIONS and stage.name not in PROMOTIONS.values():
-        stages = sorted({*PROMOTIONS, *PROMOTIONS.values()})
+    if stage.name not in WORKLOAD_ENVIRONMENTS:
+        stages = ", ".join(WORKLOAD_ENVIRONMENTS)
         raise UsageError(
-            f"--env {stage.name}: models belong to a stage ({', '.join(stages)}); the "
-            "registry account owns their groups but is not a stage"
+            f"--env {stage.name}: models belong to a stage ({stages}); the registry account "
+            "owns their groups but is not a stage"
         )
 
 

@@ -3,7 +3,6 @@ and one with failed checks (a deliberately insecure fixture module outside modul
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -88,15 +87,11 @@ def test_failed_checks_show_file_line_and_guideline_grouped_by_module(reports, t
 
 def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:
     """What `mlops plan` writes beside a plan, for a plan JSON written by hand."""
-    plan_file.write_bytes(b"a plan written by hand")
-    digest = {
-        "plan_sha256": hashlib.sha256(plan_file.read_bytes()).hexdigest(),
-        "plan_json_sha256": hashlib.sha256(
-            deploy.plan_json_for(plan_file).read_bytes()
-        ).hexdigest(),
-    }
-    stamp = {**deploy.made_from(made_from, None), **digest, "destroy": False}
-    deploy.stamp_for(plan_file).write_text(json.dumps(stamp))
+    plan = b"a plan written by hand"
+    plan_file.write_bytes(plan)
+    shown = deploy.plan_json_for(plan_file).read_bytes()
+    origin = deploy.made_from(made_from, None)
+    deploy.stamp_for(plan_file).write_text(deploy.stamp(origin, False, plan, shown))
 
 
 def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path):

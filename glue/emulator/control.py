@@ -103,6 +103,9 @@ def _recorded() -> Emulator | None:
         emulator = Emulator(
             pid=state["pid"], host=state["host"], port=state["port"], instance=state["instance"]
         )
+        types = (emulator.pid, int), (emulator.port, int), (emulator.host, str)
+        if not all(isinstance(value, kind) for value, kind in (*types, (emulator.instance, str))):
+            raise TypeError("emulator.json holds values of the wrong type")
     except FileNotFoundError:
         return None
     except (OSError, ValueError, TypeError, KeyError):
@@ -110,12 +113,6 @@ def _recorded() -> Emulator | None:
             f"{_state_file()} is not an emulator state file written by `mlops local up`: "
             "delete it (stop any emulator it belonged to by hand), then `mlops local up`"
         ) from None
-    types_ok = isinstance(emulator.pid, int) and isinstance(emulator.port, int)
-    if not (types_ok and isinstance(emulator.host, str) and isinstance(emulator.instance, str)):
-        raise MlopsError(
-            f"{_state_file()} is not an emulator state file written by `mlops local up`: "
-            "delete it (stop any emulator it belonged to by hand), then `mlops local up`"
-        )
     return emulator
 
 
