@@ -50,8 +50,9 @@ def _timed_command(
 
 
 def plan_against_bare_terraform(env, emulator, scratch: Path, pairs: int = 3) -> dict:
-    """`mlops plan` (state bucket check, init when needed, plan, show, stamp) against a bare
-    `terraform plan` of the same root, initialized, in alternating pairs: medians and ratio."""
+    """`mlops plan` (state bucket check, init when needed, plan, stamp) against a bare
+    `terraform plan -out` of the same root, initialized, in alternating pairs: medians and
+    ratio."""
     from statistics import median
 
     from glue import deploy
@@ -63,7 +64,10 @@ def plan_against_bare_terraform(env, emulator, scratch: Path, pairs: int = 3) ->
         deploy.plan(env, emulator, scratch / f"{env.name}.mlops.tfplan")
         mlops_seconds.append(time.monotonic() - started)
         started = time.monotonic()
-        deploy.runner(env, emulator).plan(scratch / f"{env.name}.bare.tfplan", env.tfvars_file)
+        bare = scratch / f"{env.name}.bare.tfplan"
+        deploy.runner(env, emulator).run(
+            "plan", "-input=false", f"-out={bare}", f"-var-file={env.tfvars_file}"
+        )
         bare_seconds.append(time.monotonic() - started)
     return {
         "mlops_plan_seconds": round(median(mlops_seconds), 2),

@@ -173,7 +173,7 @@ def _scan(args: argparse.Namespace) -> None:
         saved = deploy.SavedPlan.load(args.plan_file or deploy.plan_file_for(loaded))
         # What checkov reads is the plan's content: where it was planned does not change it.
         saved.check_made_from(loaded, None, check_target=False)
-        result = checkov.scan(loaded.name, plan_json=deploy.plan_json_for(saved.plan_file))
+        result = checkov.scan(loaded.name, plan_json=saved.plan_json(loaded))
         subject = f"the saved plan of {loaded.name}"
     print(result)
     if result.failed:

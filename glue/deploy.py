@@ -3,11 +3,12 @@
 State lives in an S3 bucket of the target account (created here if missing, since Terraform
 cannot store its state in a bucket it has yet to create), locked with `use_lockfile`.
 
-A saved plan is three files that only count together: the plan, its `terraform show -json`
-and a stamp naming what they were made from (environment, account, tfvars digest, target: real
-AWS or one run of the local emulator) and the digests of the other two. A plan is written to
-temporary files and moved into place only once it succeeded, stamp last, so a failed plan never
-replaces the one a person reviewed; whatever reads a plan checks the stamp first.
+A saved plan is the plan and a stamp naming what it was made from (environment, account,
+tfvars digest, target: real AWS or one run of the local emulator), its digest and the changes
+it makes (read from the plan's own JSON stream). A plan is written to temporary files and moved
+into place only once it succeeded, stamp last, so a failed plan never replaces the one a person
+reviewed; whatever reads a plan checks the stamp first. Its `terraform show -json` is produced
+once, when first needed (checkov), and vouched for by the stamp from then on.
 """
 
 from __future__ import annotations
@@ -47,26 +48,11 @@ class ResourceChange:
         return f"{self.action:<8} {self.address}"
 
 
-def _planned(plan: dict, variable: str) -> str | None:
-    return plan.get("variables", {}).get(variable, {}).get("value")
-
-
 @dataclass(frozen=True)
 class PlanSummary:
     environment: str
     plan_file: Path
     changes: tuple[ResourceChange, ...]
-
-    @classmethod
-    def from_plan(cls, plan_file: Path, plan: dict) -> PlanSummary:
-        """Summarize `terraform show -json` of a saved plan."""
-        changes = []
-        for resource in plan.get("resource_changes", []):
-            actions = [a for a in resource["change"]["actions"] if a not in ("no-op", "read")]
-            if actions:
-                action = "replace" if len(actions) > 1 else actions[0]
-                changes.append(ResourceChange(action, resource["address"]))
-        return cls(_planned(plan, "environment") or "?", plan_file, tuple(changes))
 
     def _count(self, *actions: str) -> int:
         return sum(change.action in actions for change in self.changes)
@@ -109,7 +95,7 @@ def plan_file_for(config: EnvironmentConfig) -> Path:
 
 
 def plan_json_for(plan_file: Path) -> Path:
-    """Where `mlops plan` keeps the JSON of a saved plan, for checkov and the report."""
+    """Where the JSON of a saved plan is kept once produced (for checkov and reviewers)."""
     return plan_file.with_name(plan_file.name + ".json")
 
 
@@ -142,15 +128,28 @@ def made_from(config: EnvironmentConfig, emulator: Emulator | None) -> dict[str,
     }
 
 
-def stamp(origin: dict[str, str], destroy: bool, plan: bytes, plan_json: bytes) -> str:
-    """The stamp of a saved plan: what it was made from and the digests of its two files."""
+def _stamp_text(content: dict) -> str:
+    return json.dumps(content, indent=2, sort_keys=True) + "\n"
+
+
+def stamp(
+    origin: dict[str, str],
+    destroy: bool,
+    plan: bytes,
+    changes: tuple[ResourceChange, ...],
+    plan_json: bytes | None = None,
+) -> str:
+    """The stamp of a saved plan: what it was made from, the plan's digest and the changes it
+    makes, and the digest of its JSON once that was produced."""
     content = {
         **origin,
         "destroy": destroy,
         "plan_sha256": _sha256(plan),
-        "plan_json_sha256": _sha256(plan_json),
+        "changes": [{"action": c.action, "address": c.address} for c in changes],
     }
-    return json.dumps(content, indent=2, sort_keys=True) + "\n"
+    if plan_json is not None:
+        content["plan_json_sha256"] = _sha256(plan_json)
+    return _stamp_text(content)
 
 
 @dataclass(frozen=True)
@@ -159,11 +158,11 @@ class SavedPlan:
 
     plan_file: Path
     stamp: dict
-    shown: dict
+    changes: tuple[ResourceChange, ...]
 
     @classmethod
     def load(cls, plan_file: Path) -> SavedPlan:
-        stamp_file, plan_json = stamp_for(plan_file), plan_json_for(plan_file)
+        stamp_file = stamp_for(plan_file)
         if not plan_file.is_file():
             raise MlopsError(
                 f"no saved plan at {plan_file}: run `mlops plan` and review the plan it saves "
@@ -175,16 +174,18 @@ class SavedPlan:
         )
         try:
             stamped = json.loads(stamp_file.read_text())
-            digests = (stamped["plan_sha256"], stamped["plan_json_sha256"])
+            digest = stamped["plan_sha256"]
+            changes = tuple(ResourceChange(c["action"], c["address"]) for c in stamped["changes"])
+            made = {key: stamped[key] for key in ("environment", "account_id", "target")}
         except FileNotFoundError:
             raise MlopsError(incomplete.format(f"{stamp_file.name} is missing")) from None
         except (OSError, ValueError, TypeError, KeyError):
             raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable")) from None
-        # The JSON is hashed and parsed from the same bytes: what was checked is what is used.
-        shown = plan_json.read_bytes() if plan_json.is_file() else b""
-        if digests != (_sha256(plan_file.read_bytes()), _sha256(shown)):
-            raise MlopsError(incomplete.format("the plan, its JSON and its stamp do not match"))
-        return cls(plan_file, stamped, json.loads(shown))
+        if not all(isinstance(value, str) for value in made.values()):
+            raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable"))
+        if digest != _sha256(plan_file.read_bytes()):
+            raise MlopsError(incomplete.format("the plan and its stamp do not match"))
+        return cls(plan_file, stamped, changes)
 
     def check_made_from(
         self, config: EnvironmentConfig, emulator: Emulator | None, check_target: bool = True
@@ -213,7 +214,26 @@ class SavedPlan:
             )
 
     def summary(self) -> PlanSummary:
-        return PlanSummary.from_plan(self.plan_file, self.shown)
+        return PlanSummary(self.stamp["environment"], self.plan_file, self.changes)
+
+    def plan_json(self, config: EnvironmentConfig) -> Path:
+        """The plan's `terraform show -json`, produced on first need (a scan) and kept beside
+        the plan for reviewers: its digest joins the stamp, and a JSON the stamp does not
+        vouch for is produced again from the plan, never used."""
+        path = plan_json_for(self.plan_file)
+        recorded = self.stamp.get("plan_json_sha256")
+        if recorded and path.is_file() and _sha256(path.read_bytes()) == recorded:
+            return path
+        shown = runner(config, None).show(self.plan_file)
+        with (
+            _scratch(path.parent, path.name) as new_json,
+            _scratch(path.parent, stamp_for(self.plan_file).name) as new_stamp,
+        ):
+            new_json.write_bytes(shown)
+            new_stamp.write_text(_stamp_text({**self.stamp, "plan_json_sha256": _sha256(shown)}))
+            new_json.replace(path)
+            new_stamp.replace(stamp_for(self.plan_file))
+        return path
 
 
 def session_for(config: EnvironmentConfig, emulator: Emulator | None):
@@ -386,20 +406,20 @@ def plan(
     origin = made_from(config, emulator)
     with (
         _scratch(plan_file.parent, plan_file.name) as new_plan,
-        _scratch(plan_file.parent, plan_file.name + ".json") as new_json,
-        _scratch(plan_file.parent, plan_file.name + ".stamp") as new_stamp,
+        _scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
     ):
-        terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
-        shown = terraform.show(new_plan)
-        shown_bytes = json.dumps(shown, sort_keys=True).encode()
-        new_json.write_bytes(shown_bytes)
-        new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), shown_bytes))
+        changes = tuple(
+            ResourceChange(action, address)
+            for action, address in terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
+        )
+        new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), changes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
+        # The JSON of the plan it replaces goes too; a scan produces the new plan's.
         stamp_for(plan_file).unlink(missing_ok=True)
-        new_json.replace(plan_json_for(plan_file))
+        plan_json_for(plan_file).unlink(missing_ok=True)
         new_plan.replace(plan_file)
         new_stamp.replace(stamp_for(plan_file))
-    return PlanSummary.from_plan(plan_file, shown)
+    return PlanSummary(config.name, plan_file, changes)
 
 
 def _applied_marker(config: EnvironmentConfig) -> Path:

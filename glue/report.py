@@ -105,11 +105,9 @@ def _collect(
 
 
 def _plans(plans_dir: Path) -> list[PlanSummary]:
-    """Each saved plan's summary; a plan whose stamp does not vouch for its JSON is refused."""
-    return [
-        SavedPlan.load(plan_json.with_suffix("")).summary()
-        for plan_json in sorted(plans_dir.glob("*.tfplan.json"))
-    ]
+    """Each saved plan's summary, from its stamp; a plan its stamp does not vouch for is
+    refused."""
+    return [SavedPlan.load(plan).summary() for plan in sorted(plans_dir.glob("*.tfplan"))]
 
 
 def _cell(value: object) -> str:

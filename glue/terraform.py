@@ -1,7 +1,7 @@
 """Terraform, offline: find the binary and the AWS provider's filesystem mirror, and run it.
 
-The only module that drives Terraform; it wraps python-terraform so that the wrapper can be
-swapped (for tftest's runner, say) without touching the rest of the glue.
+The only module that drives Terraform: one subprocess call per command, each given its own
+environment (no process-wide environment is changed, so runs can overlap).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from python_terraform import IsFlagged, Terraform
 
 from glue.errors import MlopsError
 from glue.settings import PROJECT_ROOT, state_dir
@@ -74,20 +73,6 @@ def write_cli_config(mirror: Path) -> Path:
     return config
 
 
-@contextlib.contextmanager
-def _environment(overrides: Mapping[str, str], unset: tuple[str, ...]) -> Iterator[None]:
-    """python-terraform passes os.environ to Terraform, so set it for the call only."""
-    saved = dict(os.environ)
-    os.environ.update(overrides)
-    for name in unset:
-        os.environ.pop(name, None)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _lock_holder(lines: list[str]) -> str | None:
     """Who holds the state lock, from Terraform's `Lock Info:`, as a person can act on it."""
     info = {}
@@ -117,6 +102,50 @@ def _errors(stderr: str) -> str:
     return "; ".join(errors) if errors else (text.strip().splitlines() or ["no output"])[-1]
 
 
+def _messages(stream: str) -> Iterator[dict]:
+    """The JSON messages of a `-json` run (one per line)."""
+    for line in stream.splitlines():
+        with contextlib.suppress(ValueError):
+            message = json.loads(line)
+            if isinstance(message, dict):
+                yield message
+
+
+def _diagnostics(stream: str) -> str:
+    """The error diagnostics of a `-json` run, as Terraform prints them without -json."""
+    lines = []
+    for message in _messages(stream):
+        diagnostic = message.get("diagnostic") or {}
+        if message.get("type") == "diagnostic" and diagnostic.get("severity") == "error":
+            lines += [f"Error: {diagnostic.get('summary', '')}"]
+            lines += str(diagnostic.get("detail", "")).splitlines()
+    return "\n".join(lines)
+
+
+# What a plan does to a resource, by the name `terraform show -json` gives it; moves, imports
+# without changes, no-ops and data source reads change nothing.
+_CHANGING_ACTIONS = {
+    "create": "create",
+    "update": "update",
+    "delete": "delete",
+    "replace": "replace",
+    "remove": "forget",
+}
+
+
+def planned_changes(stream: str) -> list[tuple[str, str]]:
+    """(action, address) of every resource a `plan -json` run changes, in Terraform's order."""
+    changes = []
+    for message in _messages(stream):
+        if message.get("type") != "planned_change":
+            continue
+        change = message.get("change") or {}
+        action = _CHANGING_ACTIONS.get(change.get("action"))
+        if action:
+            changes.append((action, change["resource"]["addr"]))
+    return changes
+
+
 @dataclass
 class TerraformRunner:
     """One Terraform root module, run offline with the given extra environment (and without
@@ -137,21 +166,22 @@ class TerraformRunner:
             "TF_INPUT": "0",
             **self.environment,
         }
-        self._terraform = Terraform(
-            working_dir=str(self.working_dir), terraform_bin_path=self._binary
-        )
 
-    def _run(
-        self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options
-    ) -> tuple[int, str]:
-        """Run a command with captured output; an unexpected exit code is a one-line error."""
-        with _environment(self._env, self.unset):
-            code, out, err = self._terraform.cmd(command, *args, no_color=IsFlagged, **options)
-        if code not in ok_codes:
-            raise MlopsError(
-                f"terraform {command} failed in {self.working_dir}: {_errors(err or '')}"
-            )
-        return code, out or ""
+    def run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,)) -> tuple[int, str]:
+        """Run a command with captured output and this root's environment (passed to this call
+        only); an unexpected exit code is a one-line error."""
+        environment = {k: v for k, v in os.environ.items() if k not in self.unset}
+        result = subprocess.run(
+            [self._binary, command, "-no-color", *args],
+            cwd=self.working_dir,
+            env={**environment, **self._env},
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode not in ok_codes:
+            said = f"{result.stderr}\n{_diagnostics(result.stdout)}".strip()
+            raise MlopsError(f"terraform {command} failed in {self.working_dir}: {_errors(said)}")
+        return result.returncode, result.stdout
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their
@@ -177,39 +207,39 @@ class TerraformRunner:
         if done.is_file() and done.read_text() == self._init_fingerprint(backend_config):
             return
         done.unlink(missing_ok=True)
-        options = {"input": False}
         if backend_config is not None:
-            options["backend_config"] = str(backend_config)
-            options["reconfigure"] = IsFlagged
+            self.run("init", "-input=false", f"-backend-config={backend_config}", "-reconfigure")
         else:
-            options["backend"] = False
-        self._run("init", **options)
+            self.run("init", "-input=false", "-backend=false")
         done.parent.mkdir(parents=True, exist_ok=True)
         done.write_text(self._init_fingerprint(backend_config))
 
     def validate(self) -> None:
-        self._run("validate")
+        self.run("validate")
 
-    def plan(self, plan_file: Path, var_file: Path | None = None, destroy: bool = False) -> bool:
-        """Save a plan; return whether it changes anything (exit code 2 of -detailed-exitcode)."""
-        options: dict = {"input": False, "out": str(plan_file), "detailed_exitcode": IsFlagged}
+    def plan(
+        self, plan_file: Path, var_file: Path | None = None, destroy: bool = False
+    ) -> list[tuple[str, str]]:
+        """Save a plan; return (action, address) of each resource it changes, read from the
+        plan's own JSON stream (no `terraform show` needed to summarize it)."""
+        options = ["-input=false", f"-out={plan_file}", "-json"]
         if var_file is not None:
-            options["var_file"] = str(var_file)
+            options.append(f"-var-file={var_file}")
         if destroy:
-            options["destroy"] = IsFlagged
-        code, _ = self._run("plan", ok_codes=(0, 2), **options)
-        return code == 2
+            options.append("-destroy")
+        return planned_changes(self.run("plan", *options)[1])
 
     def apply(self, plan_file: Path) -> None:
         """Apply exactly a saved plan: what was reviewed is what is applied."""
-        self._run("apply", str(plan_file), input=False, auto_approve=IsFlagged)
+        self.run("apply", "-input=false", "-auto-approve", str(plan_file))
 
     def force_unlock(self, lock_id: str) -> None:
-        self._run("force-unlock", lock_id, force=IsFlagged)
+        self.run("force-unlock", "-force", lock_id)
 
-    def show(self, plan_file: Path) -> dict:
-        return json.loads(self._run("show", str(plan_file), json=IsFlagged)[1])
+    def show(self, plan_file: Path) -> bytes:
+        """`terraform show -json` of a saved plan, as Terraform wrote it."""
+        return self.run("show", "-json", str(plan_file))[1].encode()
 
     def outputs(self) -> dict:
-        outputs = json.loads(self._run("output", json=IsFlagged)[1])
+        outputs = json.loads(self.run("output", "-json")[1])
         return {name: value["value"] for name, value in outputs.items()}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from glue import checkov, config, deploy
-from glue.deploy import PlanSummary
+from glue.deploy import PlanSummary, ResourceChange
+from glue.terraform import planned_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE = Path("tests/fixtures/insecure_module")
@@ -86,12 +87,18 @@ def test_failed_checks_show_file_line_and_guideline_grouped_by_module(reports, t
 
 
 def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:
-    """What `mlops plan` writes beside a plan, for a plan JSON written by hand."""
+    """What `mlops plan` and a first scan write beside a plan, for a plan JSON written by
+    hand (its changes are the resource changes of that JSON)."""
     plan = b"a plan written by hand"
     plan_file.write_bytes(plan)
     shown = deploy.plan_json_for(plan_file).read_bytes()
+    changes = tuple(
+        ResourceChange(change["change"]["actions"][0], change["address"])
+        for change in json.loads(shown)["resource_changes"]
+    )
     origin = deploy.made_from(made_from, None)
-    deploy.stamp_for(plan_file).write_text(deploy.stamp(origin, False, plan, shown))
+    stamp = deploy.stamp(origin, False, plan, changes, plan_json=shown)
+    deploy.stamp_for(plan_file).write_text(stamp)
 
 
 def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path):
@@ -131,14 +138,22 @@ def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path)
 
 
 def test_plan_summary_counts_a_replacement_as_add_and_destroy():
-    actions = [["create"], ["update"], ["delete"], ["delete", "create"], ["no-op"], ["read"]]
-    plan = {
-        "variables": {"environment": {"value": "prod"}},
-        "resource_changes": [
-            {"address": f"aws_thing.r{i}", "change": {"actions": a}} for i, a in enumerate(actions)
-        ],
-    }
-    summary = PlanSummary.from_plan(Path("prod.tfplan"), plan)
+    """From a `terraform plan -json` stream: moves, imports, no-ops and reads change nothing."""
+    actions = ["create", "update", "delete", "replace", "noop", "read", "move", "import"]
+    stream = [{"type": "version", "terraform": "1.11.0", "ui": "1.2"}]
+    stream += [
+        {
+            "@level": "info",
+            "@message": f"aws_thing.r{i}: Plan to {action}",
+            "type": "planned_change",
+            "change": {"resource": {"addr": f"aws_thing.r{i}"}, "action": action},
+        }
+        for i, action in enumerate(actions)
+    ]
+    stream.append({"type": "change_summary", "changes": {"add": 2, "change": 1, "remove": 2}})
+    planned = planned_changes("\n".join(json.dumps(m) for m in stream) + "\nnot JSON\n")
+    changes = tuple(ResourceChange(action, address) for action, address in planned)
+    summary = PlanSummary("prod", Path("prod.tfplan"), changes)
     assert (summary.add, summary.change, summary.destroy) == (2, 1, 2)
     assert str(summary) == "prod: 2 to add, 1 to change, 2 to destroy"
     assert summary.details().splitlines()[-1] == "  replace  aws_thing.r3"

@@ -37,7 +37,7 @@ def _tfvars(folder: Path, environment: str, **changes) -> Path:
 
 
 def _plan_files(plan_file: Path) -> dict[str, bytes]:
-    files = [plan_file, deploy.plan_json_for(plan_file), deploy.stamp_for(plan_file)]
+    files = [plan_file, deploy.stamp_for(plan_file)]
     return {path.name: path.read_bytes() for path in files}
 
 
@@ -96,7 +96,14 @@ def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
         "--plan-file", str(plan_file),
     )  # fmt: skip
     assert scan.returncode == 1 and "planned from other tfvars" in one_line(scan.stderr)
-    deploy.plan_json_for(plan_file).write_text("{}")
+    # The JSON checkov reads is produced from the checked plan once, and again if it was altered.
+    shown = deploy.SavedPlan.load(plan_file).plan_json(reviewed)
+    produced = shown.read_bytes()
+    assert json.loads(produced)["resource_changes"]
+    assert deploy.SavedPlan.load(plan_file).stamp["plan_json_sha256"]
+    shown.write_text("{}")
+    assert deploy.SavedPlan.load(plan_file).plan_json(reviewed).read_bytes() == produced
+    plan_file.write_bytes(plan_file.read_bytes() + b"altered")
     report = mlops("report", "--plans", str(plan_file.parent), "--out", str(tmp_path / "r.md"))
     assert report.returncode == 1
     assert "do not match" in one_line(report.stderr) and not (tmp_path / "r.md").exists()
