@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -130,6 +131,10 @@ def _models(args: argparse.Namespace) -> None:
     from glue import config, governance
 
     loaded = _config(args)
+    # Usage is checked before anything is reached: a wrong stage is exit 2 wherever AWS is.
+    governance.require_stage(loaded)
+    if args.models_command == "promote":
+        governance.require_promotion(loaded, config.load(args.to, args.to_var_file))
     target = _target(args)
     if args.models_command == "latest":
         print(json.dumps(governance.latest(loaded, target), indent=2, sort_keys=True))
@@ -151,15 +156,37 @@ def _models(args: argparse.Namespace) -> None:
     print(f"{changed.arn}: {changed.status}")
     next_stage = governance.PROMOTIONS.get(loaded.name)
     if not approve and next_stage:
+        _warn_of_served_copies(args, loaded, next_stage, owner, target)
+
+
+def _warn_of_served_copies(args: argparse.Namespace, source, next_stage: str, owner, target):
+    """After a rejection: the copies promoted from that version that the next stage still
+    serves, each with the command that rejects it. The rejection stands whatever this finds."""
+    from glue import config, governance
+
+    # The commands suggested reach the same AWS with the same tfvars as this one.
+    stage_options = " --aws" * args.aws
+    if args.to_var_file is not None:
+        stage_options += f" --var-file {shlex.quote(str(args.to_var_file))}"
+    reject_options = stage_options
+    if args.registry_var_file is not None:
+        reject_options += f" --registry-var-file {shlex.quote(str(args.registry_var_file))}"
+    try:
         served = governance.served_copies(
-            loaded, config.load(next_stage, args.to_var_file), owner, target, args.version
+            source, config.load(next_stage, args.to_var_file), owner, target, args.version
         )
-        for copy in served:
-            print(
-                f"warning: its copy {copy.arn} is still Approved in {next_stage} and served: "
-                f"reject it too with `mlops models reject --env {next_stage} --version "
-                f'{copy.version} --comment "source rejected in {loaded.name}"`'
-            )
+    except MlopsError as error:
+        print(
+            f"warning: could not check whether {next_stage} still serves a copy of this "
+            f"version ({error}): check with `mlops models list --env {next_stage}{stage_options}`"
+        )
+        return
+    for copy in served:
+        print(
+            f"warning: its copy {copy.arn} is still Approved in {next_stage} and served: "
+            f"reject it too with `mlops models reject --env {next_stage} --version "
+            f'{copy.version} --comment "source rejected in {source.name}"{reject_options}`'
+        )
 
 
 def _scan(args: argparse.Namespace) -> None:
@@ -188,11 +215,15 @@ def _report(args: argparse.Namespace) -> None:
     from glue.settings import reports_dir, state_dir
 
     results = args.results or reports_dir() / "checkov"
-    text, failed = report.render(results, args.plans or state_dir() / "plans")
+    rendered = report.render(results, args.plans or state_dir() / "plans")
     out = args.out or reports_dir() / "checkov.md"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"report written to {out} ({failed} failed check(s))")
+    out.write_text(rendered.text)
+    print(f"report written to {out} ({rendered.failed} failed check(s))")
+    # The report still reaches reviewers (it lists the refused plans); the plans themselves
+    # are refused again by scan and apply, which fail the build.
+    for refused in rendered.refused:
+        print(f"warning: plan refused, not summarized: {refused}", file=sys.stderr)
 
 
 def _demo(args: argparse.Namespace) -> None:

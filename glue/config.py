@@ -16,7 +16,7 @@ from typing import Any
 
 import regex
 
-from glue.errors import MlopsError
+from glue.errors import MlopsError, UsageError
 from glue.settings import PROJECT_ROOT
 
 ENVIRONMENTS = ("registry", "dev", "prod")
@@ -365,7 +365,7 @@ def _cross_checks(values: dict[str, Any], invalid: set[str]) -> list[tuple[str, 
 def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig:
     """Read and validate the tfvars of an environment; raise with every problem found."""
     if environment not in SCHEMAS:
-        raise MlopsError(
+        raise UsageError(
             f"unknown environment {environment!r}: expected one of {', '.join(ENVIRONMENTS)}"
         )
     path = (tfvars_file or default_tfvars_file(environment)).resolve()

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from botocore.exceptions import ClientError
@@ -31,7 +31,7 @@ from glue.aws import (
     client,
     emulator_environment,
 )
-from glue.config import EnvironmentConfig
+from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.emulator import control
 from glue.emulator.control import Emulator
 from glue.errors import MlopsError
@@ -159,6 +159,7 @@ class SavedPlan:
     plan_file: Path
     stamp: dict
     changes: tuple[ResourceChange, ...]
+    content: bytes = field(repr=False)  # the plan as checked: what apply applies
 
     @classmethod
     def load(cls, plan_file: Path) -> SavedPlan:
@@ -183,9 +184,10 @@ class SavedPlan:
             raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable")) from None
         if not all(isinstance(value, str) for value in made.values()):
             raise MlopsError(incomplete.format(f"{stamp_file.name} is unreadable"))
-        if digest != _sha256(plan_file.read_bytes()):
+        content = plan_file.read_bytes()
+        if digest != _sha256(content):
             raise MlopsError(incomplete.format("the plan and its stamp do not match"))
-        return cls(plan_file, stamped, changes)
+        return cls(plan_file, stamped, changes, content)
 
     def check_made_from(
         self, config: EnvironmentConfig, emulator: Emulator | None, check_target: bool = True
@@ -260,8 +262,13 @@ def _state_key(config: EnvironmentConfig, kms) -> str:
     key = kms.create_key(
         Description=f"Terraform state of {config.name} ({config.values['name_prefix']})"
     )["KeyMetadata"]
-    kms.enable_key_rotation(KeyId=key["KeyId"])
-    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    try:
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+        kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    except ClientError as error:
+        # Without its alias the key would never be found again: leave no orphan behind.
+        kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+        raise MlopsError(f"cannot create the state key {alias}: {error}") from None
     return key["Arn"]
 
 
@@ -286,22 +293,25 @@ def _tls_only_policy(partition: str, bucket: str) -> str:
 
 def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> StateStore:
     """The environment's state bucket and key, created if missing as every bucket of the
-    platform is: private, versioned, encrypted with a customer managed key, TLS only."""
+    platform is: private, versioned, encrypted with a customer managed key, TLS only. A bucket
+    whose set-up was interrupted (no policy yet) is set up again."""
     session = session_for(config, emulator)
     store = StateStore(
         state_bucket_name(config), _state_key(config, client(session, "kms", emulator))
     )
     s3 = client(session, "s3", emulator)
     try:
-        s3.head_bucket(Bucket=store.bucket)
+        # The TLS-only policy is put last: a bucket that has it was set up completely.
+        s3.get_bucket_policy(Bucket=store.bucket)
         return store
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+        if error.response["Error"]["Code"] not in ("NoSuchBucket", "NoSuchBucketPolicy"):
             raise MlopsError(f"cannot reach state bucket {store.bucket}: {error}") from None
-    options = {}
-    if config.region != "us-east-1":
-        options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
-    s3.create_bucket(Bucket=store.bucket, **options)
+        if error.response["Error"]["Code"] == "NoSuchBucket":
+            options = {}
+            if config.region != "us-east-1":
+                options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
+            s3.create_bucket(Bucket=store.bucket, **options)
     s3.put_public_access_block(
         Bucket=store.bucket,
         PublicAccessBlockConfiguration={
@@ -408,10 +418,12 @@ def plan(
         _scratch(plan_file.parent, plan_file.name) as new_plan,
         _scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
     ):
-        changes = tuple(
-            ResourceChange(action, address)
-            for action, address in terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
-        )
+        try:
+            planned = terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
+        except MlopsError as error:
+            hint = _why_the_registry_may_be_missing(config, emulator)
+            raise MlopsError(f"{error}{hint}") from None
+        changes = tuple(ResourceChange(action, address) for action, address in planned)
         new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), changes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
         # The JSON of the plan it replaces goes too; a scan produces the new plan's.
@@ -422,20 +434,39 @@ def plan(
     return PlanSummary(config.name, plan_file, changes)
 
 
-def _applied_marker(config: EnvironmentConfig) -> Path:
+def _applied_marker(environment: str) -> Path:
     """Which local AWS instance an environment was last applied to."""
-    return state_dir() / "applied" / f"{config.name}.json"
+    return state_dir() / "applied" / f"{environment}.json"
+
+
+def _applied_to(environment: str) -> str | None:
+    """The target an environment was last applied to on the local AWS, if recorded."""
+    try:
+        target = json.loads(_applied_marker(environment).read_text())["target"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    return target if isinstance(target, str) else None
 
 
 def _check_not_restarted(config: EnvironmentConfig, emulator: Emulator | None) -> None:
     if emulator is None:
         return
-    try:
-        applied_to = json.loads(_applied_marker(config).read_text()).get("target")
-    except (OSError, ValueError, AttributeError):
-        return
-    if applied_to != _target(emulator):
+    applied_to = _applied_to(config.name)
+    if applied_to is not None and applied_to != _target(emulator):
         raise MlopsError(restarted_message(f"{config.name} was applied"))
+
+
+def _why_the_registry_may_be_missing(config: EnvironmentConfig, emulator: Emulator | None) -> str:
+    """A stage's plan reads the registry's key and groups: on the local AWS, say when they are
+    not there because the registry is not applied to this run of it."""
+    if emulator is None or config.name not in WORKLOAD_ENVIRONMENTS:
+        return ""
+    applied_to = _applied_to("registry")
+    if applied_to is None:
+        return "; the registry is not applied on this local AWS: plan and apply registry first"
+    if applied_to != _target(emulator):
+        return f"; {restarted_message('the registry was applied')}"
+    return ""
 
 
 def apply(
@@ -448,7 +479,10 @@ def apply(
         return saved.summary()
     terraform = init(config, emulator)
     try:
-        terraform.apply(plan_file)
+        # The bytes that were checked are applied, not the file, which may change meanwhile.
+        with _scratch(plan_file.parent, plan_file.name) as checked:
+            checked.write_bytes(saved.content)
+            terraform.apply(checked)
     except MlopsError as error:
         reasons = [str(error)]
         kept = _keep_errored_state(config)
@@ -457,15 +491,17 @@ def apply(
                 f"Terraform could not store the state and saved it to {kept}: on AWS, push it "
                 "back with `terraform state push` once the state bucket is reachable"
             )
-        if emulator is not None and control.answered_instance(emulator.endpoint) is None:
+        if emulator is not None and control.answered_instance(emulator.endpoint) != (
+            emulator.instance
+        ):
             raise MlopsError(
-                f"the local AWS stopped during the apply of {config.name}: start it with "
-                "`mlops local up`, then plan and apply registry, dev and prod again "
+                f"the local AWS stopped (or restarted) during the apply of {config.name}: "
+                "start it with `mlops local up`, then plan and apply registry, dev and prod again "
                 f"({'; '.join(reasons)})"
             ) from None
         raise MlopsError("; ".join(reasons)) from None
     if emulator is not None:
-        marker = _applied_marker(config)
+        marker = _applied_marker(config.name)
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"target": _target(emulator)}))
     return saved.summary()

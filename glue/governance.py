@@ -96,7 +96,7 @@ def served_copies(
     version: int,
 ) -> list[registry.ModelVersion]:
     """The approved copies of a source version in the stage it is promoted to."""
-    _require_promotion(source, target)
+    require_promotion(source, target)
     source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
     target_group = deploy.outputs(target, emulator)["model_package_group_arn"]
     copies = registry.copies_of(
@@ -107,7 +107,7 @@ def served_copies(
     return [copy for copy in copies if copy.status == registry.APPROVED]
 
 
-def _require_promotion(source: EnvironmentConfig, target: EnvironmentConfig) -> None:
+def require_promotion(source: EnvironmentConfig, target: EnvironmentConfig) -> None:
     if PROMOTIONS.get(source.name) != target.name:
         ways = ", ".join(f"{s} -> {t}" for s, t in PROMOTIONS.items())
         raise UsageError(
@@ -124,7 +124,7 @@ def promote(
     version: int,
 ) -> registry.Promotion:
     """Copy an approved version of the source stage into the next stage, once."""
-    _require_promotion(source, target)
+    require_promotion(source, target)
     source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
     target_outputs = deploy.outputs(target, emulator)
     promotion = registry.promote(

@@ -1,8 +1,10 @@
 """The reviewers' report: checkov results and plan summaries as one pull-request comment.
 
-Reads every scan folder that `mlops scan` wrote and every plan JSON that `mlops plan` saved,
-and renders them with the jinja2 template beside this module: totals, failed checks with
-file:line and guideline, and skips with their reasons, grouped by module.
+Reads every scan folder that `mlops scan` wrote and every plan `mlops plan` saved (its
+summary, from its stamp; a plan the stamp does not vouch for is listed as refused, the rest of
+the report still written), and renders them with the jinja2 template beside this module:
+totals, failed checks with file:line and guideline, and skips with their reasons, grouped by
+module.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import jinja2
 
 from glue import checkov
 from glue.deploy import PlanSummary, SavedPlan
+from glue.errors import MlopsError
 from glue.settings import PROJECT_ROOT
 
 TEMPLATE = "checkov_report.md.j2"
@@ -104,10 +107,23 @@ def _collect(
     return scans, grouped
 
 
-def _plans(plans_dir: Path) -> list[PlanSummary]:
-    """Each saved plan's summary, from its stamp; a plan its stamp does not vouch for is
-    refused."""
-    return [SavedPlan.load(plan).summary() for plan in sorted(plans_dir.glob("*.tfplan"))]
+def _plans(plans_dir: Path) -> tuple[list[PlanSummary], list[str]]:
+    """Each saved plan's summary, from its stamp; and why each plan it does not vouch for was
+    refused (that plan is not summarized: its content is not known to be what was planned)."""
+    summaries, refused = [], []
+    for plan in sorted(plans_dir.glob("*.tfplan")):
+        try:
+            summaries.append(SavedPlan.load(plan).summary())
+        except MlopsError as error:
+            refused.append(f"{plan.name}: {error}")
+    return summaries, refused
+
+
+@dataclass(frozen=True)
+class Report:
+    text: str
+    failed: int  # failed checks
+    refused: list[str]  # plans not summarized, with the reason
 
 
 def _cell(value: object) -> str:
@@ -115,8 +131,8 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def render(results_dir: Path, plans_dir: Path) -> tuple[str, int]:
-    """The Markdown comment, and the number of failed checks in it."""
+def render(results_dir: Path, plans_dir: Path) -> Report:
+    """The Markdown comment, the number of failed checks in it and the plans it refused."""
     scans, grouped = _collect(results_dir)
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -126,12 +142,13 @@ def render(results_dir: Path, plans_dir: Path) -> tuple[str, int]:
         keep_trailing_newline=True,
     )
     environment.filters["cell"] = _cell
-    failed = sum(scan.failed for scan in scans)
+    plans, refused = _plans(plans_dir)
     text = environment.get_template(TEMPLATE).render(
         scans=scans,
         totals={k: sum(getattr(s, k) for s in scans) for k in ("passed", "failed", "skipped")},
         failed=grouped["failed"],
         skipped=grouped["skipped"],
-        plans=_plans(plans_dir),
+        plans=plans,
+        refused=refused,
     )
-    return text, failed
+    return Report(text, sum(scan.failed for scan in scans), refused)

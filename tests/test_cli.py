@@ -110,11 +110,14 @@ def test_provider_mirror_missing_is_one_line(tmp_path, mirror):
         ),
         (["models", "promote", "--env", "dev", "--version", "x"], "invalid int value: 'x'"),
         (["models", "approve", "--env", "dev", "--version", "1"], "--comment"),
+        # Usage before reach: no emulator runs, and still the wrong stage is what is said.
+        (["models", "list", "--env", "registry"], "models belong to a stage"),
+        (["models", "promote", "--env", "prod", "--version", "1"], "is not a promotion"),
     ],
 )
 def test_bad_governance_and_upsert_arguments(tmp_path, arguments, expected):
     result = mlops(*arguments, env={"MLOPS_STATE_DIR": str(tmp_path)})
-    assert result.returncode in (1, 2)
+    assert result.returncode == 2
     assert expected in one_line(result.stderr)
     assert not (tmp_path / "emulator.json").exists()
 

@@ -167,7 +167,7 @@ def test_validate_command(tmp_path):
     assert result.returncode == 0
     assert "valid tfvars for environment prod" in result.stdout
     result = mlops("validate", "--env", "qa")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "unknown environment 'qa'" in one_line(result.stderr)
 
 

@@ -193,14 +193,27 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     item = table.get_item(Key={"model_package_group": dev_group, "version": 1})["Item"]
     assert item["status"] == "Approved" and item["comment"] == "AUC 0.87 on the holdout"
 
+    def reject_in_dev(prod_tfvars: Path) -> str:
+        """Reject dev's version 1, looking for copies in the prod of these tfvars: the
+        rejection stands whatever prod holds; the warning is returned."""
+        code, out, _ = _mlops(
+            "models", "reject", "--env", "dev", *files, registry_file, "--version", "1",
+            "--comment", "label leak found", f"--to-var-file={prod_tfvars}",
+        )  # fmt: skip
+        rejected, warning = out.strip().splitlines()
+        assert code == 0 and rejected.endswith("/1: Rejected")
+        return warning
+
     # Rejecting a source whose copy serves in prod says so, with the one command that follows.
-    code, out, _ = _mlops(
-        "models", "reject", "--env", "dev", *files, registry_file, "--version", "1",
-        "--comment", "label leak found", f"--to-var-file={prod_file}",
-    )  # fmt: skip
-    rejected, warning = out.strip().splitlines()
-    assert code == 0 and rejected.endswith("/1: Rejected")
+    warning = reject_in_dev(prod_file)
     assert f"its copy {promoted.arn} is still Approved in prod and served" in warning
     assert "`mlops models reject --env prod --version 1 --comment" in warning
+    assert warning.endswith(f"--var-file {prod_file} {registry_file.replace('=', ' ')}`")
+    # A prod it cannot read (never applied from these tfvars) leaves the rejection standing.
+    unapplied = tmp_path / "prod.tfvars.json"
+    unapplied.write_text(json.dumps({**platform["prod"].values, "name_prefix": "unapplied"}))
+    warning = reject_in_dev(unapplied)
+    assert warning.startswith("warning: could not check whether prod still serves a copy")
+    assert warning.endswith(f"`mlops models list --env prod --var-file {unapplied}`")
     code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}")
     assert code == 1 and "is Rejected: only approved versions are promoted" in err

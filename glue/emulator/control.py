@@ -28,7 +28,8 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 SETTLE_SECONDS = 3.0
 SERVER_MODULE = "glue.emulator.server"
-INSTANCE_PATH = "/mlops-api/instance"
+# "_" is not allowed in an S3 bucket name, so no path-style S3 request can mean this path.
+INSTANCE_PATH = "/_mlops/instance"
 
 
 @dataclass(frozen=True)
@@ -77,23 +78,30 @@ def answered_instance(endpoint: str) -> str | None:
     return instance if isinstance(instance, str) else None
 
 
-def _command_line(pid: int) -> str:
-    """The process's command line ('' when it cannot be read), from /proc or ps (macOS)."""
+def _arguments(pid: int) -> list[str]:
+    """The process's arguments ([] when they cannot be read), from /proc, else from ps (macOS,
+    where an argument holding a space cannot be told apart from two)."""
     with contextlib.suppress(OSError):
-        return (
-            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        )
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         return subprocess.run(
             ["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, timeout=5
-        ).stdout
-    return ""
+        ).stdout.split()
+    return []
+
+
+def _server_command(port: int, watch_pid: int | None) -> list[str]:
+    command = [sys.executable, "-m", SERVER_MODULE, "--state-file", str(_state_file())]
+    command += ["--port", str(port)]
+    if watch_pid is not None:
+        command += ["--watch-pid", str(watch_pid)]
+    return command
 
 
 def _is_our_server(pid: int) -> bool:
-    """Is the pid this project's emulator server, started for this state directory?"""
-    command = _command_line(pid)
-    return SERVER_MODULE in command and str(_state_file()) in command
+    """Is the pid this project's emulator server, started by `up` for this state file?"""
+    # Argument by argument: a command line that merely mentions both (an editor, a grep) is not.
+    return _arguments(pid)[1:5] == _server_command(0, None)[1:5]
 
 
 def _recorded() -> Emulator | None:
@@ -159,10 +167,7 @@ def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
             )
         return running
     state_dir().mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "glue.emulator.server", "--state-file", str(_state_file())]
-    command += ["--port", str(port)]
-    if watch_pid is not None:
-        command += ["--watch-pid", str(watch_pid)]
+    command = _server_command(port, watch_pid)
     with _log_file().open("w") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

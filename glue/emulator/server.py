@@ -3,7 +3,7 @@
 Run as `python -m glue.emulator.server --state-file F [--port N] [--watch-pid P]`. Once the
 socket is bound it writes {"pid", "host", "port", "instance"} to the state file, so a port of 0
 (pick a free one) has no race between choosing and binding. The instance id is new at every
-start and answered on `GET /mlops-api/instance`: it proves a pid is this emulator (not a process
+start and answered on `GET /_mlops/instance`: it proves a pid is this emulator (not a process
 that reused the pid) and tells commands that the in-memory state they knew is gone. With
 --watch-pid it exits when that process is gone, so a test run that is killed never leaves a
 server behind.
