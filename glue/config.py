@@ -21,6 +21,8 @@ from glue.settings import PROJECT_ROOT
 
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
+# One Terraform root per kind of account, varied by tfvars: the stages share the workload root.
+ROOTS = {"registry": "registry", **{stage: "workload" for stage in WORKLOAD_ENVIRONMENTS}}
 
 # The rules below are also the `validation` blocks of environments/*/variables.tf, which Terraform
 # applies to the same values: tests/test_tfvars_agreement.py holds both to the same verdicts.
@@ -328,7 +330,7 @@ class EnvironmentConfig:
 
     @property
     def terraform_dir(self) -> Path:
-        return PROJECT_ROOT / "environments" / self.name
+        return PROJECT_ROOT / "environments" / ROOTS[self.name]
 
     @property
     def account_id(self) -> str:

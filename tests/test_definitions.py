@@ -16,7 +16,6 @@ from glue.pipelines.definitions import (
     training_definition,
 )
 from glue.pipelines.expressions import steps
-from glue.pipelines.upsert import definitions
 
 SETTINGS = PipelineSettings(
     model_name="mammo-severity",
@@ -29,6 +28,8 @@ SETTINGS = PipelineSettings(
     workload_kms_key_arn="arn:aws:kms:us-east-1:222222222222:key/workload",
     model_package_group_arn="arn:aws:sagemaker:us-east-1:111111111111:model-package-group/mammo-severity-dev",
     lambda_function_arn="arn:aws:lambda:us-east-1:222222222222:function:mammo-dev-latest-approved-model",
+    training_pipeline="mammo-severity-train-pipeline",
+    inference_pipeline="mammo-severity-inference-pipeline",
     auc_threshold=0.8,
 )
 BUILDERS = {"training": training_definition, "inference": inference_definition}
@@ -138,10 +139,10 @@ def test_a_changed_threshold_changes_only_the_training_definition():
     assert json.loads(render(training_definition(changed)))["Parameters"][4]["DefaultValue"] == 0.9
 
 
-@pytest.mark.parametrize("model_name", ["bad_name", "-leading", "x" * 250])
-def test_invalid_pipeline_names_are_rejected(model_name):
+@pytest.mark.parametrize("name", ["bad_name", "-leading", "x" * 257])
+def test_invalid_pipeline_names_are_rejected(name):
     with pytest.raises(MlopsError, match="invalid pipeline name"):
-        definitions(dataclasses.replace(SETTINGS, model_name=model_name))
+        dataclasses.replace(SETTINGS, training_pipeline=name)
 
 
 def test_unknown_region_is_a_clear_error():

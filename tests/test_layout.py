@@ -1,18 +1,58 @@
-"""dev and prod are two accounts of the same shape: their roots may differ only by name."""
+"""One Terraform root per kind of account, varied by tfvars: dev and prod share one root."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from glue import config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_dev_and_prod_roots_differ_only_by_the_environment_name():
-    dev, prod = ROOT / "environments" / "dev", ROOT / "environments" / "prod"
-    assert sorted(p.name for p in dev.glob("*.tf")) == sorted(p.name for p in prod.glob("*.tf"))
-    for dev_file in dev.glob("*.tf"):
-        as_prod = re.sub(r"\bdev\b", "prod", dev_file.read_text())
-        assert as_prod == (prod / dev_file.name).read_text(), (
-            f"environments/prod/{dev_file.name} drifted from environments/dev"
+def test_one_root_per_kind_of_account():
+    roots = {p.name for p in (ROOT / "environments").iterdir() if p.is_dir()}
+    assert roots == set(config.ROOTS.values()) == {"registry", "workload"}
+    for environment in config.ENVIRONMENTS:
+        assert (
+            config.load(environment).terraform_dir
+            == ROOT / "environments" / config.ROOTS[environment]
         )
+
+
+def test_the_workload_root_names_no_stage():
+    """A stage is what its tfvars say: the root's only mention of one is the rule for them."""
+    for source in (ROOT / "environments" / "workload").glob("*.tf"):
+        text = source.read_text()
+        if source.name == "variables.tf":
+            text = text.replace('contains(["dev", "prod"], var.environment)', "")
+            text = re.sub(r"(description|error_message) += \".*\"", "", text)
+        assert not re.search(r"\b(dev|prod)\b", text), source.name
+
+
+# What only emulates AWS here computes ARNs as AWS itself would; it never runs against AWS.
+LOCAL_EMULATION = ("glue/emulator/", "glue/runner.py", "glue/events.py")
+# An ARN, a Lambda function, a pipeline name or anything built from the name prefix.
+AWS_NAME = re.compile(r"f\"arn:|:function:|-pipeline\"|name_prefix'\]\}")
+
+
+def test_python_computes_no_aws_name_terraform_owns():
+    """Names come from the environment's Terraform outputs. The one exception is the state
+    store (bucket, its key and that bucket's own policy), which must exist before Terraform
+    can run and so is named by the glue: every such name carries `tfstate`."""
+    found = []
+    for source in sorted((ROOT / "glue").rglob("*.py")):
+        relative = source.relative_to(ROOT).as_posix()
+        if relative.startswith(LOCAL_EMULATION):
+            continue
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            if AWS_NAME.search(line):
+                found.append(f"{relative}:{number}: {line.strip()}")
+    state_store = [
+        "return f\"{config.values['name_prefix']}-tfstate-{config.account_id}\"",
+        "alias = f\"alias/{config.values['name_prefix']}-tfstate\"",
+        "Description=f\"Terraform state of {config.name} ({config.values['name_prefix']})\"",
+        'arn = f"arn:{partition}:s3:::{bucket}"',
+    ]
+    assert [line.split(": ", 1)[1] for line in found] == state_store, "\n".join(found)
+    assert all(line.startswith("glue/deploy.py:") for line in found)

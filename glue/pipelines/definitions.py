@@ -38,7 +38,8 @@ LATEST_MODEL_OUTPUT = "Steps.LatestApprovedModel.OutputParameters['{}']"
 
 @dataclass(frozen=True)
 class PipelineSettings:
-    """Everything a definition depends on: from the tfvars and the Terraform outputs."""
+    """Everything a definition depends on: from the tfvars and the Terraform outputs. Every AWS
+    name here (pipelines, bucket and prefix, roles, keys, group, function) is Terraform's."""
 
     model_name: str
     environment: str
@@ -50,19 +51,17 @@ class PipelineSettings:
     workload_kms_key_arn: str
     model_package_group_arn: str
     lambda_function_arn: str
+    training_pipeline: str
+    inference_pipeline: str
     auc_threshold: float
     source_commit: str = "unknown"  # the commit the pipeline's code comes from
     processing_instance_type: str = "ml.m5.large"
     training_instance_type: str = "ml.m5.xlarge"
     transform_instance_type: str = "ml.m5.large"
 
-    @property
-    def training_pipeline(self) -> str:
-        return check_pipeline_name(f"{self.model_name}-train-pipeline")
-
-    @property
-    def inference_pipeline(self) -> str:
-        return check_pipeline_name(f"{self.model_name}-inference-pipeline")
+    def __post_init__(self) -> None:
+        check_pipeline_name(self.training_pipeline)
+        check_pipeline_name(self.inference_pipeline)
 
     def s3(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", self.prefix, *parts])

@@ -66,13 +66,15 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
         )
     required = (
         "deploy_role_arn",
-        "latest_model_function_name",
+        "latest_model_function_arn",
         "latest_model_lambda_role_arn",
         "sagemaker_execution_role_arn",
         "artifacts_bucket_name",
         "artifacts_kms_key_arn",
         "workload_kms_key_arn",
         "model_package_group_arn",
+        "pipeline_names",
+        "data_prefix",
     )
     missing = [key for key in required if not outputs.get(key)]
     if missing:
@@ -80,21 +82,19 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
             f"Terraform outputs of {config.name} lack {', '.join(missing)}: apply the "
             f"environment first (`mlops plan --env {config.name}` then `mlops apply`)"
         )
-    prefix = f"{config.values['name_prefix']}-{config.name}"
-    function = outputs["latest_model_function_name"]
     return PipelineSettings(
         model_name=config.values["model_name"],
         environment=config.name,
         region=config.region,
         role_arn=outputs["sagemaker_execution_role_arn"],
         bucket=outputs["artifacts_bucket_name"],
-        prefix=prefix,
+        prefix=outputs["data_prefix"],
         artifacts_kms_key_arn=outputs["artifacts_kms_key_arn"],
         workload_kms_key_arn=outputs["workload_kms_key_arn"],
         model_package_group_arn=outputs["model_package_group_arn"],
-        lambda_function_arn=(
-            f"arn:aws:lambda:{config.region}:{config.account_id}:function:{function}"
-        ),
+        lambda_function_arn=outputs["latest_model_function_arn"],
+        training_pipeline=outputs["pipeline_names"]["training"],
+        inference_pipeline=outputs["pipeline_names"]["inference"],
         auc_threshold=float(config.values["auc_threshold"]),
         source_commit=source_commit(),
     )

@@ -13,6 +13,11 @@ output "latest_model_function_name" {
   value       = local.latest_model_function
 }
 
+output "latest_model_function_arn" {
+  description = "ARN of that Lambda, in this account's partition and region."
+  value       = local.latest_model_function_arn
+}
+
 output "deploy_role_arn" {
   description = "ARN of the role CI assumes to deploy into this account."
   value       = aws_iam_role.deploy.arn

@@ -18,6 +18,16 @@ output "latest_model_function_name" {
   value       = module.roles.latest_model_function_name
 }
 
+output "latest_model_function_arn" {
+  description = "ARN of that Lambda, in this account's partition and region."
+  value       = module.roles.latest_model_function_arn
+}
+
+output "data_prefix" {
+  description = "Key prefix of this account's data and pipeline code in the central bucket."
+  value       = var.name_prefix
+}
+
 output "deploy_role_arn" {
   description = "Role CI assumes to deploy pipelines and govern models."
   value       = module.roles.deploy_role_arn

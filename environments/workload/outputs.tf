@@ -33,6 +33,16 @@ output "latest_model_function_name" {
   value       = module.workload.latest_model_function_name
 }
 
+output "latest_model_function_arn" {
+  description = "ARN of that Lambda."
+  value       = module.workload.latest_model_function_arn
+}
+
+output "data_prefix" {
+  description = "Key prefix of this stage's data and pipeline code in the central bucket."
+  value       = module.workload.data_prefix
+}
+
 output "deploy_role_arn" {
   description = "Role CI assumes to deploy pipelines and govern models."
   value       = module.workload.deploy_role_arn

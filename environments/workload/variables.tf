@@ -7,11 +7,11 @@
 
 variable "environment" {
   type        = string
-  description = "Name of this environment; must be `dev`."
+  description = "The stage this workload account serves: `dev` or `prod` (its tfvars decide)."
   nullable    = false
   validation {
-    condition     = var.environment == "dev"
-    error_message = "environment must be \"dev\" in environments/dev."
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be \"dev\" or \"prod\" in environments/workload."
   }
 }
 
