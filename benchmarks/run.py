@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from glue.emulator.strict_requests import STRICT_ENV
+from glue.local.emulator.strict_requests import STRICT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "latest.json"
@@ -79,7 +79,7 @@ def plan_against_bare_terraform(env, emulator, scratch: Path, pairs: int = 3) ->
 def _environments(state: Path) -> dict:
     os.environ["MLOPS_STATE_DIR"] = str(state)
     from glue import config, deploy
-    from glue.emulator import control
+    from glue.local.emulator import control
 
     emulator = control.up()
     timings = {}

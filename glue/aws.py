@@ -5,8 +5,8 @@ from __future__ import annotations
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue.emulator.control import Emulator
 from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator
 
 # moto accepts any credentials; these only have to look like credentials.
 EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}

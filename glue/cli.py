@@ -12,8 +12,8 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue.emulator import control
 from glue.errors import MlopsError, UsageError
+from glue.local.emulator import control
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -227,7 +227,7 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from glue import demo
+    from glue.local import demo
 
     if args.data is not None and not args.data.is_file():
         raise MlopsError(

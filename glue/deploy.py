@@ -32,9 +32,9 @@ from glue.aws import (
     emulator_environment,
 )
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.emulator import control
-from glue.emulator.control import Emulator
 from glue.errors import MlopsError
+from glue.local.emulator import control
+from glue.local.emulator.control import Emulator
 from glue.settings import state_dir
 from glue.terraform import TerraformRunner
 

@@ -12,8 +12,8 @@ from typing import Any
 from glue import deploy, registry
 from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.emulator.control import Emulator
 from glue.errors import UsageError
+from glue.local.emulator.control import Emulator
 from glue.pipelines.upsert import git_commit
 
 # The one way models move between stages: a version approved in dev is copied to prod.

@@ -11,8 +11,8 @@ import pytest
 
 from glue import config, deploy, registry
 from glue.aws import assumed_session, client
-from glue.emulator import control
-from glue.emulator.control import Emulator
+from glue.local.emulator import control
+from glue.local.emulator.control import Emulator
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent

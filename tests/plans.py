@@ -18,7 +18,7 @@ from typing import Any
 import tftest
 
 from glue.aws import emulator_environment
-from glue.emulator.control import Emulator
+from glue.local.emulator.control import Emulator
 from glue.terraform import find_provider_mirror, find_terraform, write_cli_config
 
 ROOT = Path(__file__).resolve().parent.parent

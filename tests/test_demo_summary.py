@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from glue import demo, lifecycle
 from glue.errors import MlopsError
-from glue.events import Delivery
-from glue.runner import Execution
+from glue.local import demo, lifecycle
+from glue.local.events import Delivery
+from glue.local.runner import Execution
 
 PROD = "prod (333333333333)"
 DRIFTED = (

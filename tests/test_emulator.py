@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue.aws import assumed_session, client
-from glue.emulator import control
+from glue.local.emulator import control
 from tests.conftest import ACCOUNTS, REGION
 
 pytestmark = pytest.mark.emulator

@@ -188,7 +188,7 @@ def test_a_step_request_aws_refuses_is_named_with_its_member_and_rule():
 
 
 def test_local_runner_refuses_a_script_its_image_cannot_run():
-    from glue.runner import LocalRunner, StepFailed
+    from glue.local.runner import LocalRunner, StepFailed
 
     evaluate_in_the_sklearn_image = {
         "AppSpecification": {

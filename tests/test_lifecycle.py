@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from glue import config, deploy, governance, lifecycle, sample_data
+from glue import config, deploy, governance
 from glue.aws import client
+from glue.local import lifecycle, sample_data
 from glue.pipelines import upsert
 
 pytestmark = pytest.mark.emulator

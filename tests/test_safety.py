@@ -223,7 +223,7 @@ def test_a_state_key_whose_alias_cannot_be_made_is_not_left_behind():
 
 def test_local_down_never_signals_a_process_that_is_not_the_emulator(tmp_path):
     # Its command line names the server module and this state file, but it is not the server.
-    mentions = ["glue.emulator.server", "--state-file", str(tmp_path / "emulator.json")]
+    mentions = ["glue.local.emulator.server", "--state-file", str(tmp_path / "emulator.json")]
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *mentions])
     try:
         (tmp_path / "emulator.json").write_text(
@@ -376,7 +376,7 @@ def _locked(state: Path) -> bool:
     with_state = {**os.environ, "MLOPS_STATE_DIR": str(state)}
     probe = (
         "from glue.aws import assumed_session, client\n"
-        "from glue.emulator import control\n"
+        "from glue.local.emulator import control\n"
         "e = control.require()\n"
         "session = assumed_session('arn:aws:iam::111111111111:role/probe', 'us-east-1', e)\n"
         "s3 = client(session, 's3', e)\n"

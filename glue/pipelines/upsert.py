@@ -21,8 +21,8 @@ from botocore.exceptions import ClientError
 
 from glue.aws import assumed_session, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.emulator.control import Emulator
 from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import (
     PipelineSettings,
     inference_definition,

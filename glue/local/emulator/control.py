@@ -27,7 +27,7 @@ from glue.settings import state_dir
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 SETTLE_SECONDS = 3.0
-SERVER_MODULE = "glue.emulator.server"
+SERVER_MODULE = "glue.local.emulator.server"
 # "_" is not allowed in an S3 bucket name, so no path-style S3 request can mean this path.
 INSTANCE_PATH = "/_mlops/instance"
 

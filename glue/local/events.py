@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from glue.aws import client
-from glue.emulator.control import Emulator
-from glue.runner import Execution, LocalRunner
+from glue.local.emulator.control import Emulator
+from glue.local.runner import Execution, LocalRunner
 
 MAX_CHAIN = 3  # a started pipeline's own terminal event is routed too, this many times at most
 

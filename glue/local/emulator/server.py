@@ -1,6 +1,6 @@
 """The emulator process: moto's server on loopback, extended with the operations it lacks.
 
-Run as `python -m glue.emulator.server --state-file F [--port N] [--watch-pid P]`. Once the
+Run as `python -m glue.local.emulator.server --state-file F [--port N] [--watch-pid P]`. Once the
 socket is bound it writes {"pid", "host", "port", "instance"} to the state file, so a port of 0
 (pick a free one) has no race between choosing and binding. The instance id is new at every
 start and answered on `GET /_mlops/instance`: it proves a pid is this emulator (not a process
@@ -21,14 +21,14 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from glue.emulator import (
+from glue.local.emulator import (
     events_extensions,
     s3_extensions,
     sagemaker_cross_account,
     sagemaker_extensions,
     strict_requests,
 )
-from glue.emulator.control import INSTANCE_PATH, process_alive
+from glue.local.emulator.control import INSTANCE_PATH, process_alive
 
 HOST = "127.0.0.1"
 
@@ -95,7 +95,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m glue.emulator.server")
+    parser = argparse.ArgumentParser(prog="python -m glue.local.emulator.server")
     parser.add_argument("--state-file", type=Path, required=True)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--watch-pid", type=int)

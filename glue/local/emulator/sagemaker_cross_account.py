@@ -22,7 +22,7 @@ from moto.core.exceptions import ServiceException
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from glue.emulator import sagemaker_extensions
+from glue.local.emulator import sagemaker_extensions
 
 _ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from glue.aws import client
-from glue.emulator.control import Emulator
+from glue.local.emulator.control import Emulator
 from glue.pipelines import expressions, validation
 from glue.steps import STEPS_DIR, images
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from glue import config, deploy, lifecycle
-from glue.emulator import control
-from glue.emulator.control import Emulator
+from glue import config, deploy
 from glue.errors import MlopsError
-from glue.events import Delivery
+from glue.local import lifecycle
+from glue.local.emulator import control
+from glue.local.emulator.control import Emulator
+from glue.local.events import Delivery
+from glue.local.runner import Execution
 from glue.pipelines import upsert
 from glue.registry import ModelVersion
-from glue.runner import Execution
 from glue.settings import state_dir
 
 T = TypeVar("T")

@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glue import deploy, governance, sample_data
+from glue import deploy, governance
 from glue.aws import client
 from glue.config import EnvironmentConfig
-from glue.emulator.control import Emulator
 from glue.errors import MlopsError
-from glue.events import Delivery, EventRouter
+from glue.local import sample_data
+from glue.local.emulator.control import Emulator
+from glue.local.events import Delivery, EventRouter
+from glue.local.runner import Execution, LocalRunner, split_s3
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
 from glue.registry import ModelVersion
-from glue.runner import Execution, LocalRunner, split_s3
 
 Timed = Callable[[str, str, Callable[[], Any]], Any]
 
