@@ -53,7 +53,7 @@ def _doctor(args: argparse.Namespace) -> None:
     from glue import terraform
 
     print(f"terraform: {terraform.find_terraform()}")
-    print(f"AWS provider mirror: {terraform.find_provider_mirror()}")
+    print(f"AWS provider: installed {terraform.provider_installation()}")
     emulator = control.find()
     print(f"local AWS emulator: {emulator.endpoint if emulator else 'not running'}")
 

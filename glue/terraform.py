@@ -47,18 +47,43 @@ def find_terraform() -> str:
     return found
 
 
-def find_provider_mirror() -> Path:
-    """The folder holding registry.terraform.io/hashicorp/aws/<version>/<platform>/."""
+def _holds_provider(folder: Path) -> bool:
+    return any((folder / AWS_PROVIDER).glob("*/*/terraform-provider-aws*"))
+
+
+def find_provider_mirror() -> Path | None:
+    """The folder holding registry.terraform.io/hashicorp/aws/<version>/<platform>/: the one
+    configured in MLOPS_TF_PLUGIN_MIRROR (an error if it holds no provider), else the first
+    usual place that holds one, else None: Terraform installs the provider from its registry."""
     configured = os.environ.get(MIRROR_ENV)
-    candidates = (Path(configured),) if configured else MIRROR_CANDIDATES
-    for candidate in candidates:
-        if any((candidate / AWS_PROVIDER).glob("*/*/terraform-provider-aws*")):
-            return candidate
-    looked = ", ".join(str(c) for c in candidates)
-    raise MlopsError(
-        f"AWS provider mirror not found: looked for {AWS_PROVIDER}/<version>/ in {looked}; "
-        f"set {MIRROR_ENV} to the folder that holds registry.terraform.io/"
+    if configured:
+        if not _holds_provider(Path(configured)):
+            raise MlopsError(
+                f"AWS provider mirror not found: looked for {AWS_PROVIDER}/<version>/ in "
+                f"{configured} ({MIRROR_ENV}); point it at the folder that holds "
+                "registry.terraform.io/, or unset it to let Terraform install the provider"
+            )
+        return Path(configured)
+    return next((c for c in MIRROR_CANDIDATES if _holds_provider(c)), None)
+
+
+def provider_installation() -> str:
+    """How the AWS provider is installed, as `mlops doctor` says it."""
+    mirror = find_provider_mirror()
+    if mirror is not None:
+        return f"from the filesystem mirror {mirror}"
+    looked = ", ".join(str(c) for c in MIRROR_CANDIDATES)
+    return (
+        "by Terraform from its registry, checked against the committed lock files (no mirror "
+        f"in {looked}; set {MIRROR_ENV} to use one)"
     )
+
+
+def cli_environment() -> dict[str, str]:
+    """With a mirror, a CLI config that installs providers from it only (offline machines);
+    without one, nothing: Terraform's own configuration and registry install them."""
+    mirror = find_provider_mirror()
+    return {} if mirror is None else {"TF_CLI_CONFIG_FILE": str(write_cli_config(mirror))}
 
 
 def write_cli_config(mirror: Path) -> Path:
@@ -158,9 +183,8 @@ class TerraformRunner:
 
     def __post_init__(self) -> None:
         self._binary = find_terraform()
-        cli_config = write_cli_config(find_provider_mirror())
         self._env = {
-            "TF_CLI_CONFIG_FILE": str(cli_config),
+            **cli_environment(),
             "TF_DATA_DIR": str(state_dir() / "terraform" / self.name),
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
@@ -191,8 +215,9 @@ class TerraformRunner:
             *sorted(self.working_dir.glob("*.tf")),
             *sorted((PROJECT_ROOT / "modules").glob("**/*.tf")),
             self.working_dir / ".terraform.lock.hcl",
-            Path(self._env["TF_CLI_CONFIG_FILE"]),
         ]
+        if "TF_CLI_CONFIG_FILE" in self._env:
+            inputs.append(Path(self._env["TF_CLI_CONFIG_FILE"]))
         if backend_config is not None:
             inputs.append(backend_config)
         for path in inputs:

@@ -19,7 +19,7 @@ import tftest
 
 from glue.aws import emulator_environment
 from glue.local.emulator.control import Emulator
-from glue.terraform import find_provider_mirror, find_terraform, write_cli_config
+from glue.terraform import cli_environment, find_terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_BACKEND = 'terraform {\n  backend "local" {}\n}\n'
@@ -51,7 +51,7 @@ def plan_summary(tree: Path, root: str, tfvars: dict, emulator: Emulator) -> Pla
     var_file.write_text(json.dumps(tfvars))
     env = {
         **emulator_environment(emulator, tfvars.get("region", "us-east-1")),
-        "TF_CLI_CONFIG_FILE": str(write_cli_config(find_provider_mirror())),
+        **cli_environment(),
     }
     test = tftest.TerraformTest(str(tfdir), binary=find_terraform(), env=env)
     test.setup(upgrade=False)

@@ -77,7 +77,7 @@ def test_doctor_finds_terraform_and_mirror(tmp_path):
     result = mlops("doctor", env={"MLOPS_STATE_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert "terraform: " in result.stdout
-    assert "AWS provider mirror: " in result.stdout
+    assert "AWS provider: installed from the filesystem mirror " in result.stdout
 
 
 def test_terraform_missing_is_one_line(tmp_path):
@@ -86,6 +86,29 @@ def test_terraform_missing_is_one_line(tmp_path):
     assert one_line(result.stderr) == (
         "mlops: terraform not found: looked on PATH; install Terraform >= 1.11 "
         "or set MLOPS_TERRAFORM to its path"
+    )
+
+
+def test_without_a_mirror_terraform_installs_the_provider(tmp_path, monkeypatch):
+    """On a machine with no mirror, Terraform's own configuration and registry are used: no CLI
+    configuration is imposed. A fake terraform records what it is given (nothing leaves the
+    machine)."""
+    from glue import terraform
+
+    monkeypatch.setattr(terraform, "MIRROR_CANDIDATES", (tmp_path / "no-mirror",))
+    monkeypatch.delenv(terraform.MIRROR_ENV, raising=False)
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "users-own.tfrc"))
+    recorded = tmp_path / "recorded"
+    fake = tmp_path / "terraform"
+    fake.write_text(f'#!/bin/sh\necho "$TF_CLI_CONFIG_FILE $*" >> {recorded}\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+
+    assert terraform.provider_installation().startswith("by Terraform from its registry")
+    terraform.TerraformRunner(tmp_path, "no-mirror").init()
+    assert recorded.read_text() == (
+        f"{tmp_path / 'users-own.tfrc'} init -no-color -input=false -backend=false\n"
     )
 
 
