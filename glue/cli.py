@@ -90,12 +90,19 @@ def _plan(args: argparse.Namespace) -> None:
     print(f"plan saved to {summary.plan_file}: {summary}")
 
 
+def _progress(line: str) -> None:
+    """A long apply says what it is doing as it goes (Jenkins shows it live)."""
+    print(f"  {line}", flush=True)
+
+
 def _apply(args: argparse.Namespace) -> None:
     from glue import deploy
 
     loaded = _config(args)
     plan_file = args.plan_file or deploy.plan_file_for(loaded)
-    summary = deploy.apply(loaded, _target(args), plan_file, dry_run=args.dry_run)
+    summary = deploy.apply(
+        loaded, _target(args), plan_file, dry_run=args.dry_run, progress=_progress
+    )
     verb = "would apply (--dry-run: nothing applied)" if args.dry_run else "applied"
     print(f"{verb} {plan_file}\n{summary.details()}")
 

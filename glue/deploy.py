@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -470,9 +471,14 @@ def _why_the_registry_may_be_missing(config: EnvironmentConfig, emulator: Emulat
 
 
 def apply(
-    config: EnvironmentConfig, emulator: Emulator | None, plan_file: Path, dry_run: bool = False
+    config: EnvironmentConfig,
+    emulator: Emulator | None,
+    plan_file: Path,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> PlanSummary:
-    """Apply exactly a saved plan, and only one made from what is given now."""
+    """Apply exactly a saved plan, and only one made from what is given now; `progress` hears
+    what Terraform is doing, resource by resource."""
     saved = SavedPlan.load(plan_file)
     saved.check_made_from(config, emulator)
     if dry_run:
@@ -482,7 +488,7 @@ def apply(
         # The bytes that were checked are applied, not the file, which may change meanwhile.
         with _scratch(plan_file.parent, plan_file.name) as checked:
             checked.write_bytes(saved.content)
-            terraform.apply(checked)
+            terraform.apply(checked, progress)
     except MlopsError as error:
         reasons = [str(error)]
         kept = _keep_errored_state(config)

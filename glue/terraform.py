@@ -13,7 +13,8 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +159,10 @@ _CHANGING_ACTIONS = {
 }
 
 
+# Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
+_PROGRESS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
+
+
 def planned_changes(stream: str) -> list[tuple[str, str]]:
     """(action, address) of every resource a `plan -json` run changes, in Terraform's order."""
     changes = []
@@ -191,21 +196,38 @@ class TerraformRunner:
             **self.environment,
         }
 
-    def run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,)) -> tuple[int, str]:
+    def run(
+        self,
+        command: str,
+        *args: str,
+        ok_codes: tuple[int, ...] = (0,),
+        on_message: Callable[[dict], None] | None = None,
+    ) -> tuple[int, str]:
         """Run a command with captured output and this root's environment (passed to this call
-        only); an unexpected exit code is a one-line error."""
+        only); an unexpected exit code is a one-line error. `on_message` is given each message
+        of a `-json` run as Terraform writes it (progress while it runs)."""
         environment = {k: v for k, v in os.environ.items() if k not in self.unset}
-        result = subprocess.run(
-            [self._binary, command, "-no-color", *args],
-            cwd=self.working_dir,
-            env={**environment, **self._env},
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode not in ok_codes:
-            said = f"{result.stderr}\n{_diagnostics(result.stdout)}".strip()
+        with tempfile.TemporaryFile("w+") as stderr:
+            with subprocess.Popen(
+                [self._binary, command, "-no-color", *args],
+                cwd=self.working_dir,
+                env={**environment, **self._env},
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+            ) as process:
+                lines = []
+                for line in process.stdout or ():
+                    lines.append(line)
+                    if on_message is not None:
+                        for message in _messages(line):
+                            on_message(message)
+            stdout = "".join(lines)
+            stderr.seek(0)
+            said = f"{stderr.read()}\n{_diagnostics(stdout)}".strip()
+        if process.returncode not in ok_codes:
             raise MlopsError(f"terraform {command} failed in {self.working_dir}: {_errors(said)}")
-        return result.returncode, result.stdout
+        return process.returncode, stdout
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their
@@ -254,9 +276,16 @@ class TerraformRunner:
             options.append("-destroy")
         return planned_changes(self.run("plan", *options)[1])
 
-    def apply(self, plan_file: Path) -> None:
-        """Apply exactly a saved plan: what was reviewed is what is applied."""
-        self.run("apply", "-input=false", "-auto-approve", str(plan_file))
+    def apply(self, plan_file: Path, progress: Callable[[str], None] | None = None) -> None:
+        """Apply exactly a saved plan: what was reviewed is what is applied. `progress` is told
+        each resource Terraform starts, finishes or is still working on."""
+
+        def report(message: dict) -> None:
+            if progress is not None and message.get("type") in _PROGRESS:
+                progress(str(message.get("@message", "")))
+
+        arguments = ("-input=false", "-auto-approve", "-json", str(plan_file))
+        self.run("apply", *arguments, on_message=report)
 
     def force_unlock(self, lock_id: str) -> None:
         self.run("force-unlock", "-force", lock_id)

@@ -351,6 +351,8 @@ def test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages(
         assert mlops("plan", *files, env=env).returncode == 0
         applied = mlops("apply", *files, env=env)
         assert applied.returncode == 0, applied.stderr
+        # A long apply says what it does as it goes, resource by resource.
+        assert "Creation complete after" in applied.stdout
         again = mlops("plan", *files, env=env)
         assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
         # Reading a name needs no Terraform: outputs come from the state object.
