@@ -127,7 +127,7 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
     applied = []
 
     class Terraform:
-        def apply(self, path: Path) -> None:
+        def apply(self, path: Path, progress: object) -> None:
             plan_file.write_bytes(b"a plan saved meanwhile")  # another `mlops plan` finishes
             applied.append(path.read_bytes())
 

@@ -32,7 +32,7 @@ def dev(tmp_path) -> config.EnvironmentConfig:
 
 
 @pytest.fixture()
-def outputs(emulator, dev) -> dict[str, str]:
+def outputs(emulator, dev) -> dict:
     """What `terraform output` gives for dev, with its three roles and the bucket really there."""
     session = assumed_session(dev.terraform_role_arn, REGION, emulator)
     iam = client(session, "iam", emulator)
@@ -47,7 +47,15 @@ def outputs(emulator, dev) -> dict[str, str]:
         "sagemaker_execution_role_arn": roles["sagemaker-execution"],
         "latest_model_lambda_role_arn": roles["latest-model-lambda"],
         "deploy_role_arn": roles["ci-deploy"],
-        "latest_model_function_name": f"{dev.values['model_name']}-latest-approved-model",
+        "latest_model_function_arn": (
+            f"arn:aws:lambda:{REGION}:{ACCOUNTS['dev']}:function:"
+            f"{dev.values['model_name']}-latest-approved-model"
+        ),
+        "pipeline_names": {
+            "training": f"{dev.values['model_name']}-train-pipeline",
+            "inference": f"{dev.values['model_name']}-inference-pipeline",
+        },
+        "data_prefix": dev.values["name_prefix"],
         "artifacts_bucket_name": bucket,
         "artifacts_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['registry']}:key/artifacts",
         "workload_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/workload",
