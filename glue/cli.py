@@ -9,11 +9,16 @@ import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.errors import MlopsError, UsageError
 from glue.local.emulator import control
+
+if TYPE_CHECKING:
+    from glue.config import EnvironmentConfig
+    from glue.local.emulator.control import Emulator
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -166,7 +171,13 @@ def _models(args: argparse.Namespace) -> None:
         _warn_of_served_copies(args, loaded, next_stage, owner, target)
 
 
-def _warn_of_served_copies(args: argparse.Namespace, source, next_stage: str, owner, target):
+def _warn_of_served_copies(
+    args: argparse.Namespace,
+    source: EnvironmentConfig,
+    next_stage: str,
+    owner: EnvironmentConfig,
+    target: Emulator | None,
+) -> None:
     """After a rejection: the copies promoted from that version that the next stage still
     serves, each with the command that rejects it. The rejection stands whatever this finds."""
     from glue import config, governance

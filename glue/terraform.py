@@ -159,10 +159,6 @@ _CHANGING_ACTIONS = {
 }
 
 
-# Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
-_PROGRESS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
-
-
 def planned_changes(stream: str) -> list[tuple[str, str]]:
     """(action, address) of every resource a `plan -json` run changes, in Terraform's order."""
     changes = []
@@ -174,6 +170,10 @@ def planned_changes(stream: str) -> list[tuple[str, str]]:
         if action:
             changes.append((action, change["resource"]["addr"]))
     return changes
+
+
+# Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
+_PROGRESS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
 
 
 @dataclass
@@ -197,15 +197,11 @@ class TerraformRunner:
         }
 
     def run(
-        self,
-        command: str,
-        *args: str,
-        ok_codes: tuple[int, ...] = (0,),
-        on_message: Callable[[dict], None] | None = None,
-    ) -> tuple[int, str]:
-        """Run a command with captured output and this root's environment (passed to this call
-        only); an unexpected exit code is a one-line error. `on_message` is given each message
-        of a `-json` run as Terraform writes it (progress while it runs)."""
+        self, command: str, *args: str, on_message: Callable[[dict], None] | None = None
+    ) -> str:
+        """Run a command with this root's environment (passed to this call only) and return
+        its output; a failure is a one-line error. `on_message` is given each message of a
+        `-json` run as Terraform writes it (progress while it runs)."""
         environment = {k: v for k, v in os.environ.items() if k not in self.unset}
         with tempfile.TemporaryFile("w+") as stderr:
             with subprocess.Popen(
@@ -223,11 +219,13 @@ class TerraformRunner:
                         for message in _messages(line):
                             on_message(message)
             stdout = "".join(lines)
-            stderr.seek(0)
-            said = f"{stderr.read()}\n{_diagnostics(stdout)}".strip()
-        if process.returncode not in ok_codes:
-            raise MlopsError(f"terraform {command} failed in {self.working_dir}: {_errors(said)}")
-        return process.returncode, stdout
+            if process.returncode != 0:
+                stderr.seek(0)
+                said = f"{stderr.read()}\n{_diagnostics(stdout)}".strip()
+                raise MlopsError(
+                    f"terraform {command} failed in {self.working_dir}: {_errors(said)}"
+                )
+        return stdout
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their
@@ -274,7 +272,7 @@ class TerraformRunner:
             options.append(f"-var-file={var_file}")
         if destroy:
             options.append("-destroy")
-        return planned_changes(self.run("plan", *options)[1])
+        return planned_changes(self.run("plan", *options))
 
     def apply(self, plan_file: Path, progress: Callable[[str], None] | None = None) -> None:
         """Apply exactly a saved plan: what was reviewed is what is applied. `progress` is told
@@ -292,8 +290,8 @@ class TerraformRunner:
 
     def show(self, plan_file: Path) -> bytes:
         """`terraform show -json` of a saved plan, as Terraform wrote it."""
-        return self.run("show", "-json", str(plan_file))[1].encode()
+        return self.run("show", "-json", str(plan_file)).encode()
 
     def outputs(self) -> dict:
-        outputs = json.loads(self.run("output", "-json")[1])
+        outputs = json.loads(self.run("output", "-json"))
         return {name: value["value"] for name, value in outputs.items()}
