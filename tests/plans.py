@@ -9,6 +9,7 @@ expected subset; JSON strings in the plan (policies, event patterns) are compare
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from glue.local.emulator.control import Emulator
 from glue.terraform import cli_environment, find_terraform
 
 ROOT = Path(__file__).resolve().parent.parent
+OUTPUT_BLOCK = re.compile(r'^output\s+"([^"]+)"', re.M)
+OUTPUT_SEPARATOR = "__"  # root output <module call>__<its output>: names allow no dots
 LOCAL_BACKEND = 'terraform {\n  backend "local" {}\n}\n'
 
 
@@ -43,10 +46,8 @@ def copy_tree(destination: Path) -> Path:
     return destination
 
 
-def plan_summary(tree: Path, root: str, tfvars: dict, emulator: Emulator) -> PlanSummary:
-    tfdir = tree / root
-    if root.startswith("environments/"):
-        (tfdir / "backend_override.tf").write_text(LOCAL_BACKEND)
+def _run_plan(tfdir: Path, tfvars: dict, emulator: Emulator) -> dict[str, Any]:
+    """init, plan and show -json of one root: the plan's JSON."""
     var_file = tfdir / "test.tfvars.json"
     var_file.write_text(json.dumps(tfvars))
     env = {
@@ -55,16 +56,62 @@ def plan_summary(tree: Path, root: str, tfvars: dict, emulator: Emulator) -> Pla
     }
     test = tftest.TerraformTest(str(tfdir), binary=find_terraform(), env=env)
     test.setup(upgrade=False)
-    plan = test.plan(output=True, tf_var_file=str(var_file))
-    values = {
-        address: change["change"]["after"] or {}
-        for address, change in plan.resource_changes.items()
-        if change["mode"] == "managed"
+    return test.plan(output=True, tf_var_file=str(var_file))._raw
+
+
+def _summary(raw: dict[str, Any], module: str = "") -> PlanSummary:
+    """The summary of the whole plan, or of one module call in it (addresses without the
+    `module.<name>.` prefix, outputs those of the module), as if that module were the root."""
+    prefix = f"module.{module}." if module else ""
+    changes = {
+        change["address"].removeprefix(prefix): change
+        for change in raw.get("resource_changes", [])
+        if change["mode"] == "managed" and change["address"].startswith(prefix)
     }
-    counts = Counter(
-        change["type"] for change in plan.resource_changes.values() if change["mode"] == "managed"
-    )
-    return PlanSummary(values, dict(counts), dict(plan.outputs), plan._raw)
+    values = {address: change["change"]["after"] or {} for address, change in changes.items()}
+    counts = Counter(change["type"] for change in changes.values())
+    outputs = {
+        name: output.get("value")
+        for name, output in raw.get("planned_values", {}).get("outputs", {}).items()
+    }
+    if module:
+        outputs = {
+            name.removeprefix(f"{module}{OUTPUT_SEPARATOR}"): value
+            for name, value in outputs.items()
+            if name.startswith(f"{module}{OUTPUT_SEPARATOR}")
+        }
+    return PlanSummary(values, dict(counts), outputs, raw)
+
+
+def plan_summary(tree: Path, root: str, tfvars: dict, emulator: Emulator) -> PlanSummary:
+    tfdir = tree / root
+    if root.startswith("environments/"):
+        (tfdir / "backend_override.tf").write_text(LOCAL_BACKEND)
+    return _summary(_run_plan(tfdir, tfvars, emulator))
+
+
+def module_plan_summaries(
+    tree: Path, calls: dict[str, tuple[str, dict]], emulator: Emulator
+) -> dict[str, PlanSummary]:
+    """Many modules planned in one Terraform run (one init, one provider start): a root that
+    calls each module (name -> (module folder, its inputs)) and outputs each of its outputs
+    as `<call>.<output>` (one root output each: an object output with one value unknown
+    until apply would be unknown as a whole)."""
+    tfdir = tree / "module_calls"
+    tfdir.mkdir(exist_ok=True)
+    names = {name: name.replace("-", "_") for name in calls}
+    root: dict[str, dict] = {"module": {}, "output": {}}
+    for name, (folder, inputs) in calls.items():
+        call = names[name]
+        root["module"][call] = {"source": f"../{folder}", **inputs}
+        for key in OUTPUT_BLOCK.findall((tree / folder / "outputs.tf").read_text()):
+            root["output"][f"{call}{OUTPUT_SEPARATOR}{key}"] = {
+                "value": f"${{module.{call}.{key}}}",
+                "sensitive": True,  # whatever the module marks sensitive stays so
+            }
+    (tfdir / "main.tf.json").write_text(json.dumps(root, indent=2))
+    raw = _run_plan(tfdir, {}, emulator)
+    return {name: _summary(raw, names[name]) for name in calls}
 
 
 def assert_subset(expected: Any, actual: Any, path: str = "") -> None:

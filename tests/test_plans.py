@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.plans import ROOT, assert_inventory, copy_tree, plan_summary
+from tests.plans import (
+    ROOT,
+    PlanSummary,
+    assert_inventory,
+    copy_tree,
+    module_plan_summaries,
+    plan_summary,
+)
 
 pytestmark = pytest.mark.emulator
 INVENTORIES = sorted((Path(__file__).parent / "inventories").glob("*.yaml"))
@@ -19,11 +26,27 @@ def tree(tmp_path_factory) -> Path:
     return copy_tree(tmp_path_factory.mktemp("tree"))
 
 
+@pytest.fixture(scope="module")
+def module_summaries(emulator, tree) -> dict[str, PlanSummary]:
+    """Every module's inventory inputs planned in one Terraform run (a root calling them all)."""
+    calls = {}
+    for path in INVENTORIES:
+        inventory = yaml.safe_load(path.read_text())
+        if inventory["root"].startswith("modules/"):
+            calls[path.stem] = (inventory["root"], inventory["tfvars"])
+    return module_plan_summaries(tree, calls, emulator)
+
+
 @pytest.mark.parametrize("inventory_file", INVENTORIES, ids=lambda path: path.stem)
-def test_plan_matches_inventory(emulator, registry_artifacts_key, tree, inventory_file):
+def test_plan_matches_inventory(
+    emulator, registry_artifacts_key, tree, module_summaries, inventory_file
+):
     inventory = yaml.safe_load(inventory_file.read_text())
-    tfvars = inventory.get("tfvars") or json.loads((ROOT / inventory["tfvars_file"]).read_text())
-    summary = plan_summary(tree, inventory["root"], tfvars, emulator)
+    if inventory_file.stem in module_summaries:
+        summary = module_summaries[inventory_file.stem]
+    else:
+        tfvars = json.loads((ROOT / inventory["tfvars_file"]).read_text())
+        summary = plan_summary(tree, inventory["root"], tfvars, emulator)
     assert_inventory(summary, inventory)
 
 
@@ -35,12 +58,9 @@ def test_every_module_and_environment_has_an_inventory():
     assert roots == (modules | environments) - {"modules/naming"}
 
 
-def test_execution_role_may_publish_job_metrics(emulator, tree):
+def test_execution_role_may_publish_job_metrics(module_summaries):
     """CreateTrainingJob's RoleArn must be able to publish metrics (cloudwatch:PutMetricData)."""
-    inventory = yaml.safe_load(
-        (Path(__file__).parent / "inventories/module-iam-roles.yaml").read_text()
-    )
-    summary = plan_summary(tree, "modules/iam-roles", inventory["tfvars"], emulator)
+    summary = module_summaries["module-iam-roles"]
     policy = json.loads(summary.values["aws_iam_role_policy.sagemaker_execution"]["policy"])
     metrics = [s for s in policy["Statement"] if "cloudwatch:PutMetricData" in str(s["Action"])]
     assert metrics == [
