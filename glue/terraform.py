@@ -90,12 +90,18 @@ def cli_environment() -> dict[str, str]:
 def write_cli_config(mirror: Path) -> Path:
     """A CLI config that installs providers from the mirror only: no registry is reachable."""
     config = state_dir() / "terraform.rc"
-    config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(
+    text = (
         "provider_installation {\n"
         f"  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n"
         "}\n"
     )
+    if not config.is_file() or config.read_text() != text:
+        # Replaced whole, never rewritten in place: a Terraform run started meanwhile (another
+        # environment planned at the same time) reads the old file or the new, not half of one.
+        config.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=config.parent, delete=False) as written:
+            written.write(text)
+        os.replace(written.name, config)
     return config
 
 

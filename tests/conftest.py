@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,13 +76,29 @@ def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
     return configs
 
 
+def _plan_and_apply(env: config.EnvironmentConfig, emulator: Emulator, destroy: bool) -> None:
+    plan = deploy.plan(env, emulator, destroy=destroy)
+    if not destroy:
+        assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
+    deploy.apply(env, emulator, plan.plan_file)
+
+
+def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
+    """dev and prod, each in its own account with its own state, planned and applied side by
+    side (they depend on the registry only)."""
+    with ThreadPoolExecutor(len(config.WORKLOAD_ENVIRONMENTS)) as pool:
+        for done in [
+            pool.submit(_plan_and_apply, configs[name], emulator, destroy)
+            for name in config.WORKLOAD_ENVIRONMENTS
+        ]:
+            done.result()
+
+
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
-    """registry, dev and prod applied in order; destroyed afterwards, leaving nothing."""
-    for name in config.ENVIRONMENTS:
-        plan = deploy.plan(throwaway_configs[name], emulator)
-        assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
-        deploy.apply(throwaway_configs[name], emulator, plan.plan_file)
+    """registry, then dev and prod, applied; destroyed afterwards, leaving nothing."""
+    _plan_and_apply(throwaway_configs["registry"], emulator, destroy=False)
+    _stages_at_once(throwaway_configs, emulator)
     from tests import accounts
 
     yield throwaway_configs
@@ -91,9 +108,8 @@ def platform(emulator, throwaway_configs):
     for group in ("mammo-severity-dev", "mammo-severity-prod"):
         for version in registry.list_versions(owner, group):
             owner.delete_model_package(ModelPackageName=version.arn)
-    for name in reversed(config.ENVIRONMENTS):
-        destroy = deploy.plan(throwaway_configs[name], emulator, destroy=True)
-        deploy.apply(throwaway_configs[name], emulator, destroy.plan_file)
+    _stages_at_once(throwaway_configs, emulator, destroy=True)
+    _plan_and_apply(throwaway_configs["registry"], emulator, destroy=True)
     for env in throwaway_configs.values():
         left = accounts.resources(emulator, env.account_id)
         # The state bucket and its key outlive the platform, as on AWS: Terraform stores its
@@ -101,3 +117,13 @@ def platform(emulator, throwaway_configs):
         left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
         left["aliases"] = {a for a in left["aliases"] if not a.endswith("-tfstate")}
         assert not any(left.values()), f"left behind in {env.account_id}: {left}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), a module's tests run in one worker, so its
+    module-scoped fixtures are set up once; the modules that use the applied platform share one
+    worker, so the platform is applied once."""
+    on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("platform" if module in on_platform else module))

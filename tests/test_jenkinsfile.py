@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -138,6 +139,17 @@ def _locally(step: jenkinsfile.ShellStep, dry_run: bool = True) -> list[str]:
     return argv
 
 
+def _run_by_the_test_command() -> set[str]:
+    """The README's test command (`.ci/run`), the make targets it runs first (its
+    prerequisites: `make lint`) and `make setup`, whose virtual environments run this test."""
+    ci_command = (ROOT / ".ci/run").read_text().strip().splitlines()[-1]
+    target = ci_command.removeprefix("make ")
+    rule = re.search(rf"^{target}:(.*)$", (ROOT / "Makefile").read_text(), re.M)
+    assert rule, f"no rule for {target} in the Makefile"
+    prerequisites = {f"make {name}" for name in rule.group(1).split() if "$" not in name}
+    return {ci_command, "make setup", *prerequisites}
+
+
 def _run(argv: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         argv, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600
@@ -148,18 +160,17 @@ def _run(argv: list[str], environment: dict[str, str]) -> subprocess.CompletedPr
 def test_every_command_runs_against_the_local_aws(platform, tmp_path):
     reports = tmp_path / "reports"
     environment = {**os.environ, "MLOPS_REPORTS_DIR": str(reports)}
-    ci_command = (ROOT / ".ci/run").read_text().strip().splitlines()[-1]
     done: list[list[str]] = []
     for step in STEPS:
         argv = _locally(step)
-        if step.command == ci_command:
-            continue  # the README's test command: what is running this test
+        if step.command in _run_by_the_test_command():
+            continue  # what is running this test already ran it
         if argv in done:
             continue  # pull requests and main plan and scan alike
         result = _run(argv, environment)
         assert result.returncode == 0, f"{step.stage}: {shlex.join(argv)}\n{result.stderr}"
         done.append(argv)
-    assert len(done) >= 15
+    assert len(done) >= 13
 
     markdown = (reports / "checkov.md").read_text()
     assert markdown.startswith("## checkov: 0 failed")

@@ -1,9 +1,9 @@
 """The main job on the embedded local AWS: three accounts, the whole platform applied in order.
 
-Start the emulator, validate every environment's tfvars, then plan and apply registry, dev and
-prod (each plan saved and exactly that plan applied), prove a second plan is empty, upsert the
-pipelines of dev and prod, and print a summary. The emulator is stopped at the end unless
-asked to keep it for exploration.
+Start the emulator, validate every environment's tfvars, then plan and apply the registry, then
+dev and prod side by side (each plan saved and exactly that plan applied), prove a second plan
+of each is empty, upsert the pipelines of dev and prod, and print a summary. The emulator is
+stopped at the end unless asked to keep it for exploration.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -141,6 +142,31 @@ def summary(steps: list[Step], seconds: float, retrained: int | None, width: int
     )
 
 
+def _deploy(
+    env: config.EnvironmentConfig, emulator: Emulator, steps: list[Step], pipelines: bool = False
+) -> None:
+    """Plan, apply exactly that plan; for a stage, then re-plan and upsert its pipelines."""
+    where = f"{env.name} ({env.account_id})"
+    plan = _timed(steps, "plan", where, lambda: deploy.plan(env, emulator))
+    _timed(steps, "apply saved plan", where, lambda: deploy.apply(env, emulator, plan.plan_file))
+    if pipelines:
+        _replan(env, emulator, steps)
+        _timed(
+            steps,
+            "upsert pipelines",
+            where,
+            lambda: upsert.upsert(env, deploy.outputs(env, emulator), emulator),
+        )
+
+
+def _replan(env: config.EnvironmentConfig, emulator: Emulator, steps: list[Step]) -> None:
+    """A second plan, which must be empty (marked DRIFT otherwise)."""
+    where = f"{env.name} ({env.account_id})"
+    again = _timed(steps, "re-plan (expect no changes)", where, lambda: deploy.plan(env, emulator))
+    if again.has_changes:
+        steps[-1].status = DRIFT
+
+
 def _width() -> int:
     return min(max(shutil.get_terminal_size((WIDTH, 24)).columns, 100), 120)
 
@@ -158,35 +184,23 @@ def run(
     started_here = control.find() is None
     emulator = _timed(steps, "start local AWS", "loopback", control.up)
     try:
-        for env in configs:
-            where = f"{env.name} ({env.account_id})"
-            plan = _timed(steps, "plan", where, lambda env=env: deploy.plan(env, emulator))
-            _timed(
-                steps,
-                "apply saved plan",
-                where,
-                lambda env=env, plan=plan: deploy.apply(env, emulator, plan.plan_file),
-            )
-        for env in configs:
-            where = f"{env.name} ({env.account_id})"
-            again = _timed(
-                steps,
-                "re-plan (expect no changes)",
-                where,
-                lambda env=env: deploy.plan(env, emulator),
-            )
-            if again.has_changes:
-                steps[-1].status = DRIFT
-        for env in configs:
-            if env.name in config.WORKLOAD_ENVIRONMENTS:
-                where = f"{env.name} ({env.account_id})"
-                _timed(
-                    steps,
-                    "upsert pipelines",
-                    where,
-                    lambda env=env: upsert.upsert(env, deploy.outputs(env, emulator), emulator),
-                )
         by_name = {env.name: env for env in configs}
+        registry = by_name["registry"]
+        _deploy(registry, emulator, steps)
+        # dev and prod depend on the registry only: each stage's account, state and data
+        # folder are its own, so they are deployed side by side while the registry re-plans.
+        chains: dict[str, list[Step]] = {name: [] for name in config.ENVIRONMENTS}
+        try:
+            with ThreadPoolExecutor(len(chains)) as pool:
+                runs = [pool.submit(_replan, registry, emulator, chains["registry"])] + [
+                    pool.submit(_deploy, by_name[name], emulator, chains[name], True)
+                    for name in config.WORKLOAD_ENVIRONMENTS
+                ]
+            for finished in runs:
+                finished.result()  # the first failure, once every chain has ended
+        finally:
+            for chain in chains.values():
+                steps += chain
         workdir = state_dir() / "runs"
         dev, prod = (lifecycle.stage(by_name[n], emulator, workdir) for n in ("dev", "prod"))
         outcome = lifecycle.run(

@@ -41,7 +41,9 @@ class EventRouter:
             rules += page["Rules"]
             token = page.get("NextToken")
             if not token:
-                return [r for r in rules if r.get("EventPattern") and r.get("State") == "ENABLED"]
+                # By name: the order Terraform happened to create them in is no order at all.
+                matching = [r for r in rules if r.get("EventPattern") and r.get("State") == "ENABLED"]
+                return sorted(matching, key=lambda rule: rule["Name"])
 
     def route(self, event: dict[str, Any], depth: int = 0) -> list[Delivery]:
         deliveries: list[Delivery] = []
