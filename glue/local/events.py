@@ -42,8 +42,10 @@ class EventRouter:
             token = page.get("NextToken")
             if not token:
                 # By name: the order Terraform happened to create them in is no order at all.
-                matching = [r for r in rules if r.get("EventPattern") and r.get("State") == "ENABLED"]
-                return sorted(matching, key=lambda rule: rule["Name"])
+                enabled = [r for r in rules if r.get("State") == "ENABLED"]
+                return sorted(
+                    (r for r in enabled if r.get("EventPattern")), key=lambda rule: rule["Name"]
+                )
 
     def route(self, event: dict[str, Any], depth: int = 0) -> list[Delivery]:
         deliveries: list[Delivery] = []
