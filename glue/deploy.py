@@ -386,8 +386,9 @@ def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunne
 
 
 def validate(config: EnvironmentConfig) -> None:
-    """`terraform validate` of the environment's root, offline and without its backend."""
-    terraform = TerraformRunner(config.terraform_dir, f"{config.name}-validate")
+    """`terraform validate` of the environment's root, offline and without its backend (once
+    per root: dev and prod share theirs)."""
+    terraform = TerraformRunner(config.terraform_dir, f"{config.terraform_dir.name}-validate")
     terraform.init()
     terraform.validate()
 

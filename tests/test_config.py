@@ -9,6 +9,7 @@ import pytest
 
 from glue import config
 from glue.errors import MlopsError
+from glue.terraform import TerraformRunner
 from tests.test_cli import mlops, one_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,6 +170,33 @@ def test_validate_command(tmp_path):
     result = mlops("validate", "--env", "qa")
     assert result.returncode == 2
     assert "unknown environment 'qa'" in one_line(result.stderr)
+
+
+def test_a_root_is_validated_again_only_when_its_configuration_changed(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text('variable "name" {\n  type = string\n}\n')
+    runner = TerraformRunner(root, "root-validate")
+    commands: list[str] = []
+    real_run = TerraformRunner.run
+    monkeypatch.setattr(
+        TerraformRunner,
+        "run",
+        lambda self, command, *args, **kw: (
+            commands.append(command) or real_run(self, command, *args, **kw)
+        ),
+    )
+    runner.init()
+    runner.validate()
+    runner.validate()
+    assert commands == ["init", "validate"]
+    (root / "main.tf").write_text('variable "name" {\n  type = strin\n}\n')
+    with pytest.raises(MlopsError, match="Invalid type specification"):
+        runner.init()
+        runner.validate()
+    with pytest.raises(MlopsError):  # a failed validation is never remembered as passed
+        runner.validate()
 
 
 def test_issue_values_are_refused_with_one_clear_message(tmp_path):
