@@ -7,7 +7,11 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 
 ENVIRONMENTS := registry dev prod
 
-.PHONY: setup demo lint test benchmark clean
+# Parallel test workers: the tests spend much of their time waiting (Terraform's provider polls
+# AWS-style propagation checks), so more workers than the 2 cores CI has pay off.
+TEST_WORKERS ?= 3
+
+.PHONY: setup demo lint test test-fast benchmark clean
 
 ## setup: both virtual environments (every other target runs it by itself)
 setup: $(GLUE) $(CHECKOV)
@@ -23,10 +27,15 @@ lint: $(GLUE)
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive modules environments tests/fixtures
 	for environment in $(ENVIRONMENTS); do $(VENV)/bin/mlops validate --env $$environment || exit 1; done
 
-## test: lint, then the whole test suite (plans, applies on the local AWS, checkov);
-## JUnit results in reports/junit/pytest.xml
+## test: lint, then the whole test suite (plans, applies on the local AWS, checkov) in
+## $(TEST_WORKERS) workers; JUnit results in reports/junit/pytest.xml
 test: lint $(CHECKOV)
-	$(VENV)/bin/pytest --junitxml=reports/junit/pytest.xml $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --junitxml=reports/junit/pytest.xml $(PYTEST_ARGS)
+
+## test-fast: while developing, the tests that need no local AWS (tfvars, definitions, steps,
+## docs, layout, report, checkov), in about a minute; `make test` before pushing
+test-fast: $(GLUE) $(CHECKOV)
+	$(VENV)/bin/pytest -m "not emulator" -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## benchmark: time the test suite, each environment's plan and the demo
 benchmark: $(GLUE) $(CHECKOV)

@@ -88,11 +88,16 @@ def _validate(args: argparse.Namespace) -> None:
 
 
 def _plan(args: argparse.Namespace) -> None:
-    from glue import deploy
+    from glue import config, deploy
 
     loaded = _config(args)
     summary = deploy.plan(loaded, _target(args), args.out, destroy=args.destroy)
     print(f"plan saved to {summary.plan_file}: {summary}")
+    if args.destroy and loaded.name in config.WORKLOAD_ENVIRONMENTS:
+        print(
+            f"applying it also deletes the pipelines of {loaded.name} (made by the upsert, "
+            "so not in Terraform's plan)"
+        )
 
 
 def _progress(line: str) -> None:

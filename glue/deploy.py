@@ -25,6 +25,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from glue import lambda_package, pipelines
 from glue.aws import (
     EMULATOR_UNSET,
     assumed_session,
@@ -405,6 +406,14 @@ def _scratch(folder: Path, name: str):
         Path(path).unlink(missing_ok=True)
 
 
+def var_files(config: EnvironmentConfig) -> list[Path]:
+    """What a plan of the environment's root is given: its tfvars and, for a workload stage,
+    the Lambda package built from the repository."""
+    if config.name not in WORKLOAD_ENVIRONMENTS:
+        return [config.tfvars_file]
+    return [config.tfvars_file, lambda_package.build(state_dir() / "packages")]
+
+
 def plan(
     config: EnvironmentConfig,
     emulator: Emulator | None,
@@ -421,7 +430,7 @@ def plan(
         _scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
     ):
         try:
-            planned = terraform.plan(new_plan, config.tfvars_file, destroy=destroy)
+            planned = terraform.plan(new_plan, *var_files(config), destroy=destroy)
         except MlopsError as error:
             hint = _why_the_registry_may_be_missing(config, emulator)
             raise MlopsError(f"{error}{hint}") from None
@@ -485,6 +494,8 @@ def apply(
     if dry_run:
         return saved.summary()
     terraform = init(config, emulator)
+    if saved.stamp.get("destroy"):
+        _delete_pipelines(config, emulator, progress)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
         with _scratch(plan_file.parent, plan_file.name) as checked:
@@ -514,6 +525,23 @@ def apply(
     return saved.summary()
 
 
+def _delete_pipelines(
+    config: EnvironmentConfig, emulator: Emulator | None, progress: Callable[[str], None] | None
+) -> None:
+    """A stage's destroy takes its pipelines too: the upsert made them, from the names in the
+    stage's outputs, so Terraform's plan does not hold them."""
+    if config.name not in WORKLOAD_ENVIRONMENTS:
+        return
+    names = _stored_outputs(config, emulator).get("pipeline_names") or {}
+    sagemaker = client(session_for(config, emulator), "sagemaker", emulator)
+    for name in sorted(names.values()):
+        if pipelines.deployed(sagemaker, name) is None:
+            continue
+        sagemaker.delete_pipeline(PipelineName=name)
+        if progress is not None:
+            progress(f"{name}: pipeline deleted (made by the upsert, not by Terraform)")
+
+
 def _keep_errored_state(config: EnvironmentConfig) -> Path | None:
     """Terraform writes the state it could not store to `errored.tfstate` in the root's folder:
     move it out of the sources (where it would be lost, or committed) and return where."""
@@ -535,6 +563,18 @@ def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
     """The environment's Terraform outputs, read from its state object: no init, and neither
     the Terraform binary nor the provider is needed to read a name. An environment that was
     never applied (or whose local AWS restarted) is an error, not an empty answer."""
+    found = _stored_outputs(config, emulator)
+    if not found:
+        raise MlopsError(
+            f"environment {config.name} has no Terraform outputs in account "
+            f"{config.account_id}: it is not applied; run `mlops plan --env {config.name}`, "
+            f"then `mlops apply --env {config.name}`"
+        )
+    return found
+
+
+def _stored_outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
+    """The outputs in the environment's state object; none where it has no state yet."""
     _check_not_restarted(config, emulator)
     s3 = client(session_for(config, emulator), "s3", emulator)
     try:
@@ -550,10 +590,4 @@ def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
             f"{state_key(config)}) is not a Terraform state: restore it from a previous "
             "version of the object (the bucket is versioned)"
         ) from None
-    if not found:
-        raise MlopsError(
-            f"environment {config.name} has no Terraform outputs in account "
-            f"{config.account_id}: it is not applied; run `mlops plan --env {config.name}`, "
-            f"then `mlops apply --env {config.name}`"
-        )
     return found

@@ -278,13 +278,12 @@ class TerraformRunner:
         passed.write_text(fingerprint)
 
     def plan(
-        self, plan_file: Path, var_file: Path | None = None, destroy: bool = False
+        self, plan_file: Path, *var_files: Path, destroy: bool = False
     ) -> list[tuple[str, str]]:
         """Save a plan; return (action, address) of each resource it changes, read from the
         plan's own JSON stream (no `terraform show` needed to summarize it)."""
         options = ["-input=false", f"-out={plan_file}", "-json"]
-        if var_file is not None:
-            options.append(f"-var-file={var_file}")
+        options += [f"-var-file={var_file}" for var_file in var_files]
         if destroy:
             options.append("-destroy")
         return planned_changes(self.run("plan", *options))

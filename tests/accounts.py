@@ -34,5 +34,17 @@ def resources(emulator, account_id: str) -> dict[str, set[str]]:
         },
         "rules": {r["Name"] for r in client(inside, "events", emulator).list_rules()["Rules"]},
         "tables": set(client(inside, "dynamodb", emulator).list_tables()["TableNames"]),
+        "functions": {
+            f["FunctionName"]
+            for f in client(inside, "lambda", emulator).list_functions()["Functions"]
+        },
+        "log groups": {
+            g["logGroupName"]
+            for g in client(inside, "logs", emulator).describe_log_groups()["logGroups"]
+        },
+        "pipelines": {
+            p["PipelineName"]
+            for p in client(inside, "sagemaker", emulator).list_pipelines()["PipelineSummaries"]
+        },
     }
     return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}

@@ -119,11 +119,15 @@ def platform(emulator, throwaway_configs):
         assert not any(left.values()), f"left behind in {env.account_id}: {left}"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`), a module's tests run in one worker, so its
-    module-scoped fixtures are set up once; the modules that use the applied platform share one
-    worker, so the platform is applied once."""
+    """A test that uses the local AWS is marked `emulator` (the fast tier, `make test-fast`,
+    leaves those out). Under pytest-xdist (`--dist loadgroup`), a module's tests run in one
+    worker, so its module-scoped fixtures are set up once; the modules that use the applied
+    platform share one worker, so the platform is applied once."""
     on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
     for item in items:
+        if {"emulator", "platform"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.emulator)
         module = item.module.__name__
         item.add_marker(pytest.mark.xdist_group("platform" if module in on_platform else module))

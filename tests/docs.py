@@ -17,11 +17,13 @@ BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 
 
 def _text(value) -> str:
-    return (
-        str(value).strip('"').replace("${", "").replace("}", "")
-        if isinstance(value, str)
-        else json.dumps(value)
-    )
+    """An expression as written: python-hcl2 wraps it in `${...}`, which is dropped."""
+    if not isinstance(value, str):
+        return json.dumps(value)
+    text = value.strip('"')
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    return text
 
 
 def _cell(text: str) -> str:

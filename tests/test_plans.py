@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from glue import config, deploy
 from tests.plans import (
     ROOT,
     PlanSummary,
@@ -45,7 +46,11 @@ def test_plan_matches_inventory(
     if inventory_file.stem in module_summaries:
         summary = module_summaries[inventory_file.stem]
     else:
-        tfvars = json.loads((ROOT / inventory["tfvars_file"]).read_text())
+        # What `mlops plan` gives the root: the tfvars and, for a stage, the Lambda package.
+        environment = config.load(inventory_file.stem, ROOT / inventory["tfvars_file"])
+        tfvars = {}
+        for var_file in deploy.var_files(environment):
+            tfvars |= json.loads(var_file.read_text())
         summary = plan_summary(tree, inventory["root"], tfvars, emulator)
     assert_inventory(summary, inventory)
 

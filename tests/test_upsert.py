@@ -1,4 +1,4 @@
-"""Upsert of scripts, Lambda and pipelines on the local AWS: writes only what changed."""
+"""Upsert of scripts and pipelines on the local AWS: writes only what changed."""
 
 from __future__ import annotations
 
@@ -33,19 +33,18 @@ def dev(tmp_path) -> config.EnvironmentConfig:
 
 @pytest.fixture()
 def outputs(emulator, dev) -> dict:
-    """What `terraform output` gives for dev, with its three roles and the bucket really there."""
+    """What `terraform output` gives for dev, with its two roles and the bucket really there."""
     session = assumed_session(dev.terraform_role_arn, REGION, emulator)
     iam = client(session, "iam", emulator)
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
     roles = {}
-    for role in ("sagemaker-execution", "latest-model-lambda", "ci-deploy"):
+    for role in ("sagemaker-execution", "ci-deploy"):
         name = f"{dev.values['model_name']}-{role}"
         roles[role] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
     bucket = f"{dev.values['model_name']}-artifacts"
     client(session, "s3", emulator).create_bucket(Bucket=bucket)
     return {
         "sagemaker_execution_role_arn": roles["sagemaker-execution"],
-        "latest_model_lambda_role_arn": roles["latest-model-lambda"],
         "deploy_role_arn": roles["ci-deploy"],
         "latest_model_function_arn": (
             f"arn:aws:lambda:{REGION}:{ACCOUNTS['dev']}:function:"
@@ -77,7 +76,9 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outp
     session, calls = counted_session(emulator, outputs)
     changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
-    assert len(changes) == 4 + 1 + 2  # scripts, Lambda, training and inference pipelines
+    # The processing scripts and both pipelines; the Lambda is Terraform's.
+    assert [c.kind for c in changes] == ["script"] * 3 + ["pipeline"] * 2
+    assert [n for n in calls if n.startswith(WRITES)] == ["PutObject"] * 3 + ["CreatePipeline"] * 2
     sagemaker = client(session, "sagemaker", emulator)
     training = sagemaker.describe_pipeline(
         PipelineName=f"{dev.values['model_name']}-train-pipeline"

@@ -25,6 +25,7 @@ module "workload" {
   retrain_on_failed_inference = var.retrain_on_failed_inference
   create_governance_table     = var.create_governance_table
   protect_from_destroy        = var.protect_from_destroy
+  latest_model_package        = var.latest_model_package
 }
 
 # The pipelines of this account write model artifacts to the central bucket with its key.

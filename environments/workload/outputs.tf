@@ -23,16 +23,6 @@ output "sagemaker_execution_role_arn" {
   value       = module.workload.sagemaker_execution_role_arn
 }
 
-output "latest_model_lambda_role_arn" {
-  description = "Role of the latest-approved-model Lambda."
-  value       = module.workload.latest_model_lambda_role_arn
-}
-
-output "latest_model_function_name" {
-  description = "Name of the latest-approved-model Lambda (created by the pipeline upsert)."
-  value       = module.workload.latest_model_function_name
-}
-
 output "latest_model_function_arn" {
   description = "ARN of that Lambda."
   value       = module.workload.latest_model_function_arn

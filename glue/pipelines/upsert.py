@@ -1,24 +1,23 @@
-"""Create or update an environment's pipelines, step scripts and Lambda: write only what changed.
+"""Create or update an environment's pipelines and step scripts: write only what changed.
 
 A second upsert of unchanged definitions makes no write call: scripts are compared by content
-hash, the Lambda by code hash, pipelines by their definition and role.
+hash, pipelines by their definition and role. (The Lambda the inference pipeline calls is
+Terraform's, deployed with the workload root.)
 """
 
 from __future__ import annotations
 
-import base64
 import difflib
 import hashlib
-import io
 import json
 import subprocess
-import zipfile
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
+from glue import pipelines
 from glue.aws import assumed_session, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError
@@ -32,13 +31,9 @@ from glue.pipelines.definitions import (
 )
 from glue.pipelines.validation import definition_problems
 from glue.settings import PROJECT_ROOT
-from glue.steps import SCRIPTS, STEPS_DIR, images
+from glue.steps import PROCESSING_SCRIPTS, SCRIPTS, STEPS_DIR, images
 
-LAMBDA_HANDLER = "latest_approved_model.handler"
-# The runtime the handler declares as its image ("lambda:python3.12").
-LAMBDA_RUNTIME = images.declared_image(STEPS_DIR / "latest_approved_model.py").split(":", 1)[1]
 HASH_METADATA = "sha256"
-_ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -67,7 +62,6 @@ def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> Pipeline
     required = (
         "deploy_role_arn",
         "latest_model_function_arn",
-        "latest_model_lambda_role_arn",
         "sagemaker_execution_role_arn",
         "artifacts_bucket_name",
         "artifacts_kms_key_arn",
@@ -163,7 +157,7 @@ def _sha256(data: bytes) -> str:
 
 def upload_scripts(s3, settings: PipelineSettings, dry_run: bool) -> list[Change]:
     changes = []
-    for script in SCRIPTS:
+    for script in PROCESSING_SCRIPTS:
         body = (STEPS_DIR / script).read_bytes()
         key = f"{settings.prefix}/code/{script}"
         try:
@@ -187,45 +181,6 @@ def upload_scripts(s3, settings: PipelineSettings, dry_run: bool) -> list[Change
     return changes
 
 
-def lambda_package() -> bytes:
-    """The handler zipped with fixed timestamps, so its hash only changes with its code."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo("latest_approved_model.py", date_time=_ZIP_TIMESTAMP)
-        info.external_attr = 0o644 << 16
-        archive.writestr(info, (STEPS_DIR / "latest_approved_model.py").read_bytes())
-    return buffer.getvalue()
-
-
-def upsert_lambda(
-    lambda_client, settings: PipelineSettings, role_arn: str, dry_run: bool
-) -> Change:
-    package = lambda_package()
-    code_hash = base64.b64encode(hashlib.sha256(package).digest()).decode()
-    name = settings.lambda_function_arn.rsplit(":", 1)[1]
-    try:
-        current = lambda_client.get_function(FunctionName=name)["Configuration"]
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
-        if not dry_run:
-            lambda_client.create_function(
-                FunctionName=name,
-                Runtime=LAMBDA_RUNTIME,
-                Role=role_arn,
-                Handler=LAMBDA_HANDLER,
-                Code={"ZipFile": package},
-                Timeout=60,
-                Description="Newest approved model version of a group (inference pipeline)",
-            )
-        return Change("lambda", name, _planned("created", dry_run))
-    if current["CodeSha256"] == code_hash:
-        return Change("lambda", name, "unchanged")
-    if not dry_run:
-        lambda_client.update_function_code(FunctionName=name, ZipFile=package)
-    return Change("lambda", name, _planned("updated", dry_run))
-
-
 def _diff(name: str, current: str | None, wanted: str) -> str:
     def pretty(text: str | None) -> list[str]:
         return json.dumps(json.loads(text), indent=2, sort_keys=True).splitlines() if text else []
@@ -245,15 +200,7 @@ def upsert_pipeline(
     tags: list[dict[str, str]],
     dry_run: bool,
 ) -> tuple[Change, str]:
-    try:
-        current = sagemaker.describe_pipeline(PipelineName=name)
-    except ClientError as error:
-        if "does not exist" not in str(error) and error.response["Error"]["Code"] not in (
-            "ResourceNotFound",
-            "ValidationException",
-        ):
-            raise
-        current = None
+    current = pipelines.deployed(sagemaker, name)
     deployed = current["PipelineDefinition"] if current else None
     diff = _diff(name, deployed, definition)
     if current and deployed == definition and current.get("RoleArn") == settings.role_arn:
@@ -287,7 +234,7 @@ def upsert(
     dry_run: bool = False,
     session: boto3.Session | None = None,
 ) -> tuple[list[Change], list[str]]:
-    """Upsert scripts, the Lambda and both pipelines; return the changes and the diffs.
+    """Upsert the scripts and both pipelines; return the changes and the diffs.
 
     Runs as the account's deploy role (least privilege, trusted by the CI principal only), not
     as the broader role Terraform uses.
@@ -301,14 +248,6 @@ def upsert(
         outputs["deploy_role_arn"], config.region, emulator, f"mlops-upsert-{config.name}"
     )
     changes = upload_scripts(client(session, "s3", emulator), settings, dry_run)
-    changes.append(
-        upsert_lambda(
-            client(session, "lambda", emulator),
-            settings,
-            outputs["latest_model_lambda_role_arn"],
-            dry_run,
-        )
-    )
     tags = [
         {"Key": "environment", "Value": config.name},
         {"Key": "git-commit", "Value": settings.source_commit},

@@ -1,6 +1,10 @@
-"""Scripts the pipeline steps run: uploaded to the environment's bucket by the upsert."""
+"""Scripts the pipeline steps run, each checked against the image it declares."""
 
 from pathlib import Path
 
 STEPS_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py", "latest_approved_model.py")
+# Uploaded to the environment's bucket by the upsert; the processing steps run them.
+PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")
+# The handler of the Lambda step, deployed by Terraform (see glue/lambda_package.py).
+LAMBDA_HANDLER_SCRIPT = "latest_approved_model.py"
+SCRIPTS = (*PROCESSING_SCRIPTS, LAMBDA_HANDLER_SCRIPT)

@@ -15,9 +15,6 @@ locals {
   model_package_version = [for arn in local.model_package_arns : "${arn}/*"]
   bucket_arn            = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
   log_groups            = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/"
-
-  latest_model_function     = "${var.name_prefix}-latest-approved-model"
-  latest_model_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.latest_model_function}"
 }
 
 data "aws_iam_policy_document" "sagemaker_trust" {
@@ -95,7 +92,7 @@ data "aws_iam_policy_document" "sagemaker" {
   statement {
     sid       = "InvokeLatestModelLambda"
     actions   = ["lambda:InvokeFunction"]
-    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name_prefix}-*"]
+    resources = ["arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.latest_model_function_name}"]
   }
   statement {
     sid       = "PassOwnRoleToJobs"
@@ -145,8 +142,8 @@ data "aws_iam_policy_document" "lambda" {
   }
   statement {
     sid       = "WriteFunctionLogs"
-    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_groups}lambda/${var.name_prefix}-*"]
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_groups}lambda/${var.latest_model_function_name}:*"]
   }
 }
 
@@ -162,21 +159,6 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "GovernModelVersions"
     actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
     resources = concat(var.model_package_group_arns, local.model_package_version)
-  }
-  statement {
-    sid       = "UpsertLatestModelFunction"
-    actions   = ["lambda:GetFunction", "lambda:CreateFunction", "lambda:UpdateFunctionCode"]
-    resources = [local.latest_model_function_arn]
-  }
-  statement {
-    sid       = "PassFunctionRoleToLambda"
-    actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.latest_model_lambda.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["lambda.amazonaws.com"]
-    }
   }
   statement {
     sid       = "PassExecutionRoleToPipelines"

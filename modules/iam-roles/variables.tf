@@ -48,6 +48,15 @@ variable "pipeline_names" {
   }
 }
 
+variable "latest_model_function_name" {
+  type        = string
+  description = "Name of the Lambda the inference pipeline invokes and whose role these roles include (it writes only its own log group)."
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.latest_model_function_name))
+    error_message = "latest_model_function_name must be 1-64 letters, digits, '-' or '_'."
+  }
+}
+
 variable "ci_role_arn" {
   type        = string
   description = "Role of the CI system (Jenkins) in the CI account: the only principal trusted to assume the deploy role."

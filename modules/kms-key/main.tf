@@ -1,5 +1,6 @@
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   account_root = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
@@ -10,6 +11,10 @@ locals {
     "kms:ReEncrypt*",
     "kms:GenerateDataKey*",
     "kms:DescribeKey",
+  ]
+  log_group_arns = [
+    for name in var.log_group_names :
+    "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${name}"
   ]
 }
 
@@ -76,6 +81,26 @@ data "aws_iam_policy_document" "key" {
         test     = "StringEquals"
         variable = "aws:SourceAccount"
         values   = [data.aws_caller_identity.current.account_id]
+      }
+    }
+  }
+
+  # CloudWatch Logs is a regional service principal and names the log group in the encryption
+  # context of every call: the key serves the listed groups and no other.
+  dynamic "statement" {
+    for_each = length(local.log_group_arns) > 0 ? [1] : []
+    content {
+      sid       = "CloudWatchLogsEncryptsTheListedLogGroups"
+      actions   = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      resources = ["*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}"]
+      }
+      condition {
+        test     = "ArnEquals"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = local.log_group_arns
       }
     }
   }

@@ -32,6 +32,16 @@ variable "service_principals" {
   }
 }
 
+variable "log_group_names" {
+  type        = list(string)
+  description = "CloudWatch Logs groups of this account and region the key encrypts (e.g. `/aws/lambda/<function>`)."
+  default     = []
+  validation {
+    condition     = alltrue([for name in var.log_group_names : can(regex("^[\\.\\-_/#A-Za-z0-9]{1,512}$", name))])
+    error_message = "log_group_names must be 1-512 characters of letters, digits, '.', '-', '_', '/' or '#'."
+  }
+}
+
 variable "deletion_window_in_days" {
   type        = number
   description = "Waiting period before a scheduled deletion completes."

@@ -1,10 +1,12 @@
 # Everything one workload account (dev or prod) runs: its key, roles, failure notifications,
-# the pipeline schedule and rules, and the optional governance table.
+# the Lambda of the inference pipeline, the pipeline schedule and rules, and the optional
+# governance table.
 
 locals {
   training_pipeline  = "${var.model_name}-train-pipeline"
   inference_pipeline = "${var.model_name}-inference-pipeline"
   data_prefix        = "s3://${var.artifacts_bucket_name}/${var.name_prefix}"
+  latest_model       = "${var.name_prefix}-latest-approved-model"
 }
 
 module "kms" {
@@ -12,19 +14,30 @@ module "kms" {
   alias              = "${var.name_prefix}-workload"
   description        = "SageMaker volumes and outputs, notifications and governance of ${var.name_prefix}."
   service_principals = ["events.amazonaws.com", "sns.amazonaws.com"]
+  log_group_names    = ["/aws/lambda/${local.latest_model}"]
   tags               = var.tags
 }
 
 module "roles" {
-  source                   = "../iam-roles"
-  name_prefix              = var.name_prefix
-  workload_kms_key_arn     = module.kms.key_arn
-  artifacts_bucket_name    = var.artifacts_bucket_name
-  artifacts_kms_key_arn    = var.artifacts_kms_key_arn
-  model_package_group_arns = [var.model_package_group_arn]
-  pipeline_names           = [local.training_pipeline, local.inference_pipeline]
-  ci_role_arn              = var.ci_role_arn
-  tags                     = var.tags
+  source                     = "../iam-roles"
+  name_prefix                = var.name_prefix
+  workload_kms_key_arn       = module.kms.key_arn
+  artifacts_bucket_name      = var.artifacts_bucket_name
+  artifacts_kms_key_arn      = var.artifacts_kms_key_arn
+  model_package_group_arns   = [var.model_package_group_arn]
+  pipeline_names             = [local.training_pipeline, local.inference_pipeline]
+  latest_model_function_name = local.latest_model
+  ci_role_arn                = var.ci_role_arn
+  tags                       = var.tags
+}
+
+module "latest_model_function" {
+  source        = "../latest-model-function"
+  function_name = local.latest_model
+  role_arn      = module.roles.latest_model_lambda_role_arn
+  package       = var.latest_model_package
+  kms_key_arn   = module.kms.key_arn
+  tags          = var.tags
 }
 
 module "notifications" {

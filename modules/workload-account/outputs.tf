@@ -8,19 +8,9 @@ output "sagemaker_execution_role_arn" {
   value       = module.roles.sagemaker_execution_role_arn
 }
 
-output "latest_model_lambda_role_arn" {
-  description = "Role of the latest-approved-model Lambda."
-  value       = module.roles.latest_model_lambda_role_arn
-}
-
-output "latest_model_function_name" {
-  description = "Name of the latest-approved-model Lambda (created by the pipeline upsert)."
-  value       = module.roles.latest_model_function_name
-}
-
 output "latest_model_function_arn" {
   description = "ARN of that Lambda, in this account's partition and region."
-  value       = module.roles.latest_model_function_arn
+  value       = module.latest_model_function.function_arn
 }
 
 output "data_prefix" {

@@ -31,6 +31,16 @@ variable "model_package_group_arn" {
   description = "The central model package group this account registers into or serves from."
 }
 
+variable "latest_model_package" {
+  type = object({
+    path         = string
+    base64sha256 = string
+    handler      = string
+    runtime      = string
+  })
+  description = "Deployment package of the latest-approved-model Lambda, as `mlops plan` builds it from the handler in the repository."
+}
+
 variable "ci_role_arn" {
   type        = string
   description = "Role of the CI system, the only principal trusted by the deploy role."
