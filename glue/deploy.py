@@ -13,11 +13,8 @@ once, when first needed (checkov), and vouched for by the stamp from then on.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +32,7 @@ from glue.aws import (
 )
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError
+from glue.files import scratch
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
 from glue.settings import state_dir
@@ -230,8 +228,8 @@ class SavedPlan:
             return path
         shown = runner(config, None).show(self.plan_file)
         with (
-            _scratch(path.parent, path.name) as new_json,
-            _scratch(path.parent, stamp_for(self.plan_file).name) as new_stamp,
+            scratch(path.parent, path.name) as new_json,
+            scratch(path.parent, stamp_for(self.plan_file).name) as new_stamp,
         ):
             new_json.write_bytes(shown)
             new_stamp.write_text(_stamp_text({**self.stamp, "plan_json_sha256": _sha256(shown)}))
@@ -394,18 +392,6 @@ def validate(config: EnvironmentConfig) -> None:
     terraform.validate()
 
 
-@contextlib.contextmanager
-def _scratch(folder: Path, name: str):
-    """A temporary file in the plan's folder (so it moves into place atomically), removed
-    unless it was moved."""
-    handle, path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
-    os.close(handle)
-    try:
-        yield Path(path)
-    finally:
-        Path(path).unlink(missing_ok=True)
-
-
 def var_files(config: EnvironmentConfig) -> list[Path]:
     """What a plan of the environment's root is given: its tfvars and, for a workload stage,
     the Lambda package built from the repository."""
@@ -426,8 +412,8 @@ def plan(
     plan_file.parent.mkdir(parents=True, exist_ok=True)
     origin = made_from(config, emulator)
     with (
-        _scratch(plan_file.parent, plan_file.name) as new_plan,
-        _scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
+        scratch(plan_file.parent, plan_file.name) as new_plan,
+        scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
     ):
         try:
             planned = terraform.plan(new_plan, *var_files(config), destroy=destroy)
@@ -498,7 +484,7 @@ def apply(
         _delete_pipelines(config, emulator, progress)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
-        with _scratch(plan_file.parent, plan_file.name) as checked:
+        with scratch(plan_file.parent, plan_file.name) as checked:
             checked.write_bytes(saved.content)
             terraform.apply(checked, progress)
     except MlopsError as error:

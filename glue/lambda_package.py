@@ -11,18 +11,15 @@ import base64
 import hashlib
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 from glue.errors import MlopsError
+from glue.files import write_whole
 from glue.steps import LAMBDA_HANDLER_SCRIPT, STEPS_DIR, images
 
 HANDLER_FILE = STEPS_DIR / LAMBDA_HANDLER_SCRIPT
 HANDLER = f"{HANDLER_FILE.stem}.handler"
-# The runtime the handler declares as its image ("lambda:python3.12").
-RUNTIME = images.declared_image(HANDLER_FILE).split(":", 1)[1]
 # The workload root's variable that takes the package.
 VARIABLE = "latest_model_package"
 _ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
@@ -37,17 +34,6 @@ def package_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def _write_once(path: Path, content: bytes) -> None:
-    """Named by its content: an existing file already holds these bytes; a new one appears
-    whole (plans of dev and prod may build it at the same time)."""
-    if path.is_file():
-        return
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "wb") as stream:
-        stream.write(content)
-    os.replace(temporary, path)
-
-
 def build(folder: Path) -> Path:
     """Write the package and a var file giving it to the workload root; return the var file.
     A handler its runtime would refuse (a newer Python, a package Lambda lacks) is refused."""
@@ -57,15 +43,21 @@ def build(folder: Path) -> Path:
     content = package_bytes()
     digest = hashlib.sha256(content)
     name = f"{HANDLER_FILE.stem}-{digest.hexdigest()[:16]}"
-    folder.mkdir(parents=True, exist_ok=True)
     package = folder / f"{name}.zip"
-    _write_once(package, content)
     value = {
         "path": str(package),
         "base64sha256": base64.b64encode(digest.digest()).decode(),
         "handler": HANDLER,
-        "runtime": RUNTIME,
+        # The runtime the handler declares as its image ("lambda:python3.12").
+        "runtime": images.declared_image(HANDLER_FILE).split(":", 1)[1],
     }
     var_file = folder / f"{name}.tfvars.json"
-    _write_once(var_file, (json.dumps({VARIABLE: value}, indent=2) + "\n").encode())
+    # Named by their content: a file already there holds these bytes. A new one appears whole
+    # (plans of dev and prod may build them at the same time).
+    for path, written in (
+        (package, content),
+        (var_file, (json.dumps({VARIABLE: value}, indent=2) + "\n").encode()),
+    ):
+        if not path.is_file():
+            write_whole(path, written)
     return var_file

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from glue.errors import MlopsError
+from glue.files import write_whole
 from glue.settings import PROJECT_ROOT, state_dir
 
 TERRAFORM_ENV = "MLOPS_TERRAFORM"
@@ -98,10 +99,7 @@ def write_cli_config(mirror: Path) -> Path:
     if not config.is_file() or config.read_text() != text:
         # Replaced whole, never rewritten in place: a Terraform run started meanwhile (another
         # environment planned at the same time) reads the old file or the new, not half of one.
-        config.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=config.parent, delete=False) as written:
-            written.write(text)
-        os.replace(written.name, config)
+        write_whole(config, text.encode())
     return config
 
 

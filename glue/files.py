@@ -1,0 +1,29 @@
+"""Files that other processes may read while they are written: each appears whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def scratch(folder: Path, name: str) -> Iterator[Path]:
+    """A temporary file in `folder` (so it moves into place atomically), removed unless it was
+    moved."""
+    handle, path = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        yield Path(path)
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def write_whole(path: Path, content: bytes) -> None:
+    """Replace `path` with `content`: a reader sees the old file or the new one, never part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with scratch(path.parent, path.name) as new:
+        new.write_bytes(content)
+        new.replace(path)
