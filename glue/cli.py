@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shlex
@@ -125,9 +126,14 @@ def _unlock(args: argparse.Namespace) -> None:
 
 
 def _outputs(args: argparse.Namespace) -> None:
-    from glue import deploy
+    from glue import config, deploy
 
-    print(json.dumps(deploy.outputs(_config(args), _target(args)), indent=2, sort_keys=True))
+    loaded = _config(args)
+    if loaded.name in config.WORKLOAD_ENVIRONMENTS:
+        platform = deploy.workload_platform(loaded, _target(args))
+    else:
+        platform = deploy.registry_platform(loaded, _target(args))
+    print(json.dumps(dataclasses.asdict(platform), indent=2, sort_keys=True))
 
 
 def _pipelines_upsert(args: argparse.Namespace) -> None:
@@ -136,7 +142,8 @@ def _pipelines_upsert(args: argparse.Namespace) -> None:
 
     loaded = _config(args)
     target = _target(args)
-    changes, diffs = upsert.upsert(loaded, deploy.outputs(loaded, target), target, args.dry_run)
+    platform = deploy.workload_platform(loaded, target)
+    changes, diffs = upsert.upsert(loaded, platform, target, args.dry_run)
     if args.dry_run:
         for diff in diffs:
             print(diff)
@@ -321,7 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--lock-id", required=True, help="the ID the lock error names")
     unlock.set_defaults(handler=_unlock)
 
-    output = commands.add_parser("outputs", help="print an environment's Terraform outputs")
+    output = commands.add_parser(
+        "outputs", help="print an environment's platform contract (its root's `platform` output)"
+    )
     _add_environment_arguments(output)
     output.set_defaults(handler=_outputs)
 

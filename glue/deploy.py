@@ -22,7 +22,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from glue import lambda_package, pipelines
+from glue import contract, lambda_package, pipelines
 from glue.aws import (
     EMULATOR_UNSET,
     assumed_session,
@@ -31,6 +31,7 @@ from glue.aws import (
     emulator_environment,
 )
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
+from glue.contract import RegistryContract, WorkloadContract
 from glue.errors import MlopsError
 from glue.files import scratch
 from glue.local.emulator import control
@@ -518,7 +519,9 @@ def _delete_pipelines(
     stage's outputs, so Terraform's plan does not hold them."""
     if config.name not in WORKLOAD_ENVIRONMENTS:
         return
-    names = _stored_outputs(config, emulator).get("pipeline_names") or {}
+    # Tolerant of a partial apply: a root that failed before its outputs has no pipelines either.
+    platform = _stored_outputs(config, emulator).get("platform") or {}
+    names = platform.get("pipeline_names") or {}
     sagemaker = client(session_for(config, emulator), "sagemaker", emulator)
     for name in sorted(names.values()):
         if pipelines.deployed(sagemaker, name) is None:
@@ -557,6 +560,21 @@ def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
             f"then `mlops apply --env {config.name}`"
         )
     return found
+
+
+def registry_platform(config: EnvironmentConfig, emulator: Emulator | None) -> RegistryContract:
+    """The registry account's platform contract, from its state."""
+    return contract.parse(RegistryContract, config.name, outputs(config, emulator).get("platform"))
+
+
+def workload_platform(config: EnvironmentConfig, emulator: Emulator | None) -> WorkloadContract:
+    """A stage's platform contract, from its state."""
+    if config.name not in WORKLOAD_ENVIRONMENTS:
+        raise MlopsError(
+            f"environment {config.name!r} is not a stage: expected one of "
+            f"{', '.join(WORKLOAD_ENVIRONMENTS)}"
+        )
+    return contract.parse(WorkloadContract, config.name, outputs(config, emulator).get("platform"))
 
 
 def _stored_outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:

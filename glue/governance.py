@@ -7,11 +7,10 @@ governance table when it has one.
 
 from __future__ import annotations
 
-from typing import Any
-
 from glue import deploy, registry
 from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
+from glue.contract import WorkloadContract
 from glue.errors import UsageError
 from glue.local.emulator.control import Emulator
 from glue.pipelines.upsert import git_commit
@@ -36,32 +35,32 @@ def _registry_sagemaker(registry_config: EnvironmentConfig, emulator: Emulator |
 
 def _record(
     stage: EnvironmentConfig,
-    outputs: dict[str, Any],
+    platform: WorkloadContract,
     emulator: Emulator | None,
     version: registry.ModelVersion,
     comment: str,
 ) -> None:
-    table = outputs.get("governance_table_name")
+    table = platform.governance_table_name
     if not table:
         return
     dynamodb = deploy.session_for(stage, emulator).resource(
         "dynamodb", endpoint_url=emulator.endpoint if emulator else None
     )
     registry.record(
-        dynamodb.Table(table), outputs["model_package_group_arn"], stage.name, version, comment
+        dynamodb.Table(table), platform.model_package_group_arn, stage.name, version, comment
     )
 
 
 def versions(stage: EnvironmentConfig, emulator: Emulator | None) -> list[registry.ModelVersion]:
     require_stage(stage)
-    group = deploy.outputs(stage, emulator)["model_package_group_arn"]
+    group = deploy.workload_platform(stage, emulator).model_package_group_arn
     sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
     return registry.list_versions(sagemaker, group)
 
 
 def latest(stage: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
     require_stage(stage)
-    group = deploy.outputs(stage, emulator)["model_package_group_arn"]
+    group = deploy.workload_platform(stage, emulator).model_package_group_arn
     sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
     return registry.latest(sagemaker, group)
 
@@ -75,16 +74,16 @@ def set_status(
     comment: str,
 ) -> registry.ModelVersion:
     require_stage(stage)
-    outputs = deploy.outputs(stage, emulator)
+    platform = deploy.workload_platform(stage, emulator)
     status = registry.APPROVED if approve else registry.REJECTED
     changed = registry.set_status(
         _registry_sagemaker(registry_config, emulator),
-        outputs["model_package_group_arn"],
+        platform.model_package_group_arn,
         version,
         status,
         comment,
     )
-    _record(stage, outputs, emulator, changed, comment)
+    _record(stage, platform, emulator, changed, comment)
     return changed
 
 
@@ -97,8 +96,8 @@ def served_copies(
 ) -> list[registry.ModelVersion]:
     """The approved copies of a source version in the stage it is promoted to."""
     require_promotion(source, target)
-    source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
-    target_group = deploy.outputs(target, emulator)["model_package_group_arn"]
+    source_group = deploy.workload_platform(source, emulator).model_package_group_arn
+    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
     copies = registry.copies_of(
         _registry_sagemaker(registry_config, emulator),
         registry.package_arn(source_group, version),
@@ -125,19 +124,19 @@ def promote(
 ) -> registry.Promotion:
     """Copy an approved version of the source stage into the next stage, once."""
     require_promotion(source, target)
-    source_group = deploy.outputs(source, emulator)["model_package_group_arn"]
-    target_outputs = deploy.outputs(target, emulator)
+    source_group = deploy.workload_platform(source, emulator).model_package_group_arn
+    target_platform = deploy.workload_platform(target, emulator)
     promotion = registry.promote(
         _registry_sagemaker(registry_config, emulator),
         source_group,
-        target_outputs["model_package_group_arn"],
+        target_platform.model_package_group_arn,
         version,
         git_commit(),
     )
     if promotion.created:
         _record(
             target,
-            target_outputs,
+            target_platform,
             emulator,
             promotion.version,
             f"promoted from {source.name} version {version}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_every_resource_lands_in_its_account(emulator, platform):
         assert f"mammo-{stage}-model-governance" in found["tables"]
         assert not found["groups"], "model package groups live in the registry account only"
     grants = client(accounts.session(emulator, registry), "kms", emulator).list_grants(
-        KeyId=deploy.outputs(platform["registry"], emulator)["artifacts_kms_key_arn"]
+        KeyId=deploy.registry_platform(platform["registry"], emulator).artifacts_kms_key_arn
     )["Grants"]
     assert {g["GranteePrincipal"] for g in grants} == {
         f"arn:aws:iam::{dev}:role/mammo-dev-sagemaker-execution",
@@ -68,11 +69,31 @@ def test_second_plan_of_each_environment_is_empty(emulator, platform):
 
 def test_upsert_on_the_applied_environments(emulator, platform):
     for name in ("dev", "prod"):
-        outputs = deploy.outputs(platform[name], emulator)
-        changes, _ = upsert.upsert(platform[name], outputs, emulator)
+        contract = deploy.workload_platform(platform[name], emulator)
+        changes, _ = upsert.upsert(platform[name], contract, emulator)
         assert {c.action for c in changes} == {"created"}
-        changes, _ = upsert.upsert(platform[name], outputs, emulator)
+        changes, _ = upsert.upsert(platform[name], contract, emulator)
         assert {c.action for c in changes} == {"unchanged"}
+
+
+def test_each_account_holds_its_platform_contract_encrypted_in_ssm(emulator, platform):
+    """CI and other tools read the contract from SSM, as the glue reads it from the state."""
+    for name in config.ENVIRONMENTS:
+        if name in config.WORKLOAD_ENVIRONMENTS:
+            stored = deploy.workload_platform(platform[name], emulator)
+            key = stored.workload_kms_key_arn
+        else:
+            stored = deploy.registry_platform(platform[name], emulator)
+            key = stored.artifacts_kms_key_arn
+        ssm = client(accounts.session(emulator, platform[name].account_id), "ssm", emulator)
+        described = ssm.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Values": [stored.parameter_name]}]
+        )["Parameters"]
+        assert [(p["Type"], p["KeyId"]) for p in described] == [("SecureString", key)]
+        parameter = ssm.get_parameter(Name=stored.parameter_name, WithDecryption=True)
+        expected = dataclasses.asdict(stored)
+        del expected["parameter_name"]
+        assert json.loads(parameter["Parameter"]["Value"]) == expected
 
 
 def _mlops(*args: str) -> tuple[int, str, str]:
@@ -87,7 +108,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     the registry approves and promotes; prod's Lambda logic finds it through its own policy."""
     files = [f"--var-file={platform['dev'].tfvars_file}"]
     registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
-    dev_group = deploy.outputs(platform["dev"], emulator)["model_package_group_arn"]
+    dev_group = deploy.workload_platform(platform["dev"], emulator).model_package_group_arn
     dev_sagemaker = client(
         accounts.session(emulator, platform["dev"].account_id), "sagemaker", emulator
     )
@@ -182,7 +203,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         code == 0
         and out.strip() == f"{promoted.arn}: Approved (promoted before: this is that copy)"
     )
-    prod_group = deploy.outputs(platform["prod"], emulator)["model_package_group_arn"]
+    prod_group = deploy.workload_platform(platform["prod"], emulator).model_package_group_arn
     assert len(registry.list_versions(owner, prod_group)) == 1
 
     table = (

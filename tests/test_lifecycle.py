@@ -19,7 +19,7 @@ pytestmark = pytest.mark.emulator
 def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
     workdir = tmp_path_factory.mktemp("runs")
     for name in ("dev", "prod"):
-        upsert.upsert(platform[name], deploy.outputs(platform[name], emulator), emulator)
+        upsert.upsert(platform[name], deploy.workload_platform(platform[name], emulator), emulator)
     return {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
 
 
@@ -53,7 +53,7 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
 
 
 def _subscribe_queue(stage: lifecycle.Stage, emulator) -> tuple:
-    topic = deploy.outputs(stage.config, emulator)["notification_topic_arn"]
+    topic = deploy.workload_platform(stage.config, emulator).notification_topic_arn
     sqs = client(stage.session, "sqs", emulator)
     queue = sqs.create_queue(QueueName="failure-notifications")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
@@ -97,7 +97,11 @@ def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform,
     without_rule.write_text(json.dumps(values))
     changed = config.load("prod", without_rule)
     plan = deploy.plan(changed, emulator)
-    assert (plan.add, plan.change, plan.destroy) == (0, 0, 2)
+    # The rule and its target go; the platform contract stops naming the rule.
+    assert (plan.add, plan.change, plan.destroy) == (0, 1, 2)
+    assert [c.address for c in plan.changes if c.action == "update"] == [
+        "module.platform_contract.aws_ssm_parameter.contract"
+    ]
     deploy.apply(changed, emulator, plan.plan_file)
     failed = prod.runner.run(prod.settings.inference_pipeline)
     assert failed.status == "Failed"

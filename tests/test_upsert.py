@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from pathlib import Path
 
 import pytest
 
-from glue import config
+from glue import config, contract, deploy
 from glue.aws import assumed_session, client
+from glue.contract import WorkloadContract
 from glue.errors import MlopsError
 from glue.pipelines import upsert
 from tests.conftest import ACCOUNTS, REGION
@@ -33,7 +35,7 @@ def dev(tmp_path) -> config.EnvironmentConfig:
 
 @pytest.fixture()
 def outputs(emulator, dev) -> dict:
-    """What `terraform output` gives for dev, with its two roles and the bucket really there."""
+    """The `platform` output of dev, with its two roles and the bucket really there."""
     session = assumed_session(dev.terraform_role_arn, REGION, emulator)
     iam = client(session, "iam", emulator)
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
@@ -44,6 +46,11 @@ def outputs(emulator, dev) -> dict:
     bucket = f"{dev.values['model_name']}-artifacts"
     client(session, "s3", emulator).create_bucket(Bucket=bucket)
     return {
+        "environment": "dev",
+        "parameter_name": f"/{dev.values['name_prefix']}/dev/platform",
+        "notification_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNTS['dev']}:failures",
+        "rule_arns": {},
+        "governance_table_name": None,
         "sagemaker_execution_role_arn": roles["sagemaker-execution"],
         "deploy_role_arn": roles["ci-deploy"],
         "latest_model_function_arn": (
@@ -64,17 +71,22 @@ def outputs(emulator, dev) -> dict:
     }
 
 
-def counted_session(emulator, outputs) -> tuple[object, list[str]]:
+@pytest.fixture()
+def platform(outputs) -> WorkloadContract:
+    return contract.parse(WorkloadContract, "dev", outputs)
+
+
+def counted_session(emulator, platform) -> tuple[object, list[str]]:
     """The deploy role's session, as the upsert assumes it, counting every call made."""
-    session = assumed_session(outputs["deploy_role_arn"], REGION, emulator)
+    session = assumed_session(platform.deploy_role_arn, REGION, emulator)
     calls: list[str] = []
     session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
     return session, calls
 
 
-def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outputs):
-    session, calls = counted_session(emulator, outputs)
-    changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
+def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, platform):
+    session, calls = counted_session(emulator, platform)
+    changes, _ = upsert.upsert(dev, platform, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
     # The processing scripts and both pipelines; the Lambda is Terraform's.
     assert [c.kind for c in changes] == ["script"] * 3 + ["pipeline"] * 2
@@ -88,7 +100,7 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outp
     assert any(t["Key"] == "git-commit" and len(t["Value"]) >= 7 for t in tags)
 
     calls.clear()
-    changes, _ = upsert.upsert(dev, outputs, emulator, session=session)
+    changes, _ = upsert.upsert(dev, platform, emulator, session=session)
     assert {c.action for c in changes} == {"unchanged"}
     writes = [name for name in calls if name.startswith(WRITES)]
     assert writes == [], f"second upsert wrote: {writes}"
@@ -97,38 +109,46 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, outp
         dev.name, dev.tfvars_file, dev.values | {"auc_threshold": 0.9}
     )
     calls.clear()
-    changes, _ = upsert.upsert(raised, outputs, emulator, session=session)
+    changes, _ = upsert.upsert(raised, platform, emulator, session=session)
     updated = [c.name for c in changes if c.action == "updated"]
     assert updated == [f"{dev.values['model_name']}-train-pipeline"]
     assert [n for n in calls if n.startswith(WRITES)] == ["UpdatePipeline", "AddTags"]
 
 
-def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, outputs):
-    session, calls = counted_session(emulator, outputs)
-    changes, diffs = upsert.upsert(dev, outputs, emulator, dry_run=True, session=session)
+def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, platform):
+    session, calls = counted_session(emulator, platform)
+    changes, diffs = upsert.upsert(dev, platform, emulator, dry_run=True, session=session)
     assert {c.action for c in changes if c.kind == "pipeline"} == {"would create"}
     assert [n for n in calls if n.startswith(WRITES)] == []
     assert any('"AucThreshold"' in diff or "AucThreshold" in diff for diff in diffs)
     assert diffs[0].startswith(f"--- {dev.values['model_name']}-train-pipeline (deployed)")
 
 
-def test_registry_environment_has_no_pipelines(emulator, outputs):
-    with pytest.raises(MlopsError, match="environment 'registry' runs no pipelines"):
-        upsert.upsert(config.load("registry"), outputs, emulator)
+def test_registry_environment_has_no_pipelines(emulator, platform):
+    with pytest.raises(MlopsError, match="environment 'registry' is not a stage"):
+        deploy.workload_platform(config.load("registry"), emulator)
+    with pytest.raises(MlopsError, match="pipelines of registry not upserted: the platform given"):
+        upsert.upsert(config.load("registry"), platform, emulator)
 
 
-def test_missing_terraform_outputs_are_a_clear_error(emulator, dev, outputs):
+def test_a_contract_lacking_a_field_is_a_clear_error(outputs):
     del outputs["sagemaker_execution_role_arn"]
-    with pytest.raises(MlopsError, match="lack sagemaker_execution_role_arn: apply the environ"):
-        upsert.upsert(dev, outputs, emulator)
+    with pytest.raises(MlopsError, match="platform output of dev lacks sagemaker_execution_role"):
+        contract.parse(WorkloadContract, "dev", outputs)
+    with pytest.raises(MlopsError, match="dev has no platform output in its state: it was appl"):
+        contract.parse(WorkloadContract, "dev", None)
+    outputs["sagemaker_execution_role_arn"] = "arn:aws:iam::1:role/x"
+    with pytest.raises(MlopsError, match="the state read for prod holds the platform of dev"):
+        contract.parse(WorkloadContract, "prod", outputs)
 
 
-def test_upsert_refuses_a_step_request_aws_would_refuse_and_writes_nothing(emulator, dev, outputs):
-    session, calls = counted_session(emulator, outputs)
-    outputs["workload_kms_key_arn"] = f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/work load"
+def test_upsert_refuses_a_step_request_aws_would_refuse_and_writes_nothing(emulator, dev, platform):
+    session, calls = counted_session(emulator, platform)
+    key = f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/work load"
+    platform = dataclasses.replace(platform, workload_kms_key_arn=key)
     for dry_run in (True, False):
         with pytest.raises(MlopsError) as refused:
-            upsert.upsert(dev, outputs, emulator, dry_run=dry_run, session=session)
+            upsert.upsert(dev, platform, emulator, dry_run=dry_run, session=session)
         message = str(refused.value)
         assert message.startswith("pipelines of dev not upserted: ")
         assert "step Preprocess (CreateProcessingJob): ValidationException: " in message

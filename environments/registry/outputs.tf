@@ -1,14 +1,24 @@
-output "artifacts_bucket_name" {
-  description = "Central model-artifacts bucket."
-  value       = module.artifacts_bucket.bucket_name
+# The platform contract of the registry account, decided here and nowhere else. `mlops` reads
+# it from the state; the parameter carries it for CI and other tools. glue/contract.py is its
+# Python type: a field added here is added there.
+locals {
+  platform = {
+    environment              = "registry"
+    artifacts_bucket_name    = module.artifacts_bucket.bucket_name
+    artifacts_kms_key_arn    = module.artifacts_key.key_arn
+    model_package_group_arns = { for stage, registry in module.model_registry : stage => registry.group_arn }
+  }
 }
 
-output "artifacts_kms_key_arn" {
-  description = "Key of the central bucket."
-  value       = module.artifacts_key.key_arn
+module "platform_contract" {
+  source         = "../../modules/platform-contract"
+  parameter_name = module.naming.platform_parameter_names["registry"]
+  environment    = "registry"
+  kms_key_arn    = module.artifacts_key.key_arn
+  contract       = local.platform
 }
 
-output "model_package_group_arns" {
-  description = "Model package group of each stage."
-  value       = { for stage, registry in module.model_registry : stage => registry.group_arn }
+output "platform" {
+  description = "Platform contract of the registry account (glue/contract.py RegistryContract), with the SSM parameter that holds it."
+  value       = merge(local.platform, { parameter_name = module.platform_contract.parameter_name })
 }

@@ -1,59 +1,33 @@
-output "artifacts_bucket_name" {
-  description = "Central model-artifacts bucket."
-  value       = module.naming.artifacts_bucket_name
+# The platform contract of this stage: every name and ARN the glue and other tools need, decided
+# here and nowhere else. `mlops` reads it from the state; the parameter carries it for CI and
+# other tools. glue/contract.py is its Python type: a field added here is added there.
+locals {
+  platform = {
+    environment                  = var.environment
+    artifacts_bucket_name        = module.naming.artifacts_bucket_name
+    artifacts_kms_key_arn        = data.aws_kms_alias.artifacts.target_key_arn
+    data_prefix                  = module.workload.data_prefix
+    model_package_group_arn      = module.naming.model_package_group_arns[var.environment]
+    workload_kms_key_arn         = module.workload.kms_key_arn
+    sagemaker_execution_role_arn = module.workload.sagemaker_execution_role_arn
+    deploy_role_arn              = module.workload.deploy_role_arn
+    latest_model_function_arn    = module.workload.latest_model_function_arn
+    pipeline_names               = module.workload.pipeline_names
+    notification_topic_arn       = module.workload.notification_topic_arn
+    rule_arns                    = module.workload.rule_arns
+    governance_table_name        = module.workload.governance_table_name
+  }
 }
 
-output "artifacts_kms_key_arn" {
-  description = "Key of the central bucket."
-  value       = data.aws_kms_alias.artifacts.target_key_arn
+module "platform_contract" {
+  source         = "../../modules/platform-contract"
+  parameter_name = module.naming.platform_parameter_names[var.environment]
+  environment    = var.environment
+  kms_key_arn    = module.workload.kms_key_arn
+  contract       = local.platform
 }
 
-output "model_package_group_arn" {
-  description = "The central model package group of this stage."
-  value       = module.naming.model_package_group_arns[var.environment]
-}
-
-output "workload_kms_key_arn" {
-  description = "This account's key."
-  value       = module.workload.kms_key_arn
-}
-
-output "sagemaker_execution_role_arn" {
-  description = "Role the pipelines run with."
-  value       = module.workload.sagemaker_execution_role_arn
-}
-
-output "latest_model_function_arn" {
-  description = "ARN of that Lambda."
-  value       = module.workload.latest_model_function_arn
-}
-
-output "data_prefix" {
-  description = "Key prefix of this stage's data and pipeline code in the central bucket."
-  value       = module.workload.data_prefix
-}
-
-output "deploy_role_arn" {
-  description = "Role CI assumes to deploy pipelines and govern models."
-  value       = module.workload.deploy_role_arn
-}
-
-output "notification_topic_arn" {
-  description = "Topic of pipeline failures."
-  value       = module.workload.notification_topic_arn
-}
-
-output "pipeline_names" {
-  description = "Training and inference pipelines."
-  value       = module.workload.pipeline_names
-}
-
-output "rule_arns" {
-  description = "EventBridge rules."
-  value       = module.workload.rule_arns
-}
-
-output "governance_table_name" {
-  description = "Governance table, or null."
-  value       = module.workload.governance_table_name
+output "platform" {
+  description = "Platform contract of this stage (glue/contract.py WorkloadContract), with the SSM parameter that holds it."
+  value       = merge(local.platform, { parameter_name = module.platform_contract.parameter_name })
 }

@@ -155,7 +155,7 @@ def _deploy(
             steps,
             "upsert pipelines",
             where,
-            lambda: upsert.upsert(env, deploy.outputs(env, emulator), emulator),
+            lambda: upsert.upsert(env, deploy.workload_platform(env, emulator), emulator),
         )
 
 

@@ -65,7 +65,7 @@ class Outcome:
 def stage(config: EnvironmentConfig, emulator: Emulator | None, workdir: Path) -> Stage:
     session = deploy.session_for(config, emulator)
     runner = LocalRunner(session, emulator, workdir / config.name)
-    settings = settings_for(config, deploy.outputs(config, emulator))
+    settings = settings_for(config, deploy.workload_platform(config, emulator))
     return Stage(config, settings, session, runner, EventRouter(session, emulator, runner))
 
 

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 
 from glue import pipelines
 from glue.aws import assumed_session, client
-from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
+from glue.config import EnvironmentConfig
+from glue.contract import WorkloadContract
 from glue.errors import MlopsError
 from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import (
@@ -53,42 +54,20 @@ def _planned(action: str, dry_run: bool) -> str:
     return {"created": "would create", "updated": "would update"}[action]
 
 
-def settings_for(config: EnvironmentConfig, outputs: dict[str, Any]) -> PipelineSettings:
-    if config.name not in WORKLOAD_ENVIRONMENTS:
-        raise MlopsError(
-            f"environment {config.name!r} runs no pipelines: expected one of "
-            f"{', '.join(WORKLOAD_ENVIRONMENTS)}"
-        )
-    required = (
-        "deploy_role_arn",
-        "latest_model_function_arn",
-        "sagemaker_execution_role_arn",
-        "artifacts_bucket_name",
-        "artifacts_kms_key_arn",
-        "workload_kms_key_arn",
-        "model_package_group_arn",
-        "pipeline_names",
-        "data_prefix",
-    )
-    missing = [key for key in required if not outputs.get(key)]
-    if missing:
-        raise MlopsError(
-            f"Terraform outputs of {config.name} lack {', '.join(missing)}: apply the "
-            f"environment first (`mlops plan --env {config.name}` then `mlops apply`)"
-        )
+def settings_for(config: EnvironmentConfig, platform: WorkloadContract) -> PipelineSettings:
     return PipelineSettings(
         model_name=config.values["model_name"],
         environment=config.name,
         region=config.region,
-        role_arn=outputs["sagemaker_execution_role_arn"],
-        bucket=outputs["artifacts_bucket_name"],
-        prefix=outputs["data_prefix"],
-        artifacts_kms_key_arn=outputs["artifacts_kms_key_arn"],
-        workload_kms_key_arn=outputs["workload_kms_key_arn"],
-        model_package_group_arn=outputs["model_package_group_arn"],
-        lambda_function_arn=outputs["latest_model_function_arn"],
-        training_pipeline=outputs["pipeline_names"]["training"],
-        inference_pipeline=outputs["pipeline_names"]["inference"],
+        role_arn=platform.sagemaker_execution_role_arn,
+        bucket=platform.artifacts_bucket_name,
+        prefix=platform.data_prefix,
+        artifacts_kms_key_arn=platform.artifacts_kms_key_arn,
+        workload_kms_key_arn=platform.workload_kms_key_arn,
+        model_package_group_arn=platform.model_package_group_arn,
+        lambda_function_arn=platform.latest_model_function_arn,
+        training_pipeline=platform.training_pipeline,
+        inference_pipeline=platform.inference_pipeline,
         auc_threshold=float(config.values["auc_threshold"]),
         source_commit=source_commit(),
     )
@@ -229,7 +208,7 @@ def upsert_pipeline(
 
 def upsert(
     config: EnvironmentConfig,
-    outputs: dict[str, Any],
+    platform: WorkloadContract,
     emulator: Emulator | None,
     dry_run: bool = False,
     session: boto3.Session | None = None,
@@ -239,13 +218,18 @@ def upsert(
     Runs as the account's deploy role (least privilege, trusted by the CI principal only), not
     as the broader role Terraform uses.
     """
-    settings = settings_for(config, outputs)
+    if platform.environment != config.name:
+        raise MlopsError(
+            f"pipelines of {config.name} not upserted: the platform given is "
+            f"{platform.environment}'s"
+        )
+    settings = settings_for(config, platform)
     built = built_definitions(settings)
     refused = refusals(settings, built)
     if refused:
         raise MlopsError(f"pipelines of {config.name} not upserted: {'; '.join(refused)}")
     session = session or assumed_session(
-        outputs["deploy_role_arn"], config.region, emulator, f"mlops-upsert-{config.name}"
+        platform.deploy_role_arn, config.region, emulator, f"mlops-upsert-{config.name}"
     )
     changes = upload_scripts(client(session, "s3", emulator), settings, dry_run)
     tags = [

@@ -17,3 +17,8 @@ output "model_package_group_arns" {
   description = "ARN of the model package group of each workload stage."
   value       = { for stage, name in local.group_names : stage => "arn:aws:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${name}" }
 }
+
+output "platform_parameter_names" {
+  description = "SSM parameter holding the platform contract of each environment (registry and stages)."
+  value       = { for environment in concat(["registry"], local.workload_stages) : environment => "/${var.name_prefix}/${environment}/platform" }
+}

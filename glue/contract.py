@@ -1,0 +1,87 @@
+"""The platform contract: what each root outputs as `platform`, as Python types.
+
+Terraform decides every AWS name and ARN (environments/*/outputs.tf); the glue reads them from
+here and computes none. A field added to a root's `platform` output is added to its class below;
+a stored contract that lacks a field (an environment applied by an older version) is an error
+that says to apply it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
+
+from glue.errors import MlopsError
+
+
+@dataclass(frozen=True)
+class RegistryContract:
+    """The central account: the artifacts bucket and its key, and each stage's group."""
+
+    environment: str
+    parameter_name: str
+    artifacts_bucket_name: str
+    artifacts_kms_key_arn: str
+    model_package_group_arns: dict[str, str]
+
+
+@dataclass(frozen=True)
+class WorkloadContract:
+    """A stage's account (dev, prod): what its pipelines, CLI verbs and tools need."""
+
+    environment: str
+    parameter_name: str
+    artifacts_bucket_name: str
+    artifacts_kms_key_arn: str
+    data_prefix: str
+    model_package_group_arn: str
+    workload_kms_key_arn: str
+    sagemaker_execution_role_arn: str
+    deploy_role_arn: str
+    latest_model_function_arn: str
+    pipeline_names: dict[str, str]
+    notification_topic_arn: str
+    rule_arns: dict[str, str | None]
+    governance_table_name: str | None
+
+    @property
+    def training_pipeline(self) -> str:
+        return self.pipeline_names["training"]
+
+    @property
+    def inference_pipeline(self) -> str:
+        return self.pipeline_names["inference"]
+
+
+Contract = TypeVar("Contract", RegistryContract, WorkloadContract)
+
+# Fields a root may leave null: a stage without a governance table.
+_OPTIONAL = {"governance_table_name"}
+
+
+def parse(kind: type[Contract], environment: str, platform: Any) -> Contract:
+    """The contract of `environment` from its stored `platform` output; a clear error when the
+    output is missing or lacks a field."""
+    if not isinstance(platform, dict):
+        raise MlopsError(
+            f"environment {environment} has no platform output in its state: it was applied "
+            f"by an older version or not at all; run `mlops plan --env {environment}`, then "
+            f"`mlops apply --env {environment}`"
+        )
+    names = [field.name for field in fields(kind)]
+    missing = [
+        name
+        for name in names
+        if name not in _OPTIONAL and (platform.get(name) is None or platform.get(name) == "")
+    ]
+    if missing:
+        raise MlopsError(
+            f"the platform output of {environment} lacks {', '.join(missing)}: apply it "
+            f"again with this version (`mlops plan --env {environment}`, then `mlops apply`)"
+        )
+    if platform["environment"] != environment:
+        raise MlopsError(
+            f"the state read for {environment} holds the platform of "
+            f"{platform['environment']}: check its backend key and state bucket"
+        )
+    return kind(**{name: platform.get(name) for name in names})
