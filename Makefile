@@ -41,14 +41,20 @@ test-fast: $(GLUE) $(CHECKOV)
 benchmark: $(GLUE) $(CHECKOV)
 	$(VENV)/bin/python -m benchmarks.run
 
+# pip says what it collects and installs as it goes (a cold install takes a minute or two):
+# no silent minute.
+PIP_INSTALL = --disable-pip-version-check --progress-bar off
+
 $(GLUE): pyproject.toml
+	@echo "setting up $(VENV): the mlops package and its test tools"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV)/bin/pip install $(PIP_INSTALL) -e '.[test]'
 	touch $@
 
 $(CHECKOV): requirements-checkov.txt
+	@echo "setting up $(CHECKOV_VENV): checkov, in an environment of its own"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	$(CHECKOV_VENV)/bin/pip install $(PIP_INSTALL) -r requirements-checkov.txt
 	touch $@
 
 clean:

@@ -202,3 +202,11 @@ def test_the_apply_stage_refuses_a_missing_or_foreign_plan(platform, tmp_path):
     assert foreign.returncode == 1
     assert "planned for environment 'registry' in account '111111111111'" in foreign.stderr
     assert "refusing it" in foreign.stderr
+
+
+def test_a_stage_plan_is_archived_with_the_lambda_package_it_deploys():
+    """Reviewers get what the saved plan applies: the plan names the package zip by its hash."""
+    archived = re.findall(r"archiveArtifacts artifacts: '([^']+)'", JENKINSFILE.read_text())
+    for stage in ("dev", "prod"):
+        patterns = next(a for a in archived if f"/{stage}.tfplan" in a).split(",")
+        assert ".mlops/packages/**" in patterns, patterns

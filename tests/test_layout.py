@@ -56,3 +56,14 @@ def test_python_computes_no_aws_name_terraform_owns():
     ]
     assert [line.split(": ", 1)[1] for line in found] == state_store, "\n".join(found)
     assert all(line.startswith("glue/deploy.py:") for line in found)
+
+
+def test_set_up_says_what_it_installs():
+    """A cold `make` spends minutes in pip: each environment announces itself and pip prints
+    what it collects and installs (no --quiet), so no minute passes in silence."""
+    makefile = (ROOT / "Makefile").read_text()
+    installs = [line for line in makefile.splitlines() if "/bin/pip install" in line]
+    assert len(installs) == 2
+    assert not [line for line in installs if re.search(r"\s(--quiet|-q)\b", line)]
+    assert "--quiet" not in makefile.split("PIP_INSTALL =", 1)[1].splitlines()[0]
+    assert makefile.count('@echo "setting up $(') == 2
