@@ -5,8 +5,6 @@ CHECKOV_VENV := .venv-checkov
 GLUE := $(VENV)/.installed
 CHECKOV := $(CHECKOV_VENV)/.installed
 
-ENVIRONMENTS := registry dev prod
-
 # Parallel test workers: the tests spend much of their time waiting (Terraform's provider polls
 # AWS-style propagation checks), so more workers than the 2 cores CI has pay off.
 TEST_WORKERS ?= 3
@@ -20,12 +18,10 @@ setup: $(GLUE) $(CHECKOV)
 demo: $(GLUE)
 	$(VENV)/bin/mlops demo $(DEMO_ARGS)
 
-## lint: ruff, terraform fmt -check, and tfvars + terraform validate of each environment
-lint: $(GLUE)
-	$(VENV)/bin/ruff check glue tests benchmarks
-	$(VENV)/bin/ruff format --check glue tests benchmarks
-	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive modules environments tests/fixtures
-	for environment in $(ENVIRONMENTS); do $(VENV)/bin/mlops validate --env $$environment || exit 1; done
+## lint: the pre-commit hooks over every file (.pre-commit-config.yaml): terraform fmt, ruff,
+## tfvars + terraform validate of each environment, checkov over the modules and roots
+lint: $(GLUE) $(CHECKOV)
+	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
 ## test: lint, then the whole test suite (plans, applies on the local AWS, checkov) in
 ## $(TEST_WORKERS) workers; JUnit results in reports/junit/pytest.xml

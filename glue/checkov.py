@@ -15,12 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from glue.errors import MlopsError
+from glue.errors import MlopsError, UsageError
 from glue.settings import PROJECT_ROOT, reports_dir
 
 CHECKOV_ENV = "MLOPS_CHECKOV"
 SOURCES = (Path("modules"), Path("environments"))
 SOURCES_SCAN = "sources"
+CHANGED_SCAN = "changed-sources"
 RESULTS_JSON = "results_json.json"
 RESULTS_TEXT = "results_cli.txt"
 OUTPUTS = ("cli", "json", "junitxml", "sarif")
@@ -39,6 +40,25 @@ class ScanResult:
             f"checkov {self.name}: {self.passed} passed, {self.failed} failed, "
             f"{self.skipped} skipped (results in {self.folder})"
         )
+
+
+def folders_of(paths: list[Path]) -> tuple[Path, ...]:
+    """The Terraform folders (a module or a root) holding the given files, relative to the
+    project; a path outside modules/ and environments/ is a usage error."""
+    folders = set()
+    for path in paths:
+        absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+        folder = absolute if absolute.is_dir() else absolute.parent
+        try:
+            relative = folder.relative_to(PROJECT_ROOT)
+        except ValueError:
+            relative = None
+        if relative is None or relative.parts[:1] not in [(s.as_posix(),) for s in SOURCES]:
+            raise UsageError(
+                f"{path}: not in a module or a root ({', '.join(map(str, SOURCES))}/...)"
+            )
+        folders.add(relative)
+    return tuple(sorted(folders))
 
 
 def find_checkov() -> str:

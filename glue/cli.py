@@ -175,6 +175,12 @@ def _models(args: argparse.Namespace) -> None:
         note = "" if promotion.created else " (promoted before: this is that copy)"
         print(f"{promotion.version.arn}: {promotion.version.status}{note}")
         return
+    if args.models_command == "rollback":
+        done = governance.rollback(loaded, owner, target, args.comment, args.version)
+        before = "" if done.changed else " (rolled back before: nothing changed)"
+        print(f"{done.rejected.arn}: {done.rejected.status}{before}")
+        print(f"{done.serving.arn}: serves {loaded.name} again")
+        return
     approve = args.models_command == "approve"
     changed = governance.set_status(loaded, owner, target, args.version, approve, args.comment)
     print(f"{changed.arn}: {changed.status}")
@@ -222,10 +228,17 @@ def _warn_of_served_copies(
 def _scan(args: argparse.Namespace) -> None:
     from glue import checkov, deploy
 
-    if args.env is None:
+    if args.env is None and args.paths:
+        # The pre-commit hook: only the modules and roots whose files changed.
+        folders = checkov.folders_of(args.paths)
+        result = checkov.scan(checkov.CHANGED_SCAN, directories=folders)
+        subject = ", ".join(folder.as_posix() for folder in folders)
+    elif args.env is None:
         result = checkov.scan(checkov.SOURCES_SCAN, directories=checkov.SOURCES)
         subject = "the Terraform sources"
     else:
+        if args.paths:
+            raise UsageError("scan: give --env (a saved plan) or paths (sources), not both")
         loaded = _config(args)
         saved = deploy.SavedPlan.load(args.plan_file or deploy.plan_file_for(loaded))
         # What checkov reads is the plan's content: where it was planned does not change it.
@@ -351,12 +364,21 @@ def build_parser() -> argparse.ArgumentParser:
         ("approve", "approve a version, with a comment"),
         ("reject", "reject a version, with a comment"),
         ("promote", "copy an approved version to the next stage's group"),
+        ("rollback", "reject the served version: the approved one before it serves again"),
     ):
         command = model_commands.add_parser(verb, help=text)
         _add_environment_arguments(command)
         command.set_defaults(handler=_models)
-        if verb in ("approve", "reject", "promote"):
-            command.add_argument("--version", type=int, required=True)
+        if verb == "rollback":
+            command.add_argument(
+                "--version",
+                type=int,
+                help="roll back only if this version is the one served (a repeat changes nothing)",
+            )
+            command.add_argument("--comment", required=True, help="why (recorded)")
+        if verb in ("approve", "reject", "promote", "rollback"):
+            if verb != "rollback":
+                command.add_argument("--version", type=int, required=True)
             command.add_argument(
                 "--registry-var-file",
                 type=Path,
@@ -377,6 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
         "scan", help="checkov over the Terraform sources, or over an environment's saved plan"
     )
     scan.add_argument("--env", help="scan this environment's saved plan instead of the sources")
+    scan.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="scan only the modules and roots holding these files (what pre-commit passes)",
+    )
     scan.add_argument("--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json)")
     scan.add_argument("--plan-file", type=Path, help="default: .mlops/plans/<env>.tfplan")
     _add_account_argument(scan)

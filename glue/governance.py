@@ -142,3 +142,27 @@ def promote(
             f"promoted from {source.name} version {version}",
         )
     return promotion
+
+
+def rollback(
+    stage: EnvironmentConfig,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    comment: str,
+    version: int | None = None,
+) -> registry.Rollback:
+    """The stage serves its previous approved version again: the served one is rejected (as
+    the registry account, which owns the group) and the rejection recorded."""
+    require_stage(stage)
+    registry.require_comment(comment, registry.ROLLED_BACK)
+    platform = deploy.workload_platform(stage, emulator)
+    reason = f"rollback: {comment}"
+    done = registry.rollback(
+        _registry_sagemaker(registry_config, emulator),
+        platform.model_package_group_arn,
+        reason,
+        version,
+    )
+    if done.changed:
+        _record(stage, platform, emulator, done.rejected, reason)
+    return done

@@ -76,9 +76,14 @@ def list_versions(sagemaker, group_arn: str) -> list[ModelVersion]:
     )
 
 
-def set_status(sagemaker, group_arn: str, version: int, status: str, comment: str) -> ModelVersion:
+def require_comment(comment: str, why: str) -> None:
+    """Every change of a version's status says why: the comment is its record."""
     if not comment.strip():
-        raise MlopsError("a comment is required: say why the version is approved or rejected")
+        raise MlopsError(f"a comment is required: say why {why}")
+
+
+def set_status(sagemaker, group_arn: str, version: int, status: str, comment: str) -> ModelVersion:
+    require_comment(comment, "the version is approved or rejected")
     describe(sagemaker, group_arn, version)
     sagemaker.update_model_package(
         ModelPackageArn=package_arn(group_arn, version),
@@ -132,6 +137,49 @@ def promote(
         arguments["ModelMetrics"] = source["ModelMetrics"]
     created = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
     return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
+
+
+ROLLED_BACK = "the served version is rolled back"
+
+
+@dataclass(frozen=True)
+class Rollback:
+    rejected: ModelVersion  # the version that served and no longer does
+    serving: ModelVersion  # the approved version served again
+    changed: bool  # False: that version was rolled back before, and nothing changed
+
+
+def rollback(sagemaker, group_arn: str, comment: str, version: int | None = None) -> Rollback:
+    """Reject the version served (the newest approved, as the inference Lambda picks it) so the
+    approved one before it serves again. With `version`, only that version is rolled back: a
+    repeat finds it rejected and changes nothing."""
+    require_comment(comment, ROLLED_BACK)
+    versions = list_versions(sagemaker, group_arn)
+    # Versions are numbered in creation order, the order the Lambda picks the newest by.
+    approved = [v for v in versions if v.status == APPROVED]
+    if version is not None:
+        asked = next((v for v in versions if v.version == version), None)
+        if asked is None:
+            raise MlopsError(
+                f"model version {version} does not exist in {group_arn}: "
+                "`mlops models list` shows the versions"
+            )
+        if asked.status == REJECTED and approved and approved[-1].version < version:
+            return Rollback(asked, approved[-1], changed=False)
+        if not approved or approved[-1].version != version:
+            served = f"version {approved[-1].version}" if approved else "no version"
+            raise MlopsError(
+                f"version {version} of {group_arn} is {asked.status}, not the one served "
+                f"({served} is): nothing rolled back"
+            )
+    if len(approved) < 2:
+        only = f"version {approved[0].version}" if approved else "no version"
+        raise MlopsError(
+            f"no earlier approved version in {group_arn} to roll back to ({only} is approved): "
+            "rejecting it would leave nothing to serve; approve or promote another version first"
+        )
+    rejected = set_status(sagemaker, group_arn, approved[-1].version, REJECTED, comment)
+    return Rollback(rejected, approved[-2], changed=True)
 
 
 def latest(sagemaker, group_arn: str) -> dict[str, str]:

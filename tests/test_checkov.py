@@ -34,3 +34,23 @@ def test_sources_have_no_failed_checks():
     assert not failures(result)
     assert result.passed > 100 and result.skipped > 0
     assert not skipped_without_reason(result)
+
+
+def test_the_pre_commit_scan_covers_the_folders_of_the_files_it_is_given(capsys):
+    """`mlops scan FILE...` (the pre-commit hook) scans the modules and roots of those files."""
+    from glue import cli
+
+    changed = ["modules/kms-grant/main.tf", "environments/registry/outputs.tf"]
+    assert cli.main(["scan", *changed, "modules/kms-grant/variables.tf"]) == 0
+    assert capsys.readouterr().out.startswith(f"checkov {checkov.CHANGED_SCAN}: ")
+    folder = checkov.reports_dir() / "checkov" / checkov.CHANGED_SCAN
+    scanned = {
+        tuple(check["repo_file_path"].lstrip("/").split("/")[:2])
+        for report in checkov.read_reports(folder)
+        for outcome in ("passed", "failed", "skipped")
+        for check in report["results"][f"{outcome}_checks"]
+    }
+    # The registry root brings the modules it calls; a module only the workload root calls
+    # is not scanned.
+    assert {("environments", "registry"), ("modules", "artifacts-bucket")} <= scanned
+    assert not {("environments", "workload"), ("modules", "latest-model-function")} & scanned

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import cli, config, deploy, registry
+from glue import cli, config, deploy, governance, registry
 from glue.aws import client
 from glue.pipelines import upsert
 from tests import accounts
@@ -238,3 +238,49 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     assert warning.endswith(f"`mlops models list --env prod --var-file {unapplied}`")
     code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}")
     assert code == 1 and "is Rejected: only approved versions are promoted" in err
+
+
+def test_rollback_in_prod_through_the_cli(emulator, platform):
+    """`models rollback` rejects what prod serves, as the registry account, records why, and
+    the Lambda's pick (`models latest`) is the approved version before it; a repeat naming the
+    version changes nothing."""
+    prod, owner = platform["prod"], platform["registry"]
+    files = [f"--var-file={prod.tfvars_file}", f"--registry-var-file={owner.tfvars_file}"]
+    group = deploy.workload_platform(prod, emulator).model_package_group_arn
+    prod_sagemaker = client(accounts.session(emulator, prod.account_id), "sagemaker", emulator)
+    spec = {
+        "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+    }
+    added = []
+    for _ in range(2):
+        arn = prod_sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            InferenceSpecification=spec,
+            ModelApprovalStatus="PendingManualApproval",
+            CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
+        )["ModelPackageArn"]
+        version = int(arn.rsplit("/", 1)[1])
+        governance.set_status(prod, owner, emulator, version, True, "retrained on May data")
+        added.append(arn)
+
+    code, out, err = _mlops("models", "rollback", "--env", "prod", *files, "--comment", "drift")
+    assert code == 0, err
+    assert out.splitlines() == [f"{added[1]}: Rejected", f"{added[0]}: serves prod again"]
+    code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod.tfvars_file}")
+    assert code == 0 and json.loads(out)["ModelPackageArn"] == added[0]
+    table = (
+        deploy.session_for(prod, emulator)
+        .resource("dynamodb", endpoint_url=emulator.endpoint)
+        .Table("mammo-prod-model-governance")
+    )
+    newest = int(added[1].rsplit("/", 1)[1])
+    item = table.get_item(Key={"model_package_group": group, "version": newest})["Item"]
+    assert (item["status"], item["comment"]) == ("Rejected", "rollback: drift")
+
+    repeat = ["--version", str(newest), "--comment", "drift"]
+    code, out, _ = _mlops("models", "rollback", "--env", "prod", *files, *repeat)
+    assert code == 0 and "(rolled back before: nothing changed)" in out
+    code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod.tfvars_file}")
+    assert json.loads(out)["ModelPackageArn"] == added[0]
