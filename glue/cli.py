@@ -151,6 +151,48 @@ def _pipelines_upsert(args: argparse.Namespace) -> None:
         print(change)
 
 
+# What `pipelines start` starts; kept here, not imported, so building the parser stays cheap.
+START_KINDS = ("train", "infer")
+
+
+def _pipelines_start(args: argparse.Namespace) -> None:
+    from glue import deploy
+    from glue.aws import assumed_session, client
+    from glue.pipelines import start
+
+    loaded = _config(args)
+    given = start.parse_parameters(args.param)  # a malformed pair is refused before any AWS
+    target = _target(args)
+    platform = deploy.workload_platform(loaded, target)
+    name = start.pipeline_name(platform, args.kind)
+    # As the deploy role CI assumes (trusted by ci_role_arn only), like the upsert.
+    session = assumed_session(
+        platform.deploy_role_arn, loaded.region, target, f"mlops-start-{loaded.name}"
+    )
+    sagemaker = client(session, "sagemaker", target)
+    if args.dry_run:
+        parameters = start.prepared(sagemaker, name, given)
+        shown = ", ".join(f"{p['Name']}={p['Value']}" for p in parameters) or "its defaults"
+        print(f"would start {name} with {shown} (nothing started)")
+        return
+    if target is None:
+        print(f"{start.start(sagemaker, name, given)}: started (it runs on SageMaker)")
+        return
+    from glue.local import lifecycle
+    from glue.settings import state_dir
+
+    start.prepared(sagemaker, name, given)
+    execution, deliveries = lifecycle.start_here(
+        loaded, target, name, given, state_dir() / "runs" / loaded.name
+    )
+    print(f"{execution.arn}: {lifecycle.describe(execution)}")
+    for delivery in deliveries:
+        outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
+        print(f"  rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+    if execution.status != "Succeeded":
+        raise MlopsError(f"{name} ended {execution.status}: {execution.failure_reason}")
+
+
 def _models(args: argparse.Namespace) -> None:
     from glue import config, governance
 
@@ -355,6 +397,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_environment_arguments(upsert)
     upsert.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
     upsert.set_defaults(handler=_pipelines_upsert)
+    start = pipeline_commands.add_parser(
+        "start",
+        help="start the stage's training (train) or inference (infer) pipeline; locally it "
+        "runs here to its end",
+    )
+    _add_environment_arguments(start)
+    start.add_argument("kind", choices=START_KINDS, help="which pipeline")
+    start.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a pipeline parameter (repeatable), checked against the deployed definition",
+    )
+    start.add_argument("--dry-run", action="store_true", help="check, start nothing")
+    start.set_defaults(handler=_pipelines_start)
 
     models = commands.add_parser("models", help="govern model versions of the central registry")
     model_commands = models.add_subparsers(dest="models_command", required=True)

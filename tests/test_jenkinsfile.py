@@ -41,7 +41,7 @@ def _argv(step: jenkinsfile.ShellStep) -> list[str]:
 def _changes_an_account(step: jenkinsfile.ShellStep) -> bool:
     argv = _argv(step)
     return "--dry-run" not in argv and (
-        argv[1:2] == ["apply"] or argv[1:3] == ["pipelines", "upsert"]
+        argv[1:2] == ["apply"] or argv[1:3] in (["pipelines", "upsert"], ["pipelines", "start"])
     )
 
 
@@ -132,9 +132,11 @@ def test_account_parameters_default_to_the_tfvars_accounts():
 
 
 def _locally(step: jenkinsfile.ShellStep, dry_run: bool = True) -> list[str]:
-    """The step's command for the local AWS: no --aws, and --dry-run instead of applying."""
+    """The step's command for the local AWS: no --aws, and --dry-run instead of applying or
+    starting a run (checked, not run: the run needs the stage's data)."""
     argv = [arg for arg in _argv(step) if arg != "--aws"]
-    if dry_run and argv[1:2] == ["apply"] and "--dry-run" not in argv:
+    starts = argv[1:2] == ["apply"] or argv[1:3] == ["pipelines", "start"]
+    if dry_run and starts and "--dry-run" not in argv:
         argv.append("--dry-run")
     return argv
 
@@ -210,3 +212,15 @@ def test_a_stage_plan_is_archived_with_the_lambda_package_it_deploys():
     for stage in ("dev", "prod"):
         patterns = next(a for a in archived if f"/{stage}.tfplan" in a).split(",")
         assert ".mlops/packages/**" in patterns, patterns
+
+
+def test_training_in_dev_is_started_only_when_asked_after_dev_is_deployed():
+    text = JENKINSFILE.read_text()
+    assert re.search(r"booleanParam\(name: 'START_TRAINING', defaultValue: false,", text)
+    stage = text[text.index("stage('dev: train')") :]
+    when = stage[: stage.index("steps")]
+    assert "branch 'main'" in when and "expression { params.START_TRAINING }" in when
+    stages = [s.stage for s in STEPS]
+    assert stages.index("dev") < stages.index("dev: train") < stages.index("prod: plan")
+    started = [_argv(s)[1:3] for s in STEPS if s.stage == "dev: train"]
+    assert started == [["pipelines", "start"]]

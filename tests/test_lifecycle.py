@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from glue import config, deploy, governance
+from glue import cli, config, deploy, governance
 from glue.aws import client
 from glue.local import lifecycle, sample_data
 from glue.pipelines import upsert
@@ -120,3 +120,55 @@ def test_a_pipeline_parameter_aws_refuses_fails_the_step_as_sagemaker_does(stage
     )
     assert "'processingResources.clusterConfig.instanceType'" in run.failure_reason
     assert "Member must satisfy enum value set: [" in run.failure_reason
+
+
+def test_pipelines_start_runs_the_pipeline_with_checked_parameters(
+    emulator, stages, platform, capsys
+):
+    """`mlops pipelines start` (CI and people): locally the run happens to its end and its
+    event goes through the deployed rules; a parameter the definition does not declare, or
+    a value its type cannot hold, is refused before anything starts."""
+    dev = stages["dev"]
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    sagemaker = client(dev.session, "sagemaker", emulator)
+
+    def executions() -> int:
+        pipeline = dev.settings.training_pipeline
+        return len(
+            sagemaker.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]
+        )
+
+    def start(*arguments: str) -> tuple[int, str, str]:
+        files = [f"--var-file={platform['dev'].tfvars_file}"]
+        code = cli.main(["pipelines", "start", "--env", "dev", *files, "train", *arguments])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    before = executions()
+    code, out, err = start("--param", "AucThreshold=0.999")
+    assert code == 1 and "ended Failed: step AucBelowThreshold failed" in err
+    assert out.startswith("arn:aws:sagemaker:") and ": Failed, AUC" in out
+    assert "rule mammo-dev-pipeline-failed-notify -> mammo-dev-pipeline-failures: published" in out
+    assert executions() == before + 1
+
+    code, out, _ = start("--param", "AucThreshold=0.5", "--dry-run")
+    assert code == 0
+    assert (
+        out
+        == f"would start {dev.settings.training_pipeline} with AucThreshold=0.5 (nothing started)\n"
+    )
+    refusals = [
+        (["--param", "Threshold=0.5"], 1, "has no parameter Threshold: its parameters are Auc"),
+        (["--param", "AucThreshold=high"], 1, "AucThreshold must be a Float, got 'high'"),
+        (["--param", "TrainingInstanceCount=1.5"], 1, "must be an Integer, got '1.5'"),
+        (["--param", "AucThreshold"], 2, "expected NAME=VALUE"),
+        (["--param", "AucThreshold=1", "--param", "AucThreshold=2"], 2, "given twice"),
+    ]
+    for arguments, expected_code, message in refusals:
+        code, _, err = start(*arguments)
+        assert (code, err.count("\n")) == (expected_code, 1) and message in err, err
+    assert executions() == before + 1
+
+    code, out, err = start()
+    assert code == 0, err
+    assert ": Succeeded, AUC" in out and "registered v" in out

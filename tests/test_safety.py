@@ -267,6 +267,8 @@ def _undecodable(folder: Path) -> Path:
         (["models", "promote", "--env", "prod", "--to", "dev", "--version", "1"], 2, "one way"),
         (["models", "promote", "--env", "dev", "--to", "registry", "--version", "1"], 2, "one way"),
         (["models", "rollback", "--env", "registry", "--comment", "x"], 2, "belong to a stage"),
+        (["pipelines", "start", "--env", "registry", "train"], 1, "'registry' is not a stage"),
+        (["pipelines", "start", "--env", "dev", "retrain"], 2, "invalid choice: 'retrain'"),
         (["models", "rollback", "--env", "prod", "--comment", " "], 1, "a comment is required"),
         (["outputs", "--env", "dev", "--var-file", "{unapplied}"], 1, "it is not applied"),
         (["scan", "README.md"], 2, "README.md: not in a module or a root"),
@@ -431,7 +433,13 @@ def _commands_taking_tfvars() -> list[list[str]]:
             a.choices and isinstance(a.choices, dict) for a in parser._actions
         ):
             extra = [x for o, v in required.items() if o in options for x in (o, v)]
-            found.append([*prefix, "--env", "dev", *extra])
+            # A required positional with choices (pipelines start's kind): its first choice.
+            chosen = [
+                a.choices[0]
+                for a in parser._actions
+                if not a.option_strings and a.choices and not isinstance(a.choices, dict)
+            ]
+            found.append([*prefix, "--env", "dev", *chosen, *extra])
 
     walk(build_parser(), [])
     return found

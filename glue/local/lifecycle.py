@@ -173,3 +173,17 @@ def run(
         detail = describe(delivery.execution) if delivery.execution else delivery.outcome
         print(f"    rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {detail}")
     return Outcome(trained, promoted, deliveries)
+
+
+def start_here(
+    config: EnvironmentConfig,
+    emulator: Emulator,
+    pipeline: str,
+    parameters: dict[str, str],
+    workdir: Path,
+) -> tuple[Execution, list[Delivery]]:
+    """`mlops pipelines start` on the local AWS: the run happens here, to its end (SageMaker
+    runs it on AWS), and its terminal event goes through the deployed rules."""
+    here = stage(config, emulator, workdir)
+    execution = here.runner.run(pipeline, parameters)
+    return execution, here.router.route(execution.status_change_event())

@@ -156,6 +156,11 @@ data "aws_iam_policy_document" "deploy" {
     resources = local.pipeline_arns
   }
   statement {
+    sid       = "StartPipelines"
+    actions   = ["sagemaker:StartPipelineExecution"]
+    resources = local.pipeline_arns
+  }
+  statement {
     sid       = "GovernModelVersions"
     actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
     resources = concat(var.model_package_group_arns, local.model_package_version)
