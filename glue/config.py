@@ -71,6 +71,9 @@ _CRON_FIELDS = (
     ("year", r"19[7-9][0-9]|2[01][0-9][0-9]"),
 )
 RATE = re.compile(r"rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\)")
+# The weekly training run, "DAY HH:MM" in UTC (Terraform turns it into an EventBridge cron), or
+# "off": none on schedule.
+WEEKLY = re.compile(r"off|(MON|TUE|WED|THU|FRI|SAT|SUN) ([01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def _cron_field_ok(value: str, atom: str, allow_question: bool) -> bool:
@@ -312,6 +315,10 @@ SCHEMAS: dict[str, dict[str, Key]] = {
             "registry_terraform_role_arn": Key(_role_arn, required=False),
             "ci_role_arn": Key(_role_arn),
             "inference_schedule": Key(_schedule),
+            "weekly_training": Key(
+                _pattern(WEEKLY, '"off" or "DAY HH:MM" in UTC, such as "MON 03:00"'),
+                required=False,
+            ),
             "auc_threshold": Key(_threshold),
             "notification_emails": Key(_emails, required=False),
             "create_governance_table": Key(_boolean, required=False),

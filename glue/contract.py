@@ -23,6 +23,7 @@ class RegistryContract:
     artifacts_bucket_name: str
     artifacts_kms_key_arn: str
     model_package_group_arns: dict[str, str]
+    approval_rule_arns: dict[str, str]  # per stage: forwards approvals to its account
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ def test_every_resource_lands_in_its_account(emulator, platform):
         assert f"mammo-{stage}-pipeline-failures" in found["topics"]
         assert {
             f"mammo-{stage}-inference-schedule",
+            f"mammo-{stage}-training-schedule",
+            f"mammo-{stage}-model-approved-infer",
             f"mammo-{stage}-inference-failed-retrain",
             f"mammo-{stage}-pipeline-failed-notify",
         } <= found["rules"]

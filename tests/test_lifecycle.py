@@ -8,6 +8,7 @@ import json
 import pytest
 
 from glue import cli, config, deploy, governance
+from glue import registry as registry_module
 from glue.aws import client
 from glue.local import lifecycle, sample_data
 from glue.pipelines import upsert
@@ -172,3 +173,46 @@ def test_pipelines_start_runs_the_pipeline_with_checked_parameters(
     code, out, err = start()
     assert code == 0, err
     assert ": Succeeded, AUC" in out and "registered v" in out
+
+
+def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
+    emulator, stages, platform
+):
+    """SageMaker emits a version's state changes in the registry account, which owns the
+    group: its rule forwards approvals to the stage's bus, whose rule starts the inference run.
+    A version pending approval or rejected starts nothing; an approval starts exactly one run;
+    without the stage bus's policy admitting the registry, nothing crosses."""
+    dev = stages["dev"]
+    registry = lifecycle.registry_router(platform["registry"], emulator, list(stages.values()))
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    dev.put(dev.batch_uri(), sample_data.batch_csv())
+    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
+    arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
+
+    pending = lifecycle.version_event(registry, arn)
+    assert pending["detail"]["ModelApprovalStatus"] == "PendingManualApproval"
+    assert pending["account"] == platform["registry"].account_id
+    assert registry.route(pending) == []
+    governance.set_status(dev.config, platform["registry"], emulator, version, False, "too slow")
+    assert registry.route(lifecycle.version_event(registry, arn)) == []
+
+    governance.set_status(dev.config, platform["registry"], emulator, version, True, "fast now")
+    approved = lifecycle.version_event(registry, arn)
+    deliveries = registry.route(approved)
+    assert [(d.rule, d.outcome) for d in deliveries] == [
+        ("mammo-dev-model-approved", f"forwarded to account {dev.config.account_id}"),
+        ("mammo-dev-model-approved-infer", "started, Succeeded"),
+    ]
+    [started] = [d.execution for d in deliveries if d.execution]
+    assert started.pipeline == dev.settings.inference_pipeline
+    served = "Steps.LatestApprovedModel.OutputParameters['ModelPackageArn']"
+    assert started.properties[served] == arn
+
+    events = client(dev.session, "events", emulator)
+    policy = events.describe_event_bus(Name="default")["Policy"]
+    events.remove_permission(RemoveAllPermissions=True)
+    try:
+        [refused] = registry.route(approved)
+        assert refused.outcome == f"refused: its policy does not admit {approved['account']}"
+    finally:
+        events.put_permission(Policy=policy)

@@ -37,3 +37,11 @@ module "model_registry" {
   description        = "${var.model_name} versions of the ${each.key} stage."
   writer_account_ids = [local.workload_accounts[each.key]]
 }
+
+# Approvals in a stage's group go to that stage's account, where its rule starts inference.
+module "approval_forwarding" {
+  source            = "../../modules/approval-forwarding"
+  name_prefix       = var.name_prefix
+  stage_group_names = module.naming.model_package_group_names
+  stage_account_ids = local.workload_accounts
+}

@@ -20,6 +20,7 @@ module "workload" {
   model_package_group_arn     = module.naming.model_package_group_arns[var.environment]
   ci_role_arn                 = var.ci_role_arn
   inference_schedule          = var.inference_schedule
+  weekly_training             = var.weekly_training == "off" ? null : var.weekly_training
   auc_threshold               = var.auc_threshold
   notification_emails         = var.notification_emails
   retrain_on_failed_inference = var.retrain_on_failed_inference

@@ -173,6 +173,17 @@ variable "inference_schedule" {
   }
 }
 
+variable "weekly_training" {
+  type        = string
+  description = "When the training pipeline runs each week, as \"DAY HH:MM\" in UTC, or \"off\": never on schedule (retraining on failure and `mlops pipelines start` still run it)."
+  default     = "MON 03:00"
+  nullable    = false
+  validation {
+    condition     = can(regex("^(off|(MON|TUE|WED|THU|FRI|SAT|SUN) ([01][0-9]|2[0-3]):[0-5][0-9])$", var.weekly_training))
+    error_message = "weekly_training must be \"off\" or \"DAY HH:MM\": DAY one of MON TUE WED THU FRI SAT SUN, HH:MM a UTC time such as 03:00."
+  }
+}
+
 variable "auc_threshold" {
   type        = number
   description = "Minimum AUC for a (re)trained model to be registered."

@@ -1,16 +1,22 @@
-"""Route pipeline status-change events through the EventBridge rules Terraform deployed.
+"""Route SageMaker's events through the EventBridge rules Terraform deployed.
 
-The emulator stores rules and targets but delivers nothing to SageMaker or SNS. The router
-reads the account's rules and targets from the emulator, asks EventBridge itself whether each
-rule's pattern matches (TestEventPattern), and runs the matching targets: a SageMaker pipeline
-target starts that pipeline with the target's parameters (on the local runner), an SNS target
-publishes the event to the topic. So the rules are exercised as written, not as imagined.
+The emulator stores rules and targets but delivers nothing to SageMaker, SNS or another
+account's bus. The router reads the account's rules and targets from the emulator, asks
+EventBridge itself whether each rule's pattern matches (TestEventPattern), and runs the
+matching targets: a SageMaker pipeline target starts that pipeline with the target's parameters
+(on the local runner), an SNS target publishes the event to the topic, an event bus of another
+account routes the event there (as that account's bus would). So the rules are exercised as
+written, not as imagined. The events are built as SageMaker emits them: a pipeline execution's
+status change (runner.py) and a model version's state change (below).
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timezone
 from typing import Any
 
 from glue.aws import client
@@ -28,11 +34,77 @@ class Delivery:
     execution: Execution | None = None
 
 
+MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
+
+
+def model_package_state_change(described: dict[str, Any]) -> dict[str, Any]:
+    """The event SageMaker emits in the account that owns the group when a version is created or
+    its approval status changes, from DescribeModelPackage's answer (the shape of the AWS
+    documentation's sample: "SageMaker model package state change")."""
+    arn = described["ModelPackageArn"]
+    _, partition, _, region, account, _ = arn.split(":", 5)
+    status = described["ModelApprovalStatus"]
+    changed = described.get("LastModifiedTime") or described["CreationTime"]
+    detail = {
+        "ModelPackageGroupName": described["ModelPackageGroupName"],
+        "ModelPackageVersion": described["ModelPackageVersion"],
+        "ModelPackageArn": arn,
+        "CreationTime": int(described["CreationTime"].timestamp() * 1000),
+        "InferenceSpecification": described["InferenceSpecification"],
+        "ModelPackageStatus": described.get("ModelPackageStatus", "Completed"),
+        "ModelApprovalStatus": status,
+    }
+    for optional in ("ApprovalDescription", "CustomerMetadataProperties"):
+        if described.get(optional):
+            detail[optional] = described[optional]
+    return {
+        "version": "0",
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{status}/{changed.isoformat()}")),
+        "detail-type": MODEL_PACKAGE_STATE_CHANGE,
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": changed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [arn],
+        "detail": json.loads(json.dumps(detail, default=str)),
+    }
+
+
 class EventRouter:
-    def __init__(self, session, emulator: Emulator | None, runner: LocalRunner):
+    """Routes events in one account. `runner` runs that account's pipelines (None: it has
+    none, as the registry); `accounts` are the routers of the accounts whose default bus a
+    rule here may target."""
+
+    def __init__(
+        self,
+        session,
+        emulator: Emulator | None,
+        runner: LocalRunner | None,
+        accounts: Mapping[str, EventRouter] | None = None,
+    ):
+        self.session, self.emulator = session, emulator
         self.events = client(session, "events", emulator)
         self.sns = client(session, "sns", emulator)
         self.runner = runner
+        self.accounts = dict(accounts or {})
+
+    def accepts(self, partition: str, account: str) -> bool:
+        """Whether this account's default bus lets `account` put events on it."""
+        policy = self.events.describe_event_bus(Name="default").get("Policy")
+        root = f"arn:{partition}:iam::{account}:root"
+        for statement in json.loads(policy)["Statement"] if policy else []:
+            principal = statement.get("Principal")
+            allowed = principal.get("AWS", []) if isinstance(principal, dict) else [principal]
+            allowed = [allowed] if isinstance(allowed, str) else allowed
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if (
+                statement.get("Effect") == "Allow"
+                and "events:PutEvents" in actions
+                and ({root, account} & set(allowed))
+            ):
+                return True
+        return False
 
     def _rules(self) -> list[dict[str, Any]]:
         rules, token = [], None
@@ -72,7 +144,15 @@ class EventRouter:
                 f"{event['detail']['currentPipelineExecutionStatus']}"[:99],
             )
             return [Delivery(rule, arn, "published")]
-        if ":pipeline/" in arn and depth < MAX_CHAIN:
+        if ":event-bus/" in arn and arn.split(":")[4] in self.accounts and depth < MAX_CHAIN:
+            receiver = self.accounts[arn.split(":")[4]]
+            sender = self.events.meta.partition, event["account"]
+            if not receiver.accepts(*sender):
+                # As AWS: PutEvents onto another account's bus needs that bus's policy.
+                return [Delivery(rule, arn, f"refused: its policy does not admit {sender[1]}")]
+            forwarded = Delivery(rule, arn, f"forwarded to account {arn.split(':')[4]}")
+            return [forwarded, *receiver.route(event, depth + 1)]
+        if ":pipeline/" in arn and self.runner is not None and depth < MAX_CHAIN:
             parameters = {
                 p["Name"]: p["Value"]
                 for p in target.get("SageMakerPipelineParameters", {}).get(

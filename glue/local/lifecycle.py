@@ -1,8 +1,10 @@
 """The model lifecycle of the reference walkthrough, on deployed environments.
 
-Train in dev on the data, approve, promote to prod, infer on a clean batch (succeeds), infer
-on a batch with outliers (fails): the failure event goes through the deployed EventBridge rules,
-which start retraining in prod on the enlarged training set and notify the failure topic.
+Train in dev on the data, approve (the approval event, forwarded by the registry, starts dev's
+inference), promote to prod (the approved copy's event starts prod's inference on a clean batch,
+which succeeds), infer on a batch with outliers (fails): the failure event goes through the
+deployed EventBridge rules, which start retraining in prod on the enlarged training set and
+notify the failure topic.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from glue.config import EnvironmentConfig
 from glue.errors import MlopsError
 from glue.local import sample_data
 from glue.local.emulator.control import Emulator
-from glue.local.events import Delivery, EventRouter
+from glue.local.events import Delivery, EventRouter, model_package_state_change
 from glue.local.runner import Execution, LocalRunner, split_s3
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
@@ -112,6 +114,33 @@ def _require(execution: Execution, status: str) -> Execution:
     return execution
 
 
+def registry_router(
+    registry_config: EnvironmentConfig, emulator: Emulator | None, stages: list[Stage]
+) -> EventRouter:
+    """The registry account's router: it owns the groups, so SageMaker emits the versions'
+    state changes there; its rules forward approvals to the stages' buses."""
+    session = deploy.session_for(registry_config, emulator)
+    return EventRouter(session, emulator, None, {s.config.account_id: s.router for s in stages})
+
+
+def version_event(registry: EventRouter, version_arn: str) -> dict[str, Any]:
+    """The state-change event of a version as SageMaker emits it now, in the registry."""
+    sagemaker = client(registry.session, "sagemaker", registry.emulator)
+    described = sagemaker.describe_model_package(ModelPackageName=version_arn)
+    return model_package_state_change(described)
+
+
+def _started_inference(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries of an approval: forwarded, then exactly one inference run that succeeded."""
+    runs = [d.execution for d in deliveries if d.execution]
+    if len(runs) != 1 or runs[0].status != "Succeeded":
+        raise MlopsError(
+            "an approval must start exactly one inference run that succeeds, got: "
+            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+        )
+    return deliveries
+
+
 def run(
     dev: Stage,
     prod: Stage,
@@ -120,6 +149,7 @@ def run(
     timed: Timed,
     data: Path | None = None,
 ) -> Outcome:
+    registry = registry_router(registry_config, emulator, [dev, prod])
     training = data.read_text() if data else sample_data.training_csv()
     dev.put(dev.training_data_uri(), training)
     trained = timed(
@@ -130,7 +160,10 @@ def run(
     version = registered_version(trained)
     if version is None:
         raise MlopsError("training succeeded but registered no model version")
-    timed(
+    # Each stage's approval rule starts its inference run on the newly approved model.
+    dev.put(dev.batch_uri(), sample_data.batch_csv())
+    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    approved = timed(
         "approve",
         dev.where,
         lambda: governance.set_status(
@@ -142,6 +175,11 @@ def run(
             f"demo: AUC {auc(trained):.3f} on the held-out split",
         ),
     )
+    timed(
+        "approval event -> inference",
+        dev.where,
+        lambda: _started_inference(registry.route(version_event(registry, approved.arn))),
+    )
     promoted = timed(
         "promote to prod",
         prod.where,
@@ -150,11 +188,11 @@ def run(
         ),
     )
 
-    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    # The copy is created approved: its event starts prod's inference on the clean batch.
     timed(
-        "infer, clean batch",
+        "approval event -> inference",
         prod.where,
-        lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
+        lambda: _started_inference(registry.route(version_event(registry, promoted.arn))),
     )
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.

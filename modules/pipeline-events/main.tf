@@ -8,6 +8,11 @@ locals {
   training_pipeline_arn  = "${local.arn_prefix}:pipeline/${lower(var.training_pipeline_name)}"
   inference_pipeline_arn = "${local.arn_prefix}:pipeline/${lower(var.inference_pipeline_name)}"
   status_change          = "SageMaker Model Building Pipeline Execution Status Change"
+  # arn:<partition>:sagemaker:<region>:<registry account>:model-package-group/<name>
+  approvals_from = var.approved_model_group_arn == null ? null : {
+    account = split(":", var.approved_model_group_arn)[4]
+    group   = split("/", var.approved_model_group_arn)[1]
+  }
 }
 
 data "aws_iam_policy_document" "events_trust" {
@@ -68,6 +73,30 @@ resource "aws_cloudwatch_event_target" "inference_schedule" {
   }
 }
 
+resource "aws_cloudwatch_event_rule" "training_schedule" {
+  count               = var.training_schedule == null ? 0 : 1
+  name                = "${var.name_prefix}-training-schedule"
+  description         = "Starts the training pipeline on schedule (retraining on the data in the bucket)."
+  schedule_expression = var.training_schedule
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "training_schedule" {
+  count    = var.training_schedule == null ? 0 : 1
+  rule     = aws_cloudwatch_event_rule.training_schedule[0].name
+  arn      = local.training_pipeline_arn
+  role_arn = aws_iam_role.events.arn
+  sagemaker_pipeline_target {
+    dynamic "pipeline_parameter_list" {
+      for_each = var.training_parameters
+      content {
+        name  = pipeline_parameter_list.key
+        value = pipeline_parameter_list.value
+      }
+    }
+  }
+}
+
 resource "aws_cloudwatch_event_rule" "inference_failed" {
   count       = var.retrain_on_failed_inference ? 1 : 0
   name        = "${var.name_prefix}-inference-failed-retrain"
@@ -90,7 +119,7 @@ resource "aws_cloudwatch_event_target" "retrain" {
   role_arn = aws_iam_role.events.arn
   sagemaker_pipeline_target {
     dynamic "pipeline_parameter_list" {
-      for_each = var.retraining_parameters
+      for_each = var.training_parameters
       content {
         name  = pipeline_parameter_list.key
         value = pipeline_parameter_list.value
@@ -116,4 +145,61 @@ resource "aws_cloudwatch_event_rule" "pipeline_failed" {
 resource "aws_cloudwatch_event_target" "notify" {
   rule = aws_cloudwatch_event_rule.pipeline_failed.name
   arn  = var.notification_topic_arn
+}
+
+# Approvals of this stage's versions happen in the registry account, which owns the group and
+# forwards them here (approval-forwarding): the default bus accepts that account's events, and
+# an approval starts the inference pipeline on the newly approved model.
+data "aws_iam_policy_document" "default_bus" {
+  count = local.approvals_from == null ? 0 : 1
+  statement {
+    sid       = "RegistryForwardsApprovals"
+    actions   = ["events:PutEvents"]
+    resources = ["arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:event-bus/default"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.approvals_from.account}:root"]
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_bus_policy" "default" {
+  count          = local.approvals_from == null ? 0 : 1
+  event_bus_name = "default"
+  policy         = data.aws_iam_policy_document.default_bus[0].json
+}
+
+resource "aws_cloudwatch_event_rule" "model_approved" {
+  count       = local.approvals_from == null ? 0 : 1
+  name        = "${var.name_prefix}-model-approved-infer"
+  description = "An approved version of this stage's group starts the inference pipeline."
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    account       = [local.approvals_from.account]
+    "detail-type" = ["SageMaker Model Package State Change"]
+    detail = {
+      ModelPackageGroupName = [local.approvals_from.group]
+      ModelApprovalStatus   = ["Approved"]
+      # A version created approved emits an event at each status it passes (InProgress,
+      # Completed), each saying Approved: matching Completed starts one run per approval.
+      ModelPackageStatus = ["Completed"]
+    }
+  })
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "infer_on_approval" {
+  count    = local.approvals_from == null ? 0 : 1
+  rule     = aws_cloudwatch_event_rule.model_approved[0].name
+  arn      = local.inference_pipeline_arn
+  role_arn = aws_iam_role.events.arn
+  sagemaker_pipeline_target {
+    dynamic "pipeline_parameter_list" {
+      for_each = var.inference_parameters
+      content {
+        name  = pipeline_parameter_list.key
+        value = pipeline_parameter_list.value
+      }
+    }
+  }
 }

@@ -9,7 +9,7 @@ variable "name_prefix" {
 
 variable "training_pipeline_name" {
   type        = string
-  description = "Pipeline started when the inference pipeline fails."
+  description = "Pipeline started on schedule and when the inference pipeline fails."
   validation {
     condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$", var.training_pipeline_name))
     error_message = "training_pipeline_name must be a valid SageMaker pipeline name."
@@ -40,9 +40,19 @@ variable "inference_parameters" {
   default     = {}
 }
 
-variable "retraining_parameters" {
+variable "training_schedule" {
+  type        = string
+  description = "EventBridge schedule of training runs, e.g. cron(0 3 ? * MON *); null: none on schedule."
+  default     = null
+  validation {
+    condition     = var.training_schedule == null || can(regex("^cron\\(\\S+ \\S+ \\S+ \\S+ \\S+ \\S+\\)$", var.training_schedule)) || can(regex("^rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)$", var.training_schedule))
+    error_message = "training_schedule must be null, cron(min hour day-of-month month day-of-week year) or rate(N unit)."
+  }
+}
+
+variable "training_parameters" {
   type        = map(string)
-  description = "Parameters passed to the training run that an inference failure starts."
+  description = "Parameters passed to every training run the rules start (schedule, retraining)."
   default     = {}
 }
 
@@ -50,6 +60,16 @@ variable "retrain_on_failed_inference" {
   type        = bool
   description = "Start the training pipeline when the inference pipeline fails (e.g. data drift)."
   default     = true
+}
+
+variable "approved_model_group_arn" {
+  type        = string
+  description = "Model package group (in the registry account) whose approvals, forwarded here, start the inference pipeline; null: approvals start nothing."
+  default     = null
+  validation {
+    condition     = var.approved_model_group_arn == null || can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.approved_model_group_arn))
+    error_message = "approved_model_group_arn must be null or a model package group ARN."
+  }
 }
 
 variable "notification_topic_arn" {

@@ -7,6 +7,11 @@ locals {
   inference_pipeline = "${var.model_name}-inference-pipeline"
   data_prefix        = "s3://${var.artifacts_bucket_name}/${var.name_prefix}"
   latest_model       = "${var.name_prefix}-latest-approved-model"
+  # "MON 03:00" (UTC) -> cron(0 3 ? * MON *): day, hour and minute as EventBridge writes them.
+  weekly = var.weekly_training == null ? null : regex("^([A-Z]{3}) ([0-9]{2}):([0-9]{2})$", var.weekly_training)
+  training_schedule = local.weekly == null ? null : format(
+    "cron(%d %d ? * %s *)", tonumber(local.weekly[2]), tonumber(local.weekly[1]), local.weekly[0]
+  )
 }
 
 module "kms" {
@@ -50,15 +55,17 @@ module "notifications" {
 }
 
 module "events" {
-  source                  = "../pipeline-events"
-  name_prefix             = var.name_prefix
-  training_pipeline_name  = local.training_pipeline
-  inference_pipeline_name = local.inference_pipeline
-  inference_schedule      = var.inference_schedule
+  source                   = "../pipeline-events"
+  name_prefix              = var.name_prefix
+  training_pipeline_name   = local.training_pipeline
+  inference_pipeline_name  = local.inference_pipeline
+  inference_schedule       = var.inference_schedule
+  training_schedule        = local.training_schedule
+  approved_model_group_arn = var.model_package_group_arn
   inference_parameters = {
     BatchInputUri = "${local.data_prefix}/inference/input/"
   }
-  retraining_parameters = {
+  training_parameters = {
     InputDataUri = "${local.data_prefix}/training/input/"
     AucThreshold = tostring(var.auc_threshold)
   }

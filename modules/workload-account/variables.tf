@@ -51,6 +51,16 @@ variable "inference_schedule" {
   description = "EventBridge schedule of the inference pipeline."
 }
 
+variable "weekly_training" {
+  type        = string
+  description = "When the training pipeline runs each week, as \"DAY HH:MM\" in UTC (e.g. \"MON 03:00\"); null: never on schedule."
+  default     = null
+  validation {
+    condition     = var.weekly_training == null || can(regex("^(MON|TUE|WED|THU|FRI|SAT|SUN) ([01][0-9]|2[0-3]):[0-5][0-9]$", var.weekly_training))
+    error_message = "weekly_training must be null or \"DAY HH:MM\": DAY one of MON TUE WED THU FRI SAT SUN, HH:MM a UTC time such as 03:00."
+  }
+}
+
 variable "auc_threshold" {
   type        = number
   description = "Minimum AUC for a retrained model to be registered."
