@@ -88,7 +88,11 @@ def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform,
     assert notified[0]["detail"]["pipelineArn"].endswith(
         "pipeline/mammo-severity-inference-pipeline"
     )
+    # The retrained version was approved, then rolled back: the promoted one serves again.
     assert governance.latest(prod.config, emulator)["ModelPackageArn"] == outcome.promoted.arn
+    rejected = governance.versions(prod.config, emulator)[-1]
+    assert rejected.version == lifecycle.retrained_version(outcome.deliveries)
+    assert rejected.status == "Rejected"
 
     # The same failure, after a plan that removes the retraining rule: no retraining.
     values = json.loads(prod.config.tfvars_file.read_text()) | {
@@ -104,6 +108,7 @@ def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform,
         "module.platform_contract.aws_ssm_parameter.contract"
     ]
     deploy.apply(changed, emulator, plan.plan_file)
+    prod.put(prod.batch_uri(), sample_data.batch_csv(outliers=True))
     failed = prod.runner.run(prod.settings.inference_pipeline)
     assert failed.status == "Failed"
     again = prod.router.route(failed.status_change_event())
@@ -205,8 +210,7 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     ]
     [started] = [d.execution for d in deliveries if d.execution]
     assert started.pipeline == dev.settings.inference_pipeline
-    served = "Steps.LatestApprovedModel.OutputParameters['ModelPackageArn']"
-    assert started.properties[served] == arn
+    assert started.properties[lifecycle.SERVED] == arn
 
     events = client(dev.session, "events", emulator)
     policy = events.describe_event_bus(Name="default")["Policy"]

@@ -26,7 +26,7 @@ from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery
 from glue.local.runner import Execution
 from glue.pipelines import upsert
-from glue.registry import ModelVersion
+from glue.registry import ModelVersion, Rollback
 from glue.settings import state_dir
 
 T = TypeVar("T")
@@ -82,6 +82,9 @@ def _describe(result: object) -> str:
         return lifecycle.describe(result)
     if isinstance(result, ModelVersion):
         return f"v{result.version} {result.status}"
+    if isinstance(result, Rollback):
+        rejected, serving = result.rejected, result.serving
+        return f"v{rejected.version} {rejected.status}, v{serving.version} serves"
     if isinstance(result, list) and all(isinstance(d, Delivery) for d in result):
         return "; ".join(_delivered(d) for d in result) or "no rule matched"
     if isinstance(result, tuple):  # an upsert's changes and diffs
@@ -99,6 +102,8 @@ def _delivered(delivery: Delivery) -> str:
     version = lifecycle.registered_version(delivery.execution) if delivery.execution else None
     if version is not None:
         text += f", registered v{version}"
+    if delivery.execution and lifecycle.SERVED in delivery.execution.properties:
+        text += f", served v{delivery.execution.properties[lifecycle.SERVED].rsplit('/', 1)[1]}"
     if delivery.execution and delivery.execution.failure_reason:
         text += f", {lifecycle.reason(delivery.execution)}"
     return text

@@ -4,7 +4,8 @@ Train in dev on the data, approve (the approval event, forwarded by the registry
 inference), promote to prod (the approved copy's event starts prod's inference on a clean batch,
 which succeeds), infer on a batch with outliers (fails): the failure event goes through the
 deployed EventBridge rules, which start retraining in prod on the enlarged training set and
-notify the failure topic.
+notify the failure topic; the retrained version is approved in prod, then rolled back, and the
+next inference run serves the version before it.
 """
 
 from __future__ import annotations
@@ -94,8 +95,13 @@ def reason(execution: Execution, width: int = 160) -> str:
     ).fill(execution.failure_reason)
 
 
+SERVED = "Steps.LatestApprovedModel.OutputParameters['ModelPackageArn']"
+
+
 def describe(execution: Execution) -> str:
     parts = [execution.status]
+    if SERVED in execution.properties:  # an inference run: the version its Lambda picked
+        parts.append(f"served v{execution.properties[SERVED].rsplit('/', 1)[1]}")
     if auc(execution) is not None:
         parts.append(f"AUC {auc(execution):.3f}")
     if registered_version(execution) is not None:
@@ -210,6 +216,37 @@ def run(
     for delivery in deliveries:
         detail = describe(delivery.execution) if delivery.execution else delivery.outcome
         print(f"    rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {detail}")
+
+    # The retrained version is approved in prod and serves; found worse in production, it is
+    # rolled back, and the next inference run serves the version before it again.
+    retrained = retrained_version(deliveries)
+    if retrained is None:
+        raise MlopsError("the failed inference started no retraining that registered a version")
+    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    serving = timed(
+        "approve retrained",
+        prod.where,
+        lambda: governance.set_status(
+            prod.config, registry_config, emulator, retrained, True, "demo: retrained on more data"
+        ),
+    )
+    timed(
+        "approval event -> inference",
+        prod.where,
+        lambda: _started_inference(registry.route(version_event(registry, serving.arn))),
+    )
+    timed(
+        "rollback",
+        prod.where,
+        lambda: governance.rollback(
+            prod.config, registry_config, emulator, "demo: worse in production", retrained
+        ),
+    )
+    timed(
+        "infer after rollback",
+        prod.where,
+        lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
+    )
     return Outcome(trained, promoted, deliveries)
 
 
