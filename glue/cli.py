@@ -151,8 +151,10 @@ def _pipelines_upsert(args: argparse.Namespace) -> None:
         print(change)
 
 
-# What `pipelines start` starts; kept here, not imported, so building the parser stays cheap.
+# What `pipelines start` starts and the report's formats; kept here, not imported, so building
+# the parser stays cheap (glue/pipelines/start.py and glue/compliance.py use the same).
 START_KINDS = ("train", "infer")
+GOVERNANCE_FORMATS = ("html", "md", "csv")
 
 
 def _pipelines_start(args: argparse.Namespace) -> None:
@@ -311,6 +313,15 @@ def _report(args: argparse.Namespace) -> None:
         print(f"warning: plan refused, not summarized: {refused}", file=sys.stderr)
 
 
+def _governance_report(args: argparse.Namespace) -> None:
+    from glue import compliance
+
+    args.env = "registry"  # the registry owns the groups: the report is read there
+    out, rows = compliance.write(_config(args), _target(args), args.format, args.out)
+    flagged = sum(bool(row.flags) for row in rows)
+    print(f"governance report written to {out} ({len(rows)} versions, {flagged} flagged)")
+
+
 def _demo(args: argparse.Namespace) -> None:
     from glue.local import demo
 
@@ -452,6 +463,25 @@ def build_parser() -> argparse.ArgumentParser:
                 type=Path,
                 help="tfvars of the stage promoted to (reject: where copies are looked for)",
             )
+
+    governance = commands.add_parser(
+        "governance", help="what a compliance officer reads of the model registry"
+    )
+    governance_commands = governance.add_subparsers(dest="governance_command", required=True)
+    report = governance_commands.add_parser(
+        "report",
+        help="every version of every group: status, comment, when, AUC, promotions, flags",
+    )
+    report.add_argument("--format", choices=GOVERNANCE_FORMATS, default="html")
+    report.add_argument("--out", type=Path, help="default: reports/governance.<format>")
+    report.add_argument(
+        "--var-file", type=Path, help="tfvars of the registry (default: registry.tfvars.json)"
+    )
+    report.add_argument(
+        "--aws", action="store_true", help="target real AWS instead of the local emulator"
+    )
+    _add_account_argument(report)
+    report.set_defaults(handler=_governance_report)
 
     scan = commands.add_parser(
         "scan", help="checkov over the Terraform sources, or over an environment's saved plan"

@@ -136,6 +136,14 @@ def promote(
     if source.get("ModelMetrics"):
         arguments["ModelMetrics"] = source["ModelMetrics"]
     created = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
+    # The copy's approval says where it comes from and why that was approved (CreateModelPackage
+    # takes no approval comment): what a compliance report shows for it.
+    why = (source.get("ApprovalDescription") or "").strip() or "no comment"
+    sagemaker.update_model_package(
+        ModelPackageArn=created,
+        ModelApprovalStatus=APPROVED,
+        ApprovalDescription=f"promoted from {source['ModelPackageArn']} (approved: {why})"[:1024],
+    )
     return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
 
 

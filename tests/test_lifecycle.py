@@ -3,7 +3,10 @@ and a failed inference that the deployed rules turn into retraining and a notifi
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
 
 import pytest
 
@@ -220,3 +223,45 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
         assert refused.outcome == f"refused: its policy does not admit {approved['account']}"
     finally:
         events.put_permission(Policy=policy)
+
+
+def test_governance_report_shows_versions_promotions_and_flags(
+    emulator, stages, platform, tmp_path, capsys
+):
+    """What a compliance officer reads: a version approved in the console (no comment) is
+    flagged, its promoted copy links back to it and is flagged once the source is rejected; the
+    HTML is one self-contained page, the CSV safe to open in a spreadsheet."""
+    dev, owner = stages["dev"], platform["registry"]
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
+    arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
+    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    console.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    copy = governance.promote(dev.config, stages["prod"].config, owner, emulator, version).version
+    comment = '=HYPERLINK("http://x") worse on the May batch'
+    governance.set_status(dev.config, owner, emulator, version, False, comment)
+
+    reports = {}
+    for fmt in ("csv", "md", "html"):
+        out = tmp_path / f"governance.{fmt}"
+        files = ["--out", str(out), f"--var-file={owner.tfvars_file}"]
+        code = cli.main(["governance", "report", "--format", fmt, *files])
+        written = capsys.readouterr().out
+        assert code == 0 and written.startswith(f"governance report written to {out}")
+        reports[fmt] = out.read_text()
+
+    rows = {(r["stage"], r["version"]): r for r in csv.DictReader(io.StringIO(reports["csv"]))}
+    source = rows["dev", str(version)]
+    assert (source["status"], source["comment"]) == ("Rejected", "'" + comment)
+    promoted = rows["prod", str(copy.version)]
+    assert promoted["promoted_from"] == f"dev v{version}"
+    assert promoted["flags"] == f"approved copy of dev v{version}, which was rejected since"
+    assert promoted["comment"] == f"promoted from {arn} (approved: no comment)"
+    assert f"**prod v{copy.version}** (Approved): approved copy of dev v{version}" in reports["md"]
+
+    html = reports["html"]
+    assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<polyline" in html
+    assert "<script" not in html and "url(" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "fetches nothing"
+    assert html.count("<tr") == len(rows) + len({r["stage"] for r in rows.values()})
+    assert "&#34;http://x&#34;" in html or "&quot;http://x&quot;" in html  # escaped, not markup

@@ -272,6 +272,8 @@ def _undecodable(folder: Path) -> Path:
         (["models", "rollback", "--env", "prod", "--comment", " "], 1, "a comment is required"),
         (["outputs", "--env", "dev", "--var-file", "{unapplied}"], 1, "it is not applied"),
         (["scan", "README.md"], 2, "README.md: not in a module or a root"),
+        (["governance", "report", "--format", "pdf"], 2, "invalid choice: 'pdf'"),
+        (["governance", "report", "--var-file", "{unapplied_registry}"], 1, "it is not applied"),
         (["scan", "--env", "dev", "modules/naming"], 2, "give --env (a saved plan) or paths"),
         (["plan", "--env", "dev", "--var-file", "{folder}"], 1, "cannot read it"),
         (["plan", "--env", "dev", "--var-file", "{latin1}"], 1, "not UTF-8 text"),
@@ -283,6 +285,7 @@ def test_bad_input_is_one_line_never_a_traceback(emulator, tmp_path, arguments, 
         "folder": str(tmp_path),
         "latin1": str(_undecodable(tmp_path)),
         "unapplied": str(_tfvars(tmp_path, "dev", name_prefix="never")),
+        "unapplied_registry": str(_tfvars(tmp_path, "registry", name_prefix="never")),
     }
     result = mlops(*(argument.format(**values) for argument in arguments))
     assert result.returncode == code, result.stderr
@@ -439,7 +442,8 @@ def _commands_taking_tfvars() -> list[list[str]]:
                 for a in parser._actions
                 if not a.option_strings and a.choices and not isinstance(a.choices, dict)
             ]
-            found.append([*prefix, "--env", "dev", *chosen, *extra])
+            env = ["--env", "dev"] if "--env" in options else []  # governance: the registry
+            found.append([*prefix, *env, *chosen, *extra])
 
     walk(build_parser(), [])
     return found

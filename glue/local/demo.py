@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from glue import config, deploy
+from glue import compliance, config, deploy
 from glue.errors import MlopsError
 from glue.local import lifecycle
 from glue.local.emulator import control
@@ -94,6 +94,8 @@ def _describe(result: object) -> str:
         return f"+{result.add} ~{result.change} -{result.destroy}"
     if isinstance(result, Emulator):
         return result.endpoint
+    if isinstance(result, Path):
+        return f"written to {result.name}"
     return ""
 
 
@@ -182,6 +184,7 @@ def run(
     began = time.monotonic()
     steps: list[Step] = []
     outcome: lifecycle.Outcome | None = None
+    report: Path | None = None
     configs = [
         config.load(name, tfvars_dir / f"{name}.tfvars.json" if tfvars_dir else None)
         for name in config.ENVIRONMENTS
@@ -216,12 +219,20 @@ def run(
             lambda what, where, action: _timed(steps, what, where, action),
             data,
         )
+        report = _timed(
+            steps,
+            "governance report",
+            f"registry ({registry.account_id})",
+            lambda: compliance.write(registry, emulator, "html")[0],
+        )
     finally:
         if started_here and not keep_emulator:
             _timed(steps, "stop local AWS", "loopback", control.down)
         print()
         retrained = lifecycle.retrained_version(outcome.deliveries) if outcome else None
         print(summary(steps, time.monotonic() - began, retrained, _width()))
+    if report is not None:
+        print(f"governance report: {report} (open it in a browser)")
     drifted = [step.where for step in steps if step.status == DRIFT]
     if drifted:
         raise MlopsError(f"a second plan is not empty (not idempotent) in: {', '.join(drifted)}")

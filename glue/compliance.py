@@ -1,0 +1,207 @@
+"""The compliance view of the model registry: `mlops governance report`.
+
+Read as the registry account, which owns the groups: per group (each stage's), every version
+with its status, the comment of its last approval or rejection and when it was made, its AUC,
+and for a promoted copy the version it came from. Flags what a compliance officer must look at:
+an approval without a comment, a copy served in a stage whose source was rejected since, and the
+version each stage serves when its approval carries no comment. Rendered as one self-contained
+HTML page (a chart of AUC over versions drawn in SVG, no script, nothing fetched), as Markdown,
+or as CSV for a spreadsheet or a BI tool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from glue import deploy, registry
+from glue.aws import client
+from glue.config import EnvironmentConfig
+from glue.contract import RegistryContract
+from glue.errors import MlopsError
+from glue.files import write_whole
+from glue.local.emulator.control import Emulator
+from glue.settings import PROJECT_ROOT, reports_dir
+
+SOURCE = "source_model_package_arn"  # metadata a promotion writes on the copy
+
+
+@dataclass
+class VersionRow:
+    stage: str
+    group: str
+    version: int
+    arn: str
+    status: str
+    comment: str
+    changed: str  # when the version was created or its status last changed (UTC)
+    auc: float | None
+    promoted_from: str = ""  # "<stage> v<N>" of the source of a promoted copy
+    served: bool = False  # the version the stage's inference Lambda picks now
+    flags: list[str] = field(default_factory=list)
+
+
+def _when(described: dict[str, Any]) -> str:
+    moment = described.get("LastModifiedTime") or described.get("CreationTime")
+    if not isinstance(moment, datetime):
+        return ""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _auc(metadata: dict[str, str]) -> float | None:
+    try:
+        return float(metadata["auc"])
+    except (KeyError, ValueError):
+        return None
+
+
+def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
+    """Every version of every group of the registry, described, linked and flagged."""
+    rows: list[VersionRow] = []
+    sources: dict[str, str] = {}  # a promoted copy's ARN -> its source's ARN
+    for stage, group_arn in sorted(platform.model_package_group_arns.items()):
+        served = None
+        with contextlib.suppress(MlopsError):  # nothing approved in the group: nothing served
+            served = registry.latest(sagemaker, group_arn)["ModelPackageArn"]
+        for summary in registry.list_versions(sagemaker, group_arn):
+            sources[summary.arn] = summary.metadata.get(SOURCE, "")
+            described = sagemaker.describe_model_package(ModelPackageName=summary.arn)
+            rows.append(
+                VersionRow(
+                    stage=stage,
+                    group=group_arn.rsplit("/", 1)[1],
+                    version=summary.version,
+                    arn=summary.arn,
+                    status=summary.status,
+                    comment=(described.get("ApprovalDescription") or "").strip(),
+                    changed=_when(described),
+                    auc=_auc(summary.metadata),
+                    served=summary.arn == served,
+                )
+            )
+    by_arn = {row.arn: row for row in rows}
+    for row in rows:
+        source = by_arn.get(sources[row.arn])
+        if source is not None:
+            row.promoted_from = f"{source.stage} v{source.version}"
+            if source.status == registry.REJECTED and row.status == registry.APPROVED:
+                row.flags.append(
+                    f"approved copy of {source.stage} v{source.version}, which was rejected since"
+                )
+        if row.status == registry.APPROVED and not row.comment:
+            row.flags.append("approved without a comment")
+            if row.served:
+                row.flags.append(f"served in {row.stage} without an approval comment")
+    return rows
+
+
+def _chart(rows: list[VersionRow], width: int = 640, height: int = 220) -> dict[str, Any]:
+    """Polylines of AUC over version number, one per stage, scaled into the SVG's box."""
+    pad = 30
+    series: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        if row.auc is not None:
+            series.setdefault(row.stage, []).append((row.version, row.auc))
+    versions = [v for points in series.values() for v, _ in points] or [1]
+    low, high = min(versions), max(max(versions), min(versions) + 1)
+
+    def x(version: int) -> float:
+        return round(pad + (width - 2 * pad) * (version - low) / (high - low), 1)
+
+    def y(auc: float) -> float:
+        return round(height - pad - (height - 2 * pad) * auc, 1)
+
+    lines = [
+        {
+            "stage": stage,
+            "points": " ".join(f"{x(v)},{y(a)}" for v, a in sorted(points)),
+            "dots": [
+                {"x": x(v), "y": y(a), "label": f"{stage} v{v}: AUC {a:.3f}"} for v, a in points
+            ],
+        }
+        for stage, points in sorted(series.items())
+    ]
+    return {"width": width, "height": height, "pad": pad, "lines": lines, "y": y}
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a comment starting with = + - @ would otherwise
+    be run as a formula (CSV injection)."""
+    text = str(value)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
+    """The report in one of FORMATS."""
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(
+            [
+                "stage",
+                "group",
+                "version",
+                "status",
+                "served",
+                "comment",
+                "changed",
+                "auc",
+                "promoted_from",
+                "flags",
+                "arn",
+            ]
+        )
+        for row in rows:
+            writer.writerow(
+                _cell(value)
+                for value in [
+                    row.stage,
+                    row.group,
+                    row.version,
+                    row.status,
+                    str(row.served).lower(),
+                    row.comment,
+                    row.changed,
+                    "" if row.auc is None else f"{row.auc:.4f}",
+                    row.promoted_from,
+                    "; ".join(row.flags),
+                    row.arn,
+                ]
+            )
+        return out.getvalue()
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PROJECT_ROOT / "glue" / "templates"),
+        autoescape=fmt == "html",
+        keep_trailing_newline=True,
+    )
+    template = environment.get_template(f"governance_report.{fmt}.j2")
+    return template.render(
+        rows=rows,
+        flagged=[row for row in rows if row.flags],
+        stages=sorted({row.stage for row in rows}),
+        chart=_chart(rows),
+        generated=generated,
+    )
+
+
+def write(
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    fmt: str,
+    out: Path | None = None,
+) -> tuple[Path, list[VersionRow]]:
+    """Read the registry as its own account, render, write (default reports/governance.<fmt>)."""
+    platform = deploy.registry_platform(registry_config, emulator)
+    sagemaker = client(deploy.session_for(registry_config, emulator), "sagemaker", emulator)
+    rows = collect(sagemaker, platform)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    out = out or reports_dir() / f"governance.{fmt}"
+    write_whole(out, render(rows, fmt, generated).encode())
+    return out, rows
