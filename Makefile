@@ -9,7 +9,7 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 # AWS-style propagation checks), so more workers than the 2 cores CI has pay off.
 TEST_WORKERS ?= 3
 
-.PHONY: setup demo lint test test-fast benchmark clean
+.PHONY: setup browser demo lint test test-fast benchmark clean
 
 ## setup: both virtual environments (every other target runs it by itself)
 setup: $(GLUE) $(CHECKOV)
@@ -25,12 +25,12 @@ lint: $(GLUE) $(CHECKOV)
 
 ## test: lint, then the whole test suite (plans, applies on the local AWS, checkov) in
 ## $(TEST_WORKERS) workers; JUnit results in reports/junit/pytest.xml
-test: lint $(CHECKOV)
+test: lint $(CHECKOV) browser
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --junitxml=reports/junit/pytest.xml $(PYTEST_ARGS)
 
 ## test-fast: while developing, the tests that need no local AWS (tfvars, definitions, steps,
 ## docs, layout, report, checkov), in about a minute; `make test` before pushing
-test-fast: $(GLUE) $(CHECKOV)
+test-fast: $(GLUE) $(CHECKOV) browser
 	$(VENV)/bin/pytest -m "not emulator" -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## benchmark: time the test suite, each environment's plan and the demo
@@ -40,6 +40,13 @@ benchmark: $(GLUE) $(CHECKOV)
 # pip says what it collects and installs as it goes (a cold install takes a minute or two):
 # no silent minute.
 PIP_INSTALL = --disable-pip-version-check --progress-bar off
+
+## browser: Chromium (the Debian package), in which a test opens the governance report
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the governance report's browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || { echo "make: could not install chromium: install the Debian package chromium (as root)"; exit 1; }; }
 
 $(GLUE): pyproject.toml
 	@echo "setting up $(VENV): the mlops package and its test tools"

@@ -128,7 +128,8 @@ def _chart(rows: list[VersionRow], width: int = 640, height: int = 220) -> dict[
         }
         for stage, points in sorted(series.items())
     ]
-    return {"width": width, "height": height, "pad": pad, "lines": lines, "y": y}
+    ticks = [{"x": x(v), "label": f"v{v}"} for v in sorted(set(versions))]
+    return {"width": width, "height": height, "pad": pad, "lines": lines, "ticks": ticks, "y": y}
 
 
 def _cell(value: object) -> str:
