@@ -316,7 +316,6 @@ def _report(args: argparse.Namespace) -> None:
 def _governance_report(args: argparse.Namespace) -> None:
     from glue import compliance
 
-    args.env = "registry"  # the registry owns the groups: the report is read there
     out, rows = compliance.write(_config(args), _target(args), args.format, args.out)
     flagged = sum(bool(row.flags) for row in rows)
     print(f"governance report written to {out} ({len(rows)} versions, {flagged} flagged)")
@@ -332,10 +331,16 @@ def _demo(args: argparse.Namespace) -> None:
     demo.run(keep_emulator=args.keep, data=args.data)
 
 
-def _add_environment_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--env", required=True, help="registry, dev or prod")
+def _add_environment_arguments(parser: argparse.ArgumentParser, only: str | None = None) -> None:
+    """--env (or, for a command of one environment, `only` as its value), its tfvars, the
+    target and the account the tfvars must target."""
+    if only is None:
+        parser.add_argument("--env", required=True, help="registry, dev or prod")
+    else:
+        parser.set_defaults(env=only)
+    default = f"{only or '<env>'}.tfvars.json"
     parser.add_argument(
-        "--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json at the root)"
+        "--var-file", type=Path, help=f"tfvars JSON (default: {default} at the root)"
     )
     parser.add_argument(
         "--aws", action="store_true", help="target real AWS instead of the local emulator"
@@ -474,13 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--format", choices=GOVERNANCE_FORMATS, default="html")
     report.add_argument("--out", type=Path, help="default: reports/governance.<format>")
-    report.add_argument(
-        "--var-file", type=Path, help="tfvars of the registry (default: registry.tfvars.json)"
-    )
-    report.add_argument(
-        "--aws", action="store_true", help="target real AWS instead of the local emulator"
-    )
-    _add_account_argument(report)
+    _add_environment_arguments(report, only="registry")  # the registry owns the groups
     report.set_defaults(handler=_governance_report)
 
     scan = commands.add_parser(

@@ -48,8 +48,7 @@ class VersionRow:
     flags: list[str] = field(default_factory=list)
 
 
-def _when(described: dict[str, Any]) -> str:
-    moment = described.get("LastModifiedTime") or described.get("CreationTime")
+def _when(moment: datetime | None) -> str:
     if not isinstance(moment, datetime):
         return ""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -72,7 +71,6 @@ def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
             served = registry.latest(sagemaker, group_arn)["ModelPackageArn"]
         for summary in registry.list_versions(sagemaker, group_arn):
             sources[summary.arn] = summary.metadata.get(SOURCE, "")
-            described = sagemaker.describe_model_package(ModelPackageName=summary.arn)
             rows.append(
                 VersionRow(
                     stage=stage,
@@ -80,8 +78,8 @@ def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
                     version=summary.version,
                     arn=summary.arn,
                     status=summary.status,
-                    comment=(described.get("ApprovalDescription") or "").strip(),
-                    changed=_when(described),
+                    comment=summary.comment,
+                    changed=_when(summary.changed),
                     auc=_auc(summary.metadata),
                     served=summary.arn == served,
                 )

@@ -27,6 +27,8 @@ class ModelVersion:
     status: str
     created: str
     metadata: dict[str, str] = field(default_factory=dict)
+    comment: str = ""  # of the last approval or rejection
+    changed: datetime | None = None  # when its status last changed (else when it was created)
 
     @property
     def auc(self) -> str:
@@ -46,6 +48,8 @@ def to_version(described: dict[str, Any]) -> ModelVersion:
         status=described["ModelApprovalStatus"],
         created=str(described.get("CreationTime", "")),
         metadata=dict(described.get("CustomerMetadataProperties") or {}),
+        comment=(described.get("ApprovalDescription") or "").strip(),
+        changed=described.get("LastModifiedTime") or described.get("CreationTime"),
     )
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from glue.aws import assumed_session, client
 from tests.conftest import REGION
 
+# What a model version registered by hand in a test serves: enough for the Lambda and the runner.
+INFERENCE_SPEC = {
+    "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
+    "SupportedContentTypes": ["text/csv"],
+    "SupportedResponseMIMETypes": ["text/csv"],
+}
+
 
 def session(emulator, account_id: str):
     return assumed_session(f"arn:aws:iam::{account_id}:role/inspector", REGION, emulator)

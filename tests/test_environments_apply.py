@@ -121,15 +121,10 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         "baseline_uri": "s3://data/baseline.json",
         "hp_eta": "0.2",
     }
-    spec = {
-        "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
-        "SupportedContentTypes": ["text/csv"],
-        "SupportedResponseMIMETypes": ["text/csv"],
-    }
     for _ in range(2):
         dev_sagemaker.create_model_package(
             ModelPackageGroupName=dev_group,
-            InferenceSpecification=spec,
+            InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus="PendingManualApproval",
             CustomerMetadataProperties=lineage,
         )
@@ -250,16 +245,11 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
     files = [f"--var-file={prod.tfvars_file}", f"--registry-var-file={owner.tfvars_file}"]
     group = deploy.workload_platform(prod, emulator).model_package_group_arn
     prod_sagemaker = client(accounts.session(emulator, prod.account_id), "sagemaker", emulator)
-    spec = {
-        "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
-        "SupportedContentTypes": ["text/csv"],
-        "SupportedResponseMIMETypes": ["text/csv"],
-    }
     added = []
     for _ in range(2):
         arn = prod_sagemaker.create_model_package(
             ModelPackageGroupName=group,
-            InferenceSpecification=spec,
+            InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus="PendingManualApproval",
             CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
         )["ModelPackageArn"]

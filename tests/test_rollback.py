@@ -15,11 +15,6 @@ from tests import accounts
 from tests.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.emulator
-SPEC = {
-    "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
-    "SupportedContentTypes": ["text/csv"],
-    "SupportedResponseMIMETypes": ["text/csv"],
-}
 
 
 @pytest.fixture()
@@ -33,7 +28,7 @@ def group(emulator):
     def add(status: str) -> None:
         sagemaker.create_model_package(
             ModelPackageGroupName=arn,
-            InferenceSpecification=SPEC,
+            InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus=status,
             CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
         )

@@ -144,13 +144,13 @@ class EventRouter:
                 f"{event['detail']['currentPipelineExecutionStatus']}"[:99],
             )
             return [Delivery(rule, arn, "published")]
-        if ":event-bus/" in arn and arn.split(":")[4] in self.accounts and depth < MAX_CHAIN:
-            receiver = self.accounts[arn.split(":")[4]]
-            sender = self.events.meta.partition, event["account"]
-            if not receiver.accepts(*sender):
+        bus_account = arn.split(":")[4] if ":event-bus/" in arn else None
+        if bus_account in self.accounts and depth < MAX_CHAIN:
+            receiver, sender = self.accounts[bus_account], event["account"]
+            if not receiver.accepts(self.events.meta.partition, sender):
                 # As AWS: PutEvents onto another account's bus needs that bus's policy.
-                return [Delivery(rule, arn, f"refused: its policy does not admit {sender[1]}")]
-            forwarded = Delivery(rule, arn, f"forwarded to account {arn.split(':')[4]}")
+                return [Delivery(rule, arn, f"refused: its policy does not admit {sender}")]
+            forwarded = Delivery(rule, arn, f"forwarded to account {bus_account}")
             return [forwarded, *receiver.route(event, depth + 1)]
         if ":pipeline/" in arn and self.runner is not None and depth < MAX_CHAIN:
             parameters = {

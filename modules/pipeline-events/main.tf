@@ -58,43 +58,12 @@ resource "aws_cloudwatch_event_rule" "inference_schedule" {
   tags                = var.tags
 }
 
-resource "aws_cloudwatch_event_target" "inference_schedule" {
-  rule     = aws_cloudwatch_event_rule.inference_schedule.name
-  arn      = local.inference_pipeline_arn
-  role_arn = aws_iam_role.events.arn
-  sagemaker_pipeline_target {
-    dynamic "pipeline_parameter_list" {
-      for_each = var.inference_parameters
-      content {
-        name  = pipeline_parameter_list.key
-        value = pipeline_parameter_list.value
-      }
-    }
-  }
-}
-
 resource "aws_cloudwatch_event_rule" "training_schedule" {
   count               = var.training_schedule == null ? 0 : 1
   name                = "${var.name_prefix}-training-schedule"
   description         = "Starts the training pipeline on schedule (retraining on the data in the bucket)."
   schedule_expression = var.training_schedule
   tags                = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "training_schedule" {
-  count    = var.training_schedule == null ? 0 : 1
-  rule     = aws_cloudwatch_event_rule.training_schedule[0].name
-  arn      = local.training_pipeline_arn
-  role_arn = aws_iam_role.events.arn
-  sagemaker_pipeline_target {
-    dynamic "pipeline_parameter_list" {
-      for_each = var.training_parameters
-      content {
-        name  = pipeline_parameter_list.key
-        value = pipeline_parameter_list.value
-      }
-    }
-  }
 }
 
 resource "aws_cloudwatch_event_rule" "inference_failed" {
@@ -110,22 +79,6 @@ resource "aws_cloudwatch_event_rule" "inference_failed" {
     }
   })
   tags = var.tags
-}
-
-resource "aws_cloudwatch_event_target" "retrain" {
-  count    = var.retrain_on_failed_inference ? 1 : 0
-  rule     = aws_cloudwatch_event_rule.inference_failed[0].name
-  arn      = local.training_pipeline_arn
-  role_arn = aws_iam_role.events.arn
-  sagemaker_pipeline_target {
-    dynamic "pipeline_parameter_list" {
-      for_each = var.training_parameters
-      content {
-        name  = pipeline_parameter_list.key
-        value = pipeline_parameter_list.value
-      }
-    }
-  }
 }
 
 resource "aws_cloudwatch_event_rule" "pipeline_failed" {
@@ -188,18 +141,64 @@ resource "aws_cloudwatch_event_rule" "model_approved" {
   tags = var.tags
 }
 
-resource "aws_cloudwatch_event_target" "infer_on_approval" {
-  count    = local.approvals_from == null ? 0 : 1
-  rule     = aws_cloudwatch_event_rule.model_approved[0].name
-  arn      = local.inference_pipeline_arn
+# Every rule above that starts a pipeline, with that pipeline and the parameters it passes: one
+# target each, all through the role that may start exactly the two pipelines.
+locals {
+  pipeline_starts = merge(
+    {
+      inference_schedule = {
+        rule       = aws_cloudwatch_event_rule.inference_schedule.name
+        pipeline   = local.inference_pipeline_arn
+        parameters = var.inference_parameters
+      }
+    },
+    var.training_schedule == null ? {} : {
+      training_schedule = {
+        rule       = aws_cloudwatch_event_rule.training_schedule[0].name
+        pipeline   = local.training_pipeline_arn
+        parameters = var.training_parameters
+      }
+    },
+    var.retrain_on_failed_inference ? {
+      retrain = {
+        rule       = aws_cloudwatch_event_rule.inference_failed[0].name
+        pipeline   = local.training_pipeline_arn
+        parameters = var.training_parameters
+      }
+    } : {},
+    local.approvals_from == null ? {} : {
+      infer_on_approval = {
+        rule       = aws_cloudwatch_event_rule.model_approved[0].name
+        pipeline   = local.inference_pipeline_arn
+        parameters = var.inference_parameters
+      }
+    },
+  )
+}
+
+resource "aws_cloudwatch_event_target" "start_pipeline" {
+  for_each = local.pipeline_starts
+  rule     = each.value.rule
+  arn      = each.value.pipeline
   role_arn = aws_iam_role.events.arn
   sagemaker_pipeline_target {
     dynamic "pipeline_parameter_list" {
-      for_each = var.inference_parameters
+      for_each = each.value.parameters
       content {
         name  = pipeline_parameter_list.key
         value = pipeline_parameter_list.value
       }
     }
   }
+}
+
+# Where these targets were before they became one resource: applied stages keep them.
+moved {
+  from = aws_cloudwatch_event_target.inference_schedule
+  to   = aws_cloudwatch_event_target.start_pipeline["inference_schedule"]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.retrain[0]
+  to   = aws_cloudwatch_event_target.start_pipeline["retrain"]
 }
