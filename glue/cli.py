@@ -191,6 +191,9 @@ def _pipelines_start(args: argparse.Namespace) -> None:
     for delivery in deliveries:
         outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
         print(f"  rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+    from glue import config
+
+    _deliver_emitted(config.load("registry", None), target)  # its registration, if any
     if execution.status != "Succeeded":
         raise MlopsError(f"{name} ended {execution.status}: {execution.failure_reason}")
 
@@ -218,16 +221,19 @@ def _models(args: argparse.Namespace) -> None:
         promotion = governance.promote(loaded, to, owner, target, args.version)
         note = "" if promotion.created else " (promoted before: this is that copy)"
         print(f"{promotion.version.arn}: {promotion.version.status}{note}")
+        _deliver_emitted(owner, target)
         return
     if args.models_command == "rollback":
         done = governance.rollback(loaded, owner, target, args.comment, args.version)
         before = "" if done.changed else " (rolled back before: nothing changed)"
         print(f"{done.rejected.arn}: {done.rejected.status}{before}")
         print(f"{done.serving.arn}: serves {loaded.name} again")
+        _deliver_emitted(owner, target)
         return
     approve = args.models_command == "approve"
     changed = governance.set_status(loaded, owner, target, args.version, approve, args.comment)
     print(f"{changed.arn}: {changed.status}")
+    _deliver_emitted(owner, target)
     next_stage = governance.PROMOTIONS.get(loaded.name)
     if not approve and next_stage:
         _warn_of_served_copies(args, loaded, next_stage, owner, target)
@@ -313,12 +319,43 @@ def _report(args: argparse.Namespace) -> None:
         print(f"warning: plan refused, not summarized: {refused}", file=sys.stderr)
 
 
+def _deliver_emitted(registry_config: EnvironmentConfig, target: Emulator | None) -> None:
+    """On the local AWS, what EventBridge would have done by now with the events SageMaker
+    emitted (on AWS it does it by itself): each goes through the deployed rules, here."""
+    if target is None:
+        return
+    from glue.local import lifecycle
+    from glue.settings import state_dir
+
+    for delivery in lifecycle.deliver_here(registry_config, target, state_dir() / "runs"):
+        outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
+        print(f"  event: rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+
+
 def _governance_report(args: argparse.Namespace) -> None:
     from glue import compliance
 
-    out, rows = compliance.write(_config(args), _target(args), args.format, args.out)
+    loaded, target = _config(args), _target(args)
+    _deliver_emitted(loaded, target)
+    out, rows = compliance.write(loaded, target, args.format, args.out)
     flagged = sum(bool(row.flags) for row in rows)
     print(f"governance report written to {out} ({len(rows)} versions, {flagged} flagged)")
+
+
+def _governance_reconcile(args: argparse.Namespace) -> None:
+    from glue import compliance
+
+    loaded, target = _config(args), _target(args)
+    _deliver_emitted(loaded, target)
+    found = compliance.reconcile(loaded, target)
+    for difference in found:
+        print(difference)
+    if found:
+        raise MlopsError(
+            f"{len(found)} difference(s) between the governance table and the registry: the "
+            "recorder's dead-letter queue holds what it could not record"
+        )
+    print("the governance table and the registry agree: 0 differences")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -481,6 +518,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="default: reports/governance.<format>")
     _add_environment_arguments(report, only="registry")  # the registry owns the groups
     report.set_defaults(handler=_governance_report)
+    reconcile = governance_commands.add_parser(
+        "reconcile",
+        help="the governance table against the registry: each difference (exit 1 on any)",
+    )
+    _add_environment_arguments(reconcile, only="registry")
+    reconcile.set_defaults(handler=_governance_reconcile)
 
     scan = commands.add_parser(
         "scan", help="checkov over the Terraform sources, or over an environment's saved plan"

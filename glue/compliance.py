@@ -1,10 +1,12 @@
-"""The compliance view of the model registry: `mlops governance report`.
+"""The compliance view of the model registry: `mlops governance report` and `reconcile`.
 
 Read as the registry account, which owns the groups: per group (each stage's), every version
-with its status, the comment of its last approval or rejection and when it was made, its AUC,
-and for a promoted copy the version it came from. Flags what a compliance officer must look at:
-an approval without a comment, a copy served in a stage whose source was rejected since, and the
-version each stage serves when its approval carries no comment. Rendered as one self-contained
+with its status, the comment of its last approval or rejection, when it was made and by whom
+(from the governance table, which the versions' own events fill), its AUC, and for a promoted
+copy the version it came from. Flags what a compliance officer must look at: an approval without
+a comment, a copy served in a stage whose source was rejected since, the version each stage
+serves when its approval carries no comment or the table holds no record of it. `reconcile`
+lists where the table and the registry disagree. Rendered as one self-contained
 HTML page (a chart of AUC over versions drawn in SVG, no script, nothing fetched), as Markdown,
 or as CSV for a spreadsheet or a BI tool.
 """
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from glue import deploy, registry
 from glue.aws import client
@@ -29,6 +33,7 @@ from glue.errors import MlopsError
 from glue.files import write_whole
 from glue.local.emulator.control import Emulator
 from glue.settings import PROJECT_ROOT, reports_dir
+from glue.steps.governance_recorder import CURRENT, GROUP_KEY
 
 SOURCE = "source_model_package_arn"  # metadata a promotion writes on the copy
 
@@ -42,6 +47,7 @@ class VersionRow:
     status: str
     comment: str
     changed: str  # when the version was created or its status last changed (UTC)
+    changed_by: str  # who, as the governance table recorded it from the change's event
     auc: float | None
     promoted_from: str = ""  # "<stage> v<N>" of the source of a promoted copy
     served: bool = False  # the version the stage's inference Lambda picks now
@@ -61,7 +67,56 @@ def _auc(metadata: dict[str, str]) -> float | None:
         return None
 
 
-def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
+def recorded_versions(table, platform: RegistryContract) -> dict[str, dict[str, Any]]:
+    """The governance table's current-state item of every version it recorded, by ARN."""
+    current: dict[str, dict[str, Any]] = {}
+    for group_arn in platform.model_package_group_arns.values():
+        arguments: dict[str, Any] = {
+            "KeyConditionExpression": Key(GROUP_KEY).eq(group_arn.rsplit("/", 1)[1]),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = table.query(**arguments)
+            for item in page["Items"]:
+                if item.get("kind") == CURRENT:
+                    current[item["model_package_arn"]] = item
+            if "LastEvaluatedKey" not in page:
+                break
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return current
+
+
+def differences(rows: list[VersionRow], recorded: dict[str, dict[str, Any]]) -> list[str]:
+    """Where the table's current state is not the registry's, one line each."""
+    found = []
+    for row in rows:
+        item = recorded.get(row.arn)
+        if item is None:
+            found.append(
+                f"{row.group} v{row.version}: in the registry ({row.status}), not in the table"
+            )
+        elif item["status"] != row.status:
+            found.append(
+                f"{row.group} v{row.version}: {row.status} in the registry, {item['status']} in "
+                "the table"
+            )
+        elif (item.get("comment") or "") != row.comment:
+            found.append(
+                f"{row.group} v{row.version}: approval comment {row.comment!r} in the registry, "
+                f"{item.get('comment') or ''!r} in the table"
+            )
+    known = {row.arn for row in rows}
+    found += [
+        f"{item['model_package_group']} v{item['version']}: in the table, not in the registry"
+        for arn, item in sorted(recorded.items())
+        if arn not in known
+    ]
+    return found
+
+
+def collect(
+    sagemaker, platform: RegistryContract, recorded: dict[str, dict[str, Any]]
+) -> list[VersionRow]:
     """Every version of every group of the registry, described, linked and flagged."""
     rows: list[VersionRow] = []
     sources: dict[str, str] = {}  # a promoted copy's ARN -> its source's ARN
@@ -80,6 +135,7 @@ def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
                     status=summary.status,
                     comment=summary.comment,
                     changed=_when(summary.changed),
+                    changed_by=str(recorded.get(summary.arn, {}).get("changed_by", "")),
                     auc=_auc(summary.metadata),
                     served=summary.arn == served,
                 )
@@ -97,6 +153,8 @@ def collect(sagemaker, platform: RegistryContract) -> list[VersionRow]:
             row.flags.append("approved without a comment")
             if row.served:
                 row.flags.append(f"served in {row.stage} without an approval comment")
+        if row.served and recorded.get(row.arn, {}).get("status") != registry.APPROVED:
+            row.flags.append(f"served in {row.stage} without an approval record in the table")
     return rows
 
 
@@ -151,6 +209,7 @@ def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
                 "served",
                 "comment",
                 "changed",
+                "changed_by",
                 "auc",
                 "promoted_from",
                 "flags",
@@ -168,6 +227,7 @@ def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
                     str(row.served).lower(),
                     row.comment,
                     row.changed,
+                    row.changed_by,
                     "" if row.auc is None else f"{row.auc:.4f}",
                     row.promoted_from,
                     "; ".join(row.flags),
@@ -197,10 +257,34 @@ def write(
     out: Path | None = None,
 ) -> tuple[Path, list[VersionRow]]:
     """Read the registry as its own account, render, write (default reports/governance.<fmt>)."""
-    platform = deploy.registry_platform(registry_config, emulator)
-    sagemaker = client(deploy.session_for(registry_config, emulator), "sagemaker", emulator)
-    rows = collect(sagemaker, platform)
+    rows, _ = read(registry_config, emulator)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = out or reports_dir() / f"governance.{fmt}"
     write_whole(out, render(rows, fmt, generated).encode())
     return out, rows
+
+
+def read(
+    registry_config: EnvironmentConfig, emulator: Emulator | None
+) -> tuple[list[VersionRow], dict[str, dict[str, Any]]]:
+    """The registry's versions and the table's current items, both read as the registry."""
+    platform = deploy.registry_platform(registry_config, emulator)
+    session = deploy.session_for(registry_config, emulator)
+    table = session.resource(
+        "dynamodb", endpoint_url=emulator.endpoint if emulator else None
+    ).Table(platform.governance_table_name)
+    try:
+        recorded = recorded_versions(table, platform)
+    except ClientError as error:
+        raise MlopsError(
+            f"cannot read the governance table {platform.governance_table_name} as the "
+            f"registry account ({error})"
+        ) from None
+    sagemaker = client(session, "sagemaker", emulator)
+    return collect(sagemaker, platform, recorded), recorded
+
+
+def reconcile(registry_config: EnvironmentConfig, emulator: Emulator | None) -> list[str]:
+    """`mlops governance reconcile`: the table against the registry, one line per difference."""
+    rows, recorded = read(registry_config, emulator)
+    return differences(rows, recorded)

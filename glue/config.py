@@ -321,7 +321,6 @@ SCHEMAS: dict[str, dict[str, Key]] = {
             ),
             "auc_threshold": Key(_threshold),
             "notification_emails": Key(_emails, required=False),
-            "create_governance_table": Key(_boolean, required=False),
             "retrain_on_failed_inference": Key(_boolean, required=False),
         }
         for env in WORKLOAD_ENVIRONMENTS

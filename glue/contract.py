@@ -16,7 +16,8 @@ from glue.errors import MlopsError
 
 @dataclass(frozen=True)
 class RegistryContract:
-    """The central account: the artifacts bucket and its key, and each stage's group."""
+    """The central account: the artifacts bucket and its key, each stage's group, and the
+    governance table with what fills it (rule, function, dead-letter queue)."""
 
     environment: str
     parameter_name: str
@@ -24,6 +25,11 @@ class RegistryContract:
     artifacts_kms_key_arn: str
     model_package_group_arns: dict[str, str]
     approval_rule_arns: dict[str, str]  # per stage: forwards approvals to its account
+    governance_table_name: str
+    governance_table_arn: str
+    governance_rule_arn: str
+    governance_function_arn: str
+    governance_dead_letter_queue_url: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,6 @@ class WorkloadContract:
     pipeline_names: dict[str, str]
     notification_topic_arn: str
     rule_arns: dict[str, str | None]
-    governance_table_name: str | None
 
     @property
     def training_pipeline(self) -> str:
@@ -56,9 +61,6 @@ class WorkloadContract:
 
 Contract = TypeVar("Contract", RegistryContract, WorkloadContract)
 
-# Fields a root may leave null: a stage without a governance table.
-_OPTIONAL = {"governance_table_name"}
-
 
 def parse(kind: type[Contract], environment: str, platform: Any) -> Contract:
     """The contract of `environment` from its stored `platform` output; a clear error when the
@@ -70,11 +72,7 @@ def parse(kind: type[Contract], environment: str, platform: Any) -> Contract:
             f"`mlops apply --env {environment}`"
         )
     names = [field.name for field in fields(kind)]
-    missing = [
-        name
-        for name in names
-        if name not in _OPTIONAL and (platform.get(name) is None or platform.get(name) == "")
-    ]
+    missing = [name for name in names if platform.get(name) is None or platform.get(name) == ""]
     if missing:
         raise MlopsError(
             f"the platform output of {environment} lacks {', '.join(missing)}: apply it "

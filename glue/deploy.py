@@ -36,7 +36,7 @@ from glue.errors import MlopsError
 from glue.files import scratch
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
-from glue.settings import state_dir
+from glue.settings import packages_dir, state_dir
 from glue.terraform import TerraformRunner
 
 
@@ -394,11 +394,15 @@ def validate(config: EnvironmentConfig) -> None:
 
 
 def var_files(config: EnvironmentConfig) -> list[Path]:
-    """What a plan of the environment's root is given: its tfvars and, for a workload stage,
-    the Lambda package built from the repository."""
-    if config.name not in WORKLOAD_ENVIRONMENTS:
-        return [config.tfvars_file]
-    return [config.tfvars_file, lambda_package.build(state_dir() / "packages")]
+    """What a plan of the environment's root is given: its tfvars and the package of its
+    Lambda function, built from the repository (the governance recorder in the registry, the
+    inference pipeline's step in a workload stage)."""
+    function = (
+        lambda_package.LATEST_MODEL
+        if config.name in WORKLOAD_ENVIRONMENTS
+        else lambda_package.GOVERNANCE_RECORDER
+    )
+    return [config.tfvars_file, lambda_package.build(function, packages_dir())]
 
 
 def plan(

@@ -1,8 +1,9 @@
 """Governance verbs over environments: who acts in which account, and what gets recorded.
 
 Reads run in the stage's own account through the group's resource policy; approvals and
-promotions run as the registry account, which owns the groups, and are recorded in the stage's
-governance table when it has one.
+promotions run as the registry account, which owns the groups. Nothing here writes the
+governance table: SageMaker emits each change in the registry account, whose rule sends it to
+the recorder (modules/governance-recorder), whoever made it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from glue import deploy, registry
 from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.contract import WorkloadContract
 from glue.errors import UsageError
 from glue.local.emulator.control import Emulator
 from glue.pipelines.upsert import git_commit
@@ -31,24 +31,6 @@ def require_stage(stage: EnvironmentConfig) -> None:
 
 def _registry_sagemaker(registry_config: EnvironmentConfig, emulator: Emulator | None):
     return client(deploy.session_for(registry_config, emulator), "sagemaker", emulator)
-
-
-def _record(
-    stage: EnvironmentConfig,
-    platform: WorkloadContract,
-    emulator: Emulator | None,
-    version: registry.ModelVersion,
-    comment: str,
-) -> None:
-    table = platform.governance_table_name
-    if not table:
-        return
-    dynamodb = deploy.session_for(stage, emulator).resource(
-        "dynamodb", endpoint_url=emulator.endpoint if emulator else None
-    )
-    registry.record(
-        dynamodb.Table(table), platform.model_package_group_arn, stage.name, version, comment
-    )
 
 
 def versions(stage: EnvironmentConfig, emulator: Emulator | None) -> list[registry.ModelVersion]:
@@ -76,15 +58,13 @@ def set_status(
     require_stage(stage)
     platform = deploy.workload_platform(stage, emulator)
     status = registry.APPROVED if approve else registry.REJECTED
-    changed = registry.set_status(
+    return registry.set_status(
         _registry_sagemaker(registry_config, emulator),
         platform.model_package_group_arn,
         version,
         status,
         comment,
     )
-    _record(stage, platform, emulator, changed, comment)
-    return changed
 
 
 def served_copies(
@@ -126,22 +106,13 @@ def promote(
     require_promotion(source, target)
     source_group = deploy.workload_platform(source, emulator).model_package_group_arn
     target_platform = deploy.workload_platform(target, emulator)
-    promotion = registry.promote(
+    return registry.promote(
         _registry_sagemaker(registry_config, emulator),
         source_group,
         target_platform.model_package_group_arn,
         version,
         git_commit(),
     )
-    if promotion.created:
-        _record(
-            target,
-            target_platform,
-            emulator,
-            promotion.version,
-            f"promoted from {source.name} version {version}",
-        )
-    return promotion
 
 
 def rollback(
@@ -152,17 +123,13 @@ def rollback(
     version: int | None = None,
 ) -> registry.Rollback:
     """The stage serves its previous approved version again: the served one is rejected (as
-    the registry account, which owns the group) and the rejection recorded."""
+    the registry account, which owns the group)."""
     require_stage(stage)
     registry.require_comment(comment, registry.ROLLED_BACK)
     platform = deploy.workload_platform(stage, emulator)
-    reason = f"rollback: {comment}"
-    done = registry.rollback(
+    return registry.rollback(
         _registry_sagemaker(registry_config, emulator),
         platform.model_package_group_arn,
-        reason,
+        f"rollback: {comment}",
         version,
     )
-    if done.changed:
-        _record(stage, platform, emulator, done.rejected, reason)
-    return done

@@ -1,6 +1,6 @@
-"""The deployment package of the latest-approved-model Lambda, built for Terraform to deploy.
+"""The deployment packages of the project's Lambda functions, built for Terraform to deploy.
 
-Terraform owns the function; this builds what it deploys from the handler in the repository:
+Terraform owns the functions; this builds what it deploys from the handlers in the repository:
 a zip with fixed timestamps (its hash changes only with the code), stored under its own hash so
 a saved plan always finds the bytes it was made with.
 """
@@ -12,52 +12,84 @@ import hashlib
 import io
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError
 from glue.files import write_whole
-from glue.steps import LAMBDA_HANDLER_SCRIPT, STEPS_DIR, images
+from glue.steps import GOVERNANCE_HANDLER_SCRIPT, LAMBDA_HANDLER_SCRIPT, STEPS_DIR, images
 
-HANDLER_FILE = STEPS_DIR / LAMBDA_HANDLER_SCRIPT
-HANDLER = f"{HANDLER_FILE.stem}.handler"
-# The workload root's variable that takes the package.
-VARIABLE = "latest_model_package"
 _ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
 
 
-def package_bytes() -> bytes:
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function's handler file and the root variable that takes its package."""
+
+    handler_file: Path
+    variable: str
+
+    @property
+    def handler(self) -> str:
+        return f"{self.handler_file.stem}.handler"
+
+
+# The inference pipeline's Lambda step (workload roots) and the governance table's recorder
+# (registry root).
+LATEST_MODEL = Function(STEPS_DIR / LAMBDA_HANDLER_SCRIPT, "latest_model_package")
+GOVERNANCE_RECORDER = Function(STEPS_DIR / GOVERNANCE_HANDLER_SCRIPT, "governance_recorder_package")
+
+
+def package_bytes(function: Function) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(HANDLER_FILE.name, date_time=_ZIP_TIMESTAMP)
+        info = zipfile.ZipInfo(function.handler_file.name, date_time=_ZIP_TIMESTAMP)
         info.external_attr = 0o644 << 16
-        archive.writestr(info, HANDLER_FILE.read_bytes())
+        archive.writestr(info, function.handler_file.read_bytes())
     return buffer.getvalue()
 
 
-def build(folder: Path) -> Path:
-    """Write the package and a var file giving it to the workload root; return the var file.
-    A handler its runtime would refuse (a newer Python, a package Lambda lacks) is refused."""
-    refused = images.problems(HANDLER_FILE)
+def package_name(function: Function, hex_digest: str) -> str:
+    """The package's file name (without .zip): the handler's and a prefix of its SHA-256."""
+    return f"{function.handler_file.stem}-{hex_digest[:16]}"
+
+
+def build(function: Function, folder: Path) -> Path:
+    """Write the package and a var file giving it to its root; return the var file. A handler
+    its runtime would refuse (a newer Python, a package Lambda lacks) is refused."""
+    refused = images.problems(function.handler_file)
     if refused:
-        raise MlopsError(f"the Lambda package is not built: {'; '.join(refused)}")
-    content = package_bytes()
+        raise MlopsError(
+            f"the Lambda package of {function.handler_file.name} is not built: {'; '.join(refused)}"
+        )
+    content = package_bytes(function)
     digest = hashlib.sha256(content)
-    name = f"{HANDLER_FILE.stem}-{digest.hexdigest()[:16]}"
+    name = package_name(function, digest.hexdigest())
     package = folder / f"{name}.zip"
     value = {
         "path": str(package),
         "base64sha256": base64.b64encode(digest.digest()).decode(),
-        "handler": HANDLER,
+        "handler": function.handler,
         # The runtime the handler declares as its image ("lambda:python3.12").
-        "runtime": images.declared_image(HANDLER_FILE).split(":", 1)[1],
+        "runtime": images.declared_image(function.handler_file).split(":", 1)[1],
     }
     var_file = folder / f"{name}.tfvars.json"
     # Named by their content: a file already there holds these bytes. A new one appears whole
     # (plans of dev and prod may build them at the same time).
     for path, written in (
         (package, content),
-        (var_file, (json.dumps({VARIABLE: value}, indent=2) + "\n").encode()),
+        (var_file, (json.dumps({function.variable: value}, indent=2) + "\n").encode()),
     ):
         if not path.is_file():
             write_whole(path, written)
     return var_file
+
+
+def deployed_package(folder: Path, function: Function, code_sha256: str) -> Path | None:
+    """The package built here whose content a deployed function runs (Lambda's CodeSha256, the
+    base64 SHA-256), or None when none was built from this repository."""
+    hex_digest = base64.b64decode(code_sha256).hex()
+    package = folder / f"{package_name(function, hex_digest)}.zip"
+    if package.is_file() and hashlib.sha256(package.read_bytes()).hexdigest() == hex_digest:
+        return package
+    return None

@@ -1,15 +1,14 @@
 """Model governance over the central model package groups.
 
 Reads (list, latest) run in the workload account, through the group's resource policy. Writes
-(approve, reject, promote) run as the registry account, which owns the groups. Every approval
-change is also written to the workload environment's governance table when it has one.
+(approve, reject, promote) run as the registry account, which owns the groups; their events
+fill the registry's governance table.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -124,8 +123,23 @@ def promote(
             "only approved versions are promoted (`mlops models approve` first)"
         )
     existing = copies_of(sagemaker, source["ModelPackageArn"], target_group_arn)
-    if existing:
+    if existing and existing[0].status != PENDING:
         return Promotion(existing[0], created=False)
+    # A copy left pending (its approval failed after it was created) is approved now.
+    created = existing[0].arn if existing else _copy(sagemaker, source, target_group_arn, commit)
+    # The copy's approval says where it comes from and why that was approved: what a
+    # compliance report shows for it.
+    why = (source.get("ApprovalDescription") or "").strip() or "no comment"
+    sagemaker.update_model_package(
+        ModelPackageArn=created,
+        ModelApprovalStatus=APPROVED,
+        ApprovalDescription=f"promoted from {source['ModelPackageArn']} (approved: {why})"[:1024],
+    )
+    return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
+
+
+def _copy(sagemaker, source: dict[str, Any], target_group_arn: str, commit: str) -> str:
+    """The source's copy in the target group, pending approval, with its lineage."""
     metadata = dict(source.get("CustomerMetadataProperties") or {})
     metadata.update(
         {"source_model_package_arn": source["ModelPackageArn"], "promotion_commit": commit}
@@ -134,21 +148,15 @@ def promote(
         "ModelPackageGroupName": target_group_arn,
         "ModelPackageDescription": f"promoted from {source['ModelPackageArn']}",
         "InferenceSpecification": source["InferenceSpecification"],
-        "ModelApprovalStatus": APPROVED,
+        # Created pending, then approved with its comment (CreateModelPackage takes none): the
+        # approval is a status change, so its event carries the comment to the governance
+        # table and starts the stage's inference.
+        "ModelApprovalStatus": PENDING,
         "CustomerMetadataProperties": metadata,
     }
     if source.get("ModelMetrics"):
         arguments["ModelMetrics"] = source["ModelMetrics"]
-    created = sagemaker.create_model_package(**arguments)["ModelPackageArn"]
-    # The copy's approval says where it comes from and why that was approved (CreateModelPackage
-    # takes no approval comment): what a compliance report shows for it.
-    why = (source.get("ApprovalDescription") or "").strip() or "no comment"
-    sagemaker.update_model_package(
-        ModelPackageArn=created,
-        ModelApprovalStatus=APPROVED,
-        ApprovalDescription=f"promoted from {source['ModelPackageArn']} (approved: {why})"[:1024],
-    )
-    return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
+    return sagemaker.create_model_package(**arguments)["ModelPackageArn"]
 
 
 ROLLED_BACK = "the served version is rolled back"
@@ -199,18 +207,3 @@ def latest(sagemaker, group_arn: str) -> dict[str, str]:
         return latest_approved(sagemaker, group_arn)
     except NoApprovedModel as error:
         raise MlopsError(str(error)) from None
-
-
-def record(table, group_arn: str, stage: str, version: ModelVersion, comment: str) -> None:
-    """One item per (group, version): its stage, status, metrics and the last comment."""
-    table.put_item(
-        Item={
-            "model_package_group": group_arn,
-            "version": version.version,
-            "stage": stage,
-            "status": version.status,
-            "metrics": json.dumps({"auc": version.auc}),
-            "comment": comment,
-            "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-    )

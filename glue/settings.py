@@ -24,6 +24,11 @@ def state_dir() -> Path:
     return _folder("MLOPS_STATE_DIR", PROJECT_ROOT / ".mlops")
 
 
+def packages_dir() -> Path:
+    """The Lambda packages `mlops plan` builds, named by their hash (saved plans name them)."""
+    return state_dir() / "packages"
+
+
 def reports_dir() -> Path:
     """What CI publishes (checkov results, the reviewers' report): MLOPS_REPORTS_DIR."""
     return _folder("MLOPS_REPORTS_DIR", PROJECT_ROOT / "reports")

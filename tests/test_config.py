@@ -54,7 +54,7 @@ BAD_VALUES = [
     ("registry", "workload_account_ids", {}, "both workload accounts"),
     ("registry", "workload_account_ids", {"dev": "222222222222"}, "both workload accounts"),
     ("registry", "workload_account_ids", {"dev": "2", "prod": "333333333333"}, "12-digit"),
-    ("prod", "create_governance_table", "yes", "true or false"),
+    ("prod", "retrain_on_failed_inference", "yes", "true or false"),
     ("prod", "name_prefix", "Mammo_Prod", "lowercase letters"),
     ("prod", "model_name", "x" * 50, "1-41 letters"),
     # Issue 11: values Python once let through and Terraform refused.

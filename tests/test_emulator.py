@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 import sys
 import time
+import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
 
 from glue.aws import assumed_session, client
 from glue.local.emulator import control
+from tests.accounts import INFERENCE_SPEC
 from tests.conftest import ACCOUNTS, REGION
 
 pytestmark = pytest.mark.emulator
@@ -247,3 +251,95 @@ def test_test_event_pattern_answers_with_the_match(emulator):
     assert events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
     event["detail"]["currentPipelineExecutionStatus"] = "Succeeded"
     assert not events.test_event_pattern(EventPattern=pattern, Event=json.dumps(event))["Result"]
+
+
+def test_sagemaker_emits_a_state_change_in_the_account_that_owns_the_group(emulator):
+    """A registration across accounts and an approval each emit one event, in the registry's
+    account, in the AWS sample's shape, naming who made the change; an update that leaves the
+    status as it was emits none."""
+    control.take_emitted_events(emulator)  # what earlier tests emitted
+    registry = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    dev_session = assumed_session(
+        f"arn:aws:iam::{ACCOUNTS['dev']}:role/pipeline", REGION, emulator, "training-run"
+    )
+    group = registry.create_model_package_group(ModelPackageGroupName="emitting-models")[
+        "ModelPackageGroupArn"
+    ]
+    registry.put_model_package_group_policy(
+        ModelPackageGroupName="emitting-models",
+        ResourcePolicy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNTS['dev']}:root"},
+                        "Action": "sagemaker:CreateModelPackage",
+                        "Resource": group,
+                    }
+                ],
+            }
+        ),
+    )
+    arn = client(dev_session, "sagemaker", emulator).create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification=INFERENCE_SPEC,
+        ModelApprovalStatus="PendingManualApproval",
+    )["ModelPackageArn"]
+    registry.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    registry.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+
+    created, approved = control.take_emitted_events(emulator)
+    assert control.take_emitted_events(emulator) == []  # taken once
+    for event, status in ((created, "PendingManualApproval"), (approved, "Approved")):
+        assert (event["source"], event["detail-type"]) == (
+            "aws.sagemaker",
+            "SageMaker Model Package State Change",
+        )
+        assert (event["account"], event["region"], event["resources"]) == (
+            ACCOUNTS["registry"],
+            REGION,
+            [arn],
+        )
+        detail = event["detail"]
+        assert (detail["ModelPackageGroupName"], detail["ModelPackageVersion"]) == (
+            "emitting-models",
+            1,
+        )
+        assert detail["ModelApprovalStatus"] == status
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", detail["CreationTime"])
+    assert created["detail"]["CreatedBy"]["IamIdentity"]["Arn"] == (
+        f"arn:aws:sts::{ACCOUNTS['dev']}:assumed-role/pipeline/training-run"
+    )
+    assert approved["detail"]["LastModifiedBy"]["IamIdentity"]["Arn"].startswith(
+        f"arn:aws:sts::{ACCOUNTS['registry']}:assumed-role/mlops-terraform/"
+    )
+    assert created["id"] != approved["id"]
+
+
+def test_lambda_keeps_its_dead_letter_queue(emulator):
+    """moto dropped DeadLetterConfig: Terraform would plan to add it at every apply."""
+    session = _session(emulator, ACCOUNTS["registry"])
+    awslambda = client(session, "lambda", emulator)
+    queue = f"arn:aws:sqs:{REGION}:{ACCOUNTS['registry']}:failed"
+    role = client(session, "iam", emulator).create_role(
+        RoleName="function-with-dead-letters", AssumeRolePolicyDocument=json.dumps({})
+    )["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as package:
+        package.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    awslambda.create_function(
+        FunctionName="with-dead-letters",
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()},
+        DeadLetterConfig={"TargetArn": queue},
+    )
+    configuration = awslambda.get_function_configuration(FunctionName="with-dead-letters")
+    assert configuration["DeadLetterConfig"] == {"TargetArn": queue}
+    awslambda.update_function_configuration(
+        FunctionName="with-dead-letters", DeadLetterConfig={"TargetArn": ""}
+    )
+    configuration = awslambda.get_function_configuration(FunctionName="with-dead-letters")
+    assert "DeadLetterConfig" not in configuration

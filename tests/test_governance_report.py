@@ -22,13 +22,15 @@ def rows() -> list[compliance.VersionRow]:
     arn = "arn:aws:sagemaker:us-east-1:111111111111:model-package/models-{}/{}"
     return [
         compliance.VersionRow("dev", "models-dev", 1, arn.format("dev", 1), "Rejected",
-                              "=SUM(A1) worse on May data", "2026-11-30 10:00 UTC", 0.91),
+                              "=SUM(A1) worse on May data", "2026-11-30 10:00 UTC",
+                              "arn:aws:sts::111111111111:assumed-role/reviewer/ana", 0.91),
         compliance.VersionRow("dev", "models-dev", 2, arn.format("dev", 2), "Approved", "",
-                              "2026-11-30 11:00 UTC", 0.93, served=True,
+                              "2026-11-30 11:00 UTC", "", 0.93, served=True,
                               flags=["approved without a comment"]),
         compliance.VersionRow("prod", "models-prod", 1, arn.format("prod", 1), "Approved",
                               "promoted from dev v1 <b>not markup</b>", "2026-11-30 10:30 UTC",
-                              0.91, promoted_from="dev v1", served=True,
+                              "arn:aws:sts::111111111111:assumed-role/mlops/promote", 0.91,
+                              promoted_from="dev v1", served=True,
                               flags=["approved copy of dev v1, which was rejected since"]),
     ]  # fmt: skip
 

@@ -206,10 +206,11 @@ def test_the_apply_stage_refuses_a_missing_or_foreign_plan(platform, tmp_path):
     assert "refusing it" in foreign.stderr
 
 
-def test_a_stage_plan_is_archived_with_the_lambda_package_it_deploys():
-    """Reviewers get what the saved plan applies: the plan names the package zip by its hash."""
+def test_each_plan_is_archived_with_the_lambda_package_it_deploys():
+    """Reviewers get what the saved plan applies: the plan names the package zip by its hash
+    (the governance recorder's in the registry, the inference step's in a stage)."""
     archived = re.findall(r"archiveArtifacts artifacts: '([^']+)'", JENKINSFILE.read_text())
-    for stage in ("dev", "prod"):
+    for stage in ("registry", "dev", "prod"):
         patterns = next(a for a in archived if f"/{stage}.tfplan" in a).split(",")
         assert ".mlops/packages/**" in patterns, patterns
 

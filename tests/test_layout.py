@@ -31,7 +31,12 @@ def test_the_workload_root_names_no_stage():
 
 
 # What only emulates AWS here computes ARNs as AWS itself would; it never runs against AWS.
-LOCAL_EMULATION = ("glue/local/emulator/", "glue/local/runner.py", "glue/local/events.py")
+LOCAL_EMULATION = (
+    "glue/local/emulator/",
+    "glue/local/runner.py",
+    "glue/local/events.py",
+    "glue/local/functions.py",
+)
 # An ARN, a Lambda function, a pipeline name or anything built from the name prefix.
 AWS_NAME = re.compile(r"f\"arn:|:function:|-pipeline\"|name_prefix'\]\}")
 

@@ -16,6 +16,8 @@ from glue.aws import client
 from glue.local import lifecycle, sample_data
 from glue.pipelines import upsert
 
+GOVERNANCE_RULE = "mammo-governance-recorder"
+
 pytestmark = pytest.mark.emulator
 
 
@@ -194,24 +196,28 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     registry = lifecycle.registry_router(platform["registry"], emulator, list(stages.values()))
     dev.put(dev.training_data_uri(), sample_data.training_csv())
     dev.put(dev.batch_uri(), sample_data.batch_csv())
+    lifecycle.deliver(registry)  # what earlier tests left
     version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
     arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
 
-    pending = lifecycle.version_event(registry, arn)
-    assert pending["detail"]["ModelApprovalStatus"] == "PendingManualApproval"
-    assert pending["account"] == platform["registry"].account_id
-    assert registry.route(pending) == []
+    def routed() -> list[tuple[str, str]]:
+        # The governance recorder's rule matches every change: recorded, starts nothing.
+        deliveries = lifecycle.deliver(registry)
+        recorded = [d for d in deliveries if d.rule == GOVERNANCE_RULE]
+        assert recorded and {d.outcome for d in recorded} == {"invoked, succeeded"}, deliveries
+        routed.started = [d.execution for d in deliveries if d.execution]
+        return [(d.rule, d.outcome) for d in deliveries if d.rule != GOVERNANCE_RULE]
+
+    assert routed() == []  # the registration: pending approval
     governance.set_status(dev.config, platform["registry"], emulator, version, False, "too slow")
-    assert registry.route(lifecycle.version_event(registry, arn)) == []
+    assert routed() == []
 
     governance.set_status(dev.config, platform["registry"], emulator, version, True, "fast now")
-    approved = lifecycle.version_event(registry, arn)
-    deliveries = registry.route(approved)
-    assert [(d.rule, d.outcome) for d in deliveries] == [
+    assert routed() == [
         ("mammo-dev-model-approved", f"forwarded to account {dev.config.account_id}"),
         ("mammo-dev-model-approved-infer", "started, Succeeded"),
     ]
-    [started] = [d.execution for d in deliveries if d.execution]
+    [started] = routed.started
     assert started.pipeline == dev.settings.inference_pipeline
     assert started.properties[lifecycle.SERVED] == arn
 
@@ -219,8 +225,12 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     policy = events.describe_event_bus(Name="default")["Policy"]
     events.remove_permission(RemoveAllPermissions=True)
     try:
-        [refused] = registry.route(approved)
-        assert refused.outcome == f"refused: its policy does not admit {approved['account']}"
+        governance.set_status(dev.config, platform["registry"], emulator, version, False, "again")
+        governance.set_status(dev.config, platform["registry"], emulator, version, True, "again")
+        registry_account = platform["registry"].account_id
+        assert routed() == [  # the rejection started nothing; the approval cannot cross
+            ("mammo-dev-model-approved", f"refused: its policy does not admit {registry_account}")
+        ]
     finally:
         events.put_permission(Policy=policy)
 
@@ -246,7 +256,7 @@ def test_governance_report_shows_versions_promotions_and_flags(
         out = tmp_path / f"governance.{fmt}"
         files = ["--out", str(out), f"--var-file={owner.tfvars_file}"]
         code = cli.main(["governance", "report", "--format", fmt, *files])
-        written = capsys.readouterr().out
+        written = capsys.readouterr().out.splitlines()[-1]  # after the events it delivered
         assert code == 0 and written.startswith(f"governance report written to {out}")
         reports[fmt] = out.read_text()
 

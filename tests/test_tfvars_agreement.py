@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_PER_KEY = 500  # distinct values of every key, at least
 DRAWS_PER_KIND = 750  # Hypothesis draws some values more than once
 MAX_ROUNDS = 4
-BOOLEANS = ("protect_from_destroy", "create_governance_table", "retrain_on_failed_inference")
+BOOLEANS = ("protect_from_destroy", "retrain_on_failed_inference")
 REFUSED = object()  # Terraform refuses the input before any validation (a null required value)
 
 # (environment, key) of every tfvars key of every environment.

@@ -50,7 +50,6 @@ def outputs(emulator, dev) -> dict:
         "parameter_name": f"/{dev.values['name_prefix']}/dev/platform",
         "notification_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNTS['dev']}:failures",
         "rule_arns": {},
-        "governance_table_name": None,
         "sagemaker_execution_role_arn": roles["sagemaker-execution"],
         "deploy_role_arn": roles["ci-deploy"],
         "latest_model_function_arn": (

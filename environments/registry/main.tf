@@ -13,8 +13,11 @@ locals {
 module "artifacts_key" {
   source           = "../../modules/kms-key"
   alias            = trimprefix(module.naming.artifacts_kms_alias, "alias/")
-  description      = "Central model artifacts of ${var.model_name}."
+  description      = "Central model artifacts and governance records of ${var.model_name}."
   user_account_ids = values(local.workload_accounts)
+  # EventBridge puts what it cannot deliver to the recorder in its encrypted dead-letter queue.
+  service_principals = ["events.amazonaws.com"]
+  log_group_names    = ["/aws/lambda/${module.naming.governance_recorder_name}"]
 }
 
 module "artifacts_bucket" {
@@ -44,4 +47,24 @@ module "approval_forwarding" {
   name_prefix       = var.name_prefix
   stage_group_names = module.naming.model_package_group_names
   stage_account_ids = local.workload_accounts
+}
+
+# The governance table is filled by the groups' own events: whoever changes a version (a
+# pipeline, `mlops`, the console, any SDK), SageMaker emits the change here and the recorder
+# appends it.
+module "governance_table" {
+  source              = "../../modules/governance-table"
+  table_name          = module.naming.governance_table_name
+  kms_key_arn         = module.artifacts_key.key_arn
+  deletion_protection = var.protect_from_destroy
+}
+
+module "governance_recorder" {
+  source          = "../../modules/governance-recorder"
+  function_name   = module.naming.governance_recorder_name
+  table_name      = module.governance_table.table_name
+  table_arn       = module.governance_table.table_arn
+  governed_groups = { for stage, name in module.naming.model_package_group_names : name => stage }
+  kms_key_arn     = module.artifacts_key.key_arn
+  package         = var.governance_recorder_package
 }

@@ -3,11 +3,16 @@
 # Python type: a field added here is added there.
 locals {
   platform = {
-    environment              = "registry"
-    artifacts_bucket_name    = module.artifacts_bucket.bucket_name
-    artifacts_kms_key_arn    = module.artifacts_key.key_arn
-    model_package_group_arns = { for stage, registry in module.model_registry : stage => registry.group_arn }
-    approval_rule_arns       = module.approval_forwarding.rule_arns
+    environment                      = "registry"
+    artifacts_bucket_name            = module.artifacts_bucket.bucket_name
+    artifacts_kms_key_arn            = module.artifacts_key.key_arn
+    model_package_group_arns         = { for stage, registry in module.model_registry : stage => registry.group_arn }
+    approval_rule_arns               = module.approval_forwarding.rule_arns
+    governance_table_name            = module.governance_table.table_name
+    governance_table_arn             = module.governance_table.table_arn
+    governance_rule_arn              = module.governance_recorder.rule_arn
+    governance_function_arn          = module.governance_recorder.function_arn
+    governance_dead_letter_queue_url = module.governance_recorder.dead_letter_queue_url
   }
 }
 

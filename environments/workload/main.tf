@@ -24,7 +24,6 @@ module "workload" {
   auc_threshold               = var.auc_threshold
   notification_emails         = var.notification_emails
   retrain_on_failed_inference = var.retrain_on_failed_inference
-  create_governance_table     = var.create_governance_table
   protect_from_destroy        = var.protect_from_destroy
   latest_model_package        = var.latest_model_package
 }

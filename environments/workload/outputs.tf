@@ -15,7 +15,6 @@ locals {
     pipeline_names               = module.workload.pipeline_names
     notification_topic_arn       = module.workload.notification_topic_arn
     rule_arns                    = module.workload.rule_arns
-    governance_table_name        = module.workload.governance_table_name
   }
 }
 

@@ -81,7 +81,7 @@ variable "model_name" {
 
 variable "protect_from_destroy" {
   type        = bool
-  description = "Deletion protection on stateful resources (bucket contents, governance table)."
+  description = "Deletion protection on stateful resources (bucket contents)."
   default     = true
   nullable    = false
 }
@@ -216,9 +216,3 @@ variable "notification_emails" {
   }
 }
 
-variable "create_governance_table" {
-  type        = bool
-  description = "Create the DynamoDB model-stage governance table."
-  default     = true
-  nullable    = false
-}

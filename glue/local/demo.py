@@ -96,6 +96,8 @@ def _describe(result: object) -> str:
         return result.endpoint
     if isinstance(result, Path):
         return f"written to {result.name}"
+    if isinstance(result, str):
+        return result
     return ""
 
 
@@ -178,6 +180,14 @@ def _width() -> int:
     return min(max(shutil.get_terminal_size((WIDTH, 24)).columns, 100), 120)
 
 
+def _reconciled(registry: config.EnvironmentConfig, emulator: Emulator) -> str:
+    """The governance table, filled by the versions' events alone, agrees with the registry."""
+    found = compliance.reconcile(registry, emulator)
+    if found:
+        raise MlopsError(f"the governance table and the registry disagree: {'; '.join(found)}")
+    return "table and registry agree: 0 differences"
+
+
 def run(
     keep_emulator: bool = False, tfvars_dir: Path | None = None, data: Path | None = None
 ) -> list[Step]:
@@ -218,6 +228,12 @@ def run(
             emulator,
             lambda what, where, action: _timed(steps, what, where, action),
             data,
+        )
+        _timed(
+            steps,
+            "governance reconcile",
+            f"registry ({registry.account_id})",
+            lambda: _reconciled(registry, emulator),
         )
         report = _timed(
             steps,

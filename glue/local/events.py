@@ -4,23 +4,24 @@ The emulator stores rules and targets but delivers nothing to SageMaker, SNS or 
 account's bus. The router reads the account's rules and targets from the emulator, asks
 EventBridge itself whether each rule's pattern matches (TestEventPattern), and runs the
 matching targets: a SageMaker pipeline target starts that pipeline with the target's parameters
-(on the local runner), an SNS target publishes the event to the topic, an event bus of another
-account routes the event there (as that account's bus would). So the rules are exercised as
-written, not as imagined. The events are built as SageMaker emits them: a pipeline execution's
-status change (runner.py) and a model version's state change (below).
+(on the local runner), an SNS target publishes the event to the topic, a Lambda target runs the
+deployed function (functions.py), an event bus of another account routes the event there (as
+that account's bus would). So the rules are exercised as written, not as imagined. The events
+are SageMaker's: a pipeline execution's status change (runner.py) and the model versions' state
+changes, which the local AWS emits itself and `deliver_emitted` takes and routes.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timezone
 from typing import Any
 
 from glue.aws import client
-from glue.local.emulator.control import Emulator
+from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator, take_emitted_events
+from glue.local.functions import LocalFunctions
 from glue.local.runner import Execution, LocalRunner
 
 MAX_CHAIN = 3  # a started pipeline's own terminal event is routed too, this many times at most
@@ -34,57 +35,23 @@ class Delivery:
     execution: Execution | None = None
 
 
-MODEL_PACKAGE_STATE_CHANGE = "SageMaker Model Package State Change"
-
-
-def model_package_state_change(described: dict[str, Any]) -> dict[str, Any]:
-    """The event SageMaker emits in the account that owns the group when a version is created or
-    its approval status changes, from DescribeModelPackage's answer (the shape of the AWS
-    documentation's sample: "SageMaker model package state change")."""
-    arn = described["ModelPackageArn"]
-    _, partition, _, region, account, _ = arn.split(":", 5)
-    status = described["ModelApprovalStatus"]
-    changed = described.get("LastModifiedTime") or described["CreationTime"]
-    detail = {
-        "ModelPackageGroupName": described["ModelPackageGroupName"],
-        "ModelPackageVersion": described["ModelPackageVersion"],
-        "ModelPackageArn": arn,
-        "CreationTime": int(described["CreationTime"].timestamp() * 1000),
-        "InferenceSpecification": described["InferenceSpecification"],
-        "ModelPackageStatus": described.get("ModelPackageStatus", "Completed"),
-        "ModelApprovalStatus": status,
-    }
-    for optional in ("ApprovalDescription", "CustomerMetadataProperties"):
-        if described.get(optional):
-            detail[optional] = described[optional]
-    return {
-        "version": "0",
-        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{status}/{changed.isoformat()}")),
-        "detail-type": MODEL_PACKAGE_STATE_CHANGE,
-        "source": "aws.sagemaker",
-        "account": account,
-        "time": changed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [arn],
-        "detail": json.loads(json.dumps(detail, default=str)),
-    }
-
-
 class EventRouter:
-    """Routes events in one account. `runner` runs that account's pipelines (None: it has
-    none, as the registry); `accounts` are the routers of the accounts whose default bus a
-    rule here may target."""
+    """Routes events in one account (`account`, the id). `runner` runs that account's
+    pipelines (None: it has none, as the registry); `accounts` are the routers of the accounts
+    whose default bus a rule here may target."""
 
     def __init__(
         self,
+        account: str,
         session,
         emulator: Emulator | None,
         runner: LocalRunner | None,
         accounts: Mapping[str, EventRouter] | None = None,
     ):
-        self.session, self.emulator = session, emulator
+        self.account, self.session, self.emulator = account, session, emulator
         self.events = client(session, "events", emulator)
         self.sns = client(session, "sns", emulator)
+        self.functions = LocalFunctions(session, emulator) if emulator else None
         self.runner = runner
         self.accounts = dict(accounts or {})
 
@@ -129,13 +96,15 @@ class EventRouter:
                 continue
             targets = self.events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             for target in targets:
-                deliveries += self._deliver(rule["Name"], target, event, depth)
+                deliveries += self._deliver(rule, target, event, depth)
         return deliveries
 
     def _deliver(
-        self, rule: str, target: dict[str, Any], event: dict[str, Any], depth: int
+        self, matched: dict[str, Any], target: dict[str, Any], event: dict[str, Any], depth: int
     ) -> list[Delivery]:
-        arn = target["Arn"]
+        rule, arn = matched["Name"], target["Arn"]
+        if ":function:" in arn and self.functions is not None:
+            return [Delivery(rule, arn, self.functions.invoke_for_rule(arn, matched["Arn"], event))]
         if ":sns:" in arn:
             self.sns.publish(
                 TopicArn=arn,
@@ -163,3 +132,25 @@ class EventRouter:
             delivery = Delivery(rule, arn, f"started, {execution.status}", execution)
             return [delivery, *self.route(execution.status_change_event(), depth + 1)]
         return [Delivery(rule, arn, "not delivered (unsupported target)")]
+
+
+MAX_ROUNDS = 10  # runs started by an event may emit events of their own (a registration)
+
+
+def deliver_emitted(emulator: Emulator, routers: Mapping[str, EventRouter]) -> list[Delivery]:
+    """What EventBridge does with the events the local AWS emitted since the last delivery:
+    each goes through the rules of the account it was emitted in (`routers`, by account id),
+    and so do the events emitted by what those rules started, until none is left."""
+    deliveries: list[Delivery] = []
+    for _ in range(MAX_ROUNDS):
+        events = take_emitted_events(emulator)
+        if not events:
+            return deliveries
+        for event in events:
+            router = routers.get(event["account"])
+            if router is not None:
+                deliveries += router.route(event)
+    raise MlopsError(
+        f"events still emitted after {MAX_ROUNDS} rounds of delivery: a rule's target "
+        "emits what the rule matches again"
+    )

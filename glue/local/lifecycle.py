@@ -10,6 +10,7 @@ next inference run serves the version before it.
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,11 @@ from typing import Any
 
 from glue import deploy, governance
 from glue.aws import client
-from glue.config import EnvironmentConfig
+from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.errors import MlopsError
 from glue.local import sample_data
 from glue.local.emulator.control import Emulator
-from glue.local.events import Delivery, EventRouter, model_package_state_change
+from glue.local.events import Delivery, EventRouter, deliver_emitted
 from glue.local.runner import Execution, LocalRunner, split_s3
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
@@ -69,7 +70,9 @@ def stage(config: EnvironmentConfig, emulator: Emulator | None, workdir: Path) -
     session = deploy.session_for(config, emulator)
     runner = LocalRunner(session, emulator, workdir / config.name)
     settings = settings_for(config, deploy.workload_platform(config, emulator))
-    return Stage(config, settings, session, runner, EventRouter(session, emulator, runner))
+    return Stage(
+        config, settings, session, runner, EventRouter(config.account_id, session, emulator, runner)
+    )
 
 
 def auc(execution: Execution) -> float | None:
@@ -126,14 +129,37 @@ def registry_router(
     """The registry account's router: it owns the groups, so SageMaker emits the versions'
     state changes there; its rules forward approvals to the stages' buses."""
     session = deploy.session_for(registry_config, emulator)
-    return EventRouter(session, emulator, None, {s.config.account_id: s.router for s in stages})
+    stage_routers = {s.config.account_id: s.router for s in stages}
+    return EventRouter(registry_config.account_id, session, emulator, None, stage_routers)
 
 
-def version_event(registry: EventRouter, version_arn: str) -> dict[str, Any]:
-    """The state-change event of a version as SageMaker emits it now, in the registry."""
-    sagemaker = client(registry.session, "sagemaker", registry.emulator)
-    described = sagemaker.describe_model_package(ModelPackageName=version_arn)
-    return model_package_state_change(described)
+def deliver(registry: EventRouter) -> list[Delivery]:
+    """Deliver what the local AWS emitted meanwhile (the versions' state changes, in the
+    registry account that owns the groups), as EventBridge does."""
+    return deliver_emitted(registry.emulator, {registry.account: registry})
+
+
+def deliver_here(
+    registry_config: EnvironmentConfig, emulator: Emulator, workdir: Path
+) -> list[Delivery]:
+    """`deliver` for a command: through the rules of the registry and of each stage applied
+    on this local AWS (a stage not applied has no rules to run)."""
+    stages = []
+    for name in WORKLOAD_ENVIRONMENTS:
+        with contextlib.suppress(MlopsError):
+            stages.append(stage(load(name, None), emulator, workdir))
+    return deliver(registry_router(registry_config, emulator, stages))
+
+
+def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries of a change that starts nothing: each recorded, no run started."""
+    wrong = [d for d in deliveries if d.execution or not d.outcome.startswith("invoked")]
+    if wrong or not deliveries:
+        raise MlopsError(
+            "the change's event must only reach the governance table, got: "
+            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+        )
+    return deliveries
 
 
 def _started_inference(deliveries: list[Delivery]) -> list[Delivery]:
@@ -166,10 +192,12 @@ def run(
     version = registered_version(trained)
     if version is None:
         raise MlopsError("training succeeded but registered no model version")
+    # The registration's event reaches the governance table (and starts nothing: pending).
+    timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
     # Each stage's approval rule starts its inference run on the newly approved model.
     dev.put(dev.batch_uri(), sample_data.batch_csv())
     prod.put(prod.batch_uri(), sample_data.batch_csv())
-    approved = timed(
+    timed(
         "approve",
         dev.where,
         lambda: governance.set_status(
@@ -184,7 +212,7 @@ def run(
     timed(
         "approval event -> inference",
         dev.where,
-        lambda: _started_inference(registry.route(version_event(registry, approved.arn))),
+        lambda: _started_inference(deliver(registry)),
     )
     promoted = timed(
         "promote to prod",
@@ -198,7 +226,7 @@ def run(
     timed(
         "approval event -> inference",
         prod.where,
-        lambda: _started_inference(registry.route(version_event(registry, promoted.arn))),
+        lambda: _started_inference(deliver(registry)),
     )
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
@@ -223,7 +251,7 @@ def run(
     if retrained is None:
         raise MlopsError("the failed inference started no retraining that registered a version")
     prod.put(prod.batch_uri(), sample_data.batch_csv())
-    serving = timed(
+    timed(
         "approve retrained",
         prod.where,
         lambda: governance.set_status(
@@ -233,7 +261,7 @@ def run(
     timed(
         "approval event -> inference",
         prod.where,
-        lambda: _started_inference(registry.route(version_event(registry, serving.arn))),
+        lambda: _started_inference(deliver(registry)),
     )
     timed(
         "rollback",
@@ -242,6 +270,7 @@ def run(
             prod.config, registry_config, emulator, "demo: worse in production", retrained
         ),
     )
+    timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
     timed(
         "infer after rollback",
         prod.where,

@@ -32,7 +32,7 @@ from glue.pipelines.definitions import (
 )
 from glue.pipelines.validation import definition_problems
 from glue.settings import PROJECT_ROOT
-from glue.steps import PROCESSING_SCRIPTS, SCRIPTS, STEPS_DIR, images
+from glue.steps import PIPELINE_SCRIPTS, PROCESSING_SCRIPTS, STEPS_DIR, images
 
 HASH_METADATA = "sha256"
 
@@ -93,7 +93,7 @@ def refusals(settings: PipelineSettings, built: dict[str, dict[str, Any]]) -> li
         for name, definition in built.items()
         for problem in definition_problems(name, definition, run_time_values)
     ]
-    for script in SCRIPTS:
+    for script in PIPELINE_SCRIPTS:
         found += images.problems(STEPS_DIR / script)
     return found
 

@@ -1,4 +1,5 @@
-"""Scripts the pipeline steps run, each checked against the image it declares."""
+"""Scripts that run on AWS (the pipeline steps and the Lambda handlers), each checked against
+the image it declares."""
 
 from pathlib import Path
 
@@ -7,4 +8,7 @@ STEPS_DIR = Path(__file__).resolve().parent
 PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")
 # The handler of the Lambda step, deployed by Terraform (see glue/lambda_package.py).
 LAMBDA_HANDLER_SCRIPT = "latest_approved_model.py"
-SCRIPTS = (*PROCESSING_SCRIPTS, LAMBDA_HANDLER_SCRIPT)
+PIPELINE_SCRIPTS = (*PROCESSING_SCRIPTS, LAMBDA_HANDLER_SCRIPT)
+# The handler of the registry's governance recorder, deployed by Terraform.
+GOVERNANCE_HANDLER_SCRIPT = "governance_recorder.py"
+SCRIPTS = (*PIPELINE_SCRIPTS, GOVERNANCE_HANDLER_SCRIPT)

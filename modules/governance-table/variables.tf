@@ -1,6 +1,6 @@
 variable "table_name" {
   type        = string
-  description = "Name of the model-stage governance table."
+  description = "Name of the governance table."
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.table_name))
     error_message = "table_name must be 3-255 letters, digits, '_', '.' or '-'."

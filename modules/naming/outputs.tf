@@ -22,3 +22,13 @@ output "platform_parameter_names" {
   description = "SSM parameter holding the platform contract of each environment (registry and stages)."
   value       = { for environment in concat(["registry"], local.workload_stages) : environment => "/${var.name_prefix}/${environment}/platform" }
 }
+
+output "governance_table_name" {
+  description = "The registry's governance table (model-version history and current state)."
+  value       = "${var.name_prefix}-model-governance"
+}
+
+output "governance_recorder_name" {
+  description = "The function (and its role, rule and queue) that fills the governance table."
+  value       = "${var.name_prefix}-governance-recorder"
+}

@@ -1,6 +1,6 @@
 # Everything one workload account (dev or prod) runs: its key, roles, failure notifications,
-# the Lambda of the inference pipeline, the pipeline schedule and rules, and the optional
-# governance table.
+# the Lambda of the inference pipeline, the pipeline schedule and rules. (The governance table
+# is the registry's: it owns the groups, so their events are emitted there.)
 
 locals {
   training_pipeline  = "${var.model_name}-train-pipeline"
@@ -17,7 +17,7 @@ locals {
 module "kms" {
   source             = "../kms-key"
   alias              = "${var.name_prefix}-workload"
-  description        = "SageMaker volumes and outputs, notifications and governance of ${var.name_prefix}."
+  description        = "SageMaker volumes and outputs and notifications of ${var.name_prefix}."
   service_principals = ["events.amazonaws.com", "sns.amazonaws.com"]
   log_group_names    = ["/aws/lambda/${local.latest_model}"]
   tags               = var.tags
@@ -72,13 +72,4 @@ module "events" {
   retrain_on_failed_inference = var.retrain_on_failed_inference
   notification_topic_arn      = module.notifications.topic_arn
   tags                        = var.tags
-}
-
-module "governance" {
-  count               = var.create_governance_table ? 1 : 0
-  source              = "../governance-table"
-  table_name          = "${var.name_prefix}-model-governance"
-  kms_key_arn         = module.kms.key_arn
-  deletion_protection = var.protect_from_destroy
-  tags                = var.tags
 }

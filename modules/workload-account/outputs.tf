@@ -38,7 +38,3 @@ output "rule_arns" {
   value       = module.events.rule_arns
 }
 
-output "governance_table_name" {
-  description = "Governance table, or null."
-  value       = var.create_governance_table ? module.governance[0].table_name : null
-}

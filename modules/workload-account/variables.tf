@@ -82,12 +82,6 @@ variable "notification_emails" {
   default     = []
 }
 
-variable "create_governance_table" {
-  type        = bool
-  description = "Create the DynamoDB model-stage governance table."
-  default     = true
-}
-
 variable "protect_from_destroy" {
   type        = bool
   description = "Deletion protection on stateful resources."

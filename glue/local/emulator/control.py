@@ -30,6 +30,8 @@ SETTLE_SECONDS = 3.0
 SERVER_MODULE = "glue.local.emulator.server"
 # "_" is not allowed in an S3 bucket name, so no path-style S3 request can mean this path.
 INSTANCE_PATH = "/_mlops/instance"
+# The events the emulator's SageMaker emitted, taken by POST (glue/local/emulator/sagemaker_events)
+EVENTS_PATH = "/_mlops/events"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,19 @@ def answered_instance(endpoint: str) -> str | None:
     except (urllib.error.URLError, OSError, ValueError, AttributeError):
         return None
     return instance if isinstance(instance, str) else None
+
+
+def take_emitted_events(emulator: Emulator) -> list[dict]:
+    """The events the emulator emitted since they were last taken, oldest first."""
+    request = urllib.request.Request(f"{emulator.endpoint}{EVENTS_PATH}", method="POST", data=b"")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())["events"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+        raise MlopsError(
+            f"the local AWS emulator at {emulator.endpoint} did not hand over its events "
+            f"({error}): restart it with `mlops local down` then `mlops local up`"
+        ) from None
 
 
 def _arguments(pid: int) -> list[str]:

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from glue.local.emulator import (
     events_extensions,
+    lambda_extensions,
     s3_extensions,
     sagemaker_cross_account,
+    sagemaker_events,
     sagemaker_extensions,
     strict_requests,
 )
@@ -34,14 +36,19 @@ HOST = "127.0.0.1"
 
 
 def answering_instance(app: Callable, instance: str) -> Callable:
-    """The WSGI app, plus the control endpoint that answers this process's instance id."""
+    """The WSGI app, plus the control endpoints: this process's instance id, and the events
+    SageMaker emitted since they were last taken (POST: taking empties the outbox)."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == INSTANCE_PATH:
-            body = json.dumps({"instance": instance}).encode()
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [body]
-        return app(environ, start_response)
+        path = environ.get("PATH_INFO")
+        if path == INSTANCE_PATH:
+            answer: object = {"instance": instance}
+        elif path == sagemaker_events.EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            answer = {"events": sagemaker_events.take()}
+        else:
+            return app(environ, start_response)
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
 
     return wsgi
 
@@ -63,8 +70,10 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
 
     sagemaker_extensions.install()
     sagemaker_cross_account.install()
+    sagemaker_events.install()
     s3_extensions.install()
     events_extensions.install()
+    lambda_extensions.install()
     instance = uuid.uuid4().hex
     # Bound here, in the main thread, so a port in use is an error we can report.
     try:

@@ -1,0 +1,165 @@
+"""The events SageMaker emits when a model version is created or its approval status changes.
+
+moto emits none. Here CreateModelPackage, and an UpdateModelPackage that changes a version's
+approval status, put a "SageMaker Model Package State Change" event in the outbox of the
+account that owns the group, built from the version as DescribeModelPackage answers it (the
+shape of the AWS documentation's sample, "Automating SageMaker with EventBridge"). The
+version also records who made the change (its CreatedBy / LastModifiedBy IamIdentity, as
+DescribeModelPackage answers for an IAM caller), and the event carries it.
+
+EventBridge delivers asynchronously: `mlops` takes the outbox (POST /_mlops/events) and routes
+each event through the rules deployed in its account (glue/local/events.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+from moto.sts.models import sts_backends
+
+from glue.local.emulator.control import EVENTS_PATH
+
+__all__ = ["EVENTS_PATH", "install", "state_change", "take"]
+DETAIL_TYPE = "SageMaker Model Package State Change"
+# What DescribeModelPackage answers that the event carries.
+_DETAIL_FIELDS = (
+    "ModelPackageGroupName",
+    "ModelPackageVersion",
+    "ModelPackageArn",
+    "ModelPackageDescription",
+    "CreationTime",
+    "InferenceSpecification",
+    "ModelPackageStatus",
+    "ModelPackageStatusDetails",
+    "CertifyForMarketplace",
+    "ModelApprovalStatus",
+    "ApprovalDescription",
+    "MetadataProperties",
+    "ModelMetrics",
+    "CustomerMetadataProperties",
+    "CreatedBy",
+    "LastModifiedBy",
+    "LastModifiedTime",
+)
+
+_outbox: list[dict[str, Any]] = []
+_outbox_lock = threading.Lock()
+_caller = threading.local()
+
+
+def take() -> list[dict[str, Any]]:
+    """The events emitted since the last take, oldest first; the outbox is empty after."""
+    with _outbox_lock:
+        taken = list(_outbox)
+        _outbox.clear()
+    return taken
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def state_change(described: dict[str, Any]) -> dict[str, Any]:
+    """The event of a version, from DescribeModelPackage's answer."""
+    arn = described["ModelPackageArn"]
+    _, _, _, region, account, _ = arn.split(":", 5)
+    detail = {
+        name: _iso(described[name]) for name in _DETAIL_FIELDS if described.get(name) is not None
+    }
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": DETAIL_TYPE,
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": detail.get("LastModifiedTime") or detail["CreationTime"],
+        "region": region,
+        "resources": [arn],
+        "detail": json.loads(json.dumps(detail, default=str)),
+    }
+
+
+def _caller_identity() -> dict[str, Any] | None:
+    """The IAM identity of the request being served (an assumed role's session), if known."""
+    access_key = getattr(_caller, "access_key", None)
+    # moto keeps an assumed role in the STS backend (one per account and partition) that
+    # served AssumeRole: the backends created so far are searched, none is created.
+    for by_partition in list(sts_backends.values()):
+        for backend in list(by_partition.values()):
+            found = backend.get_assumed_role_from_access_key(access_key)
+            if found is not None:
+                return {"IamIdentity": {"Arn": found.arn, "PrincipalId": found.user_id}}
+    return None
+
+
+def _emit(backend: SageMakerModelBackend, arn: str, created: bool) -> None:
+    package = backend.model_packages[backend.model_package_name_mapping.get(arn, arn)]
+    identity = _caller_identity()
+    if identity is not None:
+        if created:
+            package.created_by = identity
+        package.last_modified_by = identity
+    event = state_change(package.gen_response_object())
+    with _outbox_lock:
+        _outbox.append(event)
+
+
+def _emit_on_create(original: Callable) -> Callable:
+    def create(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> str:
+        arn = original(self, *args, **kwargs)
+        _emit(self, arn, created=True)
+        return arn
+
+    return create
+
+
+def _emit_on_status_change(original: Callable) -> Callable:
+    def update(self: SageMakerModelBackend, **kwargs: Any) -> str:
+        key = self.model_package_name_mapping.get(
+            kwargs["model_package_arn"], kwargs["model_package_arn"]
+        )
+        existing = self.model_packages.get(key)
+        before = existing.model_approval_status if existing else None
+        arn = original(self, **kwargs)
+        if self.model_packages[key].model_approval_status != before:
+            _emit(self, arn, created=False)
+        return arn
+
+    return update
+
+
+def _remember_caller(original: Callable) -> Callable:
+    def respond(self: SageMakerResponse) -> Any:
+        _caller.access_key = self.get_access_key()
+        try:
+            return original(self)
+        finally:
+            _caller.access_key = None
+
+    return respond
+
+
+def install() -> None:
+    """Emit model-package state changes (idempotent; after sagemaker_cross_account, so a call
+    served by the group's owner emits in the owner's account)."""
+    if getattr(SageMakerModelBackend, "_mlops_emits_events", False):
+        return
+    SageMakerModelBackend.create_model_package = _emit_on_create(
+        SageMakerModelBackend.create_model_package
+    )
+    SageMakerModelBackend.update_model_package = _emit_on_status_change(
+        SageMakerModelBackend.update_model_package
+    )
+    for action in ("create_model_package", "update_model_package"):
+        setattr(SageMakerResponse, action, _remember_caller(getattr(SageMakerResponse, action)))
+    SageMakerModelBackend._mlops_emits_events = True

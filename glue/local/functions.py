@@ -1,0 +1,151 @@
+"""Lambda functions of the local AWS, run as Lambda runs an asynchronous invocation.
+
+moto stores functions but runs them only in Docker, which this machine lacks. A function is run
+here from what is deployed: its configuration (handler, role, environment, timeout, dead-letter
+queue) is read from the local AWS, its code is the package `mlops plan` built whose hash is the
+deployed CodeSha256, and it runs in a process of its own with only the environment Lambda would
+give it (its variables, its role's credentials). The caller must be allowed by the function's
+resource policy (an EventBridge rule: a statement for events.amazonaws.com naming the rule). An
+invocation that fails sends the event to the function's dead-letter queue with the error, as
+Lambda does after its retries (one attempt here: the handler does the same thing again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from glue import lambda_package
+from glue.aws import assumed_session, client
+from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator
+from glue.settings import packages_dir
+
+FUNCTIONS = {
+    f.handler: f for f in (lambda_package.LATEST_MODEL, lambda_package.GOVERNANCE_RECORDER)
+}
+_RUN_HANDLER = """
+import importlib, json, sys
+module, name = sys.argv[1].rsplit(".", 1)
+try:
+    result = getattr(importlib.import_module(module), name)(json.load(sys.stdin), None)
+except Exception as error:
+    print(f"{type(error).__name__}: {error}", file=sys.stderr)
+    sys.exit(1)
+print(json.dumps(result, default=str))
+"""
+
+
+def _allows(policy: str | None, rule_arn: str) -> bool:
+    """Whether the function's resource policy lets EventBridge invoke it for this rule."""
+    for statement in json.loads(policy)["Statement"] if policy else []:
+        principal = statement.get("Principal", {})
+        service = principal.get("Service") if isinstance(principal, dict) else None
+        source = (statement.get("Condition", {}).get("ArnLike") or {}).get("AWS:SourceArn")
+        if (
+            statement.get("Effect") == "Allow"
+            and service == "events.amazonaws.com"
+            and statement.get("Action") == "lambda:InvokeFunction"
+            and source == rule_arn
+        ):
+            return True
+    return False
+
+
+class LocalFunctions:
+    """The functions of one account."""
+
+    def __init__(self, session, emulator: Emulator):
+        self.emulator = emulator
+        self.region = session.region_name
+        self.awslambda = client(session, "lambda", emulator)
+
+    def _policy(self, arn: str) -> str | None:
+        try:
+            return self.awslambda.get_policy(FunctionName=arn)["Policy"]
+        except self.awslambda.exceptions.ResourceNotFoundException:
+            return None
+
+    def invoke_for_rule(self, arn: str, rule_arn: str, event: dict[str, Any]) -> str:
+        """Invoke the function with the event as the rule's target; what happened, in words."""
+        if not _allows(self._policy(arn), rule_arn):
+            return "refused: the function's policy does not let this rule invoke it"
+        configuration = self.awslambda.get_function(FunctionName=arn)["Configuration"]
+        function = FUNCTIONS.get(configuration["Handler"])
+        package = function and lambda_package.deployed_package(
+            packages_dir(), function, configuration["CodeSha256"]
+        )
+        if not package:
+            return (
+                f"not run: its code (CodeSha256 {configuration['CodeSha256']}) is no package "
+                "`mlops plan` built from this repository"
+            )
+        session = assumed_session(
+            configuration["Role"], self.region, self.emulator, configuration["FunctionName"]
+        )
+        failure = self._run(configuration, package, session, event)
+        if failure is None:
+            return "invoked, succeeded"
+        queue = configuration.get("DeadLetterConfig", {}).get("TargetArn")
+        if not queue:
+            return f"failed: {failure}; the event is lost (no dead-letter queue)"
+        self._to_dead_letter_queue(session, queue, event, failure)
+        return f"failed: {failure}; the event waits in {queue.rsplit(':', 1)[1]}"
+
+    def _run(self, configuration: dict, package, session, event: dict) -> str | None:
+        """Run the handler as Lambda would; the error it raised, or None."""
+        credentials = session.get_credentials().get_frozen_credentials()
+        environment = {
+            "PATH": os.environ.get("PATH", ""),
+            **configuration.get("Environment", {}).get("Variables", {}),
+            "AWS_ACCESS_KEY_ID": credentials.access_key,
+            "AWS_SECRET_ACCESS_KEY": credentials.secret_key,
+            "AWS_SESSION_TOKEN": credentials.token,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.emulator.endpoint,
+            "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
+        }
+        with tempfile.TemporaryDirectory(prefix="lambda-") as task:
+            with zipfile.ZipFile(package) as archive:
+                archive.extractall(task)
+            try:
+                done = subprocess.run(
+                    [sys.executable, "-c", _RUN_HANDLER, configuration["Handler"]],
+                    input=json.dumps(event),
+                    capture_output=True,
+                    text=True,
+                    cwd=task,
+                    env={**environment, "PYTHONPATH": task},
+                    timeout=configuration.get("Timeout", 3),
+                )
+            except subprocess.TimeoutExpired:
+                return f"Task timed out after {configuration.get('Timeout', 3)} seconds"
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.strip().splitlines()
+        return lines[-1] if lines else f"exited {done.returncode}"
+
+    def _to_dead_letter_queue(self, session, queue_arn: str, event: dict, failure: str) -> None:
+        """As Lambda does: the event as the body, the error in the message's attributes."""
+        sqs = client(session, "sqs", self.emulator)
+        _, _, _, _, account, name = queue_arn.split(":", 5)
+        try:
+            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            sqs.send_message(
+                QueueUrl=url,
+                MessageBody=json.dumps(event),
+                MessageAttributes={
+                    "ErrorCode": {"DataType": "String", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": failure[:1024]},
+                },
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise MlopsError(f"could not send the failed event to {queue_arn}: {error}") from None

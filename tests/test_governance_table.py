@@ -1,0 +1,259 @@
+"""The registry's governance table, filled by the versions' own events through the deployed
+rule and recorder Lambda, whoever changes a version (issue 13)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from glue import cli, deploy, governance
+from glue import registry as registry_module
+from glue.aws import client
+from glue.local import lifecycle, sample_data
+from glue.local.emulator.control import take_emitted_events
+from glue.pipelines import upsert
+from glue.steps import governance_recorder as recorder
+
+GROUPS = {"mammo-severity-dev": "dev", "mammo-severity-prod": "prod"}
+ARN = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity-dev/3"
+
+
+def _event(**detail_changes) -> dict:
+    detail = {
+        "ModelPackageGroupName": "mammo-severity-dev",
+        "ModelPackageVersion": 3,
+        "ModelPackageArn": ARN,
+        "ModelApprovalStatus": "Approved",
+        "ModelPackageStatus": "Completed",
+        "LastModifiedBy": {"IamIdentity": {"Arn": "arn:aws:sts::1:assumed-role/r/ana"}},
+    }
+    detail.update(detail_changes)
+    return {
+        "id": "844e2571-85d4-695f-b930-0153b71dcb42",
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "time": "2026-12-01T10:00:00Z",
+        "detail": {k: v for k, v in detail.items() if v is not None},
+    }
+
+
+def test_an_event_becomes_a_history_item_and_the_current_item():
+    history, current = recorder.items(_event(ApprovalDescription="good"), GROUPS)
+    assert history["record"] == f"v{3:010d}#2026-12-01T10:00:00Z#{history['event_id']}"
+    assert current["record"] == "v0000000003" and current["kind"] == "current"
+    assert (current["stage"], current["status"], current["comment"]) == ("dev", "Approved", "good")
+    assert current["changed_by"] == "arn:aws:sts::1:assumed-role/r/ana"
+
+
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        ({**_event(), "source": "aws.s3"}, "not a SageMaker Model Package State Change event"),
+        (_event(ModelPackageGroupName="other-models"), "'other-models' is not governed here"),
+        (_event(ModelPackageVersion="3"), "do not name a version of mammo-severity-dev"),
+        (_event(ModelPackageVersion=4), "do not name a version of mammo-severity-dev"),
+        (_event(ModelPackageArn=None), "detail.ModelPackageArn is missing"),
+        (_event(ModelApprovalStatus=None), "detail.ModelApprovalStatus is missing"),
+        ({**_event(), "detail": "x"}, "no detail object"),
+        ("not an event", "not a JSON object"),
+    ],
+)
+def test_an_event_it_does_not_govern_is_refused_with_the_reason(event, reason):
+    with pytest.raises(recorder.UngovernedEvent, match=reason):
+        recorder.items(event, GROUPS)
+
+
+@pytest.fixture(scope="module")
+def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
+    workdir = tmp_path_factory.mktemp("runs")
+    for name in ("dev", "prod"):
+        upsert.upsert(platform[name], deploy.workload_platform(platform[name], emulator), emulator)
+    stages = {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
+    for stage in stages.values():
+        # An approval starts the stage's inference: with a batch to score it succeeds (and
+        # starts no retraining, which would register versions of its own).
+        stage.put(stage.batch_uri(), sample_data.batch_csv())
+    return stages
+
+
+@pytest.fixture(scope="module")
+def registry(emulator, platform, stages) -> lifecycle.EventRouter:
+    router = lifecycle.registry_router(platform["registry"], emulator, list(stages.values()))
+    lifecycle.deliver(router)  # what earlier tests left
+    return router
+
+
+def _table(emulator, platform):
+    owner = platform["registry"]
+    name = deploy.registry_platform(owner, emulator).governance_table_name
+    return (
+        deploy.session_for(owner, emulator)
+        .resource("dynamodb", endpoint_url=emulator.endpoint)
+        .Table(name)
+    )
+
+
+def _items(table, group: str = "mammo-severity-dev") -> list[dict]:
+    return table.query(KeyConditionExpression=Key("model_package_group").eq(group))["Items"]
+
+
+def _history(table, arn: str) -> list[tuple[str, str | None]]:
+    """(status, previous status) of each recorded change of a version, in order."""
+    changes = [
+        item
+        for item in _items(table, arn.split("/")[1])
+        if item["kind"] == "event" and item["model_package_arn"] == arn
+    ]
+    return [
+        (item["status"], item.get("previous_status"))
+        for item in sorted(changes, key=lambda item: item["sequence"])
+    ]
+
+
+def _recorded(deliveries) -> list[str]:
+    return [d.outcome for d in deliveries if d.rule == "mammo-governance-recorder"]
+
+
+def test_every_change_reaches_the_table_through_the_deployed_rule(
+    emulator, platform, stages, registry, capsys
+):
+    """A pipeline's registration, a CLI approval, a raw UpdateModelPackage (the console's path),
+    a rejection and a promotion: each is recorded once, with who and why, by the recorder."""
+    dev, owner, table = stages["dev"], platform["registry"], _table(emulator, platform)
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
+    arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
+    assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
+    assert _history(table, arn) == [("PendingManualApproval", None)]
+
+    # The CLI approves; on the local AWS it delivers the emitted event itself, as EventBridge.
+    registry_file = f"--registry-var-file={owner.tfvars_file}"
+    approve = ["models", "approve", "--env", "dev", "--version", str(version)]
+    assert cli.main([*approve, "--comment", "AUC fine", f"--var-file={dev.config.tfvars_file}",
+                     registry_file]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    recorded = "rule mammo-governance-recorder -> mammo-governance-recorder: invoked, succeeded"
+    assert f"event: {recorded}" in out
+
+    # The console path: a raw UpdateModelPackage, as the registry account.
+    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    console.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Rejected", ApprovalDescription="drift"
+    )
+    assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
+    governance.set_status(dev.config, owner, emulator, version, True, "drift explained")
+    promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
+    lifecycle.deliver(registry)
+
+    assert _history(table, arn) == [
+        ("PendingManualApproval", None),
+        ("Approved", "PendingManualApproval"),
+        ("Rejected", "Approved"),
+        ("Approved", "Rejected"),
+    ]
+    current = next(i for i in _items(table) if i["record"] == recorder.version_key(version))
+    assert (current["status"], current["comment"]) == ("Approved", "drift explained")
+    assert current["changed_by"].startswith(f"arn:aws:sts::{owner.account_id}:assumed-role/")
+    assert current["pipeline_execution"] and current["dataset_uri"].startswith("s3://")  # lineage
+    copy = promotion.version.arn
+    assert _history(table, copy) == [
+        ("PendingManualApproval", None),
+        ("Approved", "PendingManualApproval"),
+    ]
+    [copied] = [i for i in _items(table, "mammo-severity-prod") if i["record"].endswith(
+        recorder.version_key(promotion.version.version)) and i["kind"] == "current"]  # fmt: skip
+    assert (copied["stage"], copied["source_model_package_arn"]) == ("prod", arn)
+
+    assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
+    assert "0 differences" in capsys.readouterr().out
+
+
+def test_a_copy_left_pending_is_approved_by_the_next_promotion(emulator, platform, stages):
+    """A promotion creates the copy pending, then approves it with its comment (that approval's
+    event carries the comment and starts prod's inference); if the approval failed, the next
+    promotion approves that copy instead of making a second one."""
+    dev, owner = stages["dev"], platform["registry"]
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
+    governance.set_status(dev.config, owner, emulator, version, True, "good enough")
+    registrar = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    source = registry_module.describe(registrar, dev.settings.model_package_group_arn, version)
+    prod_group = stages["prod"].settings.model_package_group_arn
+    left = registry_module._copy(registrar, source, prod_group, "abc123")  # its approval failed
+    promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
+    assert (promotion.version.arn, promotion.version.status) == (left, "Approved")
+    assert (
+        promotion.version.comment
+        == f"promoted from {source['ModelPackageArn']} (approved: good enough)"
+    )
+    assert [
+        c.arn for c in registry_module.copies_of(registrar, source["ModelPackageArn"], prod_group)
+    ] == [left]
+
+
+def test_a_redelivered_event_adds_nothing(emulator, platform, stages, registry):
+    """EventBridge delivers at least once: the event id makes the second delivery a no-op."""
+    dev, table = stages["dev"], _table(emulator, platform)
+    console = client(deploy.session_for(platform["registry"], emulator), "sagemaker", emulator)
+    [latest] = registry_module.list_versions(console, dev.settings.model_package_group_arn)[-1:]
+    lifecycle.deliver(registry)  # what the test before left
+    console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Rejected")
+    [event] = take_emitted_events(emulator)
+    assert _recorded(registry.route(event)) == ["invoked, succeeded"]
+    before = _items(table)
+    assert _recorded(registry.route(event)) == ["invoked, succeeded"]
+    assert _items(table) == before
+
+
+def test_an_event_it_cannot_record_waits_in_the_dead_letter_queue(emulator, platform, registry):
+    """A malformed event matching the rule: refused with the reason, nothing written, the event
+    and the error kept in the dead-letter queue."""
+    table = _table(emulator, platform)
+    before = _items(table)
+    bad = {**_event(ModelPackageVersion="3"), "account": platform["registry"].account_id}
+    [outcome] = _recorded(registry.route(bad))
+    assert outcome.startswith("failed: UngovernedEvent: detail.ModelPackageVersion '3'")
+    assert outcome.endswith("the event waits in mammo-governance-recorder-dead-letter")
+    assert _items(table) == before
+
+    contract = deploy.registry_platform(platform["registry"], emulator)
+    sqs = client(deploy.session_for(platform["registry"], emulator), "sqs", emulator)
+    [message] = sqs.receive_message(
+        QueueUrl=contract.governance_dead_letter_queue_url, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert json.loads(message["Body"]) == bad
+    assert "do not name a version" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
+
+
+def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, registry, capfd):
+    """The table is fed by the deployed rule and nothing else: planned away, a change reaches
+    no table (and is not in the reconcile's agreement); planned back, changes flow again."""
+    owner, table = platform["registry"], _table(emulator, platform)
+    terraform = deploy.init(owner, emulator)
+    var_files = [f"-var-file={path}" for path in deploy.var_files(owner)]
+    plan = deploy.plan_file_for(owner).with_name("governance-rule.tfplan")
+    rule = "-target=module.governance_recorder.aws_cloudwatch_event_rule.this"
+    terraform.run("plan", "-input=false", "-destroy", rule, f"-out={plan}", *var_files)
+    terraform.apply(plan)
+    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    group = stages["dev"].settings.model_package_group_arn
+    [latest] = registry_module.list_versions(console, group)[-1:]
+    try:
+        console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Approved")
+        before = _items(table)
+        assert _recorded(lifecycle.deliver(registry)) == []
+        assert _items(table) == before
+        # reconcile sees the change the table missed: one line each, exit 1.
+        assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 1
+        out, err = capfd.readouterr()
+        assert f"v{latest.version}: Approved in the registry, Rejected in the table" in out
+        assert err.startswith("mlops: 1 difference(s) between the governance table and the")
+        assert err.count("\n") == 1
+    finally:
+        target = "-target=module.governance_recorder"
+        terraform.run("plan", "-input=false", target, f"-out={plan}", *var_files)
+        terraform.apply(plan)
+    console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Rejected")
+    assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
