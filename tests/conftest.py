@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -94,11 +95,32 @@ def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
             done.result()
 
 
+def _once_the_stages_can_plan(registry_apply: Future, emulator: Emulator) -> None:
+    """The stages read one thing of the registry: its artifacts key, by alias, which the
+    registry's apply creates in its first seconds (then it waits most of a minute for the AWS
+    provider to see the bucket's lifecycle rule settle)."""
+    from tests import accounts
+
+    kms = client(accounts.session(emulator, ACCOUNTS["registry"]), "kms", emulator)
+    while not registry_apply.done():
+        aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
+        if "alias/mammo-model-artifacts" in aliases:
+            return
+        time.sleep(0.5)
+    registry_apply.result()  # it ended without the key: its error
+
+
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
-    """registry, then dev and prod, applied; destroyed afterwards, leaving nothing."""
-    _plan_and_apply(throwaway_configs["registry"], emulator, destroy=False)
-    _stages_at_once(throwaway_configs, emulator)
+    """registry, then dev and prod, applied (the stages as soon as the registry's key exists);
+    destroyed afterwards, leaving nothing."""
+    with ThreadPoolExecutor(1) as registry_pool:
+        registry_apply = registry_pool.submit(
+            _plan_and_apply, throwaway_configs["registry"], emulator, False
+        )
+        _once_the_stages_can_plan(registry_apply, emulator)
+        _stages_at_once(throwaway_configs, emulator)
+        registry_apply.result()
     from tests import accounts
 
     yield throwaway_configs

@@ -15,6 +15,7 @@ from glue.local import lifecycle, sample_data
 from glue.local.emulator.control import take_emitted_events
 from glue.pipelines import upsert
 from glue.steps import governance_recorder as recorder
+from tests import accounts
 
 GROUPS = {"mammo-severity-dev": "dev", "mammo-severity-prod": "prod"}
 ARN = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity-dev/3"
@@ -144,7 +145,16 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     )
     assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
     governance.set_status(dev.config, owner, emulator, version, True, "drift explained")
+    # A promotion creates the copy pending, then approves it with its comment (that approval's
+    # event carries the comment and starts prod's inference). Left pending (its approval
+    # failed), the copy is approved by the next promotion, not made twice.
+    source = registry_module.describe(console, dev.settings.model_package_group_arn, version)
+    prod_group = stages["prod"].settings.model_package_group_arn
+    left = registry_module._copy(console, source, prod_group, "abc123")
     promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
+    assert (promotion.version.arn, promotion.version.status) == (left, "Approved")
+    assert promotion.version.comment == f"promoted from {arn} (approved: drift explained)"
+    assert [c.arn for c in registry_module.copies_of(console, arn, prod_group)] == [left]
     lifecycle.deliver(registry)
 
     assert _history(table, arn) == [
@@ -168,29 +178,6 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
 
     assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     assert "0 differences" in capsys.readouterr().out
-
-
-def test_a_copy_left_pending_is_approved_by_the_next_promotion(emulator, platform, stages):
-    """A promotion creates the copy pending, then approves it with its comment (that approval's
-    event carries the comment and starts prod's inference); if the approval failed, the next
-    promotion approves that copy instead of making a second one."""
-    dev, owner = stages["dev"], platform["registry"]
-    dev.put(dev.training_data_uri(), sample_data.training_csv())
-    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
-    governance.set_status(dev.config, owner, emulator, version, True, "good enough")
-    registrar = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
-    source = registry_module.describe(registrar, dev.settings.model_package_group_arn, version)
-    prod_group = stages["prod"].settings.model_package_group_arn
-    left = registry_module._copy(registrar, source, prod_group, "abc123")  # its approval failed
-    promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
-    assert (promotion.version.arn, promotion.version.status) == (left, "Approved")
-    assert (
-        promotion.version.comment
-        == f"promoted from {source['ModelPackageArn']} (approved: good enough)"
-    )
-    assert [
-        c.arn for c in registry_module.copies_of(registrar, source["ModelPackageArn"], prod_group)
-    ] == [left]
 
 
 def test_a_redelivered_event_adds_nothing(emulator, platform, stages, registry):
@@ -231,29 +218,39 @@ def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, re
     """The table is fed by the deployed rule and nothing else: planned away, a change reaches
     no table (and is not in the reconcile's agreement); planned back, changes flow again."""
     owner, table = platform["registry"], _table(emulator, platform)
+    lifecycle.deliver(registry)  # what earlier tests left reaches the table first
+    assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     terraform = deploy.init(owner, emulator)
     var_files = [f"-var-file={path}" for path in deploy.var_files(owner)]
     plan = deploy.plan_file_for(owner).with_name("governance-rule.tfplan")
     rule = "-target=module.governance_recorder.aws_cloudwatch_event_rule.this"
-    terraform.run("plan", "-input=false", "-destroy", rule, f"-out={plan}", *var_files)
+    # The state is this apply's own: no refresh needed to plan against it.
+    options = ["-input=false", "-refresh=false", f"-out={plan}", *var_files]
+    terraform.run("plan", "-destroy", rule, *options)
     terraform.apply(plan)
-    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
-    group = stages["dev"].settings.model_package_group_arn
-    [latest] = registry_module.list_versions(console, group)[-1:]
+    capfd.readouterr()
+    dev = client(accounts.session(emulator, stages["dev"].config.account_id), "sagemaker", emulator)
     try:
-        console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Approved")
+        # A version registered pending (starts nothing but the recorder's rule, now gone).
+        missed = dev.create_model_package(
+            ModelPackageGroupName=stages["dev"].settings.model_package_group_arn,
+            InferenceSpecification=accounts.INFERENCE_SPEC,
+            ModelApprovalStatus="PendingManualApproval",
+        )["ModelPackageArn"]
         before = _items(table)
         assert _recorded(lifecycle.deliver(registry)) == []
         assert _items(table) == before
         # reconcile sees the change the table missed: one line each, exit 1.
         assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 1
         out, err = capfd.readouterr()
-        assert f"v{latest.version}: Approved in the registry, Rejected in the table" in out
+        version = missed.rsplit("/", 1)[1]
+        assert f"v{version}: in the registry (PendingManualApproval), not in the table" in out
         assert err.startswith("mlops: 1 difference(s) between the governance table and the")
         assert err.count("\n") == 1
     finally:
         target = "-target=module.governance_recorder"
-        terraform.run("plan", "-input=false", target, f"-out={plan}", *var_files)
+        terraform.run("plan", target, *options)
         terraform.apply(plan)
-    console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Rejected")
+    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    console.update_model_package(ModelPackageArn=missed, ModelApprovalStatus="Rejected")
     assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]

@@ -9,6 +9,9 @@ data "aws_region" "current" {}
 locals {
   log_group_name = "/aws/lambda/${var.function_name}"
   log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group_name}"
+  # The rule's ARN, known before the rule exists: the queue's policy names it without depending
+  # on it, so replacing the rule leaves the queue and its policy alone.
+  rule_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.function_name}"
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -88,7 +91,7 @@ data "aws_iam_policy_document" "dead_letter" {
     condition {
       test     = "ArnEquals"
       variable = "aws:SourceArn"
-      values   = [aws_cloudwatch_event_rule.this.arn]
+      values   = [local.rule_arn]
     }
   }
   statement {
