@@ -7,6 +7,7 @@ the reports directory; `glue.report` renders every folder there for reviewers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -102,11 +103,42 @@ def checks(reports: list[dict], outcome: str) -> Iterator[tuple[str, dict]]:
             yield report["check_type"], check
 
 
+# Beside a folder scan's results: what they were made from (see _sources_fingerprint).
+FINGERPRINT = "mlops-sources.sha256"
+
+
+def _sources_fingerprint(checkov: str, directories: tuple[Path, ...]) -> str:
+    """What a folder scan depends on: checkov (its installation) and every file checkov reads
+    in those folders, by path and content."""
+    digest = hashlib.sha256()
+    installed = Path(checkov).resolve()
+    digest.update(f"{installed} {installed.stat().st_mtime_ns}\0".encode())
+    requirements = PROJECT_ROOT / "requirements-checkov.txt"
+    if requirements.is_file():
+        digest.update(requirements.read_bytes())
+    for directory in sorted(directories):
+        for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+            if ".terraform" in path.parts:
+                continue
+            digest.update(f"{path.resolve()}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def scan(
     name: str, *, directories: tuple[Path, ...] = (), plan_json: Path | None = None
 ) -> ScanResult:
-    """Scan Terraform folders or the JSON of a saved plan into reports/checkov/<name>/."""
+    """Scan Terraform folders or the JSON of a saved plan into reports/checkov/<name>/. A folder
+    scan whose sources and checkov are those of the results already there is not run again
+    (`make test` lints, then tests, the same sources)."""
     folder = reports_dir() / "checkov" / name
+    fingerprint = None
+    if plan_json is None:
+        fingerprint = _sources_fingerprint(find_checkov(), directories)
+        recorded = folder / FINGERPRINT
+        results = folder / RESULTS_JSON
+        if recorded.is_file() and results.is_file() and recorded.read_text() == fingerprint:
+            return summarize(folder, read_reports(folder))
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -127,4 +159,7 @@ def scan(
     if result.returncode not in (0, 1) or not (folder / RESULTS_JSON).is_file():
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise MlopsError(f"checkov could not scan {name} (exit {result.returncode}): {last}")
-    return summarize(folder, read_reports(folder))
+    summary = summarize(folder, read_reports(folder))
+    if fingerprint is not None:
+        (folder / FINGERPRINT).write_text(fingerprint)
+    return summary

@@ -54,3 +54,21 @@ def test_the_pre_commit_scan_covers_the_folders_of_the_files_it_is_given(capsys)
     # is not scanned.
     assert {("environments", "registry"), ("modules", "artifacts-bucket")} <= scanned
     assert not {("environments", "workload"), ("modules", "latest-model-function")} & scanned
+
+
+def test_a_folder_scan_runs_again_only_when_its_sources_changed(tmp_path):
+    """`make test` lints, then tests, the same sources: an unchanged folder is not scanned
+    twice; a changed file (or another checkov) is scanned again."""
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
+    first = checkov.scan("probe", directories=(module,))
+    results = first.folder / checkov.RESULTS_JSON
+    written = results.stat().st_mtime_ns
+    assert checkov.scan("probe", directories=(module,)) == first
+    assert results.stat().st_mtime_ns == written  # answered from the results already there
+    (module / "main.tf").write_text(
+        'resource "aws_sqs_queue" "q" {\n  name = "q"\n  sqs_managed_sse_enabled = true\n}\n'
+    )
+    again = checkov.scan("probe", directories=(module,))
+    assert results.stat().st_mtime_ns != written and again.failed < first.failed
