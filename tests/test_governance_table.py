@@ -138,13 +138,13 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     recorded = "rule mammo-governance-recorder -> mammo-governance-recorder: invoked, succeeded"
     assert f"event: {recorded}" in out
 
-    # The console path: a raw UpdateModelPackage, as the registry account.
+    governance.set_status(dev.config, owner, emulator, version, False, "drift")
+    assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
+    # The console path: a raw UpdateModelPackage approval, as the registry account.
     console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
     console.update_model_package(
-        ModelPackageArn=arn, ModelApprovalStatus="Rejected", ApprovalDescription="drift"
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="drift explained"
     )
-    assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
-    governance.set_status(dev.config, owner, emulator, version, True, "drift explained")
     # A promotion creates the copy pending, then approves it with its comment (that approval's
     # event carries the comment and starts prod's inference). Left pending (its approval
     # failed), the copy is approved by the next promotion, not made twice.
