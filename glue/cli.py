@@ -188,9 +188,7 @@ def _pipelines_start(args: argparse.Namespace) -> None:
         loaded, target, name, given, state_dir() / "runs" / loaded.name
     )
     print(f"{execution.arn}: {lifecycle.describe(execution)}")
-    for delivery in deliveries:
-        outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
-        print(f"  rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+    _print_deliveries(deliveries, "  ")
     from glue import config
 
     _deliver_emitted(config.load("registry", None), target)  # its registration, if any
@@ -327,9 +325,18 @@ def _deliver_emitted(registry_config: EnvironmentConfig, target: Emulator | None
     from glue.local import lifecycle
     from glue.settings import state_dir
 
-    for delivery in lifecycle.deliver_here(registry_config, target, state_dir() / "runs"):
+    _print_deliveries(
+        lifecycle.deliver_here(registry_config, target, state_dir() / "runs"), "  event: "
+    )
+
+
+def _print_deliveries(deliveries: list, prefix: str) -> None:
+    """Each rule that fired, its target and what happened there (a run: how it ended)."""
+    from glue.local import lifecycle
+
+    for delivery in deliveries:
         outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
-        print(f"  event: rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+        print(f"{prefix}rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
 
 
 def _governance_report(args: argparse.Namespace) -> None:
