@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -68,3 +70,11 @@ def assumed_session(
 
 def client(session: boto3.Session, service: str, emulator: Emulator | None = None):
     return session.client(service, endpoint_url=emulator.endpoint if emulator else None)
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """(bucket, key or prefix) of an s3:// URI."""
+    match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
+    if match is None:
+        raise ValueError(f"not an S3 URI: {uri}")
+    return match.group(1), match.group(2)

@@ -43,6 +43,12 @@ REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
 NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{1,20}")
 MODEL_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 MODEL_NAME_MAX = 41
+# A feature branch names its model package group `<model_name>-feature-<branch>`: lowercase, so
+# two branches never name groups that differ in case only, and within SageMaker's 63 characters.
+FEATURE_BRANCH = re.compile(r"[a-z0-9](-*[a-z0-9])*")
+FEATURE_GROUP_INFIX = "-feature-"
+GROUP_NAME_MAX = 63
+FEATURE_BRANCH_MAX = GROUP_NAME_MAX - len(FEATURE_GROUP_INFIX) - 1  # after a 1-character model
 _EMAIL_ATOM = r"[a-zA-Z0-9!#&'*+/=?^_|~-]+"
 _DOMAIN_LABEL = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?"
 EMAIL = re.compile(rf"{_EMAIL_ATOM}(\.{_EMAIL_ATOM})*@({_DOMAIN_LABEL}\.)+[a-zA-Z]{{2,63}}")
@@ -261,6 +267,24 @@ def _model_name(v: Any) -> str | None:
     )
 
 
+def _feature_branches(v: Any) -> str | None:
+    expected = (
+        f"a list of distinct branch names of 1-{FEATURE_BRANCH_MAX} lowercase letters, digits or "
+        'hyphens, starting and ending with a letter or digit (e.g. "better-features")'
+    )
+    if not isinstance(v, list):
+        return expected
+    bad = [
+        b
+        for b in v
+        if not (isinstance(b, str) and FEATURE_BRANCH.fullmatch(b) and len(b) <= FEATURE_BRANCH_MAX)
+    ]
+    if bad:
+        return f"{expected}; invalid: {json.dumps(bad)}"
+    twice = sorted({b for b in v if v.count(b) > 1})
+    return f"{expected}; given twice: {json.dumps(twice)}" if twice else None
+
+
 def _workload_accounts(v: Any) -> str | None:
     if not isinstance(v, dict) or set(v) != set(WORKLOAD_ENVIRONMENTS):
         return 'both workload accounts: {"dev": "<12 digits>", "prod": "<12 digits>"}'
@@ -307,6 +331,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "workload_account_ids": Key(_workload_accounts),
         "noncurrent_version_expiration_days": Key(_integer(1, 3650), required=False),
         "access_log_bucket": Key(_bucket, required=False),
+        "feature_branches": Key(_feature_branches, required=False),
     },
     **{
         env: {
@@ -367,6 +392,18 @@ def _cross_checks(values: dict[str, Any], invalid: set[str]) -> list[tuple[str, 
         role_account = ROLE_ARN.fullmatch(arn)["account"]
         if role_account != account:
             problems.append((key, f"a role in account {account}, got one in {role_account}"))
+    if not {"feature_branches", "model_name"} & invalid and values.get("feature_branches"):
+        room = GROUP_NAME_MAX - len(values["model_name"]) - len(FEATURE_GROUP_INFIX)
+        long = [b for b in values["feature_branches"] if len(b) > room]
+        if long:
+            problems.append(
+                (
+                    "feature_branches",
+                    f"branches of at most {room} characters, so that "
+                    f"{values['model_name']}{FEATURE_GROUP_INFIX}<branch> is a model package "
+                    f"group name of at most {GROUP_NAME_MAX} (too long: {json.dumps(long)})",
+                )
+            )
     return problems
 
 

@@ -24,6 +24,7 @@ class RegistryContract:
     artifacts_bucket_name: str
     artifacts_kms_key_arn: str
     model_package_group_arns: dict[str, str]
+    feature_group_arns: dict[str, str]  # per feature branch: dev's candidates of that branch
     approval_rule_arns: dict[str, str]  # per stage: forwards approvals to its account
     governance_table_name: str
     governance_table_arn: str
@@ -57,6 +58,10 @@ class WorkloadContract:
     @property
     def inference_pipeline(self) -> str:
         return self.pipeline_names["inference"]
+
+    @property
+    def comparison_pipeline(self) -> str:
+        return self.pipeline_names["comparison"]
 
 
 Contract = TypeVar("Contract", RegistryContract, WorkloadContract)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -514,6 +516,42 @@ def apply(
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"target": _target(emulator)}))
     return saved.summary()
+
+
+# The one resource of the registry that the stages read (environments/workload: the artifacts
+# key, by alias). Terraform creates it in the registry apply's first seconds; the stages can plan
+# from then on, while that apply goes on (most of a minute: the bucket's lifecycle rule settles).
+STAGES_READ = "module.artifacts_key.aws_kms_alias.this"
+
+
+def stages_can_plan(progress_message: str) -> bool:
+    """Whether a progress message of the registry's apply says what the stages read exists."""
+    return progress_message.startswith(f"{STAGES_READ}: Creation complete")
+
+
+def registry_then_stages(
+    deploy_registry: Callable[[Callable[[str], None]], object], deploy_stages: Callable[[], object]
+) -> None:
+    """Deploy the registry (given a progress callback for its apply) and, as soon as what the
+    stages read exists, the stages alongside it; a registry that fails before starts no stage.
+    Returns once both have ended; the registry's error first."""
+    ready = threading.Event()
+
+    def registry() -> None:
+        try:
+            deploy_registry(lambda message: ready.set() if stages_can_plan(message) else None)
+        finally:
+            ready.set()
+
+    with ThreadPoolExecutor(1) as pool:
+        registry_run = pool.submit(registry)
+        ready.wait()
+        if registry_run.done():
+            registry_run.result()
+        try:
+            deploy_stages()
+        finally:
+            registry_run.result()
 
 
 def _delete_pipelines(

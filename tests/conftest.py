@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -65,23 +64,31 @@ def registry_artifacts_key(emulator):
 
 @pytest.fixture(scope="session")
 def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
-    """The shipped tfvars, with deletion protection off so the test can destroy everything."""
+    """The shipped tfvars, with deletion protection off so the test can destroy everything (and
+    a feature branch in the registry's)."""
     folder = tmp_path_factory.mktemp("tfvars")
     configs = {}
     for name in config.ENVIRONMENTS:
         values = json.loads((ROOT / f"{name}.tfvars.json").read_text())
         values["protect_from_destroy"] = False
+        if name == "registry":  # and a feature branch's group, which dev writes
+            values["feature_branches"] = ["better-features"]
         path = folder / f"{name}.tfvars.json"
         path.write_text(json.dumps(values))
         configs[name] = config.load(name, path)
     return configs
 
 
-def _plan_and_apply(env: config.EnvironmentConfig, emulator: Emulator, destroy: bool) -> None:
+def _plan_and_apply(
+    env: config.EnvironmentConfig,
+    emulator: Emulator,
+    destroy: bool,
+    progress: Callable[[str], None] | None = None,
+) -> None:
     plan = deploy.plan(env, emulator, destroy=destroy)
     if not destroy:
         assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
-    deploy.apply(env, emulator, plan.plan_file)
+    deploy.apply(env, emulator, plan.plan_file, progress=progress)
 
 
 def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
@@ -95,32 +102,14 @@ def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
             done.result()
 
 
-def _once_the_stages_can_plan(registry_apply: Future, emulator: Emulator) -> None:
-    """The stages read one thing of the registry: its artifacts key, by alias, which the
-    registry's apply creates in its first seconds (then it waits most of a minute for the AWS
-    provider to see the bucket's lifecycle rule settle)."""
-    from tests import accounts
-
-    kms = client(accounts.session(emulator, ACCOUNTS["registry"]), "kms", emulator)
-    while not registry_apply.done():
-        aliases = {a["AliasName"] for a in kms.list_aliases()["Aliases"]}
-        if "alias/mammo-model-artifacts" in aliases:
-            return
-        time.sleep(0.5)
-    registry_apply.result()  # it ended without the key: its error
-
-
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
     """registry, then dev and prod, applied (the stages as soon as the registry's key exists);
     destroyed afterwards, leaving nothing."""
-    with ThreadPoolExecutor(1) as registry_pool:
-        registry_apply = registry_pool.submit(
-            _plan_and_apply, throwaway_configs["registry"], emulator, False
-        )
-        _once_the_stages_can_plan(registry_apply, emulator)
-        _stages_at_once(throwaway_configs, emulator)
-        registry_apply.result()
+    deploy.registry_then_stages(
+        lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, False, progress),
+        lambda: _stages_at_once(throwaway_configs, emulator),
+    )
     from tests import accounts
 
     yield throwaway_configs

@@ -86,6 +86,11 @@ BAD_VALUES = [
     ("registry", "aws_max_retries", 0, "a whole number from 1 to 100"),
     ("registry", "protect_from_destroy", "true", "true or false"),
     ("prod", "environment", "dev", "'prod' for --env prod"),
+    ("registry", "feature_branches", "better-features", "a list of distinct branch names"),
+    ("registry", "feature_branches", ["Better"], 'invalid: ["Better"]'),
+    ("registry", "feature_branches", ["fix/42"], 'invalid: ["fix/42"]'),
+    ("registry", "feature_branches", ["b" * 54], "of 1-53 lowercase"),
+    ("registry", "feature_branches", ["a", "b", "a"], 'given twice: ["a"]'),
 ]
 
 
@@ -111,6 +116,23 @@ def test_role_in_another_account_is_rejected(tmp_path):
     values = tfvars("prod") | {"terraform_role_arn": "arn:aws:iam::222222222222:role/tf"}
     with pytest.raises(MlopsError, match="key 'terraform_role_arn': a role in account 3333"):
         config.load("prod", write(tmp_path, values))
+
+
+def test_a_feature_branch_too_long_for_its_group_name_is_rejected(tmp_path):
+    """A branch valid alone, whose group `<model_name>-feature-<branch>` passes SageMaker's 63
+    characters (mammo-severity: 14 + 9 + 40 = 63)."""
+    values = tfvars("registry") | {"feature_branches": ["ok", "b" * 41]}
+    with pytest.raises(MlopsError) as error:
+        config.load("registry", write(tmp_path, values))
+    assert (
+        "key 'feature_branches': branches of at most 40 characters, so that "
+        "mammo-severity-feature-<branch> is a model package group name of at most 63 "
+        f'(too long: ["{"b" * 41}"])'
+    ) in str(error.value)
+    values["feature_branches"] = ["ok", "b" * 40]
+    assert (
+        config.load("registry", write(tmp_path, values)).values["feature_branches"][1] == "b" * 40
+    )
 
 
 def test_unknown_key_is_rejected(tmp_path):

@@ -24,7 +24,6 @@ def test_every_resource_lands_in_its_account(emulator, platform):
     registry, dev, prod = (platform[n].account_id for n in config.ENVIRONMENTS)
     in_registry = accounts.resources(emulator, registry)
     assert "mammo-model-artifacts-111111111111" in in_registry["buckets"]
-    assert in_registry["groups"] >= {"mammo-severity-dev", "mammo-severity-prod"}
     assert "alias/mammo-model-artifacts" in in_registry["aliases"]
     assert in_registry["tables"] == {"mammo-model-governance"}
     assert "mammo-governance-recorder" in in_registry["functions"]
@@ -64,6 +63,18 @@ def test_every_resource_lands_in_its_account(emulator, platform):
     assert {s["Sid"] for s in dev_policy["Statement"]} == {
         "AccountsReadModelVersions",
         "AccountsRegisterModelVersions",
+    }
+    # The applied registry has a feature branch (tests/conftest.py): its group, with the dev
+    # group's policy (dev registers and reads; prod does not see it), in the contract.
+    feature = "mammo-severity-feature-better-features"
+    assert in_registry["groups"] == {"mammo-severity-dev", "mammo-severity-prod", feature}
+    feature_policy = sagemaker.get_model_package_group_policy(ModelPackageGroupName=feature)
+    assert json.loads(feature_policy["ResourcePolicy"]) == json.loads(
+        json.dumps(dev_policy).replace("mammo-severity-dev", feature)
+    )
+    contract = deploy.registry_platform(platform["registry"], emulator)
+    assert contract.feature_group_arns == {
+        "better-features": f"arn:aws:sagemaker:us-east-1:{registry}:model-package-group/{feature}"
     }
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 import yaml
 
 from glue import config, deploy
+from glue.errors import MlopsError
 from tests.plans import (
     ROOT,
     PlanSummary,
@@ -77,3 +79,67 @@ def test_execution_role_may_publish_job_metrics(module_summaries):
             "Condition": {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
         }
     ]
+
+
+def test_the_stages_start_once_the_registry_creates_what_they_read():
+    """The registry's apply announces the resource the stages read (by its address in the
+    registry's plan); the stages start then, alongside it; a registry failing before it starts
+    no stage."""
+    inventory = yaml.safe_load((ROOT / "tests" / "inventories" / "registry.yaml").read_text())
+    assert deploy.STAGES_READ in inventory["values"]
+    workload = (ROOT / "environments" / "workload" / "main.tf").read_text()
+    assert 'data "aws_kms_alias" "artifacts"' in workload
+
+    order: list[str] = []
+    started = threading.Event()
+
+    def registry(progress) -> None:
+        order.append("registry starts")
+        progress(f"{deploy.STAGES_READ}: Creating...")
+        assert not started.wait(0.2), "the stages started before the key existed"
+        progress(f"{deploy.STAGES_READ}: Creation complete after 0s [id=alias/x]")
+        assert started.wait(5), "the stages did not start once the key existed"
+        order.append("registry ends")
+
+    def stages() -> None:
+        order.append("stages")
+        started.set()
+
+    deploy.registry_then_stages(registry, stages)
+    assert order == ["registry starts", "stages", "registry ends"]
+
+    def failing(progress) -> None:
+        raise MlopsError("the registry failed")
+
+    with pytest.raises(MlopsError, match="the registry failed"):
+        deploy.registry_then_stages(failing, lambda: order.append("stages again"))
+    assert "stages again" not in order
+
+
+def test_feature_branches_add_groups_governed_by_the_recorder(
+    emulator, registry_artifacts_key, tree
+):
+    """Each listed branch plans a group `<model>-feature-<branch>` with a policy (the shipped
+    tfvars, without branches, plan the two stage groups only: registry.yaml; the applied
+    platform has a branch, whose policy and contract tests/test_environments_apply.py reads)."""
+    environment = config.load("registry", ROOT / "registry.tfvars.json")
+    tfvars = {}
+    for var_file in deploy.var_files(environment):
+        tfvars |= json.loads(var_file.read_text())
+    tfvars["feature_branches"] = ["better-features", "fix-42"]
+    summary = plan_summary(tree, "environments/registry", tfvars, emulator)
+    assert summary.counts["aws_sagemaker_model_package_group"] == 4
+    assert summary.counts["aws_sagemaker_model_package_group_policy"] == 4
+    for branch in tfvars["feature_branches"]:
+        call = f'module.feature_registry["{branch}"]'
+        group = summary.values[f"{call}.aws_sagemaker_model_package_group.this"]
+        assert group["model_package_group_name"] == f"mammo-severity-feature-{branch}"
+        assert f"{call}.aws_sagemaker_model_package_group_policy.this[0]" in summary.values
+    recorder = summary.values["module.governance_recorder.aws_lambda_function.this"]
+    governed = json.loads(recorder["environment"][0]["variables"]["GOVERNED_GROUPS"])
+    assert governed == {
+        "mammo-severity-dev": "dev",
+        "mammo-severity-prod": "prod",
+        "mammo-severity-feature-better-features": "dev",
+        "mammo-severity-feature-fix-42": "dev",
+    }

@@ -94,6 +94,7 @@ STRING_SEEDS: dict[str, list[str]] = {
         "l" * 64 + "@example.com",
         "a@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 63 + "." + "g" * 57 + ".io",
     ],
+    "feature_branch": ["better-features", "a", "0", "x" * 53, "fix-42", "a--b", "v2-1-9z"],
     "bucket": ["mammo-access-logs", "abc", "a" * 63, "logs.example.com", "a-b.c-d", "1-2-3"],
     "tag_key": ["project", "owner", "cost center", "a:b/c=d+e-f@g_h.i", "k" * 128, "Équipe"],
     "tag_value": ["mammography-mlops", "ml-platform", "", "v" * 256, "données ٢٠٢٤", "東京 1"],
@@ -111,6 +112,7 @@ LIMITS = {
     "name_prefix": (1, 2, 3, 20, 21, 22),
     "model_name": (1, 2, 40, 41, 42),
     "bucket": (2, 3, 4, 62, 63, 64),
+    "feature_branch": (52, 53, 54),
     "email": (253, 254, 255),
     "tag_key": (127, 128, 129),
     "tag_value": (0, 1, 255, 256, 257),
@@ -278,6 +280,13 @@ def workload_maps(rnd: random.Random) -> dict[str, str]:
     return accounts
 
 
+def branch_lists(rnd: random.Random) -> list[str]:
+    branches = [near("feature_branch", rnd) for _ in range(rnd.choice([0, 1, 1, 2, 3]))]
+    if branches and rnd.random() < 0.1:  # a branch given twice
+        branches.append(rnd.choice(branches))
+    return branches
+
+
 def email_lists(rnd: random.Random) -> list[str]:
     return [near("email", rnd) for _ in range(rnd.choice([0, 1, 1, 1, 2, 2, 3]))]
 
@@ -333,6 +342,7 @@ def strategy(kind: str) -> st.SearchStrategy:
         "tags": lambda: seeded(tag_maps),
         "workload_account_ids": lambda: seeded(workload_maps),
         "notification_emails": lambda: seeded(email_lists),
+        "feature_branches": lambda: seeded(branch_lists),
     }
     if kind == "inference_schedule":
         return mutated(kind) | seeded(crons)
@@ -516,6 +526,7 @@ def test_seeds_are_valid():
     """The values mutations start from are valid (an e-mail address or a tag in a value)."""
     in_values = {
         "email": lambda seed: ("notification_emails", [seed]),
+        "feature_branch": lambda seed: ("feature_branches", [seed]),
         "tag_key": lambda seed: ("tags", {seed: "v"}),
         "tag_value": lambda seed: ("tags", {"k": seed}),
     }

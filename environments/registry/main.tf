@@ -4,6 +4,7 @@ module "naming" {
   model_name          = var.model_name
   registry_account_id = var.account_id
   region              = var.region
+  feature_branches    = var.feature_branches
 }
 
 locals {
@@ -41,6 +42,16 @@ module "model_registry" {
   writer_account_ids = [local.workload_accounts[each.key]]
 }
 
+# A feature branch's candidates are trained in dev and compared there before one is merged: dev
+# registers and reads them, as in its stage's group; nothing serves from these groups.
+module "feature_registry" {
+  for_each           = module.naming.feature_group_names
+  source             = "../../modules/model-registry"
+  group_name         = each.value
+  description        = "${var.model_name} candidates of the feature branch ${each.key}."
+  writer_account_ids = [local.workload_accounts["dev"]]
+}
+
 # Approvals in a stage's group go to that stage's account, where its rule starts inference.
 module "approval_forwarding" {
   source            = "../../modules/approval-forwarding"
@@ -60,11 +71,14 @@ module "governance_table" {
 }
 
 module "governance_recorder" {
-  source          = "../../modules/governance-recorder"
-  function_name   = module.naming.governance_recorder_name
-  table_name      = module.governance_table.table_name
-  table_arn       = module.governance_table.table_arn
-  governed_groups = { for stage, name in module.naming.model_package_group_names : name => stage }
-  kms_key_arn     = module.artifacts_key.key_arn
-  package         = var.governance_recorder_package
+  source        = "../../modules/governance-recorder"
+  function_name = module.naming.governance_recorder_name
+  table_name    = module.governance_table.table_name
+  table_arn     = module.governance_table.table_arn
+  governed_groups = merge(
+    { for stage, name in module.naming.model_package_group_names : name => stage },
+    { for name in values(module.naming.feature_group_names) : name => "dev" },
+  )
+  kms_key_arn = module.artifacts_key.key_arn
+  package     = var.governance_recorder_package
 }

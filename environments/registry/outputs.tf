@@ -7,6 +7,7 @@ locals {
     artifacts_bucket_name            = module.artifacts_bucket.bucket_name
     artifacts_kms_key_arn            = module.artifacts_key.key_arn
     model_package_group_arns         = { for stage, registry in module.model_registry : stage => registry.group_arn }
+    feature_group_arns               = { for branch, registry in module.feature_registry : branch => registry.group_arn }
     approval_rule_arns               = module.approval_forwarding.rule_arns
     governance_table_name            = module.governance_table.table_name
     governance_table_arn             = module.governance_table.table_arn

@@ -147,3 +147,19 @@ variable "access_log_bucket" {
     error_message = "access_log_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, without '..', not an IP address, without a reserved prefix (xn--, sthree-, amzn-s3-demo-) or suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
   }
 }
+
+variable "feature_branches" {
+  type        = list(string)
+  description = "Feature branches whose candidates get a model package group of their own, `<model_name>-feature-<branch>` (dev registers there, as in its stage's group); a branch removed from the list destroys its group."
+  default     = []
+  nullable    = false
+  validation {
+    # Lowercase, so two branches never name groups that differ in case only. 53 characters: the
+    # longest that fits SageMaker's 63 after the shortest model name and "-feature-"; mlops
+    # validate also checks the whole name against the model name given.
+    condition = alltrue([
+      for branch in var.feature_branches : can(regex("^[a-z0-9](-*[a-z0-9])*$", branch)) && length(branch) <= 53
+    ]) && length(distinct(var.feature_branches)) == length(var.feature_branches)
+    error_message = "feature_branches must be distinct branch names of 1-53 lowercase letters, digits or hyphens, starting and ending with a letter or digit (e.g. \"better-features\")."
+  }
+}

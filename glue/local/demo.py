@@ -152,14 +152,23 @@ def summary(steps: list[Step], seconds: float, retrained: int | None, width: int
 
 
 def _deploy(
-    env: config.EnvironmentConfig, emulator: Emulator, steps: list[Step], pipelines: bool = False
+    env: config.EnvironmentConfig,
+    emulator: Emulator,
+    steps: list[Step],
+    pipelines: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> None:
-    """Plan, apply exactly that plan; for a stage, then re-plan and upsert its pipelines."""
+    """Plan, apply exactly that plan and re-plan; for a stage, then upsert its pipelines."""
     where = f"{env.name} ({env.account_id})"
     plan = _timed(steps, "plan", where, lambda: deploy.plan(env, emulator))
-    _timed(steps, "apply saved plan", where, lambda: deploy.apply(env, emulator, plan.plan_file))
+    _timed(
+        steps,
+        "apply saved plan",
+        where,
+        lambda: deploy.apply(env, emulator, plan.plan_file, progress=progress),
+    )
+    _replan(env, emulator, steps)
     if pipelines:
-        _replan(env, emulator, steps)
         _timed(
             steps,
             "upsert pipelines",
@@ -204,18 +213,25 @@ def run(
     try:
         by_name = {env.name: env for env in configs}
         registry = by_name["registry"]
-        _deploy(registry, emulator, steps)
-        # dev and prod depend on the registry only: each stage's account, state and data
-        # folder are its own, so they are deployed side by side while the registry re-plans.
+        # dev and prod depend on the registry's artifacts key only: each stage's account, state
+        # and data folder are its own, so they are deployed side by side, as soon as that key
+        # exists, while the registry's apply goes on.
         chains: dict[str, list[Step]] = {name: [] for name in config.ENVIRONMENTS}
-        try:
-            with ThreadPoolExecutor(len(chains)) as pool:
-                runs = [pool.submit(_replan, registry, emulator, chains["registry"])] + [
+
+        def stages() -> None:
+            with ThreadPoolExecutor(len(config.WORKLOAD_ENVIRONMENTS)) as pool:
+                runs = [
                     pool.submit(_deploy, by_name[name], emulator, chains[name], True)
                     for name in config.WORKLOAD_ENVIRONMENTS
                 ]
             for finished in runs:
                 finished.result()  # the first failure, once every chain has ended
+
+        try:
+            deploy.registry_then_stages(
+                lambda progress: _deploy(registry, emulator, chains["registry"], False, progress),
+                stages,
+            )
         finally:
             for chain in chains.values():
                 steps += chain

@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from glue import deploy, governance
-from glue.aws import client
+from glue.aws import client, split_s3
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.errors import MlopsError
 from glue.local import sample_data
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
-from glue.local.runner import Execution, LocalRunner, split_s3
+from glue.local.runner import Execution, LocalRunner
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
 from glue.registry import ModelVersion

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from glue.aws import client
+from glue.aws import client, split_s3
 from glue.local.emulator.control import Emulator
 from glue.pipelines import expressions, validation
 from glue.steps import STEPS_DIR, images
@@ -119,13 +118,6 @@ def _number(text: str) -> Any:
 
 def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def split_s3(uri: str) -> tuple[str, str]:
-    match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)
-    if match is None:
-        raise ValueError(f"not an S3 URI: {uri}")
-    return match.group(1), match.group(2)
 
 
 class LocalRunner:
@@ -359,6 +351,9 @@ class LocalRunner:
         unknown = set(parameters or {}) - set(values)
         if unknown:
             raise ValueError(f"{pipeline} has no parameters {sorted(unknown)}")
+        missing = {name for name, value in values.items() if value is None} - set(parameters or {})
+        if missing:  # SageMaker refuses the start
+            raise ValueError(f"{pipeline} needs a value of {sorted(missing)} (no default)")
         values.update(parameters or {})
         arn = self.sagemaker.start_pipeline_execution(
             PipelineName=pipeline,

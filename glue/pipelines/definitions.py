@@ -3,7 +3,8 @@
 The same settings give byte-identical JSON: no timestamps, no random names, sorted keys.
 Training: preprocess -> train (built-in XGBoost) -> evaluate -> AUC >= threshold ? register
 in the central group : fail. Inference: latest approved version (Lambda) -> create model ->
-data-quality check of the batch -> batch transform.
+data-quality check of the batch -> batch transform. Comparison: the evaluation of a challenger
+and a champion model on the same held-out data, in one processing job.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class PipelineSettings:
     lambda_function_arn: str
     training_pipeline: str
     inference_pipeline: str
+    comparison_pipeline: str
     auc_threshold: float
     source_commit: str = "unknown"  # the commit the pipeline's code comes from
     processing_instance_type: str = "ml.m5.large"
@@ -60,8 +62,8 @@ class PipelineSettings:
     transform_instance_type: str = "ml.m5.large"
 
     def __post_init__(self) -> None:
-        check_pipeline_name(self.training_pipeline)
-        check_pipeline_name(self.inference_pipeline)
+        for name in (self.training_pipeline, self.inference_pipeline, self.comparison_pipeline):
+            check_pipeline_name(name)
 
     def s3(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", self.prefix, *parts])
@@ -90,8 +92,10 @@ def get(path: str) -> dict[str, str]:
     return {"Get": path}
 
 
-def _parameter(name: str, kind: str, default: Any) -> dict[str, Any]:
-    return {"Name": name, "Type": kind, "DefaultValue": default}
+def _parameter(name: str, kind: str, default: Any = None) -> dict[str, Any]:
+    """A pipeline parameter; without a default, every start must give it."""
+    declared = {"Name": name, "Type": kind}
+    return declared if default is None else {**declared, "DefaultValue": default}
 
 
 def _processing_step(
@@ -287,6 +291,8 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
                 "dataset_uri": get("Parameters.InputDataUri"),
                 "pipeline_execution": get(run),
                 "baseline_uri": run_path("baseline", "baseline.json"),
+                # The held-out split: a comparison with the champion evaluates both on it.
+                "test_data_uri": _output_uri("Preprocess", "test"),
                 **{
                     f"{HYPERPARAMETER_PREFIX}{name}": value
                     for name, value in train["Arguments"]["HyperParameters"].items()
@@ -347,6 +353,43 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             "TrialName": get(run),
         },
         "Steps": [preprocess, train, evaluate, condition],
+    }
+
+
+# The comparison's inputs: `mlops models compare` gives them at each start.
+COMPARISON_PARAMETERS = ("ChallengerModelUri", "ChampionModelUri", "TestDataUri", "ReportUri")
+
+
+def comparison_definition(settings: PipelineSettings) -> dict[str, Any]:
+    """One processing job scoring a challenger and a champion model on the same held-out data
+    (the evaluation step's script, given a second model), its report written to ReportUri."""
+    compare = _processing_step(
+        settings,
+        "Compare",
+        "evaluate.py",
+        inputs={
+            "model": get("Parameters.ChallengerModelUri"),
+            "champion": get("Parameters.ChampionModelUri"),
+            "test": get("Parameters.TestDataUri"),
+        },
+        outputs={"evaluation": get("Parameters.ReportUri")},
+        instance_type=get("Parameters.ProcessingInstanceType"),
+    )
+    compare["PropertyFiles"] = [
+        {
+            "PropertyFileName": "ComparisonReport",
+            "OutputName": "evaluation",
+            "FilePath": "evaluation.json",
+        }
+    ]
+    return {
+        "Version": DEFINITION_VERSION,
+        "Metadata": {},
+        "Parameters": [
+            *(_parameter(name, "String") for name in COMPARISON_PARAMETERS),
+            _parameter("ProcessingInstanceType", "String", settings.processing_instance_type),
+        ],
+        "Steps": [compare],
     }
 
 

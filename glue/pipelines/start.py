@@ -70,6 +70,11 @@ def checked_parameters(
         for name, value in given.items()
         if (expected := _type_problem(declared[name], value))
     ]
+    problems += [
+        f"{p['Name']} has no default: give it (--param {p['Name']}=...)"
+        for p in definition.get("Parameters", [])
+        if "DefaultValue" not in p and p["Name"] not in given
+    ]
     if problems:
         raise MlopsError(f"{pipeline} not started: {'; '.join(problems)}")
     return [{"Name": name, "Value": value} for name, value in sorted(given.items())]

@@ -25,6 +25,7 @@ from glue.errors import MlopsError
 from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import (
     PipelineSettings,
+    comparison_definition,
     inference_definition,
     render,
     representative_run_time_values,
@@ -68,16 +69,18 @@ def settings_for(config: EnvironmentConfig, platform: WorkloadContract) -> Pipel
         lambda_function_arn=platform.latest_model_function_arn,
         training_pipeline=platform.training_pipeline,
         inference_pipeline=platform.inference_pipeline,
+        comparison_pipeline=platform.comparison_pipeline,
         auc_threshold=float(config.values["auc_threshold"]),
         source_commit=source_commit(),
     )
 
 
 def built_definitions(settings: PipelineSettings) -> dict[str, dict[str, Any]]:
-    """Both pipelines of the environment, by name, as built (before rendering)."""
+    """The pipelines of the environment, by name, as built (before rendering)."""
     return {
         settings.training_pipeline: training_definition(settings),
         settings.inference_pipeline: inference_definition(settings),
+        settings.comparison_pipeline: comparison_definition(settings),
     }
 
 

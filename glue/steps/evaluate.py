@@ -3,7 +3,9 @@
 Runs in the XGBoost image (the scikit-learn image has no xgboost). Container layout: model
 archive under /opt/ml/processing/model, test CSV (label first, no header) under
 /opt/ml/processing/test; writes /opt/ml/processing/evaluation/evaluation.json, the property
-file the pipeline's AUC condition reads with JsonGet (path metrics.auc.value).
+file the pipeline's AUC condition reads with JsonGet (path metrics.auc.value). Given a second
+archive under /opt/ml/processing/champion (the comparison pipeline), it scores that model on
+the same rows too and reports it under `champion`.
 Written for the image's Python (3.8), xgboost (1.7), pandas (1.2) and scikit-learn (0.24).
 """
 
@@ -54,18 +56,25 @@ def extract_model(model_dir: Path) -> Path:
     return model_dir / MODEL_FILE
 
 
+def scores(model_dir: Path, features: pd.DataFrame, index: pd.Index) -> pd.Series:
+    booster = xgboost.Booster()
+    booster.load_model(bytearray(extract_model(model_dir).read_bytes()))
+    return pd.Series(booster.predict(xgboost.DMatrix(features.values)), index=index)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base-dir", type=Path, default=Path("/opt/ml/processing"))
     args = parser.parse_args(argv)
     test = pd.read_csv(args.base_dir / "test" / "test.csv", header=None)
     labels, features = test.iloc[:, 0], test.iloc[:, 1:]
-    booster = xgboost.Booster()
-    booster.load_model(bytearray(extract_model(args.base_dir / "model").read_bytes()))
-    scores = pd.Series(booster.predict(xgboost.DMatrix(features.values)), index=labels.index)
+    evaluation = report(labels, scores(args.base_dir / "model", features, labels.index))
+    champion = args.base_dir / "champion"
+    if (champion / "model.tar.gz").is_file():
+        evaluation["champion"] = report(labels, scores(champion, features, labels.index))
     out = args.base_dir / "evaluation" / "evaluation.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report(labels, scores), indent=2, sort_keys=True))
+    out.write_text(json.dumps(evaluation, indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

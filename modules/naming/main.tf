@@ -3,4 +3,6 @@
 locals {
   workload_stages = ["dev", "prod"]
   group_names     = { for stage in local.workload_stages : stage => "${var.model_name}-${stage}" }
+  # A feature branch's candidates, trained in dev, kept apart from the dev stage's versions.
+  feature_group_names = { for branch in var.feature_branches : branch => "${var.model_name}-feature-${branch}" }
 }

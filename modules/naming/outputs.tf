@@ -18,6 +18,11 @@ output "model_package_group_arns" {
   value       = { for stage, name in local.group_names : stage => "arn:aws:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${name}" }
 }
 
+output "feature_group_names" {
+  description = "Model package group of each feature branch (branch -> name)."
+  value       = local.feature_group_names
+}
+
 output "platform_parameter_names" {
   description = "SSM parameter holding the platform contract of each environment (registry and stages)."
   value       = { for environment in concat(["registry"], local.workload_stages) : environment => "/${var.name_prefix}/${environment}/platform" }

@@ -21,3 +21,9 @@ variable "region" {
   type        = string
   description = "Region of the registry."
 }
+
+variable "feature_branches" {
+  type        = list(string)
+  description = "Feature branches with a model package group of their own (`<model_name>-feature-<branch>`); validated by the roots."
+  default     = []
+}

@@ -5,8 +5,10 @@
 locals {
   training_pipeline  = "${var.model_name}-train-pipeline"
   inference_pipeline = "${var.model_name}-inference-pipeline"
-  data_prefix        = "s3://${var.artifacts_bucket_name}/${var.name_prefix}"
-  latest_model       = "${var.name_prefix}-latest-approved-model"
+  # Evaluates a candidate and the next stage's champion on the same held-out data.
+  comparison_pipeline = "${var.model_name}-comparison-pipeline"
+  data_prefix         = "s3://${var.artifacts_bucket_name}/${var.name_prefix}"
+  latest_model        = "${var.name_prefix}-latest-approved-model"
   # "MON 03:00" (UTC) -> cron(0 3 ? * MON *): day, hour and minute as EventBridge writes them.
   weekly = var.weekly_training == null ? null : regex("^([A-Z]{3}) ([0-9]{2}):([0-9]{2})$", var.weekly_training)
   training_schedule = local.weekly == null ? null : format(
@@ -30,7 +32,7 @@ module "roles" {
   artifacts_bucket_name      = var.artifacts_bucket_name
   artifacts_kms_key_arn      = var.artifacts_kms_key_arn
   model_package_group_arns   = [var.model_package_group_arn]
-  pipeline_names             = [local.training_pipeline, local.inference_pipeline]
+  pipeline_names             = [local.training_pipeline, local.inference_pipeline, local.comparison_pipeline]
   latest_model_function_name = local.latest_model
   ci_role_arn                = var.ci_role_arn
   tags                       = var.tags

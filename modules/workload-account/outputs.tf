@@ -29,8 +29,8 @@ output "notification_topic_arn" {
 }
 
 output "pipeline_names" {
-  description = "Names of the training and inference pipelines."
-  value       = { training = local.training_pipeline, inference = local.inference_pipeline }
+  description = "Names of the training, inference and comparison pipelines."
+  value       = { training = local.training_pipeline, inference = local.inference_pipeline, comparison = local.comparison_pipeline }
 }
 
 output "rule_arns" {

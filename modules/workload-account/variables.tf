@@ -9,7 +9,7 @@ variable "name_prefix" {
 
 variable "model_name" {
   type        = string
-  description = "Model the pipelines train and serve; names `<model_name>-train-pipeline` and `<model_name>-inference-pipeline`."
+  description = "Model the pipelines train and serve; names `<model_name>-train-pipeline`, `<model_name>-inference-pipeline` and `<model_name>-comparison-pipeline`."
   validation {
     condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,40}$", var.model_name))
     error_message = "model_name must be 1-41 letters, digits or single hyphens."

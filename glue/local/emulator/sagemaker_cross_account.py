@@ -6,8 +6,9 @@ Here a call whose group or model package ARN names another account is served by 
 account's backend when the group's resource policy (stored by `sagemaker_extensions`) allows
 the caller's account the action; otherwise it is denied as AWS denies it.
 
-Also: moto's UpdateModelPackage drops the customer metadata when the call does not repeat it;
-AWS keeps it (an approval must not erase a version's lineage).
+Also: moto's UpdateModelPackage drops the customer metadata and the approval description when
+the call does not repeat them; AWS keeps them (an approval must not erase a version's lineage,
+recording metadata must not erase why it was approved).
 """
 
 from __future__ import annotations
@@ -94,13 +95,15 @@ def _route(original: Callable, action: str, parameter: str) -> Callable:
 
 def _keep_metadata(original: Callable) -> Callable:
     def update(self: SageMakerModelBackend, **kwargs: Any) -> str:
-        if kwargs.get("customer_metadata_properties") is None:
-            name = self.model_package_name_mapping.get(
-                kwargs["model_package_arn"], kwargs["model_package_arn"]
-            )
-            existing = self.model_packages.get(name)
-            if existing is not None:
+        name = self.model_package_name_mapping.get(
+            kwargs["model_package_arn"], kwargs["model_package_arn"]
+        )
+        existing = self.model_packages.get(name)
+        if existing is not None:
+            if kwargs.get("customer_metadata_properties") is None:
                 kwargs["customer_metadata_properties"] = existing.customer_metadata_properties
+            if kwargs.get("approval_description") is None:
+                kwargs["approval_description"] = existing.approval_description
         return original(self, **kwargs)
 
     return update
