@@ -202,8 +202,10 @@ def _models(args: argparse.Namespace) -> None:
     loaded = _config(args)
     # Usage is checked before anything is reached: a wrong stage is exit 2 wherever AWS is.
     governance.require_stage(loaded)
-    if args.models_command == "promote":
+    if args.models_command in ("compare", "promote"):
         governance.require_promotion(loaded, config.load(args.to, args.to_var_file))
+    if args.models_command == "promote" and args.force != bool(args.comment):
+        raise UsageError("promote: --force and --comment go together (the comment says why)")
     target = _target(args)
     if args.models_command == "latest":
         print(json.dumps(governance.latest(loaded, target), indent=2, sort_keys=True))
@@ -214,9 +216,21 @@ def _models(args: argparse.Namespace) -> None:
             print(f"{v.version:>7}  {v.status:<21}  {v.auc:<8}  {v.created}")
         return
     owner = config.load("registry", args.registry_var_file)
+    if args.models_command == "compare":
+        to = config.load(args.to, args.to_var_file)
+        run = _comparison_runner(loaded, target)
+        done = governance.compare(loaded, to, owner, target, args.version, args.test_data, run)
+        print(done)
+        print(
+            f"recorded on {done.challenger_arn}"
+            if done.ran
+            else "(compared before with this champion on this data: nothing ran)"
+        )
+        return
     if args.models_command == "promote":
         to = config.load(args.to, args.to_var_file)
-        promotion = governance.promote(loaded, to, owner, target, args.version)
+        forced = args.comment if args.force else None
+        promotion = governance.promote(loaded, to, owner, target, args.version, forced)
         note = "" if promotion.created else " (promoted before: this is that copy)"
         print(f"{promotion.version.arn}: {promotion.version.status}{note}")
         _deliver_emitted(owner, target)
@@ -235,6 +249,40 @@ def _models(args: argparse.Namespace) -> None:
     next_stage = governance.PROMOTIONS.get(loaded.name)
     if not approve and next_stage:
         _warn_of_served_copies(args, loaded, next_stage, owner, target)
+
+
+def _comparison_runner(stage: EnvironmentConfig, target: Emulator | None):
+    """Runs the stage's comparison pipeline to its end: on SageMaker (started as the deploy
+    role CI assumes, followed until it ends), or here on the local AWS."""
+    from glue import comparison, deploy
+    from glue.aws import assumed_session, client
+    from glue.pipelines import start
+
+    def on_aws(pipeline: str, parameters: dict[str, str]) -> None:
+        platform = deploy.workload_platform(stage, None)
+        session = assumed_session(
+            platform.deploy_role_arn, stage.region, None, f"mlops-compare-{stage.name}"
+        )
+        sagemaker = client(session, "sagemaker", None)
+        execution = start.start(sagemaker, pipeline, parameters)
+        print(f"{execution}: started, waiting for it to end")
+        comparison.wait(sagemaker, execution)
+
+    def here(pipeline: str, parameters: dict[str, str]) -> None:
+        from glue.local import lifecycle
+        from glue.settings import state_dir
+
+        execution, _ = lifecycle.start_here(
+            stage, target, pipeline, parameters, state_dir() / "runs" / stage.name
+        )
+        print(f"{execution.arn}: {lifecycle.describe(execution)}")
+        if execution.status != "Succeeded":
+            raise MlopsError(
+                f"the comparison {execution.arn} ended {execution.status}: "
+                f"{execution.failure_reason}; nothing recorded"
+            )
+
+    return on_aws if target is None else here
 
 
 def _warn_of_served_copies(
@@ -481,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("latest", "the newest approved version"),
         ("approve", "approve a version, with a comment"),
         ("reject", "reject a version, with a comment"),
+        ("compare", "score a version and the next stage's champion on the same held-out data"),
         ("promote", "copy an approved version to the next stage's group"),
         ("rollback", "reject the served version: the approved one before it serves again"),
     ):
@@ -494,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
                 help="roll back only if this version is the one served (a repeat changes nothing)",
             )
             command.add_argument("--comment", required=True, help="why (recorded)")
-        if verb in ("approve", "reject", "promote", "rollback"):
+        if verb in ("approve", "reject", "compare", "promote", "rollback"):
             if verb != "rollback":
                 command.add_argument("--version", type=int, required=True)
             command.add_argument(
@@ -504,9 +553,22 @@ def build_parser() -> argparse.ArgumentParser:
             )
         if verb in ("approve", "reject"):
             command.add_argument("--comment", required=True, help="why (recorded)")
-        if verb == "promote":
+        if verb in ("compare", "promote"):
             command.add_argument("--to", default="prod", help="target environment (prod)")
-        if verb in ("promote", "reject"):
+        if verb == "compare":
+            command.add_argument(
+                "--test-data",
+                metavar="S3_URI",
+                help="held-out data (default: the split the version's training run held out)",
+            )
+        if verb == "promote":
+            command.add_argument(
+                "--force",
+                action="store_true",
+                help="promote even a challenger worse than the champion (needs --comment)",
+            )
+            command.add_argument("--comment", help="why it is forced (recorded in the approval)")
+        if verb in ("compare", "promote", "reject"):
             command.add_argument(
                 "--to-var-file",
                 type=Path,

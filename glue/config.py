@@ -197,6 +197,11 @@ def _threshold(v: Any) -> str | None:
     return None if ok else "a number greater than 0 and at most 1 (an AUC)"
 
 
+def _tolerance(v: Any) -> str | None:
+    ok = isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < 1
+    return None if ok else "a number from 0 up to (not including) 1 (an AUC difference)"
+
+
 def _schedule(v: Any) -> str | None:
     if not isinstance(v, str):
         return "an EventBridge schedule such as cron(0 6 * * ? *)"
@@ -345,6 +350,7 @@ SCHEMAS: dict[str, dict[str, Key]] = {
                 required=False,
             ),
             "auc_threshold": Key(_threshold),
+            "challenger_auc_tolerance": Key(_tolerance, required=False),
             "notification_emails": Key(_emails, required=False),
             "retrain_on_failed_inference": Key(_boolean, required=False),
         }

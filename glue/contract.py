@@ -9,7 +9,7 @@ that says to apply it again.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from glue.errors import MlopsError
 
@@ -47,9 +47,11 @@ class WorkloadContract:
     sagemaker_execution_role_arn: str
     deploy_role_arn: str
     latest_model_function_arn: str
-    pipeline_names: dict[str, str]
+    pipeline_names: dict[str, str]  # PIPELINES, each by its kind
     notification_topic_arn: str
     rule_arns: dict[str, str | None]
+
+    PIPELINES: ClassVar[tuple[str, ...]] = ("training", "inference", "comparison")
 
     @property
     def training_pipeline(self) -> str:
@@ -78,6 +80,12 @@ def parse(kind: type[Contract], environment: str, platform: Any) -> Contract:
         )
     names = [field.name for field in fields(kind)]
     missing = [name for name in names if platform.get(name) is None or platform.get(name) == ""]
+    if kind is WorkloadContract and platform.get("pipeline_names"):
+        missing += [
+            f"pipeline_names.{pipeline}"
+            for pipeline in WorkloadContract.PIPELINES
+            if not platform["pipeline_names"].get(pipeline)
+        ]
     if missing:
         raise MlopsError(
             f"the platform output of {environment} lacks {', '.join(missing)}: apply it "

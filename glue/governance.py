@@ -8,12 +8,14 @@ the recorder (modules/governance-recorder), whoever made it.
 
 from __future__ import annotations
 
-from glue import deploy, registry
+from collections.abc import Callable
+
+from glue import comparison, deploy, registry
 from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
-from glue.errors import UsageError
+from glue.errors import MlopsError, UsageError
 from glue.local.emulator.control import Emulator
-from glue.pipelines.upsert import git_commit
+from glue.pipelines.upsert import git_commit, settings_for
 
 # The one way models move between stages: a version approved in dev is copied to prod.
 PROMOTIONS = {"dev": "prod"}
@@ -95,24 +97,78 @@ def require_promotion(source: EnvironmentConfig, target: EnvironmentConfig) -> N
         )
 
 
+def tolerance(target: EnvironmentConfig) -> float:
+    """How much lower than the target's champion a challenger's AUC may be (its tfvars)."""
+    return float(target.values.get("challenger_auc_tolerance") or 0)
+
+
 def promote(
     source: EnvironmentConfig,
     target: EnvironmentConfig,
     registry_config: EnvironmentConfig,
     emulator: Emulator | None,
     version: int,
+    forced: str | None = None,
 ) -> registry.Promotion:
-    """Copy an approved version of the source stage into the next stage, once."""
+    """Copy an approved version of the source stage into the next stage, once; a challenger
+    worse than the champion there (compared on the same held-out data) only when `forced`, the
+    comment saying why."""
     require_promotion(source, target)
     source_group = deploy.workload_platform(source, emulator).model_package_group_arn
-    target_platform = deploy.workload_platform(target, emulator)
+    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
+    sagemaker = _registry_sagemaker(registry_config, emulator)
+
+    def challenge(candidate: dict) -> str | None:
+        champion = registry.serving(sagemaker, target_group)
+        return comparison.promotion_problem(candidate, champion, target.name, tolerance(target))
+
     return registry.promote(
-        _registry_sagemaker(registry_config, emulator),
-        source_group,
-        target_platform.model_package_group_arn,
-        version,
-        git_commit(),
+        sagemaker, source_group, target_group, version, git_commit(), challenge, forced
     )
+
+
+# Runs a pipeline of the stage with the given parameters to its end (SageMaker on AWS, the
+# local runner here); an error unless it succeeded.
+RunPipeline = Callable[[str, dict[str, str]], None]
+
+
+def compare(
+    source: EnvironmentConfig,
+    target: EnvironmentConfig,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    version: int,
+    test_data: str | None,
+    run: RunPipeline,
+) -> comparison.Comparison:
+    """Score a source stage's version and the target stage's champion on the same held-out
+    data with the source stage's comparison pipeline; record both AUCs on the version. A
+    comparison recorded before with this champion on this data is answered, nothing run."""
+    require_promotion(source, target)
+    platform = deploy.workload_platform(source, emulator)
+    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
+    sagemaker = _registry_sagemaker(registry_config, emulator)
+    candidate = registry.describe(sagemaker, platform.model_package_group_arn, version)
+    champion = registry.serving(sagemaker, target_group)
+    if champion is None:
+        raise MlopsError(
+            f"{target.name} serves no version yet: there is no champion to compare with "
+            f"(the first promotion needs no comparison)"
+        )
+    data = comparison.held_out_data(candidate, test_data)
+    done = comparison.recorded(candidate, champion["ModelPackageArn"], data)
+    if done is not None:
+        return done
+    report = settings_for(source, platform).s3(
+        "comparison",
+        comparison.version_name(candidate["ModelPackageArn"]),
+        "vs",
+        comparison.version_name(champion["ModelPackageArn"]),
+    )
+    run(platform.comparison_pipeline, comparison.parameters(candidate, champion, data, report))
+    s3 = client(deploy.session_for(source, emulator), "s3", emulator)
+    aucs = comparison.read_report(s3, report)
+    return comparison.record(sagemaker, candidate, champion["ModelPackageArn"], aucs, data, report)
 
 
 def rollback(

@@ -7,6 +7,7 @@ fill the registry's governance table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,10 +113,17 @@ class Promotion:
 
 
 def promote(
-    sagemaker, source_group_arn: str, target_group_arn: str, version: int, commit: str
+    sagemaker,
+    source_group_arn: str,
+    target_group_arn: str,
+    version: int,
+    commit: str,
+    challenge: Callable[[dict[str, Any]], str | None] = lambda source: None,
+    forced: str | None = None,
 ) -> Promotion:
     """Copy an approved version into the target group, approved, with its lineage; once: a
-    version promoted before returns its existing copy."""
+    version promoted before returns its existing copy. A new copy is made only if `challenge`
+    finds no reason against it (the champion there is better), or `forced` says why anyway."""
     source = describe(sagemaker, source_group_arn, version)
     if source["ModelApprovalStatus"] != APPROVED:
         raise MlopsError(
@@ -125,15 +133,26 @@ def promote(
     existing = copies_of(sagemaker, source["ModelPackageArn"], target_group_arn)
     if existing and existing[0].status != PENDING:
         return Promotion(existing[0], created=False)
-    # A copy left pending (its approval failed after it was created) is approved now.
-    created = existing[0].arn if existing else _copy(sagemaker, source, target_group_arn, commit)
     # The copy's approval says where it comes from and why that was approved: what a
     # compliance report shows for it.
     why = (source.get("ApprovalDescription") or "").strip() or "no comment"
+    description = f"promoted from {source['ModelPackageArn']} (approved: {why})"
+    if not existing:
+        problem = challenge(source)
+        if problem and forced is None:
+            raise MlopsError(
+                f"{problem}: nothing promoted (promote it anyway with --force --comment "
+                '"why", which the copy\'s approval records)'
+            )
+        if problem:
+            require_comment(forced or "", "a challenger worse than the champion is promoted")
+            description = f"forced: {forced.strip()} ({problem}); {description}"
+    # A copy left pending (its approval failed after it was created) is approved now.
+    created = existing[0].arn if existing else _copy(sagemaker, source, target_group_arn, commit)
     sagemaker.update_model_package(
         ModelPackageArn=created,
         ModelApprovalStatus=APPROVED,
-        ApprovalDescription=f"promoted from {source['ModelPackageArn']} (approved: {why})"[:1024],
+        ApprovalDescription=description[:1024],
     )
     return Promotion(to_version(sagemaker.describe_model_package(ModelPackageName=created)), True)
 
@@ -200,6 +219,13 @@ def rollback(sagemaker, group_arn: str, comment: str, version: int | None = None
         )
     rejected = set_status(sagemaker, group_arn, approved[-1].version, REJECTED, comment)
     return Rollback(rejected, approved[-2], changed=True)
+
+
+def serving(sagemaker, group_arn: str) -> dict[str, Any] | None:
+    """The version a stage serves (the newest approved, as its Lambda picks it), described; None
+    when none is approved."""
+    approved = [v for v in list_versions(sagemaker, group_arn) if v.status == APPROVED]
+    return sagemaker.describe_model_package(ModelPackageName=approved[-1].arn) if approved else None
 
 
 def latest(sagemaker, group_arn: str) -> dict[str, str]:

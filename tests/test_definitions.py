@@ -10,7 +10,9 @@ import pytest
 
 from glue.errors import MlopsError
 from glue.pipelines.definitions import (
+    COMPARISON_PARAMETERS,
     PipelineSettings,
+    comparison_definition,
     inference_definition,
     render,
     training_definition,
@@ -30,9 +32,14 @@ SETTINGS = PipelineSettings(
     lambda_function_arn="arn:aws:lambda:us-east-1:222222222222:function:mammo-dev-latest-approved-model",
     training_pipeline="mammo-severity-train-pipeline",
     inference_pipeline="mammo-severity-inference-pipeline",
+    comparison_pipeline="mammo-severity-comparison-pipeline",
     auc_threshold=0.8,
 )
-BUILDERS = {"training": training_definition, "inference": inference_definition}
+BUILDERS = {
+    "training": training_definition,
+    "inference": inference_definition,
+    "comparison": comparison_definition,
+}
 
 
 def references(node, kind):
@@ -107,11 +114,35 @@ def test_training_gates_registration_on_auc():
     ] == "PendingManualApproval"
     lineage = register["Arguments"]["CustomerMetadataProperties"]
     assert {"dataset_uri", "hp_max_depth", "auc", "accuracy", "baseline_uri"} <= set(lineage)
+    # The run's held-out split, which a comparison with the champion scores both models on.
+    assert lineage["test_data_uri"] == {
+        "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri"
+    }
     assert lineage["training_commit"] == SETTINGS.source_commit
 
 
+def test_the_comparison_scores_both_models_on_the_given_data_in_one_job():
+    definition = comparison_definition(SETTINGS)
+    (compare,) = definition["Steps"]
+    assert compare["Type"] == "Processing"
+    inputs = {
+        i["InputName"]: i["S3Input"]["S3Uri"] for i in compare["Arguments"]["ProcessingInputs"]
+    }
+    assert inputs == {
+        "code": "s3://mammo-model-artifacts-111111111111/mammo-dev/code/evaluate.py",
+        "model": {"Get": "Parameters.ChallengerModelUri"},
+        "champion": {"Get": "Parameters.ChampionModelUri"},
+        "test": {"Get": "Parameters.TestDataUri"},
+    }
+    (output,) = compare["Arguments"]["ProcessingOutputConfig"]["Outputs"]
+    assert output["S3Output"]["S3Uri"] == {"Get": "Parameters.ReportUri"}
+    # Given at every start: no default to fall back on.
+    declared = {p["Name"]: p for p in definition["Parameters"]}
+    assert all("DefaultValue" not in declared[name] for name in COMPARISON_PARAMETERS)
+
+
 def test_everything_is_encrypted_with_the_environment_keys():
-    text = render(training_definition(SETTINGS)) + render(inference_definition(SETTINGS))
+    text = "".join(render(build(SETTINGS)) for build in BUILDERS.values())
     for key in ("VolumeKmsKeyId", "KmsKeyId"):
         values = set(re.findall(rf'"{key}":"([^"]+)"', text))
         assert values and values <= {SETTINGS.artifacts_kms_key_arn, SETTINGS.workload_kms_key_arn}

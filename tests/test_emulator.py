@@ -343,3 +343,30 @@ def test_lambda_keeps_its_dead_letter_queue(emulator):
     )
     configuration = awslambda.get_function_configuration(FunctionName="with-dead-letters")
     assert "DeadLetterConfig" not in configuration
+
+
+def test_updating_only_metadata_keeps_the_status_and_why(emulator):
+    """moto's UpdateModelPackage clears what the call does not repeat; AWS keeps it: recording
+    a comparison on a version leaves it approved, with its approval comment, and no event."""
+    sagemaker = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
+    group = sagemaker.create_model_package_group(ModelPackageGroupName="keep-on-update")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName=group["ModelPackageGroupArn"],
+        InferenceSpecification=INFERENCE_SPEC,
+        ModelApprovalStatus="Approved",
+        CustomerMetadataProperties={"auc": "0.9"},
+    )["ModelPackageArn"]
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="fine"
+    )
+    control.take_emitted_events(emulator)  # the creation's and the approval's
+    sagemaker.update_model_package(
+        ModelPackageArn=arn, CustomerMetadataProperties={"auc": "0.9", "champion_auc": "0.8"}
+    )
+    described = sagemaker.describe_model_package(ModelPackageName=arn)
+    assert described["ModelApprovalStatus"] == "Approved"
+    assert described["ApprovalDescription"] == "fine"
+    assert described["CustomerMetadataProperties"] == {"auc": "0.9", "champion_auc": "0.8"}
+    assert not control.take_emitted_events(emulator)
+    sagemaker.delete_model_package(ModelPackageName=arn)
+    sagemaker.delete_model_package_group(ModelPackageGroupName="keep-on-update")

@@ -78,6 +78,22 @@ def test_every_resource_lands_in_its_account(emulator, platform):
     }
 
 
+def test_deploy_role_may_follow_only_its_own_pipelines_executions(emulator, platform):
+    """`mlops models compare` waits for the comparison it started: DescribePipelineExecution,
+    on the executions of the stage's pipelines only."""
+    dev = platform["dev"]
+    iam = client(accounts.session(emulator, dev.account_id), "iam", emulator)
+    policy = iam.get_role_policy(RoleName="mammo-dev-ci-deploy", PolicyName="least-privilege")
+    statements = policy["PolicyDocument"]["Statement"]
+    [follow] = [s for s in statements if s.get("Sid") == "FollowPipelineExecutions"]
+    pipelines = deploy.workload_platform(dev, emulator).pipeline_names.values()
+    prefix = f"arn:aws:sagemaker:us-east-1:{dev.account_id}:pipeline"
+    assert (follow["Effect"], follow["Action"]) == ("Allow", "sagemaker:DescribePipelineExecution")
+    assert sorted(follow["Resource"]) == sorted(
+        f"{prefix}/{name.lower()}/execution/*" for name in pipelines
+    )
+
+
 def test_second_plan_of_each_environment_is_empty(emulator, platform):
     # Each environment has its own state: their plans run side by side.
     with ThreadPoolExecutor(len(config.ENVIRONMENTS)) as pool:

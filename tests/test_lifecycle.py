@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 
 import pytest
@@ -26,7 +27,23 @@ def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
     workdir = tmp_path_factory.mktemp("runs")
     for name in ("dev", "prod"):
         upsert.upsert(platform[name], deploy.workload_platform(platform[name], emulator), emulator)
-    return {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
+    stages = {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
+    # prod serves nothing yet, as in the demo: the walkthrough's first promotion has no
+    # champion to beat (earlier tests approved versions there by hand).
+    owner = client(deploy.session_for(platform["registry"], emulator), "sagemaker", emulator)
+    for version in registry_module.list_versions(
+        owner, stages["prod"].settings.model_package_group_arn
+    ):
+        if version.status == registry_module.APPROVED:
+            owner.update_model_package(
+                ModelPackageArn=version.arn,
+                ModelApprovalStatus=registry_module.REJECTED,
+                ApprovalDescription="test set-up: prod starts without a champion",
+            )
+    lifecycle.deliver(
+        lifecycle.registry_router(platform["registry"], emulator, list(stages.values()))
+    )
+    return stages
 
 
 def test_training_registers_only_above_the_auc_threshold(emulator, stages):
@@ -247,6 +264,11 @@ def test_governance_report_shows_versions_promotions_and_flags(
     arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
     console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
     console.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+    # Scored with prod's champion first (trained on the same data: as good), then promoted.
+    governance.compare(
+        dev.config, stages["prod"].config, owner, emulator, version, None,
+        lambda pipeline, parameters: dev.runner.run(pipeline, parameters),
+    )  # fmt: skip
     copy = governance.promote(dev.config, stages["prod"].config, owner, emulator, version).version
     comment = '=HYPERLINK("http://x") worse on the May batch'
     governance.set_status(dev.config, owner, emulator, version, False, comment)
@@ -275,3 +297,82 @@ def test_governance_report_shows_versions_promotions_and_flags(
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "fetches nothing"
     assert html.count("<tr") == len(rows) + len({r["stage"] for r in rows.values()})
     assert "&#34;http://x&#34;" in html or "&quot;http://x&quot;" in html  # escaped, not markup
+
+
+def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
+    emulator, stages, platform, capsys
+):
+    """`models compare` scores a challenger and prod's champion on the same held-out data and
+    records both AUCs on the challenger; `models promote` refuses it, worse by more than prod's
+    tolerance, naming both, and changes nothing, unless forced with a comment, which the
+    copy's approval keeps."""
+    dev, owner = stages["dev"], platform["registry"]
+    sagemaker = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    prod_group = stages["prod"].settings.model_package_group_arn
+    champion = registry_module.serving(sagemaker, prod_group)
+    # A challenger that learned nothing: trained on the data with its labels shuffled.
+    rows = sample_data.training_csv().splitlines()
+    labels = [row.rsplit(",", 1)[1] for row in rows[1:]]
+    random.Random(3).shuffle(labels)
+    shuffled = [rows[0]] + [
+        r.rsplit(",", 1)[0] + "," + y for r, y in zip(rows[1:], labels, strict=True)
+    ]
+    noisy = dev.settings.s3("training", "shuffled", "data.csv")
+    dev.put(noisy, "\n".join(shuffled) + "\n")
+    trained = dev.runner.run(
+        dev.settings.training_pipeline, {"InputDataUri": noisy, "AucThreshold": 0.01}
+    )
+    version = lifecycle.registered_version(trained)
+    governance.set_status(dev.config, owner, emulator, version, True, "a challenger")
+    files = [
+        "--env", "dev", "--version", str(version), f"--var-file={dev.config.tfvars_file}",
+        f"--registry-var-file={owner.tfvars_file}",
+        f"--to-var-file={platform['prod'].tfvars_file}",
+    ]  # fmt: skip
+
+    def mlops(*arguments: str) -> tuple[int, str, str]:
+        code = cli.main([*arguments, *files])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    served = len(registry_module.list_versions(sagemaker, prod_group))
+    code, _, err = mlops("models", "promote")
+    assert code == 1 and err.count("\n") == 1
+    assert (
+        f"was not compared with prod's champion {champion['ModelPackageArn'].split('/', 1)[1]}"
+        in err
+    )
+
+    held_out = champion["CustomerMetadataProperties"]["test_data_uri"]
+    code, out, err = mlops("models", "compare", "--test-data", held_out)
+    assert code == 0, err
+    recorded = registry_module.describe(sagemaker, dev.settings.model_package_group_arn, version)
+    metadata = recorded["CustomerMetadataProperties"]
+    assert metadata["compared_champion_arn"] == champion["ModelPackageArn"]
+    assert metadata["comparison_data_uri"] == held_out
+    assert metadata["dataset_uri"] == noisy, "the lineage stays"
+    assert recorded["ApprovalDescription"] == "a challenger", "so does why it was approved"
+    challenger_auc, champion_auc = (
+        float(metadata["challenger_auc"]),
+        float(metadata["champion_auc"]),
+    )
+    assert champion_auc - challenger_auc > 0.1, (challenger_auc, champion_auc)
+    assert f"AUC {challenger_auc:.4f}" in out and f"AUC {champion_auc:.4f}" in out
+    code, out, _ = mlops("models", "compare", "--test-data", held_out)
+    assert code == 0 and "compared before with this champion on this data: nothing ran" in out
+
+    code, _, err = mlops("models", "promote")
+    assert code == 1 and err.count("\n") == 1
+    assert f"AUC {challenger_auc:.4f} against {champion_auc:.4f} on the same held-out data" in err
+    assert "more than the tolerance 0.01 (challenger_auc_tolerance in prod's tfvars)" in err
+    assert len(registry_module.list_versions(sagemaker, prod_group)) == served
+
+    code, _, err = mlops("models", "promote", "--force")
+    assert code == 2 and "--force and --comment go together" in err
+    code, out, err = mlops("models", "promote", "--force", "--comment", "hotfix: label rules")
+    assert code == 0, err
+    copy = registry_module.to_version(
+        sagemaker.describe_model_package(ModelPackageName=out.splitlines()[0].split(": ")[0])
+    )
+    assert copy.status == "Approved" and copy.comment.startswith("forced: hotfix: label rules (")
+    assert f"against {champion_auc:.4f}" in copy.comment

@@ -155,3 +155,42 @@ def test_evaluate_finds_the_model_file_however_the_archive_names_it(tmp_path):
     with tarfile.open(tmp_path / "model" / "model.tar.gz", "w:gz") as archive:
         archive.add(tmp_path / "xgboost-model", arcname="./xgboost-model")
     assert evaluate.extract_model(tmp_path / "model").read_bytes() == b"model"
+
+
+def _model_archive(folder, labels, features, rounds: int) -> None:
+    """A model as the built-in algorithm leaves it: model.tar.gz holding xgboost-model."""
+    import xgboost
+
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 2},
+        xgboost.DMatrix(features, label=labels),
+        num_boost_round=rounds,
+    )
+    folder.mkdir(parents=True)
+    booster.save_model(str(folder / "saved.ubj"))
+    with tarfile.open(folder / "model.tar.gz", "w:gz") as archive:
+        archive.add(folder / "saved.ubj", arcname="xgboost-model")
+    (folder / "saved.ubj").unlink()
+
+
+def test_evaluate_scores_a_champion_on_the_same_rows_when_given_one(tmp_path):
+    """The comparison pipeline's job: both models, one held-out split, one report."""
+    rows = [[i % 2, (i % 2) * 3 + (i % 7) / 7, i % 5] for i in range(200)]
+    (tmp_path / "test").mkdir()
+    with (tmp_path / "test" / "test.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    labels = [r[0] for r in rows]
+    features = [r[1:] for r in rows]
+    _model_archive(tmp_path / "model", labels, features, rounds=5)
+    # The champion learned from shuffled labels: no better than chance on these rows.
+    _model_archive(tmp_path / "champion", labels[1:] + labels[:1], features, rounds=5)
+
+    evaluate.main(["--base-dir", str(tmp_path)])
+    report = json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())
+    assert report["rows"] == report["champion"]["rows"] == 200
+    assert report["metrics"]["auc"]["value"] == 1.0
+    assert report["champion"]["metrics"]["auc"]["value"] < 0.7
+
+    (tmp_path / "champion" / "model.tar.gz").unlink()  # the training pipeline's evaluation
+    evaluate.main(["--base-dir", str(tmp_path)])
+    assert "champion" not in json.loads((tmp_path / "evaluation" / "evaluation.json").read_text())

@@ -338,6 +338,7 @@ def strategy(kind: str) -> st.SearchStrategy:
         "aws_max_retries": lambda: whole_numbers(1, 100),
         "noncurrent_version_expiration_days": lambda: whole_numbers(1, 3650),
         "auc_threshold": aucs,
+        "challenger_auc_tolerance": aucs,
         "boolean": st.booleans,
         "tags": lambda: seeded(tag_maps),
         "workload_account_ids": lambda: seeded(workload_maps),

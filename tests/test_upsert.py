@@ -59,6 +59,7 @@ def outputs(emulator, dev) -> dict:
         "pipeline_names": {
             "training": f"{dev.values['model_name']}-train-pipeline",
             "inference": f"{dev.values['model_name']}-inference-pipeline",
+            "comparison": f"{dev.values['model_name']}-comparison-pipeline",
         },
         "data_prefix": dev.values["name_prefix"],
         "artifacts_bucket_name": bucket,
@@ -87,9 +88,9 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, plat
     session, calls = counted_session(emulator, platform)
     changes, _ = upsert.upsert(dev, platform, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
-    # The processing scripts and both pipelines; the Lambda is Terraform's.
-    assert [c.kind for c in changes] == ["script"] * 3 + ["pipeline"] * 2
-    assert [n for n in calls if n.startswith(WRITES)] == ["PutObject"] * 3 + ["CreatePipeline"] * 2
+    # The processing scripts and the three pipelines; the Lambda is Terraform's.
+    assert [c.kind for c in changes] == ["script"] * 3 + ["pipeline"] * 3
+    assert [n for n in calls if n.startswith(WRITES)] == ["PutObject"] * 3 + ["CreatePipeline"] * 3
     sagemaker = client(session, "sagemaker", emulator)
     training = sagemaker.describe_pipeline(
         PipelineName=f"{dev.values['model_name']}-train-pipeline"
@@ -137,6 +138,11 @@ def test_a_contract_lacking_a_field_is_a_clear_error(outputs):
     with pytest.raises(MlopsError, match="dev has no platform output in its state: it was appl"):
         contract.parse(WorkloadContract, "dev", None)
     outputs["sagemaker_execution_role_arn"] = "arn:aws:iam::1:role/x"
+    # Applied by a version before the comparison pipeline: apply it again.
+    older = outputs | {"pipeline_names": dict(outputs["pipeline_names"])}
+    del older["pipeline_names"]["comparison"]
+    with pytest.raises(MlopsError, match="platform output of dev lacks pipeline_names.comparison"):
+        contract.parse(WorkloadContract, "dev", older)
     with pytest.raises(MlopsError, match="the state read for prod holds the platform of dev"):
         contract.parse(WorkloadContract, "prod", outputs)
 

@@ -194,6 +194,17 @@ variable "auc_threshold" {
   }
 }
 
+variable "challenger_auc_tolerance" {
+  type        = number
+  description = "How much lower than the AUC of the version this stage serves a challenger's may be (both measured on the same held-out data by `mlops models compare`) and still be promoted here without --force; read by `mlops models promote`."
+  default     = 0
+  nullable    = false
+  validation {
+    condition     = var.challenger_auc_tolerance >= 0 && var.challenger_auc_tolerance < 1
+    error_message = "challenger_auc_tolerance must be a number from 0 up to (not including) 1 (an AUC difference)."
+  }
+}
+
 variable "retrain_on_failed_inference" {
   type        = bool
   description = "Start the training pipeline when the inference pipeline fails (data-quality violations)."

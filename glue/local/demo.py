@@ -9,6 +9,7 @@ stopped at the end unless asked to keep it for exploration.
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from glue import compliance, config, deploy
+from glue.comparison import Comparison, version_name
 from glue.errors import MlopsError
 from glue.local import lifecycle
 from glue.local.emulator import control
@@ -50,7 +52,9 @@ class Step:
 
 
 def _timed(steps: list[Step], what: str, where: str, action: Callable[[], T]) -> T:
-    print(f"... {what} [{where}]", flush=True)
+    # One write per line: the stages' chains print side by side.
+    sys.stdout.write(f"... {what} [{where}]\n")
+    sys.stdout.flush()
     started = time.monotonic()
     try:
         result = action()
@@ -82,6 +86,12 @@ def _describe(result: object) -> str:
         return lifecycle.describe(result)
     if isinstance(result, ModelVersion):
         return f"v{result.version} {result.status}"
+    if isinstance(result, Comparison):
+        return (
+            f"challenger AUC {result.challenger_auc:.3f}, champion "
+            f"{version_name(result.champion_arn)} AUC {result.champion_auc:.3f} (same held-out "
+            "data)"
+        )
     if isinstance(result, Rollback):
         rejected, serving = result.rejected, result.serving
         return f"v{rejected.version} {rejected.status}, v{serving.version} serves"

@@ -2,10 +2,11 @@
 
 Train in dev on the data, approve (the approval event, forwarded by the registry, starts dev's
 inference), promote to prod (the approved copy's event starts prod's inference on a clean batch,
-which succeeds), infer on a batch with outliers (fails): the failure event goes through the
-deployed EventBridge rules, which start retraining in prod on the enlarged training set and
-notify the failure topic; the retrained version is approved in prod, then rolled back, and the
-next inference run serves the version before it.
+which succeeds); train a challenger in dev, compare it with prod's champion on the same
+held-out data, promote it (prod serves it); infer on a batch with outliers (fails): the failure
+event goes through the deployed EventBridge rules, which start retraining in prod on the
+enlarged training set and notify the failure topic; the retrained version is approved in prod,
+then rolled back, and the next inference run serves the version before it.
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ def run(
         prod.where,
         lambda: _started_inference(deliver(registry)),
     )
+    promoted = _challenge(dev, prod, registry, registry_config, emulator, timed)
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
     extra = sample_data.training_csv(rows=300, seed=8).split("\n", 1)[1]
@@ -277,6 +279,55 @@ def run(
         lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
     )
     return Outcome(trained, promoted, deliveries)
+
+
+def _challenge(
+    dev: Stage,
+    prod: Stage,
+    registry: EventRouter,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    timed: Timed,
+) -> ModelVersion:
+    """A challenger trained in dev, scored with prod's champion on the same held-out data by
+    dev's comparison pipeline, promoted (not worse beyond prod's tolerance): prod serves it."""
+    trained = timed(
+        "train challenger",
+        dev.where,
+        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
+    )
+    version = registered_version(trained)
+    if version is None:
+        raise MlopsError("training succeeded but registered no model version")
+    timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
+    timed(
+        "approve challenger",
+        dev.where,
+        lambda: governance.set_status(
+            dev.config, registry_config, emulator, version, True, "demo: challenger"
+        ),
+    )
+    timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
+
+    def run(pipeline: str, parameters: dict[str, str]) -> None:
+        _require(dev.runner.run(pipeline, parameters), "Succeeded")
+
+    timed(
+        "compare with prod's champion",
+        dev.where,
+        lambda: governance.compare(
+            dev.config, prod.config, registry_config, emulator, version, None, run
+        ),
+    )
+    promoted = timed(
+        "promote challenger",
+        prod.where,
+        lambda: (
+            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
+        ),
+    )
+    timed("approval event -> inference", prod.where, lambda: _started_inference(deliver(registry)))
+    return promoted
 
 
 def start_here(

@@ -476,23 +476,29 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
 
 
 def representative_run_time_values(settings: PipelineSettings) -> dict[str, Any]:
-    """What only a run decides, as a run would have it: the outputs of the Lambda step.
+    """What only a run decides, as a run would have it: the outputs of the Lambda step, and the
+    comparison's parameters (given at each start, no default).
 
     The definitions' check (`glue.pipelines.validation`) resolves step arguments with these.
     """
     run = REPRESENTATIVE_EXECUTION_ID
     group = settings.model_package_group_arn
+    model = settings.s3(
+        "training", "runs", run, "model", f"pipelines-{run}-train", "output", "model.tar.gz"
+    )
     return {
         LATEST_MODEL_OUTPUT.format("ModelPackageArn"): (
             group.replace(":model-package-group/", ":model-package/") + "/1"
         ),
-        LATEST_MODEL_OUTPUT.format("ModelDataUrl"): settings.s3(
-            "training", "runs", run, "model", f"pipelines-{run}-train", "output", "model.tar.gz"
-        ),
+        LATEST_MODEL_OUTPUT.format("ModelDataUrl"): model,
         LATEST_MODEL_OUTPUT.format("ImageUri"): settings.image(XGBOOST_IMAGE),
         LATEST_MODEL_OUTPUT.format("BaselineUri"): settings.s3(
             "training", "runs", run, "baseline", "baseline.json"
         ),
+        "Parameters.ChallengerModelUri": model,
+        "Parameters.ChampionModelUri": model,
+        "Parameters.TestDataUri": settings.s3("training", "runs", run, "test"),
+        "Parameters.ReportUri": settings.s3("comparison", "group-a/2", "vs", "group-b/1"),
     }
 
 

@@ -161,6 +161,12 @@ data "aws_iam_policy_document" "deploy" {
     resources = local.pipeline_arns
   }
   statement {
+    # `mlops models compare` follows the comparison it started until it ends.
+    sid       = "FollowPipelineExecutions"
+    actions   = ["sagemaker:DescribePipelineExecution"]
+    resources = [for arn in local.pipeline_arns : "${arn}/execution/*"]
+  }
+  statement {
     sid       = "GovernModelVersions"
     actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
     resources = concat(var.model_package_group_arns, local.model_package_version)

@@ -6,9 +6,9 @@ Here a call whose group or model package ARN names another account is served by 
 account's backend when the group's resource policy (stored by `sagemaker_extensions`) allows
 the caller's account the action; otherwise it is denied as AWS denies it.
 
-Also: moto's UpdateModelPackage drops the customer metadata and the approval description when
-the call does not repeat them; AWS keeps them (an approval must not erase a version's lineage,
-recording metadata must not erase why it was approved).
+Also: moto's UpdateModelPackage drops the customer metadata, the approval status and its
+description when the call does not repeat them; AWS keeps them (an approval must not erase a
+version's lineage, recording metadata must not erase whether and why it was approved).
 """
 
 from __future__ import annotations
@@ -104,6 +104,8 @@ def _keep_metadata(original: Callable) -> Callable:
                 kwargs["customer_metadata_properties"] = existing.customer_metadata_properties
             if kwargs.get("approval_description") is None:
                 kwargs["approval_description"] = existing.approval_description
+            if kwargs.get("model_approval_status") is None:
+                kwargs["model_approval_status"] = existing.model_approval_status
         return original(self, **kwargs)
 
     return update
