@@ -101,6 +101,20 @@ def _plan(args: argparse.Namespace) -> None:
         )
 
 
+def _bootstrap(args: argparse.Namespace) -> None:
+    from glue import bootstrap
+
+    loaded = _config(args)
+    # Refused before the local AWS is even looked for: the tfvars miss what it creates.
+    bootstrap.require_bootstrappable(loaded)
+    summary = bootstrap.bootstrap(loaded, _target(args), args.dry_run, progress=_progress)
+    if not summary.has_changes:
+        print(f"{summary}: bootstrapped before, nothing to change")
+        return
+    verb = "would apply (--dry-run: nothing applied)" if args.dry_run else "applied"
+    print(f"{verb} {summary.plan_file}\n{summary.details()}")
+
+
 def _progress(line: str) -> None:
     """A long apply says what it is doing as it goes (Jenkins shows it live)."""
     print(f"  {line}", flush=True)
@@ -469,6 +483,17 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--var-file", type=Path, help="tfvars JSON (default: <env>.tfvars.json)")
     _add_account_argument(validate)
     validate.set_defaults(handler=_validate)
+
+    bootstrap = commands.add_parser(
+        "bootstrap",
+        help="an account's state bucket and the role Terraform runs as, with an administrator's "
+        "credentials (once per account, before its first plan)",
+    )
+    _add_environment_arguments(bootstrap)
+    bootstrap.add_argument(
+        "--dry-run", action="store_true", help="plan and show the bootstrap, apply nothing"
+    )
+    bootstrap.set_defaults(handler=_bootstrap)
 
     plan = commands.add_parser("plan", help="validate, init and save a plan of an environment")
     _add_environment_arguments(plan)

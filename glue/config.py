@@ -178,6 +178,19 @@ def _role_arn(v: Any) -> str | None:
     )
 
 
+def _role_arns(v: Any) -> str | None:
+    expected = (
+        "a non-empty list of distinct IAM role ARNs such as arn:aws:iam::123456789012:role/NAME"
+    )
+    if not isinstance(v, list) or not v:
+        return expected
+    bad = [a for a in v if _role_arn(a)]
+    if bad:
+        return f"{expected}; invalid: {json.dumps(bad)}"
+    twice = sorted({a for a in v if v.count(a) > 1})
+    return f"{expected}; given twice: {json.dumps(twice)}" if twice else None
+
+
 def _integer(low: int, high: int) -> Check:
     def check(v: Any) -> str | None:
         # 90.0 is the whole number 90 to Terraform, whose numbers do not tell them apart.
@@ -320,6 +333,9 @@ def _common(environment: str) -> dict[str, Key]:
         "region": Key(_pattern(REGION, "an AWS region such as us-east-1")),
         "account_id": Key(_ACCOUNT),
         "terraform_role_arn": Key(_role_arn, required=False),
+        # Who may assume terraform_role_arn (the CI principal, named administrators): read by
+        # `mlops bootstrap`, which creates that role.
+        "terraform_principal_arns": Key(_role_arns, required=False),
         "aws_max_retries": Key(_integer(1, 100), required=False),
         "name_prefix": Key(
             _pattern(NAME_PREFIX, "2-21 lowercase letters, digits or '-', starting with a letter")

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import boto3
 from botocore.exceptions import ClientError
 
 from glue import contract, lambda_package, pipelines
@@ -254,9 +255,13 @@ class StateStore:
     kms_key_arn: str
 
 
+def state_key_alias(config: EnvironmentConfig) -> str:
+    return f"alias/{config.values['name_prefix']}-tfstate"
+
+
 def _state_key(config: EnvironmentConfig, kms) -> str:
     """The customer managed key of the environment's state (created with rotation if missing)."""
-    alias = f"alias/{config.values['name_prefix']}-tfstate"
+    alias = state_key_alias(config)
     try:
         return kms.describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
     except ClientError as error:
@@ -294,11 +299,15 @@ def _tls_only_policy(partition: str, bucket: str) -> str:
     )
 
 
-def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) -> StateStore:
+def ensure_state_bucket(
+    config: EnvironmentConfig, emulator: Emulator | None, session: boto3.Session | None = None
+) -> StateStore:
     """The environment's state bucket and key, created if missing as every bucket of the
     platform is: private, versioned, encrypted with a customer managed key, TLS only. A bucket
-    whose set-up was interrupted (no policy yet) is set up again."""
-    session = session_for(config, emulator)
+    whose set-up was interrupted (no policy yet) is set up again. Bootstrapping the account
+    (environments/bootstrap) makes them Terraform's; `session` is the one of its administrator
+    then, else the environment's."""
+    session = session or session_for(config, emulator)
     store = StateStore(
         state_bucket_name(config), _state_key(config, client(session, "kms", emulator))
     )
@@ -345,23 +354,30 @@ def ensure_state_bucket(config: EnvironmentConfig, emulator: Emulator | None) ->
 
 
 def write_backend_config(
-    config: EnvironmentConfig, emulator: Emulator | None, store: StateStore
+    config: EnvironmentConfig,
+    emulator: Emulator | None,
+    store: StateStore,
+    key: str | None = None,
+    assume_role: bool = True,
 ) -> Path:
+    """The S3 backend settings of the environment's root (or of another root's `key` in the
+    same bucket, as the administrator running it when not `assume_role`)."""
+    key = key or state_key(config)
     settings: dict[str, object] = {
         "bucket": store.bucket,
-        "key": state_key(config),
+        "key": key,
         "region": config.region,
         "encrypt": True,
         # Without it the backend asks for SSE-S3 on every write, whatever the bucket's default.
         "kms_key_id": store.kms_key_arn,
         "use_lockfile": True,
     }
-    if config.terraform_role_arn:
+    if config.terraform_role_arn and assume_role:
         settings["assume_role"] = {"role_arn": config.terraform_role_arn}
     if emulator is not None:
         settings["use_path_style"] = True
         settings["endpoints"] = {"s3": emulator.endpoint, "sts": emulator.endpoint}
-    path = state_dir() / "backend" / f"{config.name}.s3.tfbackend"
+    path = state_dir() / "backend" / f"{key.replace('/', '.')}.s3.tfbackend"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{key} = {_hcl(value)}\n" for key, value in settings.items()))
     return path

@@ -102,10 +102,16 @@ def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
             done.result()
 
 
+# Set by tests/test_environments_apply.py: the session that runs it proves the platform is
+# destroyed leaving nothing. Another worker's platform ends with its emulator, whose state is in
+# memory only (destroying it again would prove nothing new and cost most of a minute).
+DESTROY_PLATFORM_AT_THE_END: list[bool] = []
+
+
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
     """registry, then dev and prod, applied (the stages as soon as the registry's key exists);
-    destroyed afterwards, leaving nothing."""
+    destroyed afterwards, leaving nothing, in the session that asks for it."""
     deploy.registry_then_stages(
         lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, False, progress),
         lambda: _stages_at_once(throwaway_configs, emulator),
@@ -113,6 +119,8 @@ def platform(emulator, throwaway_configs):
     from tests import accounts
 
     yield throwaway_configs
+    if not DESTROY_PLATFORM_AT_THE_END:
+        return
     # As on AWS, a group is destroyed only once its versions are deleted.
     registry_account = throwaway_configs["registry"].account_id
     owner = client(accounts.session(emulator, registry_account), "sagemaker", emulator)
@@ -130,15 +138,24 @@ def platform(emulator, throwaway_configs):
         assert not any(left.values()), f"left behind in {env.account_id}: {left}"
 
 
+# The modules that run pipelines on the applied platform, apart from those that deploy and
+# govern it (about half the platform's test time each).
+PLATFORM_GROUPS = {
+    module: "platform-runs" for module in ("tests.test_lifecycle", "tests.test_governance_table")
+}
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test that uses the local AWS is marked `emulator` (the fast tier, `make test-fast`,
     leaves those out). Under pytest-xdist (`--dist loadgroup`), a module's tests run in one
-    worker, so its module-scoped fixtures are set up once; the modules that use the applied
-    platform share one worker, so the platform is applied once."""
+    worker, so its module-scoped fixtures are set up once. The modules that use the applied
+    platform form two groups, each applying the platform once in its own worker (and emulator):
+    one group would be the whole run's critical path."""
     on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
     for item in items:
         if {"emulator", "platform"} & set(item.fixturenames):
             item.add_marker(pytest.mark.emulator)
         module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("platform" if module in on_platform else module))
+        group = PLATFORM_GROUPS.get(module, "platform") if module in on_platform else module
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -45,7 +45,10 @@ def tables(folder: Path) -> str:
         lines += ["| Name | Description | Type | Default | Required |", "|---|---|---|---|:-:|"]
         for name, body in variables.items():
             required = "default" not in body
-            default = "n/a" if required else f"`{_cell(json.dumps(body['default']))}`"
+            value = body.get("default")
+            # python-hcl2 keeps a string's quotes: it is shown as written, once quoted.
+            shown = value if isinstance(value, str) and value.startswith('"') else json.dumps(value)
+            default = "n/a" if required else f"`{_cell(shown)}`"
             lines.append(
                 f"| `{name}` | {_cell(_text(body.get('description', '')))} | "
                 f"`{_cell(_text(body.get('type', 'any')))}` | {default} | "

@@ -370,3 +370,14 @@ def test_updating_only_metadata_keeps_the_status_and_why(emulator):
     assert not control.take_emitted_events(emulator)
     sagemaker.delete_model_package(ModelPackageName=arn)
     sagemaker.delete_model_package_group(ModelPackageGroupName="keep-on-update")
+
+
+def test_a_key_created_without_usage_is_a_single_region_encryption_key(emulator):
+    """CreateKey's defaults, as KMS documents them: what Terraform reads when it imports a key
+    made without them (the state key) must not differ from what it would create."""
+    kms = client(_session(emulator, ACCOUNTS["dev"]), "kms", emulator)
+    key = kms.create_key(Description="made as mlops makes the state key")["KeyMetadata"]
+    described = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+    assert (described["KeyUsage"], described["MultiRegion"]) == ("ENCRYPT_DECRYPT", False)
+    assert key["KeyUsage"] == "ENCRYPT_DECRYPT"
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)

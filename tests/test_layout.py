@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_one_root_per_kind_of_account():
     roots = {p.name for p in (ROOT / "environments").iterdir() if p.is_dir()}
-    assert roots == set(config.ROOTS.values()) == {"registry", "workload"}
+    assert set(config.ROOTS.values()) == {"registry", "workload"}
+    # And one applied to every account once, before the others (`mlops bootstrap`).
+    assert roots == {"registry", "workload", "bootstrap"}
     for environment in config.ENVIRONMENTS:
         assert (
             config.load(environment).terraform_dir
@@ -36,6 +38,7 @@ LOCAL_EMULATION = (
     "glue/local/runner.py",
     "glue/local/events.py",
     "glue/local/functions.py",
+    "glue/local/administrators.py",
 )
 # An ARN, a Lambda function, a pipeline name or anything built from the name prefix.
 AWS_NAME = re.compile(r"f\"arn:|:function:|-pipeline\"|name_prefix'\]\}")
@@ -55,7 +58,7 @@ def test_python_computes_no_aws_name_terraform_owns():
                 found.append(f"{relative}:{number}: {line.strip()}")
     state_store = [
         "return f\"{config.values['name_prefix']}-tfstate-{config.account_id}\"",
-        "alias = f\"alias/{config.values['name_prefix']}-tfstate\"",
+        "return f\"alias/{config.values['name_prefix']}-tfstate\"",
         "Description=f\"Terraform state of {config.name} ({config.values['name_prefix']})\"",
         'arn = f"arn:{partition}:s3:::{bucket}"',
     ]

@@ -408,7 +408,8 @@ def test_the_roots_provider_selections_are_committed():
         cwd=PROJECT_ROOT,
     ).stdout.split()
     assert sorted(tracked) == [
-        f"environments/{root}/.terraform.lock.hcl" for root in sorted(set(config.ROOTS.values()))
+        f"environments/{root}/.terraform.lock.hcl"
+        for root in sorted({*config.ROOTS.values(), "bootstrap"})
     ]
     # The mirror here holds linux_amd64 only (one h1: hash); the zh: hashes are the registry's
     # checksums of every platform's package of the same release (as `terraform providers

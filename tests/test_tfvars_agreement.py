@@ -287,6 +287,13 @@ def branch_lists(rnd: random.Random) -> list[str]:
     return branches
 
 
+def role_arn_lists(rnd: random.Random) -> list[str]:
+    arns = [near("role_arn", rnd) for _ in range(rnd.choice([0, 1, 1, 2, 3]))]
+    if arns and rnd.random() < 0.1:  # a role given twice
+        arns.append(rnd.choice(arns))
+    return arns
+
+
 def email_lists(rnd: random.Random) -> list[str]:
     return [near("email", rnd) for _ in range(rnd.choice([0, 1, 1, 1, 2, 2, 3]))]
 
@@ -344,6 +351,7 @@ def strategy(kind: str) -> st.SearchStrategy:
         "workload_account_ids": lambda: seeded(workload_maps),
         "notification_emails": lambda: seeded(email_lists),
         "feature_branches": lambda: seeded(branch_lists),
+        "terraform_principal_arns": lambda: seeded(role_arn_lists),
     }
     if kind == "inference_schedule":
         return mutated(kind) | seeded(crons)

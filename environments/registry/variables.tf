@@ -48,6 +48,25 @@ variable "terraform_role_arn" {
   }
 }
 
+variable "terraform_principal_arns" {
+  type        = list(string)
+  description = "Roles that may assume terraform_role_arn (the CI principal, named administrators); read by environments/bootstrap (`mlops bootstrap`), which creates that role from this same file."
+  default     = null
+  validation {
+    condition = var.terraform_principal_arns == null || try(
+      length(var.terraform_principal_arns) > 0
+      && length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns)
+      && alltrue([
+        for arn in var.terraform_principal_arns :
+        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
+        && try(length(split(":role/", arn)[1]) <= 512, false)
+      ]),
+      false
+    )
+    error_message = "terraform_principal_arns must be a non-empty list of distinct IAM role ARNs such as arn:aws:iam::123456789012:role/NAME."
+  }
+}
+
 variable "aws_max_retries" {
   type        = number
   description = "Retries of the AWS provider; the local emulator sets 1 so a missing operation fails in seconds."

@@ -87,23 +87,29 @@ data "aws_iam_policy_document" "bucket" {
     }
   }
 
-  statement {
-    sid       = "WorkloadAccountsListTheBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.bucket_arn]
-    principals {
-      type        = "AWS"
-      identifiers = local.account_roots
+  dynamic "statement" {
+    for_each = length(local.account_roots) > 0 ? [1] : []
+    content {
+      sid       = "WorkloadAccountsListTheBucket"
+      actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+      resources = [local.bucket_arn]
+      principals {
+        type        = "AWS"
+        identifiers = local.account_roots
+      }
     }
   }
 
-  statement {
-    sid       = "WorkloadAccountsReadAndWriteObjects"
-    actions   = local.object_actions
-    resources = ["${local.bucket_arn}/*"]
-    principals {
-      type        = "AWS"
-      identifiers = local.account_roots
+  dynamic "statement" {
+    for_each = length(local.account_roots) > 0 ? [1] : []
+    content {
+      sid       = "WorkloadAccountsReadAndWriteObjects"
+      actions   = local.object_actions
+      resources = ["${local.bucket_arn}/*"]
+      principals {
+        type        = "AWS"
+        identifiers = local.account_roots
+      }
     }
   }
 }

@@ -1,6 +1,6 @@
 variable "bucket_name" {
   type        = string
-  description = "Name of the model-artifacts bucket."
+  description = "Name of the bucket."
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
     error_message = "bucket_name must be 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit."
@@ -18,10 +18,11 @@ variable "kms_key_arn" {
 
 variable "reader_writer_account_ids" {
   type        = list(string)
-  description = "Accounts (e.g. dev and prod) whose principals may read and write objects."
+  description = "Other accounts (e.g. dev and prod) whose principals may read and write objects; none for a bucket of its own account only (the Terraform state)."
+  default     = []
   validation {
-    condition     = length(var.reader_writer_account_ids) > 0 && alltrue([for id in var.reader_writer_account_ids : can(regex("^[0-9]{12}$", id))])
-    error_message = "reader_writer_account_ids must be a non-empty list of 12-digit AWS account IDs."
+    condition     = alltrue([for id in var.reader_writer_account_ids : can(regex("^[0-9]{12}$", id))])
+    error_message = "reader_writer_account_ids must be 12-digit AWS account IDs."
   }
 }
 

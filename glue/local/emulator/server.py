@@ -23,6 +23,7 @@ from pathlib import Path
 
 from glue.local.emulator import (
     events_extensions,
+    kms_extensions,
     lambda_extensions,
     s3_extensions,
     sagemaker_cross_account,
@@ -74,6 +75,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     s3_extensions.install()
     events_extensions.install()
     lambda_extensions.install()
+    kms_extensions.install()
     instance = uuid.uuid4().hex
     # Bound here, in the main thread, so a port in use is an error we can report.
     try:

@@ -1,0 +1,126 @@
+"""Bootstrap an account (environments/bootstrap): its Terraform state store and the role the
+environment's root assumes, applied once by an administrator of the account, with their own
+credentials, before the first `mlops plan` there."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from glue import deploy
+from glue.aws import EMULATOR_UNSET, client, emulator_environment
+from glue.config import EnvironmentConfig
+from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator
+from glue.settings import PROJECT_ROOT, state_dir
+from glue.terraform import TerraformRunner
+
+ROOT = PROJECT_ROOT / "environments" / "bootstrap"
+
+
+def require_bootstrappable(config: EnvironmentConfig) -> None:
+    """Its tfvars name the role to create and who may assume it."""
+    missing = [
+        key
+        for key in ("terraform_role_arn", "terraform_principal_arns")
+        if not config.values.get(key)
+    ]
+    if missing:
+        raise MlopsError(
+            f"{config.tfvars_file}: bootstrapping {config.name} needs {' and '.join(missing)} "
+            "(the role Terraform runs as there, and the roles that may assume it)"
+        )
+
+
+def _administrator(
+    config: EnvironmentConfig, emulator: Emulator | None
+) -> tuple[boto3.Session, dict[str, str]]:
+    """A session of an administrator of the account and the environment Terraform runs with:
+    the ambient credentials on AWS, the local administrator of the account here."""
+    if emulator is None:
+        session, environment = boto3.Session(region_name=config.region), {}
+    else:
+        from glue.local import administrators
+
+        keys = administrators.credentials(emulator, config.account_id, config.region)
+        session = boto3.Session(
+            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+            region_name=config.region,
+        )
+        environment = {**emulator_environment(emulator, config.region), **keys}
+    try:
+        account = client(session, "sts", emulator).get_caller_identity()["Account"]
+    except (BotoCoreError, ClientError) as error:
+        raise MlopsError(
+            f"cannot tell whose AWS credentials these are ({error}): bootstrapping "
+            f"{config.name} needs an administrator of account {config.account_id}"
+        ) from None
+    if account != config.account_id:
+        raise MlopsError(
+            f"the AWS credentials are of account {account}: bootstrapping {config.name} needs "
+            f"an administrator of account {config.account_id} (its tfvars' account_id)"
+        )
+    return session, environment
+
+
+def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
+    values = {
+        key: config.values[key]
+        for key in (
+            "environment",
+            "region",
+            "account_id",
+            "aws_max_retries",
+            "terraform_role_arn",
+            "terraform_principal_arns",
+            "name_prefix",
+            "model_name",
+            "tags",
+        )
+        if config.values.get(key) is not None
+    }
+    values |= {
+        "state_bucket_name": store.bucket,
+        "state_key_arn": store.kms_key_arn,
+        "state_key_alias": deploy.state_key_alias(config).removeprefix("alias/"),
+    }
+    path = state_dir() / "bootstrap" / f"{config.name}.tfvars.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(values, indent=2, sort_keys=True))
+    return path
+
+
+def bootstrap(
+    config: EnvironmentConfig,
+    emulator: Emulator | None,
+    dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> deploy.PlanSummary:
+    """Plan the bootstrap of the environment's account and, unless `dry_run`, apply that plan;
+    a bootstrapped account plans no change."""
+    require_bootstrappable(config)
+    session, environment = _administrator(config, emulator)
+    store = deploy.ensure_state_bucket(config, emulator, session)
+    backend = deploy.write_backend_config(
+        config, emulator, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False
+    )
+    terraform = TerraformRunner(
+        ROOT, f"bootstrap-{config.name}", environment, EMULATOR_UNSET if emulator else ()
+    )
+    terraform.init(backend)
+    plan_file = state_dir() / "plans" / f"bootstrap-{config.name}.tfplan"
+    plan_file.parent.mkdir(parents=True, exist_ok=True)
+    planned = terraform.plan(plan_file, _variables(config, store))
+    summary = deploy.PlanSummary(
+        f"bootstrap of {config.name}",
+        plan_file,
+        tuple(deploy.ResourceChange(action, address) for action, address in planned),
+    )
+    if summary.has_changes and not dry_run:
+        terraform.apply(plan_file, progress)
+    return summary

@@ -1,0 +1,156 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition = data.aws_partition.current.partition
+  account   = data.aws_caller_identity.current.account_id
+  region    = data.aws_region.current.name
+  # ARN prefix of a regional service of this account and region.
+  here = { for service in ["kms", "sns", "sqs", "events", "lambda", "logs", "ssm", "dynamodb", "sagemaker"] :
+  service => "arn:${local.partition}:${service}:${local.region}:${local.account}" }
+  prefixed = "${var.name_prefix}-*"
+}
+
+# The account's Terraform state: the bucket and key `mlops` creates before Terraform first runs
+# (the state must live somewhere), imported by the bootstrap root and from then on Terraform's.
+module "state_key" {
+  source      = "../kms-key"
+  alias       = var.state_key_alias
+  description = "Terraform state of ${var.name_prefix} in this account."
+}
+
+module "state_bucket" {
+  source                             = "../artifacts-bucket"
+  bucket_name                        = var.state_bucket_name
+  kms_key_arn                        = module.state_key.key_arn
+  noncurrent_version_expiration_days = var.noncurrent_state_expiration_days
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    sid     = "TrustedPrincipalsRunTerraform"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "AWS"
+      identifiers = var.trusted_principal_arns
+    }
+  }
+}
+
+resource "aws_iam_role" "terraform" {
+  name                 = var.terraform_role_name
+  path                 = var.terraform_role_path
+  description          = "Runs the platform's Terraform roots in this account; manages what they name, nothing else."
+  assume_role_policy   = data.aws_iam_policy_document.trust.json
+  max_session_duration = 3600
+}
+
+# Bounded, not AdministratorAccess: the roots create keys, buckets, roles, topics, queues, rules,
+# functions, log groups, parameters, a table and model package groups, all named after
+# name_prefix (model_name for SageMaker), plus the account's default event bus policy. Each
+# statement reaches those names and no others; a role of the account outside the prefix (this one
+# included) is out of its reach.
+data "aws_iam_policy_document" "terraform" {
+  # Actions that name no resource (AWS offers no narrower scope for them).
+  statement {
+    sid       = "ActionsWithoutResourceScope"
+    actions   = ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ssm:DescribeParameters"]
+    resources = ["*"]
+  }
+
+  # The keys of this account (the platform's and the state's); a key's own policy hands its
+  # administration to the account's IAM, which this statement bounds to this account.
+  statement {
+    sid       = "KeysOfThisAccount"
+    actions   = ["kms:*"]
+    resources = ["${local.here.kms}:key/*"]
+  }
+
+  statement {
+    sid       = "AliasesOfThePlatform"
+    actions   = ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"]
+    resources = ["${local.here.kms}:alias/${local.prefixed}", "${local.here.kms}:key/*"]
+  }
+
+  statement {
+    sid       = "BucketsOfThePlatform"
+    actions   = ["s3:*"]
+    resources = ["arn:${local.partition}:s3:::${local.prefixed}", "arn:${local.partition}:s3:::${local.prefixed}/*"]
+  }
+
+  statement {
+    sid = "RolesOfThePlatform"
+    actions = [
+      "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+      "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+      "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy", "iam:ListRolePolicies",
+      "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    ]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${local.prefixed}"]
+  }
+
+  # Functions run as, and rules deliver with, the platform's roles.
+  statement {
+    sid       = "PassRolesOfThePlatformToTheirServices"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:${local.partition}:iam::${local.account}:role/${local.prefixed}"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com", "events.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid     = "ServicesOfThePlatform"
+    actions = ["sns:*", "sqs:*", "lambda:*", "dynamodb:*", "events:*"]
+    resources = [
+      "${local.here.sns}:${local.prefixed}",
+      "${local.here.sqs}:${local.prefixed}",
+      "${local.here.lambda}:function:${local.prefixed}",
+      "${local.here.dynamodb}:table/${local.prefixed}",
+      "${local.here.events}:rule/${local.prefixed}",
+    ]
+  }
+
+  # Stages accept approval events from the registry account through the bus policy.
+  statement {
+    sid       = "DefaultEventBusPolicy"
+    actions   = ["events:DescribeEventBus", "events:PutPermission", "events:RemovePermission"]
+    resources = ["${local.here.events}:event-bus/default"]
+  }
+
+  statement {
+    sid       = "LogGroupsOfThePlatformsFunctions"
+    actions   = ["logs:*"]
+    resources = ["${local.here.logs}:log-group:/aws/lambda/${local.prefixed}", "${local.here.logs}:log-group:/aws/lambda/${local.prefixed}:*"]
+  }
+
+  statement {
+    sid       = "ParametersOfThePlatform"
+    actions   = ["ssm:*"]
+    resources = ["${local.here.ssm}:parameter/${var.name_prefix}/*"]
+  }
+
+  # Model package groups (registry) and, when a stage is destroyed, its pipelines.
+  statement {
+    sid = "ModelGroupsAndPipelinesOfTheModel"
+    actions = [
+      "sagemaker:CreateModelPackageGroup", "sagemaker:DeleteModelPackageGroup", "sagemaker:DescribeModelPackageGroup",
+      "sagemaker:PutModelPackageGroupPolicy", "sagemaker:GetModelPackageGroupPolicy", "sagemaker:DeleteModelPackageGroupPolicy",
+      "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags",
+      "sagemaker:DescribePipeline", "sagemaker:DeletePipeline",
+    ]
+    resources = [
+      "${local.here.sagemaker}:model-package-group/${lower(var.model_name)}-*",
+      "${local.here.sagemaker}:pipeline/${lower(var.model_name)}-*",
+    ]
+  }
+}
+
+resource "aws_iam_role_policy" "terraform" {
+  name   = "platform-roots"
+  role   = aws_iam_role.terraform.id
+  policy = data.aws_iam_policy_document.terraform.json
+}
