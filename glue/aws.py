@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.errors import MlopsError
@@ -36,13 +38,35 @@ def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:
     }
 
 
+class _SearchPaths(list):
+    """The shared loader's folders: every new boto3 session appends boto3's own, once is enough."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+# One loader for every session of the process: it decodes each service model once. A session
+# of its own would decode them again (tens of milliseconds per model, each time a role is
+# assumed), most of what a command spends on the client side.
+_LOADER = botocore.loaders.create_loader()
+_LOADER._search_paths = _SearchPaths(_LOADER.search_paths)
+
+
+def session(region: str, **credentials: str) -> boto3.Session:
+    """A boto3 session (ambient credentials unless given) sharing the process's loader."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(botocore_session=core, region_name=region, **credentials)
+
+
 def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:
     if emulator is None:
-        return boto3.Session(region_name=region)
-    return boto3.Session(
+        return session(region)
+    return session(
+        region,
         aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        region_name=region,
     )
 
 
@@ -60,11 +84,11 @@ def assumed_session(
             "policy names who may (the CI principal for the deploy role)"
         ) from None
     credentials = answer["Credentials"]
-    return boto3.Session(
+    return session(
+        region,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
-        region_name=region,
     )
 
 

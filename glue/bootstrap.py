@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue import deploy
+from glue import aws, deploy
 from glue.aws import EMULATOR_UNSET, client, emulator_environment
 from glue.config import EnvironmentConfig
 from glue.errors import MlopsError
@@ -42,15 +42,15 @@ def _administrator(
     """A session of an administrator of the account and the environment Terraform runs with:
     the ambient credentials on AWS, the local administrator of the account here."""
     if emulator is None:
-        session, environment = boto3.Session(region_name=config.region), {}
+        session, environment = aws.session(config.region), {}
     else:
         from glue.local import administrators
 
         keys = administrators.credentials(emulator, config.account_id, config.region)
-        session = boto3.Session(
+        session = aws.session(
+            config.region,
             aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-            region_name=config.region,
         )
         environment = {**emulator_environment(emulator, config.region), **keys}
     try:
