@@ -185,50 +185,20 @@ def run(
     registry = registry_router(registry_config, emulator, [dev, prod])
     training = data.read_text() if data else sample_data.training_csv()
     dev.put(dev.training_data_uri(), training)
-    trained = timed(
-        "train",
-        dev.where,
-        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
-    )
-    version = registered_version(trained)
-    if version is None:
-        raise MlopsError("training succeeded but registered no model version")
-    # The registration's event reaches the governance table (and starts nothing: pending).
-    timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
     # Each stage's approval rule starts its inference run on the newly approved model.
     dev.put(dev.batch_uri(), sample_data.batch_csv())
     prod.put(prod.batch_uri(), sample_data.batch_csv())
-    timed(
-        "approve",
-        dev.where,
-        lambda: governance.set_status(
-            dev.config,
-            registry_config,
-            emulator,
-            version,
-            True,
-            f"demo: AUC {auc(trained):.3f} on the held-out split",
-        ),
+    trained, version = _train_and_approve(
+        dev,
+        registry,
+        registry_config,
+        emulator,
+        timed,
+        "",
+        lambda trained: f"demo: AUC {auc(trained):.3f} on the held-out split",
     )
-    timed(
-        "approval event -> inference",
-        dev.where,
-        lambda: _started_inference(deliver(registry)),
-    )
-    promoted = timed(
-        "promote to prod",
-        prod.where,
-        lambda: (
-            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
-        ),
-    )
-
     # The copy is created approved: its event starts prod's inference on the clean batch.
-    timed(
-        "approval event -> inference",
-        prod.where,
-        lambda: _started_inference(deliver(registry)),
-    )
+    _promote(dev, prod, registry, registry_config, emulator, timed, version, "to prod")
     promoted = _challenge(dev, prod, registry, registry_config, emulator, timed)
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
@@ -281,6 +251,60 @@ def run(
     return Outcome(trained, promoted, deliveries)
 
 
+def _train_and_approve(
+    dev: Stage,
+    registry: EventRouter,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    timed: Timed,
+    which: str,
+    why: Callable[[Execution], str],
+) -> tuple[Execution, int]:
+    """Train in dev, then approve the version it registered (`which` names it in the steps):
+    the approval's event starts dev's inference."""
+    trained = timed(
+        f"train{which}",
+        dev.where,
+        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
+    )
+    version = registered_version(trained)
+    if version is None:
+        raise MlopsError("training succeeded but registered no model version")
+    # The registration's event reaches the governance table (and starts nothing: pending).
+    timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
+    timed(
+        f"approve{which}",
+        dev.where,
+        lambda: governance.set_status(
+            dev.config, registry_config, emulator, version, True, why(trained)
+        ),
+    )
+    timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
+    return trained, version
+
+
+def _promote(
+    dev: Stage,
+    prod: Stage,
+    registry: EventRouter,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator | None,
+    timed: Timed,
+    version: int,
+    which: str,
+) -> ModelVersion:
+    """Promote a dev version: the approved copy's event starts prod's inference."""
+    promoted = timed(
+        f"promote {which}",
+        prod.where,
+        lambda: (
+            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
+        ),
+    )
+    timed("approval event -> inference", prod.where, lambda: _started_inference(deliver(registry)))
+    return promoted
+
+
 def _challenge(
     dev: Stage,
     prod: Stage,
@@ -291,23 +315,9 @@ def _challenge(
 ) -> ModelVersion:
     """A challenger trained in dev, scored with prod's champion on the same held-out data by
     dev's comparison pipeline, promoted (not worse beyond prod's tolerance): prod serves it."""
-    trained = timed(
-        "train challenger",
-        dev.where,
-        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
+    _, version = _train_and_approve(
+        dev, registry, registry_config, emulator, timed, " challenger", lambda _: "demo: challenger"
     )
-    version = registered_version(trained)
-    if version is None:
-        raise MlopsError("training succeeded but registered no model version")
-    timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
-    timed(
-        "approve challenger",
-        dev.where,
-        lambda: governance.set_status(
-            dev.config, registry_config, emulator, version, True, "demo: challenger"
-        ),
-    )
-    timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
 
     def run(pipeline: str, parameters: dict[str, str]) -> None:
         _require(dev.runner.run(pipeline, parameters), "Succeeded")
@@ -319,15 +329,7 @@ def _challenge(
             dev.config, prod.config, registry_config, emulator, version, None, run
         ),
     )
-    promoted = timed(
-        "promote challenger",
-        prod.where,
-        lambda: (
-            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
-        ),
-    )
-    timed("approval event -> inference", prod.where, lambda: _started_inference(deliver(registry)))
-    return promoted
+    return _promote(dev, prod, registry, registry_config, emulator, timed, version, "challenger")
 
 
 def start_here(

@@ -46,30 +46,20 @@ variable "model_name" {
   }
 }
 
+# The state store's inputs are validated by the modules they are given to (artifacts-bucket,
+# kms-key).
 variable "state_bucket_name" {
   type        = string
   description = "Bucket of the account's Terraform state (created by `mlops` before the first Terraform run, then imported)."
-  validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.state_bucket_name))
-    error_message = "state_bucket_name must be 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit."
-  }
 }
 
 variable "state_key_alias" {
   type        = string
   description = "Alias of the state's customer managed key, without `alias/`."
-  validation {
-    condition     = can(regex("^[a-zA-Z0-9/_-]{1,250}$", var.state_key_alias)) && !startswith(var.state_key_alias, "aws/")
-    error_message = "state_key_alias must be 1-250 characters of letters, digits, '/', '_' or '-' and must not start with 'aws/'."
-  }
 }
 
 variable "noncurrent_state_expiration_days" {
   type        = number
   description = "Days a replaced state version is kept (to recover from a bad apply)."
   default     = 365
-  validation {
-    condition     = var.noncurrent_state_expiration_days >= 1
-    error_message = "noncurrent_state_expiration_days must be at least 1."
-  }
 }
