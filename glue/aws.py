@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from datetime import datetime, timedelta, timezone
 
 import boto3
 import botocore.loaders
@@ -70,26 +72,54 @@ def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session
     )
 
 
+# Credentials of the roles this process assumed, until shortly before they expire: a command
+# reading several outputs or groups of one account assumes its role once, not at every read.
+# Keyed by what they were assumed from and where (an emulator run, or AWS, and the caller's
+# access key), so other credentials or a restarted emulator assume the role again.
+_ASSUMED: dict[tuple, dict] = {}
+_ASSUMED_LOCK = threading.Lock()
+_EXPIRY_MARGIN = timedelta(minutes=5)
+
+
 def assumed_session(
     role_arn: str, region: str, emulator: Emulator | None = None, session_name: str = "mlops"
 ) -> boto3.Session:
     """A session in the role's account (the emulator derives the account from the role ARN)."""
     endpoint = emulator.endpoint if emulator else None
     try:
-        sts = base_session(region, emulator).client("sts", endpoint_url=endpoint)
-        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+        base = base_session(region, emulator)
+        target = emulator.instance if emulator else "aws"
+        key = (role_arn, region, session_name, target, _caller(base))
+        with _ASSUMED_LOCK:
+            credentials = _ASSUMED.get(key)
+        if credentials is None or credentials["Expiration"] - _EXPIRY_MARGIN < _now():
+            sts = base.client("sts", endpoint_url=endpoint)
+            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+            credentials = answer["Credentials"]
+            with _ASSUMED_LOCK:
+                _ASSUMED[key] = credentials
     except (ClientError, BotoCoreError) as error:
         raise MlopsError(
             f"cannot assume {role_arn} with the current AWS credentials ({error}): its trust "
             "policy names who may (the CI principal for the deploy role)"
         ) from None
-    credentials = answer["Credentials"]
     return session(
         region,
         aws_access_key_id=credentials["AccessKeyId"],
         aws_secret_access_key=credentials["SecretAccessKey"],
         aws_session_token=credentials["SessionToken"],
     )
+
+
+def _caller(base: boto3.Session) -> str | None:
+    """The access key of the credentials the role is assumed with (None: there are none, and
+    AssumeRole will say so)."""
+    credentials = base.get_credentials()
+    return credentials.get_frozen_credentials().access_key if credentials else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def client(session: boto3.Session, service: str, emulator: Emulator | None = None):

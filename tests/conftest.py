@@ -143,6 +143,9 @@ def platform(emulator, throwaway_configs):
 PLATFORM_GROUPS = {
     module: "platform-runs" for module in ("tests.test_lifecycle", "tests.test_governance_table")
 }
+# A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
+# forms a group of its own, so its module's other tests can run beside it.
+OWN_GROUP = {"test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -158,4 +161,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.emulator)
         module = item.module.__name__
         group = PLATFORM_GROUPS.get(module, "platform") if module in on_platform else module
+        if item.originalname in OWN_GROUP:
+            group = item.originalname
         item.add_marker(pytest.mark.xdist_group(group))

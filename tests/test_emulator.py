@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -13,6 +14,7 @@ import zipfile
 import pytest
 from botocore.exceptions import ClientError
 
+from glue import aws
 from glue.aws import assumed_session, client
 from glue.local.emulator import control
 from tests.accounts import INFERENCE_SPEC
@@ -23,6 +25,36 @@ pytestmark = pytest.mark.emulator
 
 def _session(emulator, account_id: str):
     return assumed_session(f"arn:aws:iam::{account_id}:role/mlops-terraform", REGION, emulator)
+
+
+def test_a_role_is_assumed_once_per_caller_and_emulator_run(emulator, monkeypatch):
+    assumed: list[str] = []
+    base_session = aws.base_session
+
+    def counting(region, emulator=None):
+        base = base_session(region, emulator)
+        base.events.register(
+            "provide-client-params.sts.AssumeRole",
+            lambda params, **_: assumed.append(params["RoleArn"]),
+        )
+        return base
+
+    monkeypatch.setattr(aws, "base_session", counting)
+    monkeypatch.setattr(aws, "_ASSUMED", {})
+    role = f"arn:aws:iam::{ACCOUNTS['dev']}:role/mlops-terraform"
+
+    for _ in range(3):
+        session = assumed_session(role, REGION, emulator)
+        assert client(session, "sts", emulator).get_caller_identity()["Account"] == ACCOUNTS["dev"]
+    assert assumed == [role]
+
+    # A restarted emulator forgot the credentials it issued; expiring ones are renewed.
+    assumed_session(role, REGION, dataclasses.replace(emulator, instance="a later run"))
+    assert len(assumed) == 2
+    for credentials in aws._ASSUMED.values():
+        credentials["Expiration"] = aws._now() + aws._EXPIRY_MARGIN / 2
+    assumed_session(role, REGION, emulator)
+    assert len(assumed) == 3
 
 
 @pytest.mark.parametrize("role", sorted(ACCOUNTS))

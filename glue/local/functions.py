@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import zipfile
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,22 +24,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glue import lambda_package
 from glue.aws import assumed_session, client
 from glue.errors import MlopsError
+from glue.local import warm
 from glue.local.emulator.control import Emulator
 from glue.settings import packages_dir
 
 FUNCTIONS = {
     f.handler: f for f in (lambda_package.LATEST_MODEL, lambda_package.GOVERNANCE_RECORDER)
 }
-_RUN_HANDLER = """
-import importlib, json, sys
-module, name = sys.argv[1].rsplit(".", 1)
-try:
-    result = getattr(importlib.import_module(module), name)(json.load(sys.stdin), None)
-except Exception as error:
-    print(f"{type(error).__name__}: {error}", file=sys.stderr)
-    sys.exit(1)
-print(json.dumps(result, default=str))
-"""
+BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 
 
 def _allows(policy: str | None, rule_arn: str) -> bool:
@@ -116,18 +107,17 @@ class LocalFunctions:
         with tempfile.TemporaryDirectory(prefix="lambda-") as task:
             with zipfile.ZipFile(package) as archive:
                 archive.extractall(task)
-            try:
-                done = subprocess.run(
-                    [sys.executable, "-c", _RUN_HANDLER, configuration["Handler"]],
-                    input=json.dumps(event),
-                    capture_output=True,
-                    text=True,
-                    cwd=task,
-                    env={**environment, "PYTHONPATH": task},
-                    timeout=configuration.get("Timeout", 3),
-                )
-            except subprocess.TimeoutExpired:
-                return f"Task timed out after {configuration.get('Timeout', 3)} seconds"
+            done = warm.run(
+                BOOTSTRAP,
+                [configuration["Handler"]],
+                environment=environment,
+                cwd=Path(task),
+                stdin=json.dumps(event),
+                search_path=[task],
+                timeout=configuration.get("Timeout", 3),
+            )
+        if done.returncode is None:
+            return f"Task timed out after {configuration.get('Timeout', 3)} seconds"
         if done.returncode == 0:
             return None
         lines = done.stderr.strip().splitlines()

@@ -19,8 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import subprocess
-import sys
 import tarfile
 import uuid
 from collections.abc import Callable
@@ -30,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from glue.aws import client, split_s3
+from glue.local import warm
 from glue.local.emulator.control import Emulator
 from glue.pipelines import expressions, validation
 from glue.steps import STEPS_DIR, images
@@ -190,8 +189,9 @@ class LocalRunner:
             local(part) if str(part).startswith(PROCESSING_ROOT) else part
             for part in arguments["AppSpecification"]["ContainerEntrypoint"]
         ]
-        command = [sys.executable if c == "python3" else str(c) for c in command]
-        result = subprocess.run([*command, "--base-dir", str(base)], capture_output=True, text=True)
+        if len(command) < 2 or command[0] != "python3":
+            raise StepFailed(step["Name"], f"entrypoint {command} is not `python3 <script> ...`")
+        result = warm.run(Path(command[1]), [*map(str, command[2:]), "--base-dir", str(base)])
         if result.returncode != 0:
             last = result.stderr.strip().splitlines() or ["exit code " + str(result.returncode)]
             raise StepFailed(step["Name"], last[-1])
