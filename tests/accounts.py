@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from glue.aws import assumed_session, client
+import os
+
+from glue.aws import EMULATOR_UNSET, assumed_session, client
 from tests.conftest import REGION
 
 # What a model version registered by hand in a test serves: enough for the Lambda and the runner.
@@ -11,6 +13,20 @@ INFERENCE_SPEC = {
     "SupportedContentTypes": ["text/csv"],
     "SupportedResponseMIMETypes": ["text/csv"],
 }
+
+
+def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
+    """The environment of a user whose AWS is the local AWS: an endpoint and credentials, no
+    profile or configuration file, no variable of the glue's emulator set-up."""
+    environment = {k: v for k, v in os.environ.items() if k not in EMULATOR_UNSET}
+    return environment | {
+        "AWS_ENDPOINT_URL": emulator.endpoint,
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **credentials,
+    }
 
 
 def session(emulator, account_id: str):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import config, deploy, registry
+from glue import config, deploy
 from glue.aws import assumed_session, client
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
@@ -64,8 +64,8 @@ def registry_artifacts_key(emulator):
 
 @pytest.fixture(scope="session")
 def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
-    """The shipped tfvars, with deletion protection off so the test can destroy everything (and
-    a feature branch in the registry's)."""
+    """The shipped tfvars, with deletion protection off (what a test plans away goes) and a
+    feature branch in the registry's."""
     folder = tmp_path_factory.mktemp("tfvars")
     configs = {}
     for name in config.ENVIRONMENTS:
@@ -82,60 +82,34 @@ def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
 def _plan_and_apply(
     env: config.EnvironmentConfig,
     emulator: Emulator,
-    destroy: bool,
     progress: Callable[[str], None] | None = None,
 ) -> None:
-    plan = deploy.plan(env, emulator, destroy=destroy)
-    if not destroy:
-        assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
+    plan = deploy.plan(env, emulator)
+    assert plan.add > 0 and plan.change == 0 and plan.destroy == 0
     deploy.apply(env, emulator, plan.plan_file, progress=progress)
 
 
-def _stages_at_once(configs, emulator: Emulator, destroy: bool = False) -> None:
+def _stages_at_once(configs, emulator: Emulator) -> None:
     """dev and prod, each in its own account with its own state, planned and applied side by
     side (they depend on the registry only)."""
     with ThreadPoolExecutor(len(config.WORKLOAD_ENVIRONMENTS)) as pool:
         for done in [
-            pool.submit(_plan_and_apply, configs[name], emulator, destroy)
+            pool.submit(_plan_and_apply, configs[name], emulator)
             for name in config.WORKLOAD_ENVIRONMENTS
         ]:
             done.result()
 
 
-# Set by tests/test_environments_apply.py: the session that runs it proves the platform is
-# destroyed leaving nothing. Another worker's platform ends with its emulator, whose state is in
-# memory only (destroying it again would prove nothing new and cost most of a minute).
-DESTROY_PLATFORM_AT_THE_END: list[bool] = []
-
-
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
-    """registry, then dev and prod, applied (the stages as soon as the registry's key exists);
-    destroyed afterwards, leaving nothing, in the session that asks for it."""
+    """registry, then dev and prod, applied (the stages as soon as the registry's key exists).
+    Its emulator's state ends with the session; tests/test_walkthrough.py proves a teardown
+    leaves nothing."""
     deploy.registry_then_stages(
-        lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, False, progress),
+        lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, progress),
         lambda: _stages_at_once(throwaway_configs, emulator),
     )
-    from tests import accounts
-
-    yield throwaway_configs
-    if not DESTROY_PLATFORM_AT_THE_END:
-        return
-    # As on AWS, a group is destroyed only once its versions are deleted.
-    registry_account = throwaway_configs["registry"].account_id
-    owner = client(accounts.session(emulator, registry_account), "sagemaker", emulator)
-    for group in ("mammo-severity-dev", "mammo-severity-prod"):
-        for version in registry.list_versions(owner, group):
-            owner.delete_model_package(ModelPackageName=version.arn)
-    _stages_at_once(throwaway_configs, emulator, destroy=True)
-    _plan_and_apply(throwaway_configs["registry"], emulator, destroy=True)
-    for env in throwaway_configs.values():
-        left = accounts.resources(emulator, env.account_id)
-        # The state bucket and its key outlive the platform, as on AWS: Terraform stores its
-        # state there until the very end.
-        left["buckets"] = {b for b in left["buckets"] if "-tfstate-" not in b}
-        left["aliases"] = {a for a in left["aliases"] if not a.endswith("-tfstate")}
-        assert not any(left.values()), f"left behind in {env.account_id}: {left}"
+    return throwaway_configs
 
 
 # The modules that run pipelines on the applied platform, apart from those that deploy and
@@ -146,6 +120,16 @@ PLATFORM_GROUPS = {
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.
 OWN_GROUP = {"test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages"}
+# The groups that take longest, longest first: pytest-xdist hands groups out in collection order
+# (with --no-loadscope-reorder, which the Makefile passes), so these start at once, on different
+# workers, and the short ones fill in around them.
+LONGEST_FIRST = [
+    "tests.test_walkthrough",
+    "platform",
+    "platform-runs",
+    *sorted(OWN_GROUP),
+    "tests.test_bootstrap",
+]
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -156,6 +140,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     platform form two groups, each applying the platform once in its own worker (and emulator):
     one group would be the whole run's critical path."""
     on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
+    groups: dict[str, str] = {}
     for item in items:
         if {"emulator", "platform"} & set(item.fixturenames):
             item.add_marker(pytest.mark.emulator)
@@ -164,3 +149,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.originalname in OWN_GROUP:
             group = item.originalname
         item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+    rank = {group: position for position, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))

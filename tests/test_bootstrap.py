@@ -1,9 +1,11 @@
 """`mlops bootstrap`: an account's state store and the role Terraform runs as, applied by an
-administrator of the account; here on the local AWS (no --aws) and, with --aws, on the local AWS
-configured as a plain AWS endpoint through environment variables only, as a user's AWS would be.
+administrator of the account; here on the local AWS (no --aws), and its refusals with --aws, on
+the local AWS configured as a plain AWS endpoint through environment variables only, as a
+user's AWS would be. tests/test_walkthrough.py bootstraps three accounts that way, then deploys
+as the CI principal through the role and state store the bootstrap made.
 
-Accounts of their own (555..., 666...) and a name prefix of their own keep this apart from the
-platform other tests apply on the same local AWS."""
+An account of its own (555...) and a name prefix of their own keep this apart from the platform
+other tests apply on the same local AWS."""
 
 from __future__ import annotations
 
@@ -15,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from glue.aws import EMULATOR_UNSET, assumed_session, client
-from glue.local import administrators
+from glue.aws import assumed_session, client
+from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line
 
 pytestmark = pytest.mark.emulator
 
-LOCAL_ACCOUNT, AWS_ACCOUNT = "555555555555", "666666666666"
+LOCAL_ACCOUNT = "555555555555"
 PRINCIPALS = ["arn:aws:iam::444444444444:role/jenkins", "arn:aws:iam::444444444444:role/admins"]
 PREFIX = "boot"
 
@@ -44,20 +46,6 @@ def _tfvars(folder: Path, environment: str, account: str, **changes) -> Path:
     return path
 
 
-def _as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
-    """The environment of a user whose AWS is the local AWS: an endpoint and credentials, no
-    variable of the glue's emulator set-up."""
-    environment = {k: v for k, v in os.environ.items() if k not in EMULATOR_UNSET}
-    return environment | {
-        "AWS_ENDPOINT_URL": emulator.endpoint,
-        "AWS_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        **credentials,
-    }
-
-
 def _run(arguments: list[str], environment: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "glue.cli", *arguments],
@@ -70,24 +58,14 @@ def _run(arguments: list[str], environment: dict[str, str] | None = None) -> sub
 
 
 @pytest.fixture(scope="module")
-def bootstrapped(emulator, tmp_path_factory) -> dict[str, object]:
-    """dev's account bootstrapped here and the registry's with --aws, side by side (most of
-    each is the provider waiting for the state bucket's lifecycle rule to settle)."""
-    folder = tmp_path_factory.mktemp("bootstrap")
-    dev = _tfvars(folder, "dev", LOCAL_ACCOUNT)
-    registry = _tfvars(folder, "registry", AWS_ACCOUNT)
-    administrator = administrators.credentials(emulator, AWS_ACCOUNT, "us-east-1")
-    runs = {
-        "dev": _run(["bootstrap", "--env", "dev", "--var-file", str(dev)]),
-        "registry": _run(
-            ["bootstrap", "--env", "registry", "--aws", "--var-file", str(registry)],
-            _as_aws(emulator, administrator),
-        ),
-    }
-    done = {name: (run.communicate(timeout=300), run.returncode) for name, run in runs.items()}
-    for name, ((_, err), code) in done.items():
-        assert code == 0, f"bootstrap of {name}: {err}"
-    return {"dev": dev, "registry": registry, "output": {n: d[0][0] for n, d in done.items()}}
+def bootstrapped(emulator, tmp_path_factory) -> Path:
+    """dev's account bootstrapped on the running local AWS (most of it is the provider waiting
+    for the state bucket's lifecycle rule to settle); its tfvars."""
+    dev = _tfvars(tmp_path_factory.mktemp("bootstrap"), "dev", LOCAL_ACCOUNT)
+    run = _run(["bootstrap", "--env", "dev", "--var-file", str(dev)])
+    _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, f"bootstrap of dev: {err}"
+    return dev
 
 
 def _inside(emulator, account: str, service: str):
@@ -98,8 +76,8 @@ def _inside(emulator, account: str, service: str):
     )
 
 
-@pytest.mark.parametrize("account", [LOCAL_ACCOUNT, AWS_ACCOUNT])
-def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, bootstrapped, account):
+def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, bootstrapped):
+    account = LOCAL_ACCOUNT
     iam = _inside(emulator, account, "iam")
     role = iam.get_role(RoleName="mlops-terraform")["Role"]
     assert role["Path"] == "/platform/"
@@ -124,33 +102,15 @@ def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, boo
     lifecycle = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert lifecycle[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 365
     # The bootstrap's own state is in that bucket, beside where the environment's will be.
-    environment = "dev" if account == LOCAL_ACCOUNT else "registry"
-    assert s3.head_object(Bucket=bucket, Key=f"{environment}/bootstrap.tfstate")
+    assert s3.head_object(Bucket=bucket, Key="dev/bootstrap.tfstate")
 
 
 def test_a_second_bootstrap_changes_nothing(bootstrapped):
-    again = mlops("bootstrap", "--env", "dev", "--var-file", str(bootstrapped["dev"]))
+    again = mlops("bootstrap", "--env", "dev", "--var-file", str(bootstrapped))
     assert again.returncode == 0, again.stderr
     assert "0 to add, 0 to change, 0 to destroy: bootstrapped before, nothing to change" in (
         again.stdout
     )
-
-
-def test_with_aws_only_the_registry_plans_as_the_role_it_made(emulator, bootstrapped):
-    """The CI principal's credentials (any identity here) assume terraform_role_arn, and the
-    state goes to the bucket the bootstrap took over: `--aws`, environment variables only."""
-    ci = {"AWS_ACCESS_KEY_ID": "ci-principal", "AWS_SECRET_ACCESS_KEY": "ci-principal"}
-    environment = _as_aws(emulator, ci)
-    planned = _run(
-        ["plan", "--env", "registry", "--aws", "--var-file", str(bootstrapped["registry"])],
-        environment,
-    )
-    out, err = planned.communicate(timeout=300)
-    assert planned.returncode == 0, err
-    assert "registry: " in out and "to add, 0 to change, 0 to destroy" in out
-    # Its backend is the bucket the bootstrap took over: no other was made.
-    buckets = _inside(emulator, AWS_ACCOUNT, "s3").list_buckets()["Buckets"]
-    assert [b["Name"] for b in buckets] == [f"{PREFIX}-tfstate-{AWS_ACCOUNT}"]
 
 
 def test_bootstrap_refuses_tfvars_without_who_may_assume_the_role(tmp_path):
@@ -183,7 +143,7 @@ def test_bootstrap_with_aws_refuses_credentials_not_of_the_account(
     emulator, tmp_path, credentials, said
 ):
     tfvars = _tfvars(tmp_path, "prod", LOCAL_ACCOUNT, name_prefix="refused")
-    environment = _as_aws(emulator, credentials)
+    environment = accounts.as_aws(emulator, credentials)
     if not credentials:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             environment.pop(name, None)

@@ -20,14 +20,6 @@ pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module", autouse=True)
-def destroyed_at_the_end():
-    """The platform this session applied is destroyed at its end, leaving nothing (conftest)."""
-    from tests import conftest
-
-    conftest.DESTROY_PLATFORM_AT_THE_END.append(True)
-
-
 def test_every_resource_lands_in_its_account(emulator, platform):
     registry, dev, prod = (platform[n].account_id for n in config.ENVIRONMENTS)
     in_registry = accounts.resources(emulator, registry)

@@ -1,0 +1,194 @@
+"""README, "Deploying to AWS", top to bottom, with `--aws` only.
+
+The local AWS stands in for AWS as a plain endpoint: an emulator of its own, started empty, and
+three fresh accounts reached through environment variables alone (`AWS_ENDPOINT_URL`,
+credentials; no profile, nothing of `mlops local`). Each account is bootstrapped with its
+administrator's keys, then the CI principal deploys, trains, approves, promotes and tears down,
+command by command as the README gives them (with `--var-file`, since these accounts are not
+the shipped tfvars'). Commands the README lists for different accounts run side by side.
+
+What SageMaker does on its own is done here by hand, as SageMaker would: moto stores a started
+pipeline execution but runs no step, so the version the training run registers is registered
+as the pipeline's RegisterModel step would, by the stage's SageMaker execution role.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glue import registry
+from glue.aws import assumed_session, client, session
+from glue.local import administrators
+from glue.local.emulator import control
+from tests import accounts
+from tests.conftest import REGION
+from tests.test_cli import PROJECT_ROOT
+
+pytestmark = pytest.mark.emulator
+
+# Fresh accounts, standing in for the shipped tfvars' three.
+SHIPPED = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
+ACCOUNTS = {"registry": "710000000001", "dev": "710000000002", "prod": "710000000003"}
+# The CI principal: any identity the terraform and deploy roles trust (moto takes any key).
+CI = {"AWS_ACCESS_KEY_ID": "ci-principal", "AWS_SECRET_ACCESS_KEY": "ci-principal"}
+OFFLINE = {"validate"}  # commands that reach no AWS take no --aws
+NEED_THE_REGISTRY = {"approve", "reject", "compare", "promote", "rollback"}  # models verbs
+COMMAND_TIMEOUT = 600  # an apply waits for the provider's consistency polls (minutes at most)
+
+
+def _tfvars(folder: Path) -> dict[str, Path]:
+    """The shipped tfvars, moved to the fresh accounts, deletion protection off (step 9)."""
+    files = {}
+    for environment in SHIPPED:
+        text = (PROJECT_ROOT / f"{environment}.tfvars.json").read_text()
+        for name, account in SHIPPED.items():
+            text = text.replace(account, ACCOUNTS[name])
+        values = json.loads(text) | {"protect_from_destroy": False}
+        files[environment] = folder / f"{environment}.tfvars.json"
+        files[environment].write_text(json.dumps(values))
+    return files
+
+
+class Shell:
+    """Runs `mlops` commands as the README's reader would, with --aws and their variables."""
+
+    def __init__(self, emulator, files: dict[str, Path]):
+        self.emulator = emulator
+        self.files = files
+
+    def start(self, credentials: dict[str, str], *arguments: str) -> subprocess.Popen:
+        aws = [] if arguments[0] in OFFLINE else ["--aws"]
+        return subprocess.Popen(
+            [sys.executable, "-m", "glue.cli", *arguments, *aws, *self._files(arguments)],
+            cwd=PROJECT_ROOT,
+            env=accounts.as_aws(self.emulator, credentials),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def _files(self, arguments: tuple[str, ...]) -> list[str]:
+        """--var-file for --env, and the tfvars of the other stage and the registry that a
+        models command reads."""
+        environment = arguments[arguments.index("--env") + 1]
+        files = ["--var-file", str(self.files[environment])]
+        if arguments[0] == "models" and arguments[1] in NEED_THE_REGISTRY:
+            files += ["--registry-var-file", str(self.files["registry"])]
+        if "--to" in arguments:
+            files += ["--to-var-file", str(self.files[arguments[arguments.index("--to") + 1]])]
+        return files
+
+    def side_by_side(self, *runs: tuple[dict[str, str], tuple[str, ...]]) -> list[str]:
+        """Commands for different accounts at once; each must succeed. Their outputs."""
+        started = [self.start(credentials, *arguments) for credentials, arguments in runs]
+        outputs = []
+        for (_, arguments), run in zip(runs, started, strict=True):
+            out, err = run.communicate(timeout=COMMAND_TIMEOUT)
+            assert run.returncode == 0, f"mlops {' '.join(arguments)}: {err}"
+            outputs.append(out)
+        return outputs
+
+    def run(self, *arguments: str, credentials: dict[str, str] = CI) -> str:
+        return self.side_by_side((credentials, arguments))[0]
+
+
+@pytest.fixture()
+def empty_local_aws(tmp_path, monkeypatch):
+    """An emulator of its own, started empty, stopped at the end."""
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    emulator = control.up(watch_pid=os.getpid())
+    try:
+        yield emulator
+    finally:
+        control.down()
+
+
+def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
+    emulator = empty_local_aws
+    shell = Shell(emulator, _tfvars(tmp_path))
+    stages = ("dev", "prod")
+
+    # 2. Each tfvars file checked offline; 3. each account bootstrapped by its administrator.
+    for checked in shell.side_by_side(*((CI, ("validate", "--env", name)) for name in ACCOUNTS)):
+        assert "valid tfvars" in checked
+    administrator = {
+        name: administrators.credentials(emulator, account, REGION)
+        for name, account in ACCOUNTS.items()
+    }
+    shell.side_by_side(*((administrator[name], ("bootstrap", "--env", name)) for name in ACCOUNTS))
+
+    # 4. Deployed in order, as the CI principal: the registry, then dev and prod.
+    shell.run("plan", "--env", "registry")
+    shell.run("apply", "--env", "registry")
+    shell.side_by_side(*((CI, ("plan", "--env", stage)) for stage in stages))
+    shell.side_by_side(*((CI, ("apply", "--env", stage)) for stage in stages))
+    # (That a second plan of each is empty: tests/test_environments_apply.py, same roots.)
+
+    # 5. Pipelines; 6. the first training run, and the version it registers.
+    shell.side_by_side(*((CI, ("pipelines", "upsert", "--env", stage)) for stage in stages))
+    assert "started (it runs on SageMaker)" in shell.run(
+        "pipelines", "start", "--env", "dev", "train"
+    )
+    dev = json.loads(shell.run("outputs", "--env", "dev"))
+    _register_as_the_training_pipeline_would(emulator, dev)
+    listed = shell.run("models", "list", "--env", "dev")
+    assert "PendingManualApproval" in listed and "0.91" in listed
+
+    # 7. Approved in dev, promoted to prod (its first version: no champion to compare with).
+    approved = shell.run(
+        "models", "approve", "--env", "dev", "--version", "1", "--comment", "AUC 0.91 on test"
+    )
+    assert approved.strip().endswith(": Approved")
+    promoted = shell.run("models", "promote", "--env", "dev", "--version", "1", "--to", "prod")
+    copy, status = promoted.strip().rsplit(": ", 1)
+    assert status == "Approved"
+    # What prod's inference pipeline will serve (its Lambda's answer).
+    assert json.loads(shell.run("models", "latest", "--env", "prod"))["ModelPackageArn"] == copy
+
+    # 9. Torn down in reverse, once the groups hold no versions; the bootstrap stays.
+    prod = json.loads(shell.run("outputs", "--env", "prod"))
+    _delete_versions(emulator, administrator["registry"], dev, prod)
+    shell.side_by_side(*((CI, ("plan", "--env", stage, "--destroy")) for stage in stages))
+    shell.side_by_side(*((CI, ("apply", "--env", stage)) for stage in stages))
+    shell.run("plan", "--env", "registry", "--destroy")
+    shell.run("apply", "--env", "registry")
+    for name, account in ACCOUNTS.items():
+        left = accounts.resources(emulator, account)
+        assert left["buckets"] == {f"mammo-tfstate-{account}"}, name
+        assert left["aliases"] == {"alias/mammo-tfstate"}, name
+        assert not any(v for k, v in left.items() if k not in ("buckets", "aliases")), left
+        iam = client(accounts.session(emulator, account), "iam", emulator)
+        assert iam.get_role(RoleName="mlops-terraform"), "the bootstrap's role stays"
+
+
+def _register_as_the_training_pipeline_would(emulator, stage: dict) -> None:
+    """The RegisterModel step of the training pipeline, by the stage's SageMaker role."""
+    role = assumed_session(stage["sagemaker_execution_role_arn"], REGION, emulator, "training")
+    client(role, "sagemaker", emulator).create_model_package(
+        ModelPackageGroupName=stage["model_package_group_arn"],
+        ModelApprovalStatus="PendingManualApproval",
+        InferenceSpecification=accounts.INFERENCE_SPEC,
+        CustomerMetadataProperties={
+            "auc": "0.91",
+            "baseline_uri": f"s3://{stage['artifacts_bucket_name']}/baseline/baseline.json",
+        },
+    )
+
+
+def _delete_versions(emulator, administrator: dict[str, str], *stages: dict) -> None:
+    """What the README asks of the registry's administrator before its teardown."""
+    own = session(
+        REGION,
+        aws_access_key_id=administrator["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=administrator["AWS_SECRET_ACCESS_KEY"],
+    )
+    sagemaker = client(own, "sagemaker", emulator)
+    for stage in stages:
+        for version in registry.list_versions(sagemaker, stage["model_package_group_arn"]):
+            sagemaker.delete_model_package(ModelPackageName=version.arn)
