@@ -142,10 +142,12 @@ data "aws_iam_policy_document" "terraform" {
       "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags",
       "sagemaker:DescribePipeline", "sagemaker:DeletePipeline",
     ]
-    resources = [
-      "${local.here.sagemaker}:model-package-group/${lower(var.model_name)}-*",
-      "${local.here.sagemaker}:pipeline/${lower(var.model_name)}-*",
-    ]
+    # SageMaker writes some ARNs in lower case whatever the name's case (pipelines) and keeps it
+    # in others; IAM compares ARNs case-sensitively, so a mixed-case model name gets both.
+    resources = flatten([for name in distinct([var.model_name, lower(var.model_name)]) : [
+      "${local.here.sagemaker}:model-package-group/${name}-*",
+      "${local.here.sagemaker}:pipeline/${name}-*",
+    ]])
   }
 }
 
