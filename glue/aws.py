@@ -74,8 +74,9 @@ def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session
 
 # Credentials of the roles this process assumed, until shortly before they expire: a command
 # reading several outputs or groups of one account assumes its role once, not at every read.
-# Keyed by what they were assumed from and where (an emulator run, or AWS, and the caller's
-# access key), so other credentials or a restarted emulator assume the role again.
+# Keyed by who assumed them (the caller's access key) and where (the STS endpoint; for the
+# emulator, its run), so other credentials, another endpoint or a restarted emulator assume the
+# role again. Like AWS's own session credentials, they outlive a change to the role's policies.
 _ASSUMED: dict[tuple, dict] = {}
 _ASSUMED_LOCK = threading.Lock()
 _EXPIRY_MARGIN = timedelta(minutes=5)
@@ -88,12 +89,13 @@ def assumed_session(
     endpoint = emulator.endpoint if emulator else None
     try:
         base = base_session(region, emulator)
-        target = emulator.instance if emulator else "aws"
-        key = (role_arn, region, session_name, target, _caller(base))
+        sts = base.client("sts", endpoint_url=endpoint)
+        # Where: the STS endpoint, and for the emulator its run (a restart forgets its keys).
+        where = (sts.meta.endpoint_url, emulator.instance if emulator else None)
+        key = (role_arn, region, session_name, where, _caller(base))
         with _ASSUMED_LOCK:
             credentials = _ASSUMED.get(key)
         if credentials is None or credentials["Expiration"] - _EXPIRY_MARGIN < _now():
-            sts = base.client("sts", endpoint_url=endpoint)
             answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
             credentials = answer["Credentials"]
             with _ASSUMED_LOCK:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from glue.aws import split_s3
 from glue.errors import MlopsError
 
@@ -53,6 +55,13 @@ def model_data_url(described: dict[str, Any]) -> str:
 def version_name(arn: str) -> str:
     """`<group>/<version>` of a model package ARN, for messages and report paths."""
     return arn.split(":model-package/", 1)[1]
+
+
+def report_uri(bucket: str, prefix: str, candidate_arn: str, champion_arn: str) -> str:
+    """Where the comparison pipeline writes its report (REPORT_FILE) for this pair: under the
+    stage's prefix of the artifacts bucket, named by both versions."""
+    pair = f"{version_name(candidate_arn)}/vs/{version_name(champion_arn)}"
+    return f"s3://{bucket}/{prefix}/comparison/{pair}"
 
 
 def held_out_data(candidate: dict[str, Any], given: str | None) -> str:
@@ -98,8 +107,14 @@ def read_report(s3, report_uri: str) -> tuple[float, float]:
     """(challenger AUC, champion AUC) of the comparison's report."""
     bucket, prefix = split_s3(report_uri)
     key = f"{prefix.rstrip('/')}/{REPORT_FILE}"
-    report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    return report["metrics"]["auc"]["value"], report["champion"]["metrics"]["auc"]["value"]
+    try:
+        report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        return report["metrics"]["auc"]["value"], report["champion"]["metrics"]["auc"]["value"]
+    except (ClientError, ValueError, KeyError, TypeError) as error:
+        raise MlopsError(
+            f"the comparison ended without a report both AUCs can be read from at "
+            f"s3://{bucket}/{key} ({type(error).__name__}: {error}): nothing recorded"
+        ) from None
 
 
 def record(

@@ -15,7 +15,7 @@ from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError, UsageError
 from glue.local.emulator.control import Emulator
-from glue.pipelines.upsert import git_commit, settings_for
+from glue.pipelines.upsert import git_commit
 
 # The one way models move between stages: a version approved in dev is copied to prod.
 PROMOTIONS = {"dev": "prod"}
@@ -159,11 +159,11 @@ def compare(
     done = comparison.recorded(candidate, champion["ModelPackageArn"], data)
     if done is not None:
         return done
-    report = settings_for(source, platform).s3(
-        "comparison",
-        comparison.version_name(candidate["ModelPackageArn"]),
-        "vs",
-        comparison.version_name(champion["ModelPackageArn"]),
+    report = comparison.report_uri(
+        platform.artifacts_bucket_name,
+        platform.data_prefix,
+        candidate["ModelPackageArn"],
+        champion["ModelPackageArn"],
     )
     run(platform.comparison_pipeline, comparison.parameters(candidate, champion, data, report))
     s3 = client(deploy.session_for(source, emulator), "s3", emulator)

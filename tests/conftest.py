@@ -103,8 +103,8 @@ def _stages_at_once(configs, emulator: Emulator) -> None:
 @pytest.fixture(scope="session")
 def platform(emulator, throwaway_configs):
     """registry, then dev and prod, applied (the stages as soon as the registry's key exists).
-    Its emulator's state ends with the session; tests/test_walkthrough.py proves a teardown
-    leaves nothing."""
+    Its emulator's state ends with the session; tests/test_walkthrough.py proves that a
+    teardown leaves only the bootstrap."""
     deploy.registry_then_stages(
         lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, progress),
         lambda: _stages_at_once(throwaway_configs, emulator),
@@ -121,13 +121,16 @@ PLATFORM_GROUPS = {
 # forms a group of its own, so its module's other tests can run beside it.
 OWN_GROUP = {"test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages"}
 # The groups that take longest, longest first: pytest-xdist hands groups out in collection order
-# (with --no-loadscope-reorder, which the Makefile passes), so these start at once, on different
-# workers, and the short ones fill in around them.
+# (with --no-loadscope-reorder, which the Makefile passes), one to each worker, then a second to
+# each worker whose first is a single test. Those seconds wait behind the single test (minutes),
+# so they are two groups of moments (docs, definitions); the rest go to whichever worker frees.
 LONGEST_FIRST = [
     "tests.test_walkthrough",
     "platform",
     "platform-runs",
     *sorted(OWN_GROUP),
+    "tests.test_docs",
+    "tests.test_definitions",
     "tests.test_bootstrap",
 ]
 

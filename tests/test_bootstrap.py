@@ -77,7 +77,7 @@ def _inside(emulator, account: str, service: str):
 
 
 def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, bootstrapped):
-    account = LOCAL_ACCOUNT
+    account = LOCAL_ACCOUNT  # the bootstrapped one
     iam = _inside(emulator, account, "iam")
     role = iam.get_role(RoleName="mlops-terraform")["Role"]
     assert role["Path"] == "/platform/"

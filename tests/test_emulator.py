@@ -27,7 +27,7 @@ def _session(emulator, account_id: str):
     return assumed_session(f"arn:aws:iam::{account_id}:role/mlops-terraform", REGION, emulator)
 
 
-def test_a_role_is_assumed_once_per_caller_and_emulator_run(emulator, monkeypatch):
+def test_an_assumed_role_is_reused_until_near_expiry_within_one_emulator_run(emulator, monkeypatch):
     assumed: list[str] = []
     base_session = aws.base_session
 

@@ -7,9 +7,10 @@ administrator's keys, then the CI principal deploys, trains, approves, promotes 
 command by command as the README gives them (with `--var-file`, since these accounts are not
 the shipped tfvars'). Commands the README lists for different accounts run side by side.
 
-What SageMaker does on its own is done here by hand, as SageMaker would: moto stores a started
-pipeline execution but runs no step, so the version the training run registers is registered
-as the pipeline's RegisterModel step would, by the stage's SageMaker execution role.
+What SageMaker does on its own is done here by hand, as SageMaker would: the local AWS stores a
+started pipeline execution but runs no step (it answers it Succeeded at once), so the versions
+the training runs register are registered as the RegisterModel step would, and the report the
+comparison pipeline writes is written where it writes it, by the stage's SageMaker role.
 """
 
 from __future__ import annotations
@@ -22,23 +23,25 @@ from pathlib import Path
 
 import pytest
 
-from glue import registry
-from glue.aws import assumed_session, client, session
+from glue import comparison, registry
+from glue.aws import assumed_session, client, session, split_s3
 from glue.local import administrators
 from glue.local.emulator import control
 from tests import accounts
+from tests.conftest import ACCOUNTS as SHIPPED
 from tests.conftest import REGION
 from tests.test_cli import PROJECT_ROOT
 
 pytestmark = pytest.mark.emulator
 
-# Fresh accounts, standing in for the shipped tfvars' three.
-SHIPPED = {"registry": "111111111111", "dev": "222222222222", "prod": "333333333333"}
+# Fresh accounts, standing in for the three of the shipped tfvars (SHIPPED).
 ACCOUNTS = {"registry": "710000000001", "dev": "710000000002", "prod": "710000000003"}
 # The CI principal: any identity the terraform and deploy roles trust (moto takes any key).
 CI = {"AWS_ACCESS_KEY_ID": "ci-principal", "AWS_SECRET_ACCESS_KEY": "ci-principal"}
 OFFLINE = {"validate"}  # commands that reach no AWS take no --aws
-NEED_THE_REGISTRY = {"approve", "reject", "compare", "promote", "rollback"}  # models verbs
+# models verbs that read the registry's tfvars, and the next stage's (--to, prod by default)
+NEED_THE_REGISTRY = {"approve", "reject", "compare", "promote", "rollback"}
+READ_THE_NEXT_STAGE = {"compare", "promote", "reject"}
 COMMAND_TIMEOUT = 600  # an apply waits for the provider's consistency polls (minutes at most)
 
 
@@ -80,18 +83,25 @@ class Shell:
         files = ["--var-file", str(self.files[environment])]
         if arguments[0] == "models" and arguments[1] in NEED_THE_REGISTRY:
             files += ["--registry-var-file", str(self.files["registry"])]
-        if "--to" in arguments:
-            files += ["--to-var-file", str(self.files[arguments[arguments.index("--to") + 1]])]
+        if arguments[0] == "models" and arguments[1] in READ_THE_NEXT_STAGE:
+            to = arguments[arguments.index("--to") + 1] if "--to" in arguments else "prod"
+            files += ["--to-var-file", str(self.files[to])]
         return files
 
     def side_by_side(self, *runs: tuple[dict[str, str], tuple[str, ...]]) -> list[str]:
         """Commands for different accounts at once; each must succeed. Their outputs."""
         started = [self.start(credentials, *arguments) for credentials, arguments in runs]
         outputs = []
-        for (_, arguments), run in zip(runs, started, strict=True):
-            out, err = run.communicate(timeout=COMMAND_TIMEOUT)
-            assert run.returncode == 0, f"mlops {' '.join(arguments)}: {err}"
-            outputs.append(out)
+        try:
+            for (_, arguments), run in zip(runs, started, strict=True):
+                out, err = run.communicate(timeout=COMMAND_TIMEOUT)
+                assert run.returncode == 0, f"mlops {' '.join(arguments)}: {err}"
+                outputs.append(out)
+        finally:  # none left running against an emulator that is stopping
+            for run in started:
+                if run.poll() is None:
+                    run.kill()
+                    run.communicate()
         return outputs
 
     def run(self, *arguments: str, credentials: dict[str, str] = CI) -> str:
@@ -140,16 +150,19 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
     listed = shell.run("models", "list", "--env", "dev")
     assert "PendingManualApproval" in listed and "0.91" in listed
 
-    # 7. Approved in dev, promoted to prod (its first version: no champion to compare with).
+    # 7. Approved in dev, promoted to prod (its first version: no champion to compare with);
+    # the next version compared with that champion on the same held-out data, then promoted.
     approved = shell.run(
         "models", "approve", "--env", "dev", "--version", "1", "--comment", "AUC 0.91 on test"
     )
     assert approved.strip().endswith(": Approved")
-    promoted = shell.run("models", "promote", "--env", "dev", "--version", "1", "--to", "prod")
-    copy, status = promoted.strip().rsplit(": ", 1)
-    assert status == "Approved"
-    # What prod's inference pipeline will serve (its Lambda's answer).
-    assert json.loads(shell.run("models", "latest", "--env", "prod"))["ModelPackageArn"] == copy
+    champion = _promote(shell, 1)
+    challenger = _register_as_the_training_pipeline_would(emulator, dev, auc="0.93")
+    shell.run("models", "approve", "--env", "dev", "--version", "2", "--comment", "AUC 0.93")
+    _report_as_the_comparison_pipeline_would(emulator, dev, challenger, champion, (0.93, 0.91))
+    compared = shell.run("models", "compare", "--env", "dev", "--version", "2")
+    assert f"recorded on {challenger}" in compared
+    _promote(shell, 2)
 
     # 9. Torn down in reverse, once the groups hold no versions; the bootstrap stays.
     prod = json.loads(shell.run("outputs", "--env", "prod"))
@@ -167,17 +180,51 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
         assert iam.get_role(RoleName="mlops-terraform"), "the bootstrap's role stays"
 
 
-def _register_as_the_training_pipeline_would(emulator, stage: dict) -> None:
-    """The RegisterModel step of the training pipeline, by the stage's SageMaker role."""
+def _promote(shell: Shell, version: int) -> str:
+    """Promote a dev version to prod: the copy, which prod's inference then serves."""
+    promoted = shell.run(
+        "models", "promote", "--env", "dev", "--version", str(version), "--to", "prod"
+    )
+    copy, status = promoted.strip().rsplit(": ", 1)
+    assert status == "Approved"
+    # What prod's inference pipeline serves next (its Lambda's answer).
+    assert json.loads(shell.run("models", "latest", "--env", "prod"))["ModelPackageArn"] == copy
+    return copy
+
+
+def _register_as_the_training_pipeline_would(emulator, stage: dict, auc: str = "0.91") -> str:
+    """The RegisterModel step of the training pipeline, by the stage's SageMaker role: the
+    version's ARN."""
     role = assumed_session(stage["sagemaker_execution_role_arn"], REGION, emulator, "training")
-    client(role, "sagemaker", emulator).create_model_package(
+    data = f"s3://{stage['artifacts_bucket_name']}/{stage['data_prefix']}"
+    return client(role, "sagemaker", emulator).create_model_package(
         ModelPackageGroupName=stage["model_package_group_arn"],
         ModelApprovalStatus="PendingManualApproval",
         InferenceSpecification=accounts.INFERENCE_SPEC,
         CustomerMetadataProperties={
-            "auc": "0.91",
-            "baseline_uri": f"s3://{stage['artifacts_bucket_name']}/baseline/baseline.json",
+            "auc": auc,
+            "baseline_uri": f"{data}/baseline/baseline.json",
+            "test_data_uri": f"{data}/preprocessed/test",
         },
+    )["ModelPackageArn"]
+
+
+def _report_as_the_comparison_pipeline_would(
+    emulator, stage: dict, challenger: str, champion: str, aucs: tuple[float, float]
+) -> None:
+    """The report of the comparison pipeline's Evaluate step, where the pipeline writes it."""
+    role = assumed_session(stage["sagemaker_execution_role_arn"], REGION, emulator, "compare")
+    bucket, prefix = split_s3(
+        comparison.report_uri(
+            stage["artifacts_bucket_name"], stage["data_prefix"], challenger, champion
+        )
+    )
+    report = {
+        "metrics": {"auc": {"value": aucs[0]}},
+        "champion": {"metrics": {"auc": {"value": aucs[1]}}},
+    }
+    client(role, "s3", emulator).put_object(
+        Bucket=bucket, Key=f"{prefix}/{comparison.REPORT_FILE}", Body=json.dumps(report)
     )
 
 

@@ -6,10 +6,16 @@ import importlib
 import json
 import sys
 
-module, name = sys.argv[1].rsplit(".", 1)
-try:
-    result = getattr(importlib.import_module(module), name)(json.load(sys.stdin), None)
-except Exception as error:
-    print(f"{type(error).__name__}: {error}", file=sys.stderr)
-    sys.exit(1)
-print(json.dumps(result, default=str))
+
+def main() -> None:
+    module, name = sys.argv[1].rsplit(".", 1)
+    try:
+        result = getattr(importlib.import_module(module), name)(json.load(sys.stdin), None)
+    except Exception as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        sys.exit(1)
+    print(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

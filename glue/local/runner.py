@@ -190,7 +190,8 @@ class LocalRunner:
             for part in arguments["AppSpecification"]["ContainerEntrypoint"]
         ]
         if len(command) < 2 or command[0] != "python3":
-            raise StepFailed(step["Name"], f"entrypoint {command} is not `python3 <script> ...`")
+            shown = " ".join(map(str, command))
+            raise StepFailed(step["Name"], f"entrypoint `{shown}` is not `python3 <script> ...`")
         result = warm.run(Path(command[1]), [*map(str, command[2:]), "--base-dir", str(base)])
         if result.returncode != 0:
             last = result.stderr.strip().splitlines() or ["exit code " + str(result.returncode)]

@@ -8,6 +8,11 @@ takes seconds of CPU, most of what a step spent here. So each program is forked 
 interpreter that imported them once (Python's forkserver, started at the first program), as a
 warm container or Lambda environment already holds its runtime. What a script may import is
 still its image's business: `glue.steps.images` checks that, from the source, before it runs.
+
+Where a forked program differs from `python3 script`: it ends with os._exit, so atexit handlers
+do not run; an uncaught exception's traceback on stderr follows a "Process ..." line (its last
+line, what callers report, is Python's); sys.path holds this process's entries after the
+script's folder. The step scripts and handlers here depend on none of these.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import runpy
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +30,9 @@ PRELOADED = ["pandas", "sklearn.metrics", "xgboost", "boto3"]
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 _CONTEXT.set_forkserver_preload(PRELOADED)
+# One program at a time: starting a process reaps the others' exit statuses (multiprocessing's
+# _cleanup), which can race another thread's join and lose a status.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ def run(
 ) -> Finished:
     """`python3 script arguments...`: in `cwd`, with exactly `environment` (default: this
     process's), `stdin` as its input and `search_path` before the script's folder on sys.path."""
-    with tempfile.TemporaryDirectory(prefix="mlops-program-") as scratch:
+    with _ONE_AT_A_TIME, tempfile.TemporaryDirectory(prefix="mlops-program-") as scratch:
         streams = {name: Path(scratch) / name for name in ("stdin", "stdout", "stderr")}
         for name, path in streams.items():
             path.write_text(stdin if name == "stdin" else "")
