@@ -128,6 +128,12 @@ def client(session: boto3.Session, service: str, emulator: Emulator | None = Non
     return session.client(service, endpoint_url=emulator.endpoint if emulator else None)
 
 
+def s3_uri(bucket: str, *parts: str) -> str:
+    """The s3:// URI of a key or prefix, from the bucket and the key's parts (the reverse of
+    split_s3)."""
+    return "/".join([f"s3://{bucket}", *parts])
+
+
 def split_s3(uri: str) -> tuple[str, str]:
     """(bucket, key or prefix) of an s3:// URI."""
     match = re.fullmatch(r"s3://([^/]+)/?(.*)", uri)

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from glue.aws import split_s3
+from glue.aws import s3_uri, split_s3
 from glue.errors import MlopsError
 
 # What a comparison records on the candidate (customer metadata: flat strings).
@@ -60,8 +60,9 @@ def version_name(arn: str) -> str:
 def report_uri(bucket: str, prefix: str, candidate_arn: str, champion_arn: str) -> str:
     """Where the comparison pipeline writes its report (REPORT_FILE) for this pair: under the
     stage's prefix of the artifacts bucket, named by both versions."""
-    pair = f"{version_name(candidate_arn)}/vs/{version_name(champion_arn)}"
-    return f"s3://{bucket}/{prefix}/comparison/{pair}"
+    return s3_uri(
+        bucket, prefix, "comparison", version_name(candidate_arn), "vs", version_name(champion_arn)
+    )
 
 
 def held_out_data(candidate: dict[str, Any], given: str | None) -> str:

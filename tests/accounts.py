@@ -33,6 +33,11 @@ def session(emulator, account_id: str):
     return assumed_session(f"arn:aws:iam::{account_id}:role/inspector", REGION, emulator)
 
 
+def client_in(emulator, account_id: str, service: str):
+    """A client of the service inside the account, to look at what is there."""
+    return client(session(emulator, account_id), service, emulator)
+
+
 def resources(emulator, account_id: str) -> dict[str, set[str]]:
     """The platform's resources in an account (other tests share the emulator)."""
     inside = session(emulator, account_id)

@@ -10,16 +10,12 @@ other tests apply on the same local AWS."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from glue.aws import assumed_session, client
 from tests import accounts
-from tests.test_cli import PROJECT_ROOT, mlops, one_line
+from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
 pytestmark = pytest.mark.emulator
 
@@ -46,39 +42,19 @@ def _tfvars(folder: Path, environment: str, account: str, **changes) -> Path:
     return path
 
 
-def _run(arguments: list[str], environment: dict[str, str] | None = None) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "glue.cli", *arguments],
-        cwd=PROJECT_ROOT,
-        env=environment or dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.fixture(scope="module")
 def bootstrapped(emulator, tmp_path_factory) -> Path:
     """dev's account bootstrapped on the running local AWS (most of it is the provider waiting
     for the state bucket's lifecycle rule to settle); its tfvars."""
     dev = _tfvars(tmp_path_factory.mktemp("bootstrap"), "dev", LOCAL_ACCOUNT)
-    run = _run(["bootstrap", "--env", "dev", "--var-file", str(dev)])
+    run = started("bootstrap", "--env", "dev", "--var-file", str(dev))
     _, err = run.communicate(timeout=300)
     assert run.returncode == 0, f"bootstrap of dev: {err}"
     return dev
 
 
-def _inside(emulator, account: str, service: str):
-    return client(
-        assumed_session(f"arn:aws:iam::{account}:role/inspector", "us-east-1", emulator),
-        service,
-        emulator,
-    )
-
-
 def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, bootstrapped):
-    account = LOCAL_ACCOUNT  # the bootstrapped one
-    iam = _inside(emulator, account, "iam")
+    iam = accounts.client_in(emulator, LOCAL_ACCOUNT, "iam")
     role = iam.get_role(RoleName="mlops-terraform")["Role"]
     assert role["Path"] == "/platform/"
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
@@ -89,10 +65,12 @@ def test_bootstrap_creates_the_role_and_takes_over_the_state_store(emulator, boo
     assert iam.list_role_policies(RoleName="mlops-terraform")["PolicyNames"] == ["platform-roots"]
     assert not iam.list_attached_role_policies(RoleName="mlops-terraform")["AttachedPolicies"]
 
-    s3, bucket = _inside(emulator, account, "s3"), f"{PREFIX}-tfstate-{account}"
+    s3 = accounts.client_in(emulator, LOCAL_ACCOUNT, "s3")
+    bucket = f"{PREFIX}-tfstate-{LOCAL_ACCOUNT}"
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
-    key = _inside(emulator, account, "kms").describe_key(KeyId=f"alias/{PREFIX}-tfstate")
+    kms = accounts.client_in(emulator, LOCAL_ACCOUNT, "kms")
+    key = kms.describe_key(KeyId=f"alias/{PREFIX}-tfstate")
     assert rule["ApplyServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "aws:kms",
         "KMSMasterKeyID": key["KeyMetadata"]["Arn"],
@@ -147,11 +125,11 @@ def test_bootstrap_with_aws_refuses_credentials_not_of_the_account(
     if not credentials:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             environment.pop(name, None)
-    run = _run(["bootstrap", "--env", "prod", "--aws", "--var-file", str(tfvars)], environment)
+    run = started("bootstrap", "--env", "prod", "--aws", "--var-file", str(tfvars), env=environment)
     _, err = run.communicate(timeout=120)
     assert run.returncode == 1
     assert said in one_line(err)
     # Nothing was made: no state bucket in either account.
     for account in ("123456789012", LOCAL_ACCOUNT):
-        buckets = _inside(emulator, account, "s3").list_buckets()["Buckets"]
+        buckets = accounts.client_in(emulator, account, "s3").list_buckets()["Buckets"]
         assert not [b for b in buckets if b["Name"].startswith("refused-")]

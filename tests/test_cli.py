@@ -24,6 +24,18 @@ def mlops(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     )
 
 
+def started(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`mlops args...` running, with exactly `env` (default: this process's environment)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "glue.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env if env is not None else dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def one_line(text: str) -> str:
     lines = text.strip().splitlines()
     assert len(lines) == 1, f"expected one line, got: {text!r}"

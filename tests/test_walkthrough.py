@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from glue.local.emulator import control
 from tests import accounts
 from tests.conftest import ACCOUNTS as SHIPPED
 from tests.conftest import REGION
-from tests.test_cli import PROJECT_ROOT
+from tests.test_cli import PROJECT_ROOT, started
 
 pytestmark = pytest.mark.emulator
 
@@ -67,14 +66,8 @@ class Shell:
 
     def start(self, credentials: dict[str, str], *arguments: str) -> subprocess.Popen:
         aws = [] if arguments[0] in OFFLINE else ["--aws"]
-        return subprocess.Popen(
-            [sys.executable, "-m", "glue.cli", *arguments, *aws, *self._files(arguments)],
-            cwd=PROJECT_ROOT,
-            env=accounts.as_aws(self.emulator, credentials),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        environment = accounts.as_aws(self.emulator, credentials)
+        return started(*arguments, *aws, *self._files(arguments), env=environment)
 
     def _files(self, arguments: tuple[str, ...]) -> list[str]:
         """--var-file for --env, and the tfvars of the other stage and the registry that a
@@ -176,7 +169,7 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
         assert left["buckets"] == {f"mammo-tfstate-{account}"}, name
         assert left["aliases"] == {"alias/mammo-tfstate"}, name
         assert not any(v for k, v in left.items() if k not in ("buckets", "aliases")), left
-        iam = client(accounts.session(emulator, account), "iam", emulator)
+        iam = accounts.client_in(emulator, account, "iam")
         assert iam.get_role(RoleName="mlops-terraform"), "the bootstrap's role stays"
 
 

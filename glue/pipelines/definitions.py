@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from glue.aws import s3_uri
 from glue.errors import MlopsError
 from glue.pipelines.validation import REPRESENTATIVE_EXECUTION_ID
 from glue.steps import STEPS_DIR, images
@@ -66,7 +67,7 @@ class PipelineSettings:
             check_pipeline_name(name)
 
     def s3(self, *parts: str) -> str:
-        return "/".join([f"s3://{self.bucket}", self.prefix, *parts])
+        return s3_uri(self.bucket, self.prefix, *parts)
 
     def image(self, name: str) -> str:
         """The ECR URI of a built-in image `repository:tag` in this region."""
