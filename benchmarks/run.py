@@ -1,7 +1,8 @@
 """Benchmark: wall time of the test suite, each environment's plan and apply, and the demo
 (its peak memory and the AUC it registers, on the UCI data when it is beside the project).
-The demo and the suite run twice, with the local AWS's strict request checks on and off
-(MLOPS_EMULATOR_STRICT), and their cost is reported as a share of each.
+The demo and the suite also run with the local AWS's strict request checks off
+(MLOPS_EMULATOR_STRICT) and with its authorization off (MLOPS_EMULATOR_IAM), and the cost of
+each layer is reported as a share of each.
 
 Run with `make benchmark` (not part of the test suite). Prints a table and writes
 benchmarks/latest.json. Uses its own state directory and emulator, so it does not disturb a
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from glue.local.emulator.control import AUTHORIZATION_ENV
 from glue.local.emulator.strict_requests import STRICT_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,16 +125,22 @@ def _environments(state: Path) -> dict:
     return timings
 
 
-def _strict(on: bool) -> dict[str, str]:
-    return {STRICT_ENV: "1" if on else "0"}
+def _layers(strict: bool, authorization: bool) -> dict[str, str]:
+    """The local AWS's layers: each as it is by default, or off."""
+    return {
+        **({} if strict else {STRICT_ENV: "0"}),
+        **({} if authorization else {AUTHORIZATION_ENV: "0"}),
+    }
 
 
-def _demo(state: Path, strict: bool = True) -> dict:
+def _demo(state: Path, strict: bool = True, authorization: bool = True) -> dict:
     """The demo on the UCI data when it is beside the project, else on the generated sample."""
     command = [str(ROOT / ".venv/bin/mlops"), "demo"]
     if UCI_DATA.is_file():
         command += ["--data", str(UCI_DATA)]
-    measured = _timed_command(*command, env={"MLOPS_STATE_DIR": str(state), **_strict(strict)})
+    measured = _timed_command(
+        *command, env={"MLOPS_STATE_DIR": str(state), **_layers(strict, authorization)}
+    )
     output = measured.pop("stdout")
     # Named relative to the project: the recorded figures name no path of the machine.
     measured["data"] = (
@@ -144,16 +152,16 @@ def _demo(state: Path, strict: bool = True) -> dict:
     return measured
 
 
-def _suite(strict: bool = True) -> dict:
+def _suite(strict: bool = True, authorization: bool = True) -> dict:
     """`make test`, warm (lint, then the suite in its parallel workers), as CI runs it; without
-    the strict layer the tests that prove its refusals fail (as they should), so that run is
-    timed, not required to pass."""
+    a layer the tests that prove its refusals fail (as they should), so that run is timed, not
+    required to pass."""
     measured = _timed_command(
         "make",
         "test",
         "PYTEST_ARGS=-q -p no:cacheprovider",
-        env=_strict(strict),
-        must_pass=strict,
+        env=_layers(strict, authorization),
+        must_pass=strict and authorization,
     )
     outcome = re.findall(r"^(?:\d+ (?:failed|passed)[^\n]*) in ", measured.pop("stdout"), re.M)
     return {**measured, "outcome": outcome[-1].removesuffix(" in ") if outcome else "?"}
@@ -194,8 +202,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         demo = _demo(Path(scratch) / "demo")
         demo_lenient = _demo(Path(scratch) / "demo-lenient", strict=False)
+        demo_unauthorized = _demo(Path(scratch) / "demo-unauthorized", authorization=False)
         suite = _suite()
         suite_lenient = _suite(strict=False)
+        suite_unauthorized = _suite(authorization=False)
         environments = _environments(Path(scratch) / "environments")
         results = {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
@@ -206,6 +216,12 @@ def main() -> int:
             "strict_requests_cost": {
                 "demo": _overhead(demo, demo_lenient),
                 "test_suite": _overhead(suite, suite_lenient),
+            },
+            # The demo and most of the suite run the local platform in audit mode (every
+            # request evaluated and recorded, none refused), the walkthrough enforced.
+            "authorization_cost": {
+                "demo": _overhead(demo, demo_unauthorized),
+                "test_suite": _overhead(suite, suite_unauthorized),
             },
         }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")

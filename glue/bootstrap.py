@@ -81,6 +81,7 @@ def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
             "name_prefix",
             "model_name",
             "tags",
+            "registry_account_id",
         )
         if config.values.get(key) is not None
     }

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 
-from glue.aws import EMULATOR_UNSET, assumed_session, client
+from glue.aws import EMULATOR_UNSET, client
+from glue.aws import session as boto3_session
+from glue.local.emulator.control import root_credentials
 from tests.conftest import REGION
 
 # What a model version registered by hand in a test serves: enough for the Lambda and the runner.
@@ -29,8 +31,20 @@ def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
     }
 
 
+_ROOTS: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def session(emulator, account_id: str):
-    return assumed_session(f"arn:aws:iam::{account_id}:role/inspector", REGION, emulator)
+    """The account's root user: a test looks at everything in it, whatever its policies."""
+    key = (emulator.instance, account_id)
+    if key not in _ROOTS:
+        _ROOTS[key] = root_credentials(emulator, account_id)
+    keys = _ROOTS[key]
+    return boto3_session(
+        REGION,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def client_in(emulator, account_id: str, service: str):

@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from glue import comparison, registry
-from glue.aws import assumed_session, client, session, split_s3
+from glue.aws import client, session, split_s3
 from glue.local import administrators
 from glue.local.emulator import control
-from tests import accounts
+from tests import accounts, least_privilege
 from tests.conftest import ACCOUNTS as SHIPPED
 from tests.conftest import REGION
 from tests.test_cli import PROJECT_ROOT, started
@@ -35,8 +35,9 @@ pytestmark = pytest.mark.emulator
 
 # Fresh accounts, standing in for the three of the shipped tfvars (SHIPPED).
 ACCOUNTS = {"registry": "710000000001", "dev": "710000000002", "prod": "710000000003"}
-# The CI principal: any identity the terraform and deploy roles trust (moto takes any key).
-CI = {"AWS_ACCESS_KEY_ID": "ci-principal", "AWS_SECRET_ACCESS_KEY": "ci-principal"}
+# The CI principal the tfvars name (terraform_principal_arns, ci_role_arn): a role of the CI
+# account that may assume the roles the README says it needs, and nothing else.
+CI_ROLE_ARN = "arn:aws:iam::444444444444:role/jenkins"
 OFFLINE = {"validate"}  # commands that reach no AWS take no --aws
 # models verbs that read the registry's tfvars, and the next stage's (--to, prod by default)
 NEED_THE_REGISTRY = {"approve", "reject", "compare", "promote", "rollback"}
@@ -60,9 +61,10 @@ def _tfvars(folder: Path) -> dict[str, Path]:
 class Shell:
     """Runs `mlops` commands as the README's reader would, with --aws and their variables."""
 
-    def __init__(self, emulator, files: dict[str, Path]):
+    def __init__(self, emulator, files: dict[str, Path], ci: dict[str, str]):
         self.emulator = emulator
         self.files = files
+        self.ci = ci
 
     def start(self, credentials: dict[str, str], *arguments: str) -> subprocess.Popen:
         aws = [] if arguments[0] in OFFLINE else ["--aws"]
@@ -97,15 +99,16 @@ class Shell:
                     run.communicate()
         return outputs
 
-    def run(self, *arguments: str, credentials: dict[str, str] = CI) -> str:
-        return self.side_by_side((credentials, arguments))[0]
+    def run(self, *arguments: str) -> str:
+        """A command as the CI principal."""
+        return self.side_by_side((self.ci, arguments))[0]
 
 
 @pytest.fixture()
 def empty_local_aws(tmp_path, monkeypatch):
     """An emulator of its own, started empty, stopped at the end."""
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
-    emulator = control.up(watch_pid=os.getpid())
+    emulator = control.up(watch_pid=os.getpid(), authorization="enforce")
     try:
         yield emulator
     finally:
@@ -114,8 +117,9 @@ def empty_local_aws(tmp_path, monkeypatch):
 
 def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
     emulator = empty_local_aws
-    shell = Shell(emulator, _tfvars(tmp_path))
+    shell = Shell(emulator, _tfvars(tmp_path), _ci_principal(emulator))
     stages = ("dev", "prod")
+    CI = shell.ci  # noqa: N806 (the README's principal, as the steps below name it)
 
     # 2. Each tfvars file checked offline; 3. each account bootstrapped by its administrator.
     for checked in shell.side_by_side(*((CI, ("validate", "--env", name)) for name in ACCOUNTS)):
@@ -172,6 +176,82 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
         iam = accounts.client_in(emulator, account, "iam")
         assert iam.get_role(RoleName="mlops-terraform"), "the bootstrap's role stays"
 
+    # Every call was authorized as IAM would (the emulator enforced it); who made them, and
+    # which statements of the Terraform role's policy the run needed.
+    record = control.authorizations(emulator)
+    _assert_the_steps_ran_as_the_execution_role(record, dev)
+    _assert_every_statement_of_the_terraform_role_is_needed(record)
+
+
+def _assert_the_steps_ran_as_the_execution_role(record: dict, dev: dict) -> None:
+    """The comparison report was written, its data key made, by SageMaker's execution role."""
+    role = dev["sagemaker_execution_role_arn"].rsplit("/", 1)[1]
+    writes = [
+        (r["request"]["action"], r["caller"]["arn"])
+        for r in record["records"]
+        if r["operation"] == "PutObject"
+        and comparison.REPORT_FILE in r["request"]["resource"]
+        or (r["operation"] == "PutObject" and r["request"]["action"] == "kms:GenerateDataKey")
+    ]
+    by = f"arn:aws:sts::{ACCOUNTS['dev']}:assumed-role/{role}/compare"
+    assert ("s3:PutObject", by) in writes and ("kms:GenerateDataKey", by) in writes, writes
+
+
+def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> None:
+    """Each statement of the bootstrap's policy, removed alone, denies some request of this run
+    in some account (tests/least_privilege.py): none is dead."""
+    policies = record["policies"]
+    chosen = least_privilege.statements(
+        policies, lambda label: label.endswith(":role/mlops-terraform#inline:platform-roots")
+    )
+    needed = least_privilege.needs(record["records"], policies, chosen)
+    by_sid: dict[str, set[str]] = {}
+    for statement, actions in needed.items():
+        by_sid.setdefault(statement.sid, set()).update(actions)
+    dead = sorted(sid for sid, actions in by_sid.items() if not actions)
+    assert not dead, f"statements no request of the walkthrough needs: {dead}"
+
+
+def _ci_principal(emulator) -> dict[str, str]:
+    """Step 1's CI principal: the role the tfvars name, made in its account by that account's
+    administrator, allowed to assume each account's Terraform role and the stages' deploy roles
+    (README, "Delivery with Jenkins"); its session's keys."""
+    account = CI_ROLE_ARN.split(":")[4]
+    keys = administrators.credentials(emulator, account, REGION)
+    own = session(
+        REGION,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+    )
+    trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}
+    roles = [f"arn:aws:iam::{a}:role/mlops-terraform" for a in ACCOUNTS.values()]
+    roles += [f"arn:aws:iam::{ACCOUNTS[s]}:role/mammo-{s}-ci-deploy" for s in ("dev", "prod")]
+    iam = client(own, "iam", emulator)
+    name = CI_ROLE_ARN.rsplit("/", 1)[1]
+    iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [trust | {"Action": "sts:AssumeRole"}]}
+        ),
+    )
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="assume-the-platform-roles",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": roles}],
+            }
+        ),
+    )
+    answer = client(own, "sts", emulator).assume_role(RoleArn=CI_ROLE_ARN, RoleSessionName="ci")
+    credentials = answer["Credentials"]
+    return {
+        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": credentials["SessionToken"],
+    }
+
 
 def _promote(shell: Shell, version: int) -> str:
     """Promote a dev version to prod: the copy, which prod's inference then serves."""
@@ -185,10 +265,23 @@ def _promote(shell: Shell, version: int) -> str:
     return copy
 
 
+def _as_sagemaker(emulator, stage: dict, session_name: str):
+    """The stage's SageMaker execution role, as SageMaker acts with it (its trust admits it)."""
+    keys = control.service_credentials(
+        emulator, "sagemaker.amazonaws.com", stage["sagemaker_execution_role_arn"], session_name
+    )
+    return session(
+        REGION,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys["AWS_SESSION_TOKEN"],
+    )
+
+
 def _register_as_the_training_pipeline_would(emulator, stage: dict, auc: str = "0.91") -> str:
     """The RegisterModel step of the training pipeline, by the stage's SageMaker role: the
     version's ARN."""
-    role = assumed_session(stage["sagemaker_execution_role_arn"], REGION, emulator, "training")
+    role = _as_sagemaker(emulator, stage, "training")
     data = f"s3://{stage['artifacts_bucket_name']}/{stage['data_prefix']}"
     return client(role, "sagemaker", emulator).create_model_package(
         ModelPackageGroupName=stage["model_package_group_arn"],
@@ -206,7 +299,7 @@ def _report_as_the_comparison_pipeline_would(
     emulator, stage: dict, challenger: str, champion: str, aucs: tuple[float, float]
 ) -> None:
     """The report of the comparison pipeline's Evaluate step, where the pipeline writes it."""
-    role = assumed_session(stage["sagemaker_execution_role_arn"], REGION, emulator, "compare")
+    role = _as_sagemaker(emulator, stage, "compare")
     bucket, prefix = split_s3(
         comparison.report_uri(
             stage["artifacts_bucket_name"], stage["data_prefix"], challenger, champion

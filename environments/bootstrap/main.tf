@@ -6,14 +6,15 @@ locals {
 }
 
 module "bootstrap" {
-  source                 = "../../modules/bootstrap"
-  terraform_role_name    = local.role_name
-  terraform_role_path    = local.role_path
-  trusted_principal_arns = var.terraform_principal_arns
-  name_prefix            = var.name_prefix
-  model_name             = var.model_name
-  state_bucket_name      = var.state_bucket_name
-  state_key_alias        = var.state_key_alias
+  source                    = "../../modules/bootstrap"
+  terraform_role_name       = local.role_name
+  terraform_role_path       = local.role_path
+  trusted_principal_arns    = var.terraform_principal_arns
+  name_prefix               = var.name_prefix
+  model_name                = var.model_name
+  model_registry_account_id = var.registry_account_id
+  state_bucket_name         = var.state_bucket_name
+  state_key_alias           = var.state_key_alias
 }
 
 # The state store exists before Terraform first runs (`mlops bootstrap` creates it, as every

@@ -66,3 +66,9 @@ variable "state_key_alias" {
   type        = string
   description = "That key's alias, without `alias/`."
 }
+
+variable "registry_account_id" {
+  description = "A stage's registry account (its tfvars' registry_account_id); null for the registry itself."
+  type        = string
+  default     = null
+}

@@ -10,6 +10,10 @@ locals {
   here = { for service in ["kms", "sns", "sqs", "events", "lambda", "logs", "ssm", "dynamodb", "sagemaker"] :
   service => "arn:${local.partition}:${service}:${local.region}:${local.account}" }
   prefixed = "${var.name_prefix}-*"
+  # The account that owns the model package groups (the registry; this one when it is).
+  registry    = coalesce(var.model_registry_account_id, local.account)
+  is_registry = local.registry == local.account
+  model_names = distinct([var.model_name, lower(var.model_name)])
 }
 
 # The account's Terraform state: the bucket and key `mlops` creates before Terraform first runs
@@ -52,10 +56,17 @@ resource "aws_iam_role" "terraform" {
 # statement reaches those names and no others; a role of the account outside the prefix (this one
 # included) is out of its reach.
 data "aws_iam_policy_document" "terraform" {
-  # Actions that name no resource (AWS offers no narrower scope for them).
+  # Actions the IAM Service Authorization Reference lists with no resource type: IAM authorizes
+  # them against "*", so a statement scoping them to an ARN never matches. The bus policy's
+  # PutPermission/RemovePermission (stages admit the registry's approval events) and the e-mail
+  # subscription's attribute reads and removal are among them.
   statement {
-    sid       = "ActionsWithoutResourceScope"
-    actions   = ["kms:CreateKey", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ssm:DescribeParameters"]
+    sid = "ActionsWithoutResourceScope"
+    actions = [
+      "kms:CreateKey", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ssm:DescribeParameters",
+      "events:PutPermission", "events:RemovePermission",
+      "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
+    ]
     resources = ["*"]
   }
 
@@ -114,10 +125,11 @@ data "aws_iam_policy_document" "terraform" {
     ]
   }
 
-  # Stages accept approval events from the registry account through the bus policy.
+  # Stages accept approval events from the registry account through the bus policy (written
+  # with the resource-less actions above; read here).
   statement {
     sid       = "DefaultEventBusPolicy"
-    actions   = ["events:DescribeEventBus", "events:PutPermission", "events:RemovePermission"]
+    actions   = ["events:DescribeEventBus"]
     resources = ["${local.here.events}:event-bus/default"]
   }
 
@@ -144,10 +156,43 @@ data "aws_iam_policy_document" "terraform" {
     ]
     # SageMaker writes some ARNs in lower case whatever the name's case (pipelines) and keeps it
     # in others; IAM compares ARNs case-sensitively, so a mixed-case model name gets both.
-    resources = flatten([for name in distinct([var.model_name, lower(var.model_name)]) : [
+    resources = flatten([for name in local.model_names : [
       "${local.here.sagemaker}:model-package-group/${name}-*",
       "${local.here.sagemaker}:pipeline/${name}-*",
     ]])
+  }
+
+  # Interim, until per-stage approver roles take the model decisions over: `mlops models` runs
+  # as this role. A stage reads its versions in the registry's groups (their policy admits the
+  # stage's account); the registry approves, rejects, rolls back, records comparisons
+  # (UpdateModelPackage) and creates promoted copies (CreateModelPackage).
+  statement {
+    sid = "ModelVersionsOfTheModel"
+    actions = concat(
+      ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"],
+      local.is_registry ? ["sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"] : [],
+    )
+    resources = flatten([for name in local.model_names : [
+      "arn:${local.partition}:sagemaker:${local.region}:${local.registry}:model-package-group/${name}-*",
+      "arn:${local.partition}:sagemaker:${local.region}:${local.registry}:model-package/${name}-*/*",
+    ]])
+  }
+
+  # A stage reads the comparison reports its pipeline writes to the registry's artifacts bucket
+  # (SSE-KMS with the registry's key; the key's policy admits the stage's account): through S3
+  # only.
+  dynamic "statement" {
+    for_each = local.is_registry ? [] : [1]
+    content {
+      sid       = "RegistryKeysThroughS3"
+      actions   = ["kms:Decrypt"]
+      resources = ["arn:${local.partition}:kms:${local.region}:${local.registry}:key/*"]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
   }
 }
 

@@ -63,3 +63,13 @@ variable "noncurrent_state_expiration_days" {
   description = "Days a replaced state version is kept (to recover from a bad apply)."
   default     = 365
 }
+
+variable "model_registry_account_id" {
+  description = "The account owning the model package groups (the registry); null: this account. A stage's role reads its versions there."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.model_registry_account_id == null || can(regex("^[0-9]{12}$", var.model_registry_account_id))
+    error_message = "model_registry_account_id must be a 12-digit AWS account ID."
+  }
+}

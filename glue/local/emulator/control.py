@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,17 @@ SERVER_MODULE = "glue.local.emulator.server"
 INSTANCE_PATH = "/_mlops/instance"
 # The events the emulator's SageMaker emitted, taken by POST (glue/local/emulator/sagemaker_events)
 EVENTS_PATH = "/_mlops/events"
+# The authorization decisions (GET) and new root keys of an account (POST): see authorization.py
+AUTHORIZATIONS_PATH = "/_mlops/authorizations"
+ROOT_CREDENTIALS_PATH = "/_mlops/root-credentials"
+SERVICE_CREDENTIALS_PATH = "/_mlops/service-credentials"
+# How the emulator authorizes requests: "enforce" (refuses what IAM would), "audit" (records the
+# decisions, refuses nothing), "off". Read by the server from its environment.
+AUTHORIZATION_ENV = "MLOPS_EMULATOR_IAM"
+# The local platform (`mlops local up`, the demo) runs its Terraform and model commands as roles
+# nobody bootstrapped in the local accounts yet, so it records what IAM would refuse instead of
+# refusing it; `--aws` runs against the local AWS (tests/test_walkthrough.py) are enforced.
+LOCAL_PLATFORM_AUTHORIZATION = "audit"
 
 
 @dataclass(frozen=True)
@@ -91,6 +103,63 @@ def take_emitted_events(emulator: Emulator) -> list[dict]:
             f"the local AWS emulator at {emulator.endpoint} did not hand over its events "
             f"({error}): restart it with `mlops local down` then `mlops local up`"
         ) from None
+
+
+def _control(emulator: Emulator, path: str, method: str) -> dict:
+    request = urllib.request.Request(
+        f"{emulator.endpoint}{path}", method=method, data=b"" if method == "POST" else None
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read())
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise MlopsError(
+            f"the local AWS emulator at {emulator.endpoint} did not answer {path} ({error}): "
+            "restart it with `mlops local down` then `mlops local up`"
+        ) from None
+
+
+def authorizations(emulator: Emulator, since: int = 0) -> dict:
+    """The emulator's authorization decisions from the since-th on: {"records", "policies",
+    "next"} (authorization.taken)."""
+    return _control(emulator, f"{AUTHORIZATIONS_PATH}?since={since}", "GET")
+
+
+def root_credentials(emulator: Emulator, account_id: str) -> dict[str, str]:
+    """New access keys of the account's root user, as environment variables."""
+    keys = _control(emulator, f"{ROOT_CREDENTIALS_PATH}?account={account_id}", "POST")
+    return {
+        "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
+    }
+
+
+def service_credentials(
+    emulator: Emulator, service: str, role_arn: str, session_name: str
+) -> dict[str, str]:
+    """A role's credentials as the service it is handed to gets them (refused unless the role's
+    trust admits the service): what the local stand-ins for SageMaker, Lambda and EventBridge
+    act with."""
+    query = urllib.parse.urlencode({"service": service, "role": role_arn, "session": session_name})
+    request = urllib.request.Request(
+        f"{emulator.endpoint}{SERVICE_CREDENTIALS_PATH}?{query}", method="POST", data=b""
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            keys = json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        reason = json.loads(error.read() or b"{}").get("error", str(error))
+        raise MlopsError(f"{service} cannot act as {role_arn}: {reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise MlopsError(
+            f"the local AWS emulator at {emulator.endpoint} did not answer ({error}): "
+            "restart it with `mlops local down` then `mlops local up`"
+        ) from None
+    return {
+        "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
+        "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
+        "AWS_SESSION_TOKEN": keys["SessionToken"],
+    }
 
 
 def _arguments(pid: int) -> list[str]:
@@ -171,8 +240,11 @@ def require() -> Emulator:
     return emulator
 
 
-def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
-    """Start the emulator (port 0: any free port); return the running one if already up."""
+def up(
+    port: int = 0, watch_pid: int | None = None, authorization: str = LOCAL_PLATFORM_AUTHORIZATION
+) -> Emulator:
+    """Start the emulator (port 0: any free port); return the running one if already up.
+    Its authorization mode is `authorization` unless MLOPS_EMULATOR_IAM says otherwise."""
     running = find()
     if running is not None:
         if port and running.port != port:
@@ -185,7 +257,11 @@ def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
     command = _server_command(port, watch_pid)
     with _log_file().open("w") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={AUTHORIZATION_ENV: authorization, **os.environ},
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:

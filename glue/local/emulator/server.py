@@ -20,8 +20,10 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from glue.local.emulator import (
+    authorization,
     events_extensions,
     kms_extensions,
     lambda_extensions,
@@ -31,14 +33,23 @@ from glue.local.emulator import (
     sagemaker_extensions,
     strict_requests,
 )
-from glue.local.emulator.control import INSTANCE_PATH, process_alive
+from glue.local.emulator.control import (
+    AUTHORIZATIONS_PATH,
+    INSTANCE_PATH,
+    ROOT_CREDENTIALS_PATH,
+    SERVICE_CREDENTIALS_PATH,
+    process_alive,
+)
 
 HOST = "127.0.0.1"
 
 
 def answering_instance(app: Callable, instance: str) -> Callable:
-    """The WSGI app, plus the control endpoints: this process's instance id, and the events
-    SageMaker emitted since they were last taken (POST: taking empties the outbox)."""
+    """The WSGI app, plus the control endpoints: this process's instance id, the events
+    SageMaker emitted since they were last taken (POST: taking empties the outbox), the
+    authorization decisions made (GET, `?since=N`), and new root access keys of an account
+    (POST, `?account=N`: the local accounts' only way in before anyone is made in them), and a
+    role's credentials as a service gets them (POST, `?service=S&role=ARN&session=NAME`)."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -46,6 +57,27 @@ def answering_instance(app: Callable, instance: str) -> Callable:
             answer: object = {"instance": instance}
         elif path == sagemaker_events.EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
             answer = {"events": sagemaker_events.take()}
+        elif path == AUTHORIZATIONS_PATH:
+            since = parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0]
+            answer = authorization.taken(int(since) if since.isdigit() else 0)
+        elif path == ROOT_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [""])[0]
+            if not (account.isdigit() and len(account) == 12):
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [b'{"error": "account must be 12 digits"}']
+            answer = authorization.new_root_key(account)
+        elif path == SERVICE_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            asked = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            try:
+                answer = authorization.service_credentials(
+                    asked["service"], asked["role"], asked["session"], asked.get("source_arn")
+                )
+            except (KeyError, IndexError) as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"error": f"missing {error}"}).encode()]
+            except authorization.ServiceNotTrusted as error:
+                start_response("403 Forbidden", [("Content-Type", "application/json")])
+                return [json.dumps({"error": str(error)}).encode()]
         else:
             return app(environ, start_response)
         start_response("200 OK", [("Content-Type", "application/json")])

@@ -27,6 +27,7 @@ from moto.core.utils import get_service_model
 from werkzeug.exceptions import NotFound
 
 from glue import service_model
+from glue.local.emulator import authorization
 
 STRICT_ENV = "MLOPS_EMULATOR_STRICT"
 _LOG = logging.getLogger(__name__)
@@ -87,14 +88,7 @@ def parameters(service: str) -> tuple[str, str, dict[str, Any]] | None:
     return operation.name, protocol, dict(parsed)
 
 
-def _refuse_invalid(service: str) -> Response | None:
-    try:
-        found = parameters(service)
-    except Exception as error:  # moto's own handler will answer what it cannot parse
-        _LOG.debug("strict requests: %s request not parsed: %s", service, error)
-        return None
-    if found is None:
-        return None
+def _refuse_invalid(service: str, found: tuple[str, str, dict[str, Any]]) -> Response | None:
     operation, protocol, parsed = found
     violations = service_model.request_violations(service, operation, parsed)
     if not violations:
@@ -104,13 +98,30 @@ def _refuse_invalid(service: str) -> Response | None:
     return _error_response(protocol, text)
 
 
+def _checked(service: str) -> Response | None:
+    """The request's checks, in AWS's order: its constraints, then its authorization."""
+    try:
+        found = parameters(service)
+    except Exception as error:  # moto's own handler will answer what it cannot parse
+        _LOG.debug("strict requests: %s request not parsed: %s", service, error)
+        return None
+    if found is None:
+        return None
+    if enabled():
+        refused = _refuse_invalid(service, found)
+        if refused is not None:
+            return refused
+    return authorization.authorize(service, found)
+
+
 def strict_backend_app(create_backend_app: Any):
-    """Wrap moto's backend-app factory so that every app it creates checks its requests."""
+    """Wrap moto's backend-app factory so that every app it creates checks its requests:
+    constraints (unless MLOPS_EMULATOR_STRICT=0) and authorization (authorization.mode())."""
 
     def create(service: str) -> Flask:
         app = create_backend_app(service)
-        if enabled() and _has_model(service):
-            app.before_request(lambda: _refuse_invalid(service))
+        if _has_model(service) and (enabled() or authorization.mode() != "off"):
+            app.before_request(lambda: _checked(service))
         return app
 
     return create

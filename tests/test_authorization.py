@@ -1,0 +1,419 @@
+"""The local AWS authorizes as IAM does: each refusal in AWS's error shape and message.
+
+An emulator of its own, enforcing (tests/test_walkthrough.py runs the README's deployment under
+it); principals made by each account's root user, as an administrator would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+from glue.aws import client, session
+from glue.local.emulator import control
+from glue.local.emulator.policy_evaluation import (
+    Caller,
+    Policy,
+    Request,
+    UnknownConditionKey,
+    evaluate,
+)
+from tests.conftest import REGION
+
+pytestmark = pytest.mark.emulator
+
+A, B = "720000000001", "720000000002"
+
+
+def _policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action, resource="*", **extra) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+@pytest.fixture(scope="module")
+def local_aws(tmp_path_factory):
+    previous = os.environ.get("MLOPS_STATE_DIR")
+    os.environ["MLOPS_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    emulator = control.up(watch_pid=os.getpid(), authorization="enforce")
+    try:
+        yield emulator
+    finally:
+        control.down()
+        if previous is None:
+            os.environ.pop("MLOPS_STATE_DIR")
+        else:
+            os.environ["MLOPS_STATE_DIR"] = previous
+
+
+def _session_of(keys: dict[str, str]):
+    return session(
+        REGION,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"]
+        if "AWS_ACCESS_KEY_ID" in keys
+        else keys["AccessKeyId"],
+        aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY") or keys["SecretAccessKey"],
+    )
+
+
+def _root(emulator, account: str):
+    return _session_of(control.root_credentials(emulator, account))
+
+
+def _user(emulator, account: str, *statements: dict):
+    """A new IAM user of the account holding exactly these statements."""
+    iam = client(_root(emulator, account), "iam", emulator)
+    name = f"user-{uuid.uuid4().hex[:8]}"
+    iam.create_user(UserName=name)
+    if statements:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=_policy(*statements))
+    keys = iam.create_access_key(UserName=name)["AccessKey"]
+    return _session_of(keys), f"arn:aws:iam::{account}:user/{name}"
+
+
+def _refused(call, code: str, message: str) -> None:
+    with pytest.raises(ClientError) as refused:
+        call()
+    error = refused.value.response["Error"]
+    assert error["Code"] == code, error
+    assert error["Message"] == message, error
+
+
+def test_an_identity_policy_missing_the_action(local_aws):
+    own, arn = _user(local_aws, A, _allow("sns:ListTopics"))
+    client(own, "sns", local_aws).list_topics()
+    _refused(
+        lambda: client(own, "dynamodb", local_aws).list_tables(),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: dynamodb:ListTables on resource: * "
+        "because no identity-based policy allows the dynamodb:ListTables action",
+    )
+
+
+def test_a_resource_less_action_scoped_to_an_arn_is_refused(local_aws):
+    """events:PutPermission has no resource type: IAM authorizes it against "*"."""
+    bus = f"arn:aws:events:{REGION}:{A}:event-bus/default"
+    scoped, arn = _user(local_aws, A, _allow("events:PutPermission", bus))
+    events = client(scoped, "events", local_aws)
+    _refused(
+        lambda: events.put_permission(Action="events:PutEvents", Principal=B, StatementId="b"),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: events:PutPermission on resource: * "
+        "because no identity-based policy allows the events:PutPermission action",
+    )
+    unscoped, _ = _user(local_aws, A, _allow("events:PutPermission"))
+    client(unscoped, "events", local_aws).put_permission(
+        Action="events:PutEvents", Principal=B, StatementId="b"
+    )
+
+
+def test_a_cross_account_call_needs_the_resource_policy(local_aws):
+    group = f"group-{uuid.uuid4().hex[:8]}"
+    owner = client(_root(local_aws, B), "sagemaker", local_aws)
+    group_arn = owner.create_model_package_group(ModelPackageGroupName=group)[
+        "ModelPackageGroupArn"
+    ]
+    reader, arn = _user(local_aws, A, _allow("sagemaker:DescribeModelPackageGroup"))
+    describe = lambda: client(reader, "sagemaker", local_aws).describe_model_package_group(  # noqa: E731
+        ModelPackageGroupName=group_arn
+    )
+    _refused(
+        describe,
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: sagemaker:DescribeModelPackageGroup on "
+        f"resource: {group_arn} because no resource-based policy allows the "
+        "sagemaker:DescribeModelPackageGroup action",
+    )
+    owner.put_model_package_group_policy(
+        ModelPackageGroupName=group,
+        ResourcePolicy=_policy(
+            _allow(
+                "sagemaker:DescribeModelPackageGroup",
+                group_arn,
+                Principal={"AWS": f"arn:aws:iam::{A}:root"},
+            )
+        ),
+    )
+    assert describe()["ModelPackageGroupArn"] == group_arn
+
+
+def test_a_kms_call_needs_the_key_policy(local_aws):
+    kms_root = client(_root(local_aws, A), "kms", local_aws)
+    admin_only = f"arn:aws:iam::{A}:role/nobody"
+    key = kms_root.create_key(
+        Policy=_policy(
+            _allow("kms:*", "*", Principal={"AWS": f"arn:aws:iam::{A}:root"}, Sid="Root")
+            | {"Action": ["kms:PutKeyPolicy", "kms:DescribeKey"]},
+            _allow("kms:*", "*", Principal={"AWS": admin_only}),
+        )
+    )["KeyMetadata"]["Arn"]
+    user, arn = _user(local_aws, A, _allow("kms:*"))
+    _refused(
+        lambda: client(user, "kms", local_aws).encrypt(KeyId=key, Plaintext=b"x"),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: kms:Encrypt on resource: {key} "
+        "because no resource-based policy allows the kms:Encrypt action",
+    )
+
+
+def test_passing_a_role_to_another_service_is_refused(local_aws):
+    role = f"arn:aws:iam::{A}:role/runs-functions"
+    user, arn = _user(
+        local_aws,
+        A,
+        _allow(["events:PutRule", "events:PutTargets"]),
+        _allow(
+            "iam:PassRole",
+            role,
+            Condition={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+        ),
+    )
+    events = client(user, "events", local_aws)
+    events.put_rule(Name="every-day", ScheduleExpression="rate(1 day)")
+    target = {"Id": "t", "Arn": f"arn:aws:sqs:{REGION}:{A}:q", "RoleArn": role}
+    _refused(
+        lambda: events.put_targets(Rule="every-day", Targets=[target]),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: iam:PassRole on resource: {role} "
+        "because no identity-based policy allows the iam:PassRole action",
+    )
+
+
+def test_an_explicit_deny_wins(local_aws):
+    user, arn = _user(
+        local_aws,
+        A,
+        _allow("*"),
+        {"Effect": "Deny", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    )
+    _refused(
+        lambda: client(user, "s3", local_aws).list_buckets(),
+        "AccessDenied",
+        f"User: {arn} is not authorized to perform: s3:ListAllMyBuckets on resource: * "
+        "with an explicit deny in an identity-based policy",
+    )
+
+
+def test_assuming_a_role_needs_its_trust(local_aws):
+    iam = client(_root(local_aws, A), "iam", local_aws)
+    name = f"trusting-b-{uuid.uuid4().hex[:6]}"
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=_policy(
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+            }
+        ),
+    )["Role"]["Arn"]
+    user, arn = _user(local_aws, A, _allow("sts:AssumeRole"))
+    _refused(
+        lambda: client(user, "sts", local_aws).assume_role(RoleArn=role, RoleSessionName="someone"),
+        "AccessDenied",
+        f"User: {arn} is not authorized to perform: sts:AssumeRole on resource: {role} "
+        "because no resource-based policy allows the sts:AssumeRole action",
+    )
+    other, _ = _user(local_aws, B, _allow("sts:AssumeRole", role))
+    assumed = client(other, "sts", local_aws).assume_role(RoleArn=role, RoleSessionName="someone")
+    keys = assumed["Credentials"]
+    as_role = session(
+        REGION,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    )
+    # The role holds no policy: its session may do nothing.
+    with pytest.raises(ClientError, match="no identity-based policy allows the sns:ListTopics"):
+        client(as_role, "sns", local_aws).list_topics()
+
+
+def test_an_unknown_access_key_is_refused(local_aws):
+    stranger = session(REGION, aws_access_key_id="AKIASTRANGER", aws_secret_access_key="x")
+    _refused(
+        lambda: client(stranger, "sns", local_aws).list_topics(),
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    )
+
+
+def test_the_record_names_who_made_each_call(local_aws):
+    user, arn = _user(local_aws, A, _allow("sns:ListTopics"))
+    since = control.authorizations(local_aws)["next"]
+    client(user, "sns", local_aws).list_topics()
+    record = control.authorizations(local_aws, since)
+    calls = [r for r in record["records"] if r["caller"]["arn"] == arn]
+    assert [(c["request"]["action"], c["allowed"]) for c in calls] == [("sns:ListTopics", True)]
+    assert calls[0]["statements"] == [f"{arn}#inline:p#0"]
+    assert record["policies"][f"{arn}#inline:p"]["Statement"][0]["Action"] == "sns:ListTopics"
+
+
+# --- the evaluator alone ----------------------------------------------------------------------
+
+
+def _caller(*statements: dict) -> Caller:
+    return Caller(
+        arn=f"arn:aws:iam::{A}:user/u",
+        account=A,
+        identity_policies=(Policy("identity", {"Statement": list(statements)}),),
+    )
+
+
+def test_a_condition_on_a_key_the_evaluator_does_not_know_is_an_error_not_an_allow():
+    caller = _caller(_allow("s3:GetObject", Condition={"StringEquals": {"aws:Unheard": "x"}}))
+    with pytest.raises(UnknownConditionKey):
+        evaluate(caller, Request("s3:GetObject", "arn:aws:s3:::b/k", A))
+
+
+@pytest.mark.parametrize(
+    ("operator", "values", "context", "allowed"),
+    [
+        ("StringEquals", "lambda.amazonaws.com", ("lambda.amazonaws.com",), True),
+        ("StringEquals", "lambda.amazonaws.com", ("events.amazonaws.com",), False),
+        ("StringEquals", "lambda.amazonaws.com", None, False),
+        ("StringNotEquals", "lambda.amazonaws.com", ("events.amazonaws.com",), True),
+        ("StringLike", "*.amazonaws.com", ("events.amazonaws.com",), True),
+        ("StringEqualsIfExists", "lambda.amazonaws.com", None, True),
+        (
+            "ForAnyValue:StringEquals",
+            ["a", "lambda.amazonaws.com"],
+            ("lambda.amazonaws.com",),
+            True,
+        ),
+        ("Null", "true", None, True),
+        ("Null", "false", None, False),
+    ],
+)
+def test_condition_operators(operator, values, context, allowed):
+    caller = _caller(_allow("iam:PassRole", Condition={operator: {"iam:PassedToService": values}}))
+    request = Request(
+        "iam:PassRole",
+        f"arn:aws:iam::{A}:role/r",
+        A,
+        {} if context is None else {"iam:passedtoservice": context},
+    )
+    assert evaluate(caller, request).allowed is allowed
+
+
+def test_an_account_principal_in_a_resource_policy_delegates_to_iam():
+    """Same account: a key policy naming the account root needs the identity policy too; one
+    naming the principal itself does not."""
+    request = Request("kms:Decrypt", f"arn:aws:kms:{REGION}:{A}:key/k", A)
+    root_named = Policy(
+        "key", {"Statement": [_allow("kms:*", "*", Principal={"AWS": f"arn:aws:iam::{A}:root"})]}
+    )
+    user_named = Policy(
+        "key", {"Statement": [_allow("kms:*", "*", Principal={"AWS": f"arn:aws:iam::{A}:user/u"})]}
+    )
+    nothing = _caller()
+    assert not evaluate(nothing, request, root_named, resource_policy_required=True).allowed
+    assert evaluate(_caller(_allow("kms:Decrypt")), request, root_named, True).allowed
+    assert evaluate(nothing, request, user_named, resource_policy_required=True).allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "resources"),
+    [
+        # A rule of the default bus has no bus in its ARN, even when the request names the bus.
+        ("events:PutRule", {"Name": "r", "EventBusName": "default"}, ["rule/r"]),
+        ("events:PutRule", {"Name": "r"}, ["rule/r"]),
+        ("events:PutRule", {"Name": "r", "EventBusName": "b"}, ["rule/b/r"]),
+        ("events:PutPermission", {"Action": "events:PutEvents"}, ["*"]),
+        ("sagemaker:ListModelPackages", {"ModelPackageGroupName": "g"}, ["model-package-group/g"]),
+    ],
+)
+def test_the_resource_of_a_request(action, params, resources):
+    from glue.local.emulator.authorization import resources_for
+
+    prefix = f"arn:aws:{action.split(':')[0]}:{REGION}:{A}:"
+    found = resources_for(action, params, A, REGION)
+    assert found == [r if r == "*" else prefix + r for r in resources]
+
+
+def test_an_ssm_tag_request_names_the_kind_of_its_resource():
+    from glue.local.emulator.authorization import resources_for
+
+    found = resources_for(
+        "ssm:ListTagsForResource",
+        {"ResourceType": "Parameter", "ResourceId": "/mammo/registry/platform"},
+        A,
+        REGION,
+    )
+    assert found == [f"arn:aws:ssm:{REGION}:{A}:parameter/mammo/registry/platform"]
+
+
+def test_a_service_acts_as_a_role_only_when_its_trust_admits_that_service(local_aws):
+    """What the local stand-ins for SageMaker, Lambda and EventBridge act with."""
+    from glue.errors import MlopsError
+
+    iam = client(_root(local_aws, A), "iam", local_aws)
+    name = f"functions-{uuid.uuid4().hex[:6]}"
+    trust = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"Service": "lambda.amazonaws.com"},
+        "Condition": {"StringEquals": {"aws:SourceAccount": A}},
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_policy(trust))["Role"]["Arn"]
+    keys = control.service_credentials(local_aws, "lambda.amazonaws.com", role, "handler")
+    assert keys["AWS_SESSION_TOKEN"]
+    with pytest.raises(MlopsError, match="sagemaker.amazonaws.com cannot act as"):
+        control.service_credentials(local_aws, "sagemaker.amazonaws.com", role, "step")
+
+
+def test_deleting_several_objects_deletes_each():
+    from glue.local.emulator.authorization import _each_resource, resources_for
+
+    params = {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y/z"}]}}
+    found = [
+        arn
+        for named in _each_resource("s3", "DeleteObjects", params)
+        for arn in resources_for("s3:DeleteObject", named, A, REGION)
+    ]
+    assert found == ["arn:aws:s3:::b/x", "arn:aws:s3:::b/y/z"]
+
+
+def test_removing_a_statement_one_at_a_time_finds_the_dead_one():
+    """tests/least_privilege.py on a synthetic run: the statement a request needed, and one
+    no request needed."""
+    from tests import least_privilege
+
+    label = f"arn:aws:iam::{A}:role/r#inline:p"
+    policies = {
+        label: {
+            "Statement": [
+                _allow("sns:ListTopics") | {"Sid": "Needed"},
+                _allow("sqs:ListQueues") | {"Sid": "Dead"},
+            ]
+        }
+    }
+    record = {
+        "caller": {
+            "arn": f"arn:aws:sts::{A}:assumed-role/r/s",
+            "account": A,
+            "also_named": [f"arn:aws:iam::{A}:role/r"],
+            "is_root": False,
+            "service": None,
+        },
+        "identity_policies": [label],
+        "resource_policy": None,
+        "resource_policy_required": False,
+        "request": {
+            "action": "sns:ListTopics",
+            "resource": "*",
+            "resource_account": None,
+            "context": {},
+        },
+        "allowed": True,
+    }
+    chosen = least_privilege.statements(policies, lambda name: name == label)
+    needed = {
+        s.sid: actions for s, actions in least_privilege.needs([record], policies, chosen).items()
+    }
+    assert needed == {"Needed": {"sns:ListTopics"}, "Dead": set()}
