@@ -43,6 +43,28 @@ def emulator(state_dir: Path) -> Iterator[Emulator]:
         control.down()
 
 
+@pytest.fixture(autouse=True)
+def authorized_as_iam(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every request a test on the shared local AWS made as a principal that exists there (a
+    role's session, a user, an account's root; pipeline steps run as their pipeline's role,
+    functions as theirs, rule targets as theirs) is one IAM would allow: the emulator records
+    each decision (audit mode: the roles Terraform runs as are not bootstrapped there, so it
+    refuses nothing), and a decision that would have been a refusal fails the test."""
+    if "emulator" not in request.fixturenames:
+        yield
+        return
+    emulator = request.getfixturevalue("emulator")
+    since = control.authorizations(emulator, policies=False)["next"]
+    yield
+    denied = [
+        f"{r['caller']['arn']}: {r['request']['action']} on {r['request']['resource']} "
+        f"({r['operation']}) {r['reason']}"
+        for r in control.authorizations(emulator, since, policies=False)["records"]
+        if not r["allowed"]
+    ]
+    assert not denied, "IAM would refuse:\n" + "\n".join(dict.fromkeys(denied))
+
+
 @pytest.fixture(scope="module")
 def registry_artifacts_key(emulator):
     """dev and prod look up the registry's artifacts key by alias: give them one to find."""

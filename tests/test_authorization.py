@@ -288,6 +288,9 @@ def test_a_condition_on_a_key_the_evaluator_does_not_know_is_an_error_not_an_all
         ),
         ("Null", "true", None, True),
         ("Null", "false", None, False),
+        # A key the request lacks: ForAnyValue is false, ForAllValues true, even negated.
+        ("ForAnyValue:StringNotEquals", "lambda.amazonaws.com", None, False),
+        ("ForAllValues:StringEquals", "lambda.amazonaws.com", None, True),
     ],
 )
 def test_condition_operators(operator, values, context, allowed):
@@ -417,3 +420,74 @@ def test_removing_a_statement_one_at_a_time_finds_the_dead_one():
         s.sid: actions for s, actions in least_privilege.needs([record], policies, chosen).items()
     }
     assert needed == {"Needed": {"sns:ListTopics"}, "Dead": set()}
+
+
+def test_the_root_user_reaches_everything_of_its_account_but_assumes_no_role():
+    root = Caller(arn=f"arn:aws:iam::{A}:root", account=A, is_root=True)
+    assert evaluate(root, Request("s3:GetObject", "arn:aws:s3:::b/k", A)).allowed
+    trust = Policy(
+        "trust",
+        {"Statement": [_allow("sts:AssumeRole", Principal={"AWS": f"arn:aws:iam::{A}:root"})]},
+    )
+    assume = Request("sts:AssumeRole", f"arn:aws:iam::{A}:role/r", A)
+    assert not evaluate(root, assume, trust, resource_policy_required=True).allowed
+    # Another account's resource: only when its policy admits the root's account.
+    granted = Policy("bucket", {"Statement": [_allow("s3:GetObject", Principal={"AWS": A})]})
+    elsewhere = Request("s3:GetObject", "arn:aws:s3:::b/k", B)
+    assert not evaluate(root, elsewhere).allowed
+    assert evaluate(root, elsewhere, granted).allowed
+
+
+def test_a_date_alone_is_midnight_utc_and_a_policy_variable_is_an_error():
+    before = _caller(
+        _allow("s3:GetObject", Condition={"DateLessThan": {"aws:CurrentTime": "2999-01-01"}})
+    )
+    now = {"aws:currenttime": ("2026-12-04T21:00:00Z",)}
+    assert evaluate(before, Request("s3:GetObject", "arn:aws:s3:::b/k", A, now)).allowed
+    own = _caller(_allow("s3:GetObject", "arn:aws:s3:::b/${aws:username}/*"))
+    with pytest.raises(UnknownConditionKey):
+        evaluate(own, Request("s3:GetObject", "arn:aws:s3:::b/u/k", A))
+
+
+def test_a_copy_reads_its_source_and_a_version_needs_the_version_action():
+    from glue.local.emulator.authorization import checks_for
+
+    caller = _caller()
+    copy = checks_for(
+        "s3", "CopyObject", {"Bucket": "to", "Key": "k", "CopySource": "from/a%20b"}, caller, REGION
+    )
+    assert [(c.action, c.resource) for c in copy] == [
+        ("s3:PutObject", "arn:aws:s3:::to/k"),
+        ("s3:GetObject", "arn:aws:s3:::from/a b"),
+    ]
+    versioned = checks_for(
+        "s3",
+        "DeleteObjects",
+        {"Bucket": "b", "Delete": {"Objects": [{"Key": "x", "VersionId": "1"}, {"Key": "y"}]}},
+        caller,
+        REGION,
+    )
+    assert [(c.action, c.resource) for c in versioned] == [
+        ("s3:DeleteObjectVersion", "arn:aws:s3:::b/x"),
+        ("s3:DeleteObject", "arn:aws:s3:::b/y"),
+    ]
+
+
+def test_a_source_identity_needs_the_trust_to_allow_setting_it(local_aws):
+    iam = client(_root(local_aws, A), "iam", local_aws)
+    name = f"no-source-identity-{uuid.uuid4().hex[:6]}"
+    trust = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_policy(trust))["Role"]["Arn"]
+    user, arn = _user(local_aws, A, _allow(["sts:AssumeRole", "sts:SetSourceIdentity"], role))
+    sts = client(user, "sts", local_aws)
+    sts.assume_role(RoleArn=role, RoleSessionName="plain")
+    _refused(
+        lambda: sts.assume_role(RoleArn=role, RoleSessionName="named", SourceIdentity="alice"),
+        "AccessDenied",
+        f"User: {arn} is not authorized to perform: sts:SetSourceIdentity on resource: {role} "
+        "because no resource-based policy allows the sts:SetSourceIdentity action",
+    )

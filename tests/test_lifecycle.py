@@ -15,7 +15,9 @@ from glue import cli, config, deploy, governance
 from glue import registry as registry_module
 from glue.aws import client
 from glue.local import lifecycle, sample_data
+from glue.local.emulator import control
 from glue.pipelines import upsert
+from tests import least_privilege
 
 GOVERNANCE_RULE = "mammo-governance-recorder"
 
@@ -93,12 +95,26 @@ def _notifications(sqs, queue) -> list[dict]:
     return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
 
 
-def test_failed_inference_retrains_through_the_deployed_rule(emulator, platform, stages, tmp_path):
+@pytest.fixture(scope="module")
+def whole_lifecycle(emulator, platform, stages):
+    """The demo's lifecycle, once (train, approve, promote, compare, infer, a failure that
+    retrains, approve, roll back), with prod's failure notifications subscribed to a queue:
+    its outcome, the queue, and the authorization decisions the local AWS made meanwhile."""
     dev, prod = stages["dev"], stages["prod"]
     sqs, queue = _subscribe_queue(prod, emulator)
+    since = control.authorizations(emulator, policies=False)["next"]
     outcome = lifecycle.run(
         dev, prod, platform["registry"], emulator, lambda what, where, action: action()
     )
+    record = control.authorizations(emulator, since)
+    return outcome, (sqs, queue), record
+
+
+def test_failed_inference_retrains_through_the_deployed_rule(
+    emulator, stages, whole_lifecycle, tmp_path
+):
+    prod = stages["prod"]
+    outcome, (sqs, queue), _ = whole_lifecycle
     outcomes = {d.rule: d for d in outcome.deliveries}
     retrain = outcomes["mammo-prod-inference-failed-retrain"]
     assert retrain.execution.pipeline == prod.settings.training_pipeline
@@ -376,3 +392,42 @@ def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
     )
     assert copy.status == "Approved" and copy.comment.startswith("forced: hotfix: label rules (")
     assert f"against {champion_auc:.4f}" in copy.comment
+
+
+# Statements of the roles the lifecycle runs as (steps, functions, rule targets) that no request
+# of the local run needs, and why they are still there: what AWS's services do as those roles
+# and the local AWS does not emulate.
+NOT_EMULATED = {
+    "RunPipelineJobs": "SageMaker Pipelines creates each step's job as the pipeline's role",
+    "PassOwnRoleToJobs": "and passes the role to the jobs it creates",
+    "PullBuiltInAlgorithmImages": "the jobs pull their images from ECR as the role",
+    "AuthenticateToEcr": "after authenticating to ECR",
+    "WriteJobLogs": "the jobs write their logs to CloudWatch Logs as the role",
+    "PublishJobMetrics": "and their metrics to CloudWatch",
+    "InvokeLatestModelLambda": "SageMaker invokes the Lambda step's function as the pipeline role",
+    "WriteFunctionLogs": "Lambda writes the function's logs as its role",
+}
+
+
+def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_lifecycle):
+    """Each statement of the pipeline, function and rule-target roles' policies, removed alone,
+    denies some request of the lifecycle's run (tests/least_privilege.py), or is one of what
+    AWS does as the role and the local AWS does not (NOT_EMULATED)."""
+    _, _, record = whole_lifecycle
+    policies = record["policies"]
+    roles = ("-sagemaker-execution#", "-latest-model-lambda#", "-governance-recorder#", "-events-")
+    chosen = least_privilege.statements(policies, lambda label: any(r in label for r in roles))
+    assert {s.policy.split("#")[0].rsplit("/", 1)[1] for s in chosen} >= {
+        "mammo-dev-sagemaker-execution",
+        "mammo-prod-sagemaker-execution",
+    }
+    needed = least_privilege.needs(record["records"], policies, chosen)
+    by_sid: dict[str, set[str]] = {}
+    for statement, actions in needed.items():
+        by_sid.setdefault(statement.sid or statement.name, set()).update(actions)
+    unexplained = sorted(
+        sid for sid, actions in by_sid.items() if not actions and sid not in NOT_EMULATED
+    )
+    assert not unexplained, f"statements no request of the lifecycle needs: {unexplained}"
+    emulated = sorted(sid for sid, actions in by_sid.items() if actions and sid in NOT_EMULATED)
+    assert not emulated, f"needed after all (take them out of NOT_EMULATED): {emulated}"

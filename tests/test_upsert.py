@@ -39,10 +39,18 @@ def outputs(emulator, dev) -> dict:
     session = assumed_session(dev.terraform_role_arn, REGION, emulator)
     iam = client(session, "iam", emulator)
     trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    # Stand-ins for the roles Terraform makes, allowed everything: the upsert's logic is what is
+    # tested here; the deploy role's own policy is proven by the walkthrough's upsert.
+    anything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
     roles = {}
     for role in ("sagemaker-execution", "ci-deploy"):
         name = f"{dev.values['model_name']}-{role}"
         roles[role] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="stand-in",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [anything]}),
+        )
     bucket = f"{dev.values['model_name']}-artifacts"
     client(session, "s3", emulator).create_bucket(Bucket=bucket)
     return {

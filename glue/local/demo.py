@@ -207,6 +207,25 @@ def _reconciled(registry: config.EnvironmentConfig, emulator: Emulator) -> str:
     return "table and registry agree: 0 differences"
 
 
+def _authorized(emulator: Emulator) -> str:
+    """Every request made as a principal the local accounts hold (pipeline steps as their
+    pipeline's role, functions as theirs, rule targets as theirs, the stages' deploy roles) is
+    one IAM would allow (the emulator records each decision; the local platform runs in audit
+    mode, since nobody bootstrapped the roles Terraform runs as)."""
+    records = control.authorizations(emulator, policies=False)["records"]
+    refused = sorted(
+        {
+            f"{r['caller']['arn']}: {r['request']['action']} on {r['request']['resource']}"
+            for r in records
+            if not r["allowed"]
+        }
+    )
+    if refused:
+        raise MlopsError(f"IAM would refuse {len(refused)} of the run's requests: {refused[0]}")
+    callers = {r["caller"]["arn"].rsplit("/", 1)[0] for r in records}
+    return f"{len(records)} requests of {len(callers)} roles evaluated: none IAM would refuse"
+
+
 def run(
     keep_emulator: bool = False, tfvars_dir: Path | None = None, data: Path | None = None
 ) -> list[Step]:
@@ -255,6 +274,7 @@ def run(
             lambda what, where, action: _timed(steps, what, where, action),
             data,
         )
+        _timed(steps, "authorization audit", "local AWS", lambda: _authorized(emulator))
         _timed(
             steps,
             "governance reconcile",

@@ -23,6 +23,7 @@ from glue.errors import MlopsError
 from glue.local.emulator.control import Emulator, take_emitted_events
 from glue.local.functions import LocalFunctions
 from glue.local.runner import Execution, LocalRunner
+from glue.local.services import as_service
 
 MAX_CHAIN = 3  # a started pipeline's own terminal event is routed too, this many times at most
 
@@ -128,7 +129,19 @@ class EventRouter:
                     "PipelineParameterList", []
                 )
             }
-            execution = self.runner.run(arn.rsplit("/", 1)[1], parameters)
+            # EventBridge starts the pipeline as the target's role.
+            started_by = (
+                as_service(
+                    self.emulator,
+                    "events.amazonaws.com",
+                    target["RoleArn"],
+                    self.session.region_name,
+                    matched["Name"],
+                )
+                if self.emulator is not None and target.get("RoleArn")
+                else None
+            )
+            execution = self.runner.run(arn.rsplit("/", 1)[1], parameters, started_by)
             delivery = Delivery(rule, arn, f"started, {execution.status}", execution)
             return [delivery, *self.route(execution.status_change_event(), depth + 1)]
         return [Delivery(rule, arn, "not delivered (unsupported target)")]

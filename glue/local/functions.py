@@ -22,10 +22,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue import lambda_package
-from glue.aws import assumed_session, client
+from glue.aws import client
 from glue.errors import MlopsError
 from glue.local import warm
 from glue.local.emulator.control import Emulator
+from glue.local.services import as_service
 from glue.settings import packages_dir
 
 FUNCTIONS = {
@@ -57,6 +58,9 @@ class LocalFunctions:
         self.emulator = emulator
         self.region = session.region_name
         self.awslambda = client(session, "lambda", emulator)
+        # What Lambda itself knows (a queue's URL from its ARN) is read with the account's
+        # session; what the function's role does (sending to the queue) with the role's.
+        self.sqs = client(session, "sqs", emulator)
 
     def _policy(self, arn: str) -> str | None:
         try:
@@ -78,8 +82,12 @@ class LocalFunctions:
                 f"not run: its code (CodeSha256 {configuration['CodeSha256']}) is no package "
                 "`mlops plan` built from this repository"
             )
-        session = assumed_session(
-            configuration["Role"], self.region, self.emulator, configuration["FunctionName"]
+        session = as_service(
+            self.emulator,
+            "lambda.amazonaws.com",
+            configuration["Role"],
+            self.region,
+            configuration["FunctionName"],
         )
         failure = self._run(configuration, package, session, event)
         if failure is None:
@@ -128,7 +136,7 @@ class LocalFunctions:
         sqs = client(session, "sqs", self.emulator)
         _, _, _, _, account, name = queue_arn.split(":", 5)
         try:
-            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            url = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
             sqs.send_message(
                 QueueUrl=url,
                 MessageBody=json.dumps(event),

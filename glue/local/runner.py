@@ -30,6 +30,7 @@ from typing import Any
 from glue.aws import client, split_s3
 from glue.local import warm
 from glue.local.emulator.control import Emulator
+from glue.local.services import as_service
 from glue.pipelines import expressions, validation
 from glue.steps import STEPS_DIR, images
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
@@ -120,15 +121,24 @@ def _now() -> str:
 
 
 class LocalRunner:
-    """Executes pipelines of one account; `session` is that account's boto3 session."""
+    """Executes pipelines of one account as SageMaker does: `session` (that account's) reads and
+    starts a pipeline; its steps act as the pipeline's role, which SageMaker assumes (the local
+    AWS hands it over only if the role's trust admits SageMaker)."""
 
     def __init__(self, session, emulator: Emulator | None, workdir: Path):
         self.session = session
         self.emulator = emulator
         self.workdir = workdir
-        self.s3 = client(session, "s3", emulator)
-        self.sagemaker = client(session, "sagemaker", emulator)
         self.account = client(session, "sts", emulator).get_caller_identity()["Account"]
+        # The clients of the run's steps: the pipeline role's, set by run().
+        self.s3 = self.steps_sagemaker = None
+
+    def _as_service(self, service: str, role_arn: str, session_name: str):
+        """A session of the role as the service gets it (the runner's own session when there
+        is no local AWS to hand it over)."""
+        if self.emulator is None:
+            return self.session
+        return as_service(self.emulator, service, role_arn, self.session.region_name, session_name)
 
     # --- S3 -------------------------------------------------------------------------------
     def download(self, uri: str, folder: Path) -> None:
@@ -259,12 +269,22 @@ class LocalRunner:
         arguments["CustomerMetadataProperties"] = {
             k: str(v) for k, v in arguments.get("CustomerMetadataProperties", {}).items()
         }
-        arn = self.sagemaker.create_model_package(**arguments)["ModelPackageArn"]
+        arn = self.steps_sagemaker.create_model_package(**arguments)["ModelPackageArn"]
         execution.properties[f"Steps.{step['Name']}.ModelPackageArn"] = arn
 
     def _lambda(self, step: dict, arguments: dict, execution: Execution) -> None:
+        # The function's handler, with the function's role as Lambda runs it.
+        function = client(self.session, "lambda", self.emulator).get_function_configuration(
+            FunctionName=step["FunctionArn"]
+        )
+        as_function = self._as_service(
+            "lambda.amazonaws.com", function["Role"], function["FunctionName"]
+        )
         try:
-            outputs = latest_approved(self.sagemaker, arguments["model_package_group_arn"])
+            outputs = latest_approved(
+                client(as_function, "sagemaker", self.emulator),
+                arguments["model_package_group_arn"],
+            )
         except NoApprovedModel as error:
             raise StepFailed(step["Name"], str(error)) from None
         for name, value in outputs.items():
@@ -272,14 +292,14 @@ class LocalRunner:
 
     def _model(self, step: dict, arguments: dict, execution: Execution) -> None:
         name = f"{execution.pipeline[:40]}-{execution.id[:20]}".lower()
-        self.sagemaker.create_model(ModelName=name, **arguments)
+        self.steps_sagemaker.create_model(ModelName=name, **arguments)
         execution.properties[f"Steps.{step['Name']}.ModelName"] = name
 
     def _transform(self, step: dict, arguments: dict, execution: Execution) -> None:
         import xgboost  # noqa: PLC0415
 
         base = self.workdir / execution.id / step["Name"]
-        model = self.sagemaker.describe_model(ModelName=arguments["ModelName"])
+        model = self.steps_sagemaker.describe_model(ModelName=arguments["ModelName"])
         bucket, key = split_s3(model["PrimaryContainer"]["ModelDataUrl"])
         (base / "model").mkdir(parents=True, exist_ok=True)
         self.s3.download_file(bucket, key, str(base / "model.tar.gz"))
@@ -345,8 +365,17 @@ class LocalRunner:
             raise StepFailed(step["Name"], reason) from error
         execution.steps.append(StepRecord(step["Name"], kind, "Succeeded"))
 
-    def run(self, pipeline: str, parameters: dict[str, Any] | None = None) -> Execution:
-        described = self.sagemaker.describe_pipeline(PipelineName=pipeline)
+    def run(
+        self, pipeline: str, parameters: dict[str, Any] | None = None, started_by=None
+    ) -> Execution:
+        """Run the pipeline to its end; `started_by` (a session: an event rule's target role)
+        starts it, else the runner's own session."""
+        # What SageMaker itself knows of the pipeline (read here with the runner's session);
+        # the start is the starter's request.
+        described = client(self.session, "sagemaker", self.emulator).describe_pipeline(
+            PipelineName=pipeline
+        )
+        starter = client(started_by or self.session, "sagemaker", self.emulator)
         definition = json.loads(described["PipelineDefinition"])
         values = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
         unknown = set(parameters or {}) - set(values)
@@ -356,7 +385,7 @@ class LocalRunner:
         if missing:  # SageMaker refuses the start
             raise ValueError(f"{pipeline} needs a value of {sorted(missing)} (no default)")
         values.update(parameters or {})
-        arn = self.sagemaker.start_pipeline_execution(
+        arn = starter.start_pipeline_execution(
             PipelineName=pipeline,
             PipelineParameters=[
                 {"Name": k, "Value": str(v)} for k, v in (parameters or {}).items()
@@ -366,6 +395,11 @@ class LocalRunner:
         execution = Execution(
             described["PipelineName"], arn, self.account, region, values, started=_now()
         )
+        as_pipeline = self._as_service(
+            "sagemaker.amazonaws.com", described["RoleArn"], f"{pipeline}-{execution.id[:12]}"
+        )
+        self.s3 = client(as_pipeline, "s3", self.emulator)
+        self.steps_sagemaker = client(as_pipeline, "sagemaker", self.emulator)
         try:
             for step in definition["Steps"]:
                 self._run_step(step, execution)

@@ -94,9 +94,11 @@ def _record(
         )
 
 
-def taken(since: int = 0) -> dict[str, Any]:
+def taken(since: int = 0, with_policies: bool = True) -> dict[str, Any]:
+    """The decisions from the since-th on, and (unless not wanted) the policies they name."""
     with _LOCK:
-        return {"records": _RECORDS[since:], "policies": dict(_POLICIES), "next": len(_RECORDS)}
+        policies = dict(_POLICIES) if with_policies else {}
+        return {"records": _RECORDS[since:], "policies": policies, "next": len(_RECORDS)}
 
 
 # --- who signed the request -------------------------------------------------------------------
@@ -190,13 +192,17 @@ def caller_for(access_key: str) -> tuple[Caller, list[Policy]] | None:
             caller = Caller(
                 arn=f"arn:{_PARTITION}:sts::{account}:assumed-role/{role.name}/{name}",
                 account=account,
+                userid=f"{role.id}:{name}",
                 also_named=(role.arn,),
                 identity_policies=tuple(policies),
             )
             return caller, policies
         if key.user_name is None:
             return Caller(
-                arn=f"arn:{_PARTITION}:iam::{account}:root", account=account, is_root=True
+                arn=f"arn:{_PARTITION}:iam::{account}:root",
+                account=account,
+                is_root=True,
+                userid=account,
             ), []
         user = backend.users[key.user_name]
         label = user.arn
@@ -206,7 +212,9 @@ def caller_for(access_key: str) -> tuple[Caller, list[Policy]] | None:
                 *_documents(group.policies, group.arn),
                 *_managed(group.managed_policies, group.arn),
             ]
-        caller = Caller(arn=user.arn, account=account, identity_policies=tuple(policies))
+        caller = Caller(
+            arn=user.arn, account=account, userid=user.id, identity_policies=tuple(policies)
+        )
         return caller, policies
     return None
 
@@ -242,6 +250,10 @@ _PASSED_ROLES: dict[tuple[str, str], tuple[str, str]] = {
     ("sagemaker", "CreateProcessingJob"): ("RoleArn", "sagemaker.amazonaws.com"),
     ("sagemaker", "CreateTrainingJob"): ("RoleArn", "sagemaker.amazonaws.com"),
 }
+
+
+# What a role's trust policy decides: assuming it, and what a session of it may carry.
+_TRUSTED_ACTIONS = ("sts:assumerole", "sts:setsourceidentity", "sts:tagsession")
 
 
 class UnknownResource(Exception):
@@ -361,7 +373,7 @@ def resource_policy(action: str, arn: str, owner: str, region: str) -> tuple[Pol
     """(The resource's policy for the action, whether one is required: key policies and, to
     assume a role, its trust policy are; iam:PassRole is the caller's identity policy alone)."""
     service = arn.split(":")[2] if arn.startswith("arn:") else ""
-    if service == "iam" and not action.lower().startswith("sts:assumerole"):
+    if service == "iam" and not action.lower().startswith(_TRUSTED_ACTIONS):
         return None, False
     try:
         if service == "kms" and ":key/" in arn:
@@ -449,6 +461,8 @@ def _base_context(caller: Caller, region: str) -> dict[str, tuple[str, ...]]:
     now = datetime.now(timezone.utc)
     context = {
         "aws:securetransport": ("true",),
+        "aws:userid": (caller.userid,),
+        **({"aws:username": (caller.arn.rsplit("/", 1)[1],)} if ":user/" in caller.arn else {}),
         "aws:principalarn": (caller.also_named[0] if caller.also_named else caller.arn,),
         "aws:principalaccount": (caller.account,),
         "aws:principaltype": (
@@ -467,6 +481,8 @@ def _request_context(
     context: dict[str, tuple[str, ...]] = {}
     if prefix == "sagemaker" and params.get("ModelApprovalStatus"):
         context["sagemaker:modelapprovalstatus"] = (params["ModelApprovalStatus"],)
+    if prefix == "cloudwatch" and params.get("Namespace"):
+        context["cloudwatch:namespace"] = (params["Namespace"],)
     if prefix == "sts" and params.get("SourceIdentity"):
         context["sts:sourceidentity"] = (params["SourceIdentity"],)
     if prefix == "sts" and params.get("RoleSessionName"):
@@ -485,7 +501,9 @@ def _passed_roles(prefix: str, operation: str, params: dict[str, Any]) -> tuple[
     return ([value] if isinstance(value, str) and value else []), service
 
 
-def _sse_kms_key(operation: str, params: dict[str, Any], region: str) -> tuple[str, str] | None:
+def _sse_kms_key(
+    operation: str, params: dict[str, Any], account: str, region: str
+) -> tuple[str, str] | None:
     """(action, key ARN) S3 asks KMS for as the caller: GenerateDataKey to write an SSE-KMS
     object, Decrypt to read one."""
     from moto.s3.models import s3_backends
@@ -514,13 +532,25 @@ def _sse_kms_key(operation: str, params: dict[str, Any], region: str) -> tuple[s
         return None
     if not key_id:
         return None
-    if not key_id.startswith("arn:"):
-        key_id = f"arn:{_PARTITION}:kms:{region}:{found[1]}:key/{key_id}"
-    owner, key_region = key_id.split(":")[4], key_id.split(":")[3]
-    if ":alias/" in key_id:
-        resolved = _key_id(key_id, owner, key_region)
-        key_id = f"arn:{_PARTITION}:kms:{key_region}:{owner}:key/{resolved}"
-    return action, key_id
+    found_key = _existing_key(key_id, account, region)
+    if found_key is None:
+        return None  # S3 answers KMS's NotFoundException itself
+    return action, found_key
+
+
+def _existing_key(key_id: str, account: str, region: str) -> str | None:
+    """The ARN of the KMS key a key ID, key ARN, alias name or alias ARN names (an alias or
+    ID alone is the requester's account's, as S3's KMSMasterKeyID), or None when none."""
+    from moto.kms.models import kms_backends
+
+    if key_id.startswith("arn:"):
+        _, _, _, region, account, resource = key_id.split(":", 5)
+        key_id = resource if resource.startswith("alias/") else resource.split("/", 1)[-1]
+    try:
+        key = kms_backends[account][region].describe_key(key_id)
+    except Exception:
+        return None
+    return key.arn
 
 
 def _as_list(value: Any) -> list:
@@ -532,8 +562,29 @@ def _each_resource(prefix: str, operation: str, params: dict[str, Any]) -> list[
     of its keys (s3:DeleteObject on each object)."""
     if (prefix, operation) == ("s3", "DeleteObjects"):
         objects = (params.get("Delete") or {}).get("Objects") or []
-        return [params | {"Key": o["Key"]} for o in objects if isinstance(o, dict)] or [params]
+        each = [
+            params | {"Key": o["Key"], "VersionId": o.get("VersionId")}
+            for o in objects
+            if isinstance(o, dict)
+        ]
+        return each or [params]
     return [params]
+
+
+# S3: an object request naming a version needs the version's action.
+_VERSIONED = {"s3:GetObject": "s3:GetObjectVersion", "s3:DeleteObject": "s3:DeleteObjectVersion"}
+
+
+def _copy_source(prefix: str, operation: str, params: dict[str, Any]) -> str | None:
+    """The object a copy reads (s3:GetObject on it): `bucket/key[?versionId=...]`."""
+    if (prefix, operation) not in (("s3", "CopyObject"), ("s3", "UploadPartCopy")):
+        return None
+    source = params.get("CopySource")
+    if isinstance(source, dict):
+        return f"{source.get('Bucket')}/{source.get('Key')}"
+    if isinstance(source, str) and source:
+        return unquote(source.lstrip("/").split("?", 1)[0])
+    return None
 
 
 def checks_for(
@@ -542,17 +593,32 @@ def checks_for(
     base = _base_context(caller, region)
     context = {**base, **_request_context(prefix, operation, params)}
     checks = []
-    for action in iam_reference.actions_for(prefix, operation):
-        for named in _each_resource(prefix, operation, params):
+    for named in _each_resource(prefix, operation, params):
+        for action in iam_reference.actions_for(prefix, operation):
+            if named.get("VersionId"):
+                action = _VERSIONED.get(action, action)
             for arn in resources_for(action, named, caller.account, region):
                 owner = None if arn == "*" else _owner(arn, prefix, caller.account)
                 checks.append(Check(action, arn, owner, context))
+    source = _copy_source(prefix, operation, params)
+    if source is not None:
+        arn = f"arn:{_PARTITION}:s3:::{source}"
+        checks.append(Check("s3:GetObject", arn, _owner(arn, "s3", caller.account), context))
+    if prefix == "sts" and operation.startswith("AssumeRole"):
+        # Setting a source identity or session tags needs the trust to allow that too.
+        for given, action in (
+            ("SourceIdentity", "sts:SetSourceIdentity"),
+            ("Tags", "sts:TagSession"),
+        ):
+            if params.get(given):
+                role = params["RoleArn"]
+                checks.append(Check(action, role, role.split(":")[4], context))
     roles, service = _passed_roles(prefix, operation, params)
     for role in roles:
         passed = {**base, "iam:passedtoservice": (service,)}
         checks.append(Check("iam:PassRole", role, role.split(":")[4], passed))
     if prefix == "s3":
-        sse = _sse_kms_key(operation, params, region)
+        sse = _sse_kms_key(operation, params, caller.account, region)
         if sse is not None:
             action, key = sse
             via = {
@@ -613,8 +679,11 @@ def denied_response(prefix: str, protocol: str, message: str, code: str | None =
 
 
 _INVALID_KEY = {
-    "query": "InvalidClientTokenId",
-    "rest-xml": "InvalidAccessKeyId",
+    "query": ("InvalidClientTokenId", "The security token included in the request is invalid."),
+    "rest-xml": (
+        "InvalidAccessKeyId",
+        "The AWS Access Key Id you provided does not exist in our records.",
+    ),
 }
 
 
@@ -639,10 +708,14 @@ def authorize(service: str, found: tuple[str, str, dict[str, Any]]) -> Response 
         )
         if current != "enforce":
             return None
-        code = _INVALID_KEY.get(protocol, "UnrecognizedClientException")
-        return denied_response(
-            prefix, protocol, "The security token included in the request is invalid.", code
+        code, message = _INVALID_KEY.get(
+            protocol,
+            (
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ),
         )
+        return denied_response(prefix, protocol, message, code)
     caller, policies = resolved
     try:
         checks = checks_for(prefix, operation, params, caller, region)

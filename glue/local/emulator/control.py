@@ -119,10 +119,11 @@ def _control(emulator: Emulator, path: str, method: str) -> dict:
         ) from None
 
 
-def authorizations(emulator: Emulator, since: int = 0) -> dict:
+def authorizations(emulator: Emulator, since: int = 0, policies: bool = True) -> dict:
     """The emulator's authorization decisions from the since-th on: {"records", "policies",
-    "next"} (authorization.taken)."""
-    return _control(emulator, f"{AUTHORIZATIONS_PATH}?since={since}", "GET")
+    "next"} (authorization.taken; without the policies unless `policies`)."""
+    query = f"since={since}&policies={int(policies)}"
+    return _control(emulator, f"{AUTHORIZATIONS_PATH}?{query}", "GET")
 
 
 def root_credentials(emulator: Emulator, account_id: str) -> dict[str, str]:

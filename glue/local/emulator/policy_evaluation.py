@@ -43,10 +43,7 @@ KNOWN_CONDITION_KEYS = frozenset(
         "aws:sourceaccount",
         "aws:sourcearn",
         "aws:sourceowner",
-        "aws:sourceidentity",
         "aws:viaawsservice",
-        "aws:calledvia",
-        "aws:tagkeys",
         "iam:passedtoservice",
         "kms:viaservice",
         "kms:calleraccount",
@@ -57,13 +54,8 @@ KNOWN_CONDITION_KEYS = frozenset(
         "cloudwatch:namespace",
     }
 )
-KNOWN_CONDITION_KEY_FAMILIES = (
-    "aws:resourcetag/",
-    "aws:requesttag/",
-    "aws:principaltag/",
-    "kms:encryptioncontext:",
-    "sagemaker:customermetadataproperties/",
-)
+# (kms:EncryptionContext:* is in the context only of a call that gives one: CloudWatch Logs'.)
+KNOWN_CONDITION_KEY_FAMILIES = ("kms:encryptioncontext:",)
 
 
 class UnknownConditionKey(Exception):
@@ -91,6 +83,7 @@ class Caller:
     identity_policies: tuple[Policy, ...] = ()
     is_root: bool = False
     service: str | None = None  # a service principal (events.amazonaws.com), when it calls
+    userid: str = ""  # aws:userid: a user's or role's unique ID (":session" for a role's)
 
 
 @dataclass(frozen=True)
@@ -151,6 +144,9 @@ def _arn_matches(pattern: str, arn: str) -> bool:
 
 
 def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
+    _check_no_variables(
+        _as_list(statement.get("Resource")) + _as_list(statement.get("NotResource"))
+    )
     if "NotResource" in statement:
         return not any(_arn_matches(p, resource) for p in _as_list(statement["NotResource"]))
     if "Resource" not in statement:  # resource-based policies may leave it out: the resource
@@ -201,6 +197,13 @@ def _check_known(key: str) -> None:
     raise UnknownConditionKey(f"condition key {key} is not known to the local AWS's evaluator")
 
 
+def _check_no_variables(values: list) -> None:
+    """Policy variables (${aws:username}) are not substituted here: an error, never a value
+    compared literally."""
+    if any("${" in str(value) for value in values):
+        raise UnknownConditionKey(f"policy variables are not known to the evaluator: {values}")
+
+
 def _string_equals(policy_value: str, value: str) -> bool:
     return policy_value == value
 
@@ -209,9 +212,11 @@ def _date(value: str) -> datetime | None:
     try:
         if re.fullmatch(r"\d+", value):
             return datetime.fromtimestamp(int(value), timezone.utc)
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    # A date alone ("2020-01-01") is midnight UTC.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _number(value: str) -> float | None:
@@ -284,9 +289,14 @@ def _operator_holds(
     if check is None or qualifier not in ("", "ForAnyValue", "ForAllValues"):
         raise UnknownConditionOperator(f"condition operator {operator} is not IAM's")
     if values is None:
-        # A missing key: true for ...IfExists; for a negated operator, AWS evaluates the
-        # condition as true (no value equals any policy value); ForAllValues over nothing too.
-        return if_exists or negated or qualifier == "ForAllValues"
+        # A missing key (IAM User Guide, condition operators and multivalued keys):
+        # ForAllValues over nothing is true, ForAnyValue false (unless ...IfExists); a single-
+        # valued negated operator is true (no value equals a policy value), ...IfExists too.
+        if qualifier == "ForAllValues":
+            return True
+        if qualifier == "ForAnyValue":
+            return if_exists
+        return if_exists or negated
     policy_values = [str(v) for v in policy_values]
 
     def one(value: str) -> bool:
@@ -302,6 +312,7 @@ def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, tuple[st
     for operator, keys in (statement.get("Condition") or {}).items():
         for key, policy_values in keys.items():
             _check_known(key)
+            _check_no_variables(_as_list(policy_values))
             values = context.get(key.lower())
             if not _operator_holds(operator, _as_list(policy_values), values):
                 return False
@@ -357,10 +368,14 @@ def evaluate(
         return Decision(
             False, "with an explicit deny in a resource-based policy", tuple(resource_denies)
         )
+    if caller.is_root and request.action.lower().startswith("sts:assumerole"):
+        # STS: an account's root user cannot assume a role (only users and roles can).
+        return Decision(False, "because the root user cannot assume a role")
     same_account = request.resource_account in (None, caller.account)
     direct = [label for label, how in resource_allows.items() if how == "direct"]
     delegated = [label for label, how in resource_allows.items() if how == "account"]
-    identity_ok = bool(identity_allows) or (caller.is_root and same_account)
+    # The root user needs no identity policy; another account's resources still need theirs.
+    identity_ok = bool(identity_allows) or caller.is_root
     if caller.service is not None:  # a service acts only where a resource policy lets it
         if direct:
             return Decision(True, statements=tuple(direct))

@@ -58,8 +58,11 @@ def answering_instance(app: Callable, instance: str) -> Callable:
         elif path == sagemaker_events.EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
             answer = {"events": sagemaker_events.take()}
         elif path == AUTHORIZATIONS_PATH:
-            since = parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0]
-            answer = authorization.taken(int(since) if since.isdigit() else 0)
+            query = parse_qs(environ.get("QUERY_STRING", ""))
+            since = query.get("since", ["0"])[0]
+            answer = authorization.taken(
+                int(since) if since.isdigit() else 0, query.get("policies", ["1"])[0] != "0"
+            )
         elif path == ROOT_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
             account = parse_qs(environ.get("QUERY_STRING", "")).get("account", [""])[0]
             if not (account.isdigit() and len(account) == 12):
