@@ -491,3 +491,14 @@ def test_a_source_identity_needs_the_trust_to_allow_setting_it(local_aws):
         f"User: {arn} is not authorized to perform: sts:SetSourceIdentity on resource: {role} "
         "because no resource-based policy allows the sts:SetSourceIdentity action",
     )
+
+
+def test_lambda_requests_are_authorized_too(local_aws):
+    """moto names the service `awslambda`, botocore `lambda`: both layers must see it."""
+    user, arn = _user(local_aws, A, _allow("sns:ListTopics"))
+    _refused(
+        lambda: client(user, "lambda", local_aws).list_functions(),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: lambda:ListFunctions on resource: * "
+        "because no identity-based policy allows the lambda:ListFunctions action",
+    )

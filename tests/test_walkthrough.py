@@ -198,12 +198,24 @@ def _assert_the_steps_ran_as_the_execution_role(record: dict, dev: dict) -> None
 
 
 def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> None:
-    """Each statement of the bootstrap's policy, removed alone, denies some request of this run
+    """Each statement of the bootstrap's policy, of the stages' deploy role's, and the key
+    policies' delegation to the account's IAM, removed alone, denies some request of this run
     in some account (tests/least_privilege.py): none is dead."""
     policies = record["policies"]
     chosen = least_privilege.statements(
-        policies, lambda label: label.endswith(":role/mlops-terraform#inline:platform-roots")
+        policies,
+        lambda label: (
+            label.endswith(":role/mlops-terraform#inline:platform-roots")
+            or label.endswith("-ci-deploy#inline:least-privilege")
+        ),
     )
+    # And the key policies' delegation to the owning account's IAM, which Terraform's role
+    # administers the keys through.
+    chosen += [
+        statement
+        for statement in least_privilege.statements(policies, lambda n: n.startswith("key policy "))
+        if statement.sid == "OwningAccountAdministersTheKey"
+    ]
     needed = least_privilege.needs(record["records"], policies, chosen)
     by_sid: dict[str, set[str]] = {}
     for statement, actions in needed.items():

@@ -130,8 +130,8 @@ class LocalRunner:
         self.emulator = emulator
         self.workdir = workdir
         self.account = client(session, "sts", emulator).get_caller_identity()["Account"]
-        # The clients of the run's steps: the pipeline role's, set by run().
-        self.s3 = self.steps_sagemaker = None
+        # The session and clients of the run's steps: the pipeline role's, set by run().
+        self.as_pipeline = self.s3 = self.steps_sagemaker = None
 
     def _as_service(self, service: str, role_arn: str, session_name: str):
         """A session of the role as the service gets it (the runner's own session when there
@@ -273,7 +273,12 @@ class LocalRunner:
         execution.properties[f"Steps.{step['Name']}.ModelPackageArn"] = arn
 
     def _lambda(self, step: dict, arguments: dict, execution: Execution) -> None:
-        # The function's handler, with the function's role as Lambda runs it.
+        # SageMaker invokes the function as the pipeline's role (checked here with a dry run:
+        # the local AWS does not run functions), and Lambda runs it with the function's role.
+        if self.emulator is not None:
+            client(self.as_pipeline, "lambda", self.emulator).invoke(
+                FunctionName=step["FunctionArn"], InvocationType="DryRun"
+            )
         function = client(self.session, "lambda", self.emulator).get_function_configuration(
             FunctionName=step["FunctionArn"]
         )
@@ -398,6 +403,7 @@ class LocalRunner:
         as_pipeline = self._as_service(
             "sagemaker.amazonaws.com", described["RoleArn"], f"{pipeline}-{execution.id[:12]}"
         )
+        self.as_pipeline = as_pipeline
         self.s3 = client(as_pipeline, "s3", self.emulator)
         self.steps_sagemaker = client(as_pipeline, "sagemaker", self.emulator)
         try:

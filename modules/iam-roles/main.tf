@@ -52,22 +52,12 @@ data "aws_iam_policy_document" "deploy_trust" {
   }
 }
 
-# Shared by the SageMaker role and the deploy role: the central bucket and both keys.
+# Shared by the SageMaker role and the deploy role: the central bucket's objects and its key.
 data "aws_iam_policy_document" "artifacts" {
-  statement {
-    sid       = "ListArtifactsBucket"
-    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [local.bucket_arn]
-  }
   statement {
     sid       = "ReadWriteArtifacts"
     actions   = ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
     resources = ["${local.bucket_arn}/*"]
-  }
-  statement {
-    sid       = "UseWorkloadKey"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"]
-    resources = [var.workload_kms_key_arn]
   }
   statement {
     sid       = "UseArtifactsKey"
@@ -78,6 +68,19 @@ data "aws_iam_policy_document" "artifacts" {
 
 data "aws_iam_policy_document" "sagemaker" {
   source_policy_documents = [data.aws_iam_policy_document.artifacts.json]
+
+  # Steps list their inputs' prefixes; jobs encrypt volumes and outputs with the workload key.
+  # (The deploy role writes scripts by name and needs neither: the walkthrough proves it.)
+  statement {
+    sid       = "ListArtifactsBucket"
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.bucket_arn]
+  }
+  statement {
+    sid       = "UseWorkloadKey"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"]
+    resources = [var.workload_kms_key_arn]
+  }
 
   statement {
     sid       = "RunPipelineJobs"
@@ -167,11 +170,6 @@ data "aws_iam_policy_document" "deploy" {
     resources = [for arn in local.pipeline_arns : "${arn}/execution/*"]
   }
   statement {
-    sid       = "GovernModelVersions"
-    actions   = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"]
-    resources = concat(var.model_package_group_arns, local.model_package_version)
-  }
-  statement {
     sid       = "PassExecutionRoleToPipelines"
     actions   = ["iam:PassRole"]
     resources = [aws_iam_role.sagemaker_execution.arn]
@@ -211,7 +209,7 @@ resource "aws_iam_role_policy" "latest_model_lambda" {
 
 resource "aws_iam_role" "deploy" {
   name                 = "${var.name_prefix}-ci-deploy"
-  description          = "Assumed by CI to upsert pipelines and govern model versions."
+  description          = "Assumed by CI to upsert and start the stage's pipelines."
   assume_role_policy   = data.aws_iam_policy_document.deploy_trust.json
   max_session_duration = 3600
   tags                 = var.tags

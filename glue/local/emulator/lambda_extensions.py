@@ -1,16 +1,23 @@
-"""Lambda's dead-letter queue setting, which moto 5.2.5 drops.
+"""Lambda's dead-letter queue setting, which moto 5.2.5 drops, and its dry-run invocations.
 
 moto ignores `DeadLetterConfig` in CreateFunction and UpdateFunctionConfiguration and never
 answers it, so Terraform would plan to add it again at every apply, and the local AWS could not
 tell where a failed asynchronous invocation goes. It is kept and answered here as Lambda does.
+
+An invocation of type `DryRun` only checks that the caller may invoke the function (the local
+AWS's authorization does that before it gets here): Lambda answers 204 and runs nothing, where
+moto ran the function (in Docker, which this machine lacks). The local runner's Lambda steps
+invoke so, as the pipeline's role, before running the function's code as its own role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from moto.awslambda.models import LambdaFunction
+from moto.awslambda.responses import LambdaResponse
 
 _ATTRIBUTE = "_mlops_dead_letter_config"
 
@@ -44,10 +51,21 @@ def _update(original: Callable) -> Callable:
     return update_configuration
 
 
+def _dry_run(original: Callable) -> Callable:
+    def invoke(self: LambdaResponse) -> Any:
+        if self.headers.get("X-Amz-Invocation-Type") == "DryRun":
+            self.backend.get_function(unquote(self.path.rsplit("/", 2)[-2]))  # 404 if none
+            return 204, {"status": 204}, ""
+        return original(self)
+
+    return invoke
+
+
 def install() -> None:
-    """Keep and answer DeadLetterConfig (idempotent)."""
+    """Keep and answer DeadLetterConfig; answer dry-run invocations (idempotent)."""
     if getattr(LambdaFunction, "_mlops_dead_letter", False):
         return
+    LambdaResponse.invoke = _dry_run(LambdaResponse.invoke)
     LambdaFunction.__init__ = _with_dead_letter(LambdaFunction.__init__)
     LambdaFunction.get_configuration = _configuration(LambdaFunction.get_configuration)
     LambdaFunction.update_configuration = _update(LambdaFunction.update_configuration)

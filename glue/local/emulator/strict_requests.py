@@ -66,8 +66,13 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# moto's name of a service -> botocore's, where they differ.
+BOTOCORE_NAMES = {"awslambda": "lambda"}
+
+
 def parameters(service: str) -> tuple[str, str, dict[str, Any]] | None:
     """The request's operation, protocol and parsed parameters (None: not an API call)."""
+    service = BOTOCORE_NAMES.get(service, service)
     model = get_service_model(service)
     protocol = determine_request_protocol(model, request.content_type)
     try:
@@ -90,7 +95,9 @@ def parameters(service: str) -> tuple[str, str, dict[str, Any]] | None:
 
 def _refuse_invalid(service: str, found: tuple[str, str, dict[str, Any]]) -> Response | None:
     operation, protocol, parsed = found
-    violations = service_model.request_violations(service, operation, parsed)
+    violations = service_model.request_violations(
+        BOTOCORE_NAMES.get(service, service), operation, parsed
+    )
     if not violations:
         return None
     text = service_model.message(violations)
@@ -129,7 +136,7 @@ def strict_backend_app(create_backend_app: Any):
 
 def _has_model(service: str) -> bool:
     try:
-        service_model.service_model(service)
+        service_model.service_model(BOTOCORE_NAMES.get(service, service))
     except Exception:  # moto's own endpoints (moto_api) and services botocore does not know
         return False
     return True
