@@ -43,23 +43,28 @@ def emulator(state_dir: Path) -> Iterator[Emulator]:
         control.down()
 
 
+# How far each emulator's authorization record has been checked (by its instance).
+_CHECKED: dict[str, int] = {}
+
+
 @pytest.fixture(autouse=True)
 def authorized_as_iam(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every request a test on the shared local AWS made as a principal that exists there (a
-    role's session, a user, an account's root; pipeline steps run as their pipeline's role,
-    functions as theirs, rule targets as theirs) is one IAM would allow: the emulator records
-    each decision (audit mode: the roles Terraform runs as are not bootstrapped there, so it
-    refuses nothing), and a decision that would have been a refusal fails the test."""
+    """Every request made on the shared local AWS as a principal that exists there (a role's
+    session, a user, an account's root; pipeline steps run as their pipeline's role, functions
+    as theirs, rule targets as theirs) is one IAM would allow, and none is one the authorizer
+    could not decide: the emulator records each decision (audit mode: the roles Terraform runs
+    as are not bootstrapped there, so it refuses nothing), and after each test every decision
+    recorded since the last check (its fixtures' too) must be an allow."""
+    yield
     if "emulator" not in request.fixturenames:
-        yield
         return
     emulator = request.getfixturevalue("emulator")
-    since = control.authorizations(emulator, policies=False)["next"]
-    yield
+    record = control.authorizations(emulator, _CHECKED.get(emulator.instance, 0), policies=False)
+    _CHECKED[emulator.instance] = record["next"]
     denied = [
         f"{r['caller']['arn']}: {r['request']['action']} on {r['request']['resource']} "
         f"({r['operation']}) {r['reason']}"
-        for r in control.authorizations(emulator, since, policies=False)["records"]
+        for r in record["records"]
         if not r["allowed"]
     ]
     assert not denied, "IAM would refuse:\n" + "\n".join(dict.fromkeys(denied))

@@ -251,7 +251,10 @@ def test_the_record_names_who_made_each_call(local_aws):
     calls = [r for r in record["records"] if r["caller"]["arn"] == arn]
     assert [(c["request"]["action"], c["allowed"]) for c in calls] == [("sns:ListTopics", True)]
     assert calls[0]["statements"] == [f"{arn}#inline:p#0"]
-    assert record["policies"][f"{arn}#inline:p"]["Statement"][0]["Action"] == "sns:ListTopics"
+    # Each policy kept as it was when the request was decided, labelled with its digest.
+    [label] = calls[0]["identity_policies"]
+    assert label.startswith(f"{arn}#inline:p@")
+    assert record["policies"][label]["Statement"][0]["Action"] == "sns:ListTopics"
 
 
 # --- the evaluator alone ----------------------------------------------------------------------
@@ -332,7 +335,7 @@ def test_an_account_principal_in_a_resource_policy_delegates_to_iam():
     ],
 )
 def test_the_resource_of_a_request(action, params, resources):
-    from glue.local.emulator.authorization import resources_for
+    from glue.local.emulator.request_checks import resources_for
 
     prefix = f"arn:aws:{action.split(':')[0]}:{REGION}:{A}:"
     found = resources_for(action, params, A, REGION)
@@ -340,7 +343,7 @@ def test_the_resource_of_a_request(action, params, resources):
 
 
 def test_an_ssm_tag_request_names_the_kind_of_its_resource():
-    from glue.local.emulator.authorization import resources_for
+    from glue.local.emulator.request_checks import resources_for
 
     found = resources_for(
         "ssm:ListTagsForResource",
@@ -371,7 +374,7 @@ def test_a_service_acts_as_a_role_only_when_its_trust_admits_that_service(local_
 
 
 def test_deleting_several_objects_deletes_each():
-    from glue.local.emulator.authorization import _each_resource, resources_for
+    from glue.local.emulator.request_checks import _each_resource, resources_for
 
     params = {"Bucket": "b", "Delete": {"Objects": [{"Key": "x"}, {"Key": "y/z"}]}}
     found = [
@@ -450,7 +453,7 @@ def test_a_date_alone_is_midnight_utc_and_a_policy_variable_is_an_error():
 
 
 def test_a_copy_reads_its_source_and_a_version_needs_the_version_action():
-    from glue.local.emulator.authorization import checks_for
+    from glue.local.emulator.request_checks import checks_for
 
     caller = _caller()
     copy = checks_for(
@@ -501,4 +504,39 @@ def test_lambda_requests_are_authorized_too(local_aws):
         "AccessDeniedException",
         f"User: {arn} is not authorized to perform: lambda:ListFunctions on resource: * "
         "because no identity-based policy allows the lambda:ListFunctions action",
+    )
+
+
+def test_a_request_the_authorizer_cannot_decide_is_refused_and_recorded(local_aws):
+    """A gap of the evaluator (here a condition key it cannot fill) is never an allow."""
+    user, arn = _user(
+        local_aws, A, _allow("sns:ListTopics", Condition={"StringEquals": {"aws:SourceVpc": "v"}})
+    )
+    since = control.authorizations(local_aws, policies=False)["next"]
+    with pytest.raises(ClientError, match="condition key aws:SourceVpc is not known"):
+        client(user, "sns", local_aws).list_topics()
+    records = control.authorizations(local_aws, since, policies=False)["records"]
+    # (Once per attempt: an SDK retries a server error.)
+    assert records and {(r["caller"]["arn"], r["allowed"]) for r in records} == {(arn, False)}
+    assert "could not decide" in records[0]["reason"]
+
+
+def test_a_role_with_a_path_is_named_with_it():
+    from glue.local.emulator.request_checks import resources_for
+
+    found = resources_for("iam:CreateRole", {"RoleName": "r", "Path": "/platform/"}, A, REGION)
+    assert found == [f"arn:aws:iam::{A}:role/platform/r"]
+
+
+def test_a_key_named_by_its_alias_arn_is_that_alias_key(local_aws):
+    """KMS authorizes a request naming an alias's ARN against the key it points to."""
+    kms = client(_root(local_aws, A), "kms", local_aws)
+    key = kms.create_key()["KeyMetadata"]
+    alias = f"alias/named-{uuid.uuid4().hex[:6]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyId"])
+    user, _ = _user(local_aws, A, _allow("kms:DescribeKey", key["Arn"]))
+    alias_arn = f"arn:aws:kms:{REGION}:{A}:{alias}"
+    assert (
+        client(user, "kms", local_aws).describe_key(KeyId=alias_arn)["KeyMetadata"]["Arn"]
+        == (key["Arn"])
     )

@@ -179,6 +179,8 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
     # Every call was authorized as IAM would (the emulator enforced it); who made them, and
     # which statements of the Terraform role's policy the run needed.
     record = control.authorizations(emulator)
+    refused = [r for r in record["records"] if not r["allowed"]]
+    assert not refused, refused[:3]
     _assert_the_steps_ran_as_the_execution_role(record, dev)
     _assert_every_statement_of_the_terraform_role_is_needed(record)
 
@@ -216,6 +218,7 @@ def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> Non
         for statement in least_privilege.statements(policies, lambda n: n.startswith("key policy "))
         if statement.sid == "OwningAccountAdministersTheKey"
     ]
+    assert {s.sid for s in chosen} >= {"ActionsWithoutResourceScope", "UpsertPipelines"}
     needed = least_privilege.needs(record["records"], policies, chosen)
     by_sid: dict[str, set[str]] = {}
     for statement, actions in needed.items():

@@ -149,7 +149,10 @@ def service_credentials(
         with urllib.request.urlopen(request, timeout=30) as answer:
             keys = json.loads(answer.read())
     except urllib.error.HTTPError as error:
-        reason = json.loads(error.read() or b"{}").get("error", str(error))
+        try:
+            reason = json.loads(error.read() or b"{}").get("error", str(error))
+        except ValueError:  # not the emulator's own answer
+            reason = str(error)
         raise MlopsError(f"{service} cannot act as {role_arn}: {reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise MlopsError(

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+# The local AWS serves the aws partition only.
+PARTITION = "aws"
 # moto's name of a service -> the IAM prefix of its actions
 PREFIXES = {"awslambda": "lambda"}
 

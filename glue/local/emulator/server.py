@@ -24,9 +24,11 @@ from urllib.parse import parse_qs
 
 from glue.local.emulator import (
     authorization,
+    decisions,
     events_extensions,
     kms_extensions,
     lambda_extensions,
+    principals,
     s3_extensions,
     sagemaker_cross_account,
     sagemaker_events,
@@ -60,7 +62,7 @@ def answering_instance(app: Callable, instance: str) -> Callable:
         elif path == AUTHORIZATIONS_PATH:
             query = parse_qs(environ.get("QUERY_STRING", ""))
             since = query.get("since", ["0"])[0]
-            answer = authorization.taken(
+            answer = decisions.taken(
                 int(since) if since.isdigit() else 0, query.get("policies", ["1"])[0] != "0"
             )
         elif path == ROOT_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
@@ -68,17 +70,17 @@ def answering_instance(app: Callable, instance: str) -> Callable:
             if not (account.isdigit() and len(account) == 12):
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [b'{"error": "account must be 12 digits"}']
-            answer = authorization.new_root_key(account)
+            answer = principals.new_root_key(account)
         elif path == SERVICE_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
             asked = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             try:
-                answer = authorization.service_credentials(
+                answer = principals.service_credentials(
                     asked["service"], asked["role"], asked["session"], asked.get("source_arn")
                 )
             except (KeyError, IndexError) as error:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [json.dumps({"error": f"missing {error}"}).encode()]
-            except authorization.ServiceNotTrusted as error:
+            except principals.ServiceNotTrusted as error:
                 start_response("403 Forbidden", [("Content-Type", "application/json")])
                 return [json.dumps({"error": str(error)}).encode()]
         else:
@@ -104,6 +106,11 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     )
     from werkzeug.serving import make_server
 
+    try:
+        authorization.mode()  # an unknown MLOPS_EMULATOR_IAM stops the start, in one line
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     sagemaker_extensions.install()
     sagemaker_cross_account.install()
     sagemaker_events.install()
