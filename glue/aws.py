@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -60,6 +61,17 @@ def session(region: str, **credentials: str) -> boto3.Session:
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
     return boto3.Session(botocore_session=core, region_name=region, **credentials)
+
+
+def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
+    """A session with credentials given as environment variables (AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY and, for a role's session, AWS_SESSION_TOKEN)."""
+    return session(
+        region,
+        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=keys.get("AWS_SESSION_TOKEN"),
+    )
 
 
 def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:

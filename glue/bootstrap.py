@@ -47,11 +47,7 @@ def _administrator(
         from glue.local import administrators
 
         keys = administrators.credentials(emulator, config.account_id, config.region)
-        session = aws.session(
-            config.region,
-            aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-        )
+        session = aws.session_with(config.region, keys)
         environment = {**emulator_environment(emulator, config.region), **keys}
     try:
         account = client(session, "sts", emulator).get_caller_identity()["Account"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from glue.aws import EMULATOR_UNSET, client
-from glue.aws import session as boto3_session
+from glue.aws import EMULATOR_UNSET, client, session_with
 from glue.local.emulator.control import root_credentials
 from tests.conftest import REGION
 
@@ -39,12 +38,7 @@ def session(emulator, account_id: str):
     key = (emulator.instance, account_id)
     if key not in _ROOTS:
         _ROOTS[key] = root_credentials(emulator, account_id)
-    keys = _ROOTS[key]
-    return boto3_session(
-        REGION,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-    )
+    return session_with(REGION, _ROOTS[key])
 
 
 def client_in(emulator, account_id: str, service: str):

@@ -91,3 +91,14 @@ def needs(
         ]
         found[statement] = {r["request"]["action"] for r in uses if not _evaluate(r, mutated)}
     return found
+
+
+def needs_by_sid(
+    records: Iterable[dict], policies: dict[str, dict], of: list[Statement]
+) -> dict[str, set[str]]:
+    """`needs`, pooled by statement (its Sid, else its name) across the policies carrying it:
+    a module's statement is needed when some account's copy is."""
+    pooled: dict[str, set[str]] = {}
+    for statement, actions in needs(records, policies, of).items():
+        pooled.setdefault(statement.sid or statement.name, set()).update(actions)
+    return pooled

@@ -13,7 +13,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from glue.aws import client, session
+from glue.aws import client, session, session_with
 from glue.local.emulator import control
 from glue.local.emulator.policy_evaluation import (
     Caller,
@@ -22,6 +22,7 @@ from glue.local.emulator.policy_evaluation import (
     UnknownConditionKey,
     evaluate,
 )
+from tests import accounts
 from tests.conftest import REGION
 
 pytestmark = pytest.mark.emulator
@@ -52,18 +53,8 @@ def local_aws(tmp_path_factory):
             os.environ["MLOPS_STATE_DIR"] = previous
 
 
-def _session_of(keys: dict[str, str]):
-    return session(
-        REGION,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"]
-        if "AWS_ACCESS_KEY_ID" in keys
-        else keys["AccessKeyId"],
-        aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY") or keys["SecretAccessKey"],
-    )
-
-
 def _root(emulator, account: str):
-    return _session_of(control.root_credentials(emulator, account))
+    return accounts.session(emulator, account)
 
 
 def _user(emulator, account: str, *statements: dict):
@@ -73,8 +64,8 @@ def _user(emulator, account: str, *statements: dict):
     iam.create_user(UserName=name)
     if statements:
         iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=_policy(*statements))
-    keys = iam.create_access_key(UserName=name)["AccessKey"]
-    return _session_of(keys), f"arn:aws:iam::{account}:user/{name}"
+    keys = control.as_variables(iam.create_access_key(UserName=name)["AccessKey"])
+    return session_with(REGION, keys), f"arn:aws:iam::{account}:user/{name}"
 
 
 def _refused(call, code: str, message: str) -> None:
@@ -222,13 +213,7 @@ def test_assuming_a_role_needs_its_trust(local_aws):
     )
     other, _ = _user(local_aws, B, _allow("sts:AssumeRole", role))
     assumed = client(other, "sts", local_aws).assume_role(RoleArn=role, RoleSessionName="someone")
-    keys = assumed["Credentials"]
-    as_role = session(
-        REGION,
-        aws_access_key_id=keys["AccessKeyId"],
-        aws_secret_access_key=keys["SecretAccessKey"],
-        aws_session_token=keys["SessionToken"],
-    )
+    as_role = session_with(REGION, control.as_variables(assumed["Credentials"]))
     # The role holds no policy: its session may do nothing.
     with pytest.raises(ClientError, match="no identity-based policy allows the sns:ListTopics"):
         client(as_role, "sns", local_aws).list_topics()

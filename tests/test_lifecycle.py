@@ -441,10 +441,7 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
     # admit services, whose own calls the local AWS does not make as principals).
     kinds = {s.policy.split(" policy ", 1)[0] for s in chosen if " policy " in s.policy}
     assert kinds == {"bucket", "group", "key", "trust"}, kinds
-    needed = least_privilege.needs(record["records"], policies, chosen)
-    by_sid: dict[str, set[str]] = {}
-    for statement, actions in needed.items():
-        by_sid.setdefault(statement.sid or statement.name, set()).update(actions)
+    by_sid = least_privilege.needs_by_sid(record["records"], policies, chosen)
     unexplained = sorted(
         sid for sid, actions in by_sid.items() if not actions and sid not in NOT_EMULATED
     )

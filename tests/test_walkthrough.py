@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from glue import comparison, registry
-from glue.aws import client, session, split_s3
+from glue.aws import client, session_with, split_s3
 from glue.local import administrators
 from glue.local.emulator import control
 from tests import accounts, least_privilege
@@ -219,10 +219,7 @@ def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> Non
         if statement.sid == "OwningAccountAdministersTheKey"
     ]
     assert {s.sid for s in chosen} >= {"ActionsWithoutResourceScope", "UpsertPipelines"}
-    needed = least_privilege.needs(record["records"], policies, chosen)
-    by_sid: dict[str, set[str]] = {}
-    for statement, actions in needed.items():
-        by_sid.setdefault(statement.sid, set()).update(actions)
+    by_sid = least_privilege.needs_by_sid(record["records"], policies, chosen)
     dead = sorted(sid for sid, actions in by_sid.items() if not actions)
     assert not dead, f"statements no request of the walkthrough needs: {dead}"
 
@@ -232,12 +229,7 @@ def _ci_principal(emulator) -> dict[str, str]:
     administrator, allowed to assume each account's Terraform role and the stages' deploy roles
     (README, "Delivery with Jenkins"); its session's keys."""
     account = CI_ROLE_ARN.split(":")[4]
-    keys = administrators.credentials(emulator, account, REGION)
-    own = session(
-        REGION,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-    )
+    own = session_with(REGION, administrators.credentials(emulator, account, REGION))
     trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}
     roles = [f"arn:aws:iam::{a}:role/mlops-terraform" for a in ACCOUNTS.values()]
     roles += [f"arn:aws:iam::{ACCOUNTS[s]}:role/mammo-{s}-ci-deploy" for s in ("dev", "prod")]
@@ -260,12 +252,7 @@ def _ci_principal(emulator) -> dict[str, str]:
         ),
     )
     answer = client(own, "sts", emulator).assume_role(RoleArn=CI_ROLE_ARN, RoleSessionName="ci")
-    credentials = answer["Credentials"]
-    return {
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
+    return control.as_variables(answer["Credentials"])
 
 
 def _promote(shell: Shell, version: int) -> str:
@@ -285,12 +272,7 @@ def _as_sagemaker(emulator, stage: dict, session_name: str):
     keys = control.service_credentials(
         emulator, "sagemaker.amazonaws.com", stage["sagemaker_execution_role_arn"], session_name
     )
-    return session(
-        REGION,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=keys["AWS_SESSION_TOKEN"],
-    )
+    return session_with(REGION, keys)
 
 
 def _register_as_the_training_pipeline_would(emulator, stage: dict, auc: str = "0.91") -> str:
@@ -331,11 +313,7 @@ def _report_as_the_comparison_pipeline_would(
 
 def _delete_versions(emulator, administrator: dict[str, str], *stages: dict) -> None:
     """What the README asks of the registry's administrator before its teardown."""
-    own = session(
-        REGION,
-        aws_access_key_id=administrator["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=administrator["AWS_SECRET_ACCESS_KEY"],
-    )
+    own = session_with(REGION, administrator)
     sagemaker = client(own, "sagemaker", emulator)
     for stage in stages:
         for version in registry.list_versions(sagemaker, stage["model_package_group_arn"]):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from glue.aws import client, session
+from glue.aws import client, session_with
 from glue.local.emulator.control import Emulator, root_credentials
 
 ADMINISTRATOR = "mlops-local-administrator"
@@ -25,16 +25,7 @@ ADMINISTRATOR_POLICY = {
 def credentials(emulator: Emulator, account_id: str, region: str) -> dict[str, str]:
     """A new access key of the account's administrator (made the first time), as environment
     variables; the older keys are deleted, so the user never reaches IAM's limit of two."""
-    root = root_credentials(emulator, account_id)
-    iam = client(
-        session(
-            region,
-            aws_access_key_id=root["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=root["AWS_SECRET_ACCESS_KEY"],
-        ),
-        "iam",
-        emulator,
-    )
+    iam = client(session_with(region, root_credentials(emulator, account_id)), "iam", emulator)
     try:
         iam.create_user(UserName=ADMINISTRATOR)
     except iam.exceptions.EntityAlreadyExistsException:

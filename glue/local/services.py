@@ -9,16 +9,10 @@ unless the trust admits the service), so every call they make is authorized as t
 
 from __future__ import annotations
 
-from glue.aws import session
+from glue.aws import session_with
 from glue.local.emulator.control import Emulator, service_credentials
 
 
 def as_service(emulator: Emulator, service: str, role_arn: str, region: str, session_name: str):
     """A boto3 session of the role, as the service (e.g. sagemaker.amazonaws.com) gets it."""
-    keys = service_credentials(emulator, service, role_arn, session_name[:64])
-    return session(
-        region,
-        aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-        aws_session_token=keys["AWS_SESSION_TOKEN"],
-    )
+    return session_with(region, service_credentials(emulator, service, role_arn, session_name[:64]))

@@ -38,7 +38,7 @@ from glue.local.emulator.policy_evaluation import (
     evaluate,
 )
 from glue.local.emulator.principals import caller_for
-from glue.local.emulator.request_checks import Check, UnknownResource, checks_for
+from glue.local.emulator.request_checks import UnknownResource, checks_for
 from glue.local.emulator.resource_policies import resource_policy
 
 _LOG = logging.getLogger(__name__)
@@ -58,12 +58,12 @@ def mode() -> str:
 
 
 def decide(
-    operation: str, caller: Caller, policies: list[Policy], check: Check, region: str
+    operation: str, caller: Caller, policies: list[Policy], checked: Request, region: str
 ) -> Decision:
     policy, required = (None, False)
-    if check.resource != "*" and check.owner is not None:
-        policy, required = resource_policy(check.action, check.resource, check.owner, region)
-    checked = Request(check.action, check.resource, check.owner, check.context)
+    owner = checked.resource_account
+    if checked.resource != "*" and owner is not None:
+        policy, required = resource_policy(checked.action, checked.resource, owner, region)
     decision = evaluate(caller, checked, policy, resource_policy_required=required)
     decisions.record(operation, caller, policies, policy, checked, decision, required)
     return decision
@@ -144,11 +144,9 @@ def authorize(service: str, found: tuple[str, str, dict[str, Any]]) -> Response 
         return denied_response(prefix, protocol, message, code)
     caller, policies = resolved
     try:
-        checks = checks_for(prefix, operation, params, caller, region)
-        for check in checks:
-            decision = decide(operation, caller, policies, check, region)
+        for checked in checks_for(prefix, operation, params, caller, region):
+            decision = decide(operation, caller, policies, checked, region)
             if not decision.allowed:
-                checked = Request(check.action, check.resource, check.owner, check.context)
                 text = decision.message(caller, checked)
                 _LOG.warning("authorization: denied %s.%s: %s", prefix, operation, text)
                 if current == "enforce":

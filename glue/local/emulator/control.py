@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,18 +106,43 @@ def take_emitted_events(emulator: Emulator) -> list[dict]:
         ) from None
 
 
-def _control(emulator: Emulator, path: str, method: str) -> dict:
+def as_variables(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Credentials as STS answers them (AccessKeyId, SecretAccessKey, SessionToken when a
+    session's), as environment variables."""
+    names = {
+        "AccessKeyId": "AWS_ACCESS_KEY_ID",
+        "SecretAccessKey": "AWS_SECRET_ACCESS_KEY",
+        "SessionToken": "AWS_SESSION_TOKEN",
+    }
+    return {variable: credentials[key] for key, variable in names.items() if key in credentials}
+
+
+def _control(emulator: Emulator, path: str, method: str, refused: str | None = None) -> dict:
+    """The JSON the emulator answers on one of its control paths; a refusal it explains (an
+    HTTP error with {"error": ...}) is `refused: why`, when the caller says what was refused."""
     request = urllib.request.Request(
         f"{emulator.endpoint}{path}", method=method, data=b"" if method == "POST" else None
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        if refused is None:
+            raise _unanswered(emulator, path, error) from None
+        try:
+            reason = json.loads(error.read() or b"{}").get("error", str(error))
+        except ValueError:  # not the emulator's own answer
+            reason = str(error)
+        raise MlopsError(f"{refused}: {reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise MlopsError(
-            f"the local AWS emulator at {emulator.endpoint} did not answer {path} ({error}): "
-            "restart it with `mlops local down` then `mlops local up`"
-        ) from None
+        raise _unanswered(emulator, path, error) from None
+
+
+def _unanswered(emulator: Emulator, path: str, error: Exception) -> MlopsError:
+    return MlopsError(
+        f"the local AWS emulator at {emulator.endpoint} did not answer {path} ({error}): "
+        "restart it with `mlops local down` then `mlops local up`"
+    )
 
 
 def authorizations(emulator: Emulator, since: int = 0, policies: bool = True) -> dict:
@@ -128,11 +154,7 @@ def authorizations(emulator: Emulator, since: int = 0, policies: bool = True) ->
 
 def root_credentials(emulator: Emulator, account_id: str) -> dict[str, str]:
     """New access keys of the account's root user, as environment variables."""
-    keys = _control(emulator, f"{ROOT_CREDENTIALS_PATH}?account={account_id}", "POST")
-    return {
-        "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
-    }
+    return as_variables(_control(emulator, f"{ROOT_CREDENTIALS_PATH}?account={account_id}", "POST"))
 
 
 def service_credentials(
@@ -142,28 +164,14 @@ def service_credentials(
     trust admits the service): what the local stand-ins for SageMaker, Lambda and EventBridge
     act with."""
     query = urllib.parse.urlencode({"service": service, "role": role_arn, "session": session_name})
-    request = urllib.request.Request(
-        f"{emulator.endpoint}{SERVICE_CREDENTIALS_PATH}?{query}", method="POST", data=b""
+    return as_variables(
+        _control(
+            emulator,
+            f"{SERVICE_CREDENTIALS_PATH}?{query}",
+            "POST",
+            refused=f"{service} cannot act as {role_arn}",
+        )
     )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as answer:
-            keys = json.loads(answer.read())
-    except urllib.error.HTTPError as error:
-        try:
-            reason = json.loads(error.read() or b"{}").get("error", str(error))
-        except ValueError:  # not the emulator's own answer
-            reason = str(error)
-        raise MlopsError(f"{service} cannot act as {role_arn}: {reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise MlopsError(
-            f"the local AWS emulator at {emulator.endpoint} did not answer ({error}): "
-            "restart it with `mlops local down` then `mlops local up`"
-        ) from None
-    return {
-        "AWS_ACCESS_KEY_ID": keys["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": keys["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": keys["SessionToken"],
-    }
 
 
 def _arguments(pid: int) -> list[str]:

@@ -7,14 +7,13 @@ is handed to a service, KMS for SSE-KMS objects, the source object a copy reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
 from glue.local.emulator import iam_reference
 from glue.local.emulator.iam_reference import PARTITION as _PARTITION
-from glue.local.emulator.policy_evaluation import Caller
+from glue.local.emulator.policy_evaluation import Caller, Request
 
 # A template's variable -> the request parameters that may hold it (besides its own name).
 _ALIASES = {
@@ -179,14 +178,6 @@ _PASSED_ROLES: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Check:
-    action: str
-    resource: str
-    owner: str | None
-    context: dict[str, tuple[str, ...]]
-
-
 def _base_context(caller: Caller, region: str) -> dict[str, tuple[str, ...]]:
     now = datetime.now(timezone.utc)
     context = {
@@ -322,7 +313,7 @@ def _copy_source(prefix: str, operation: str, params: dict[str, Any]) -> str | N
 
 def checks_for(
     prefix: str, operation: str, params: dict[str, Any], caller: Caller, region: str
-) -> list[Check]:
+) -> list[Request]:
     base = _base_context(caller, region)
     context = {**base, **_request_context(prefix, params, caller.account)}
     checks = []
@@ -332,11 +323,11 @@ def checks_for(
                 action = _VERSIONED.get(action, action)
             for arn in resources_for(action, named, caller.account, region):
                 owner = None if arn == "*" else _owner(arn, prefix, caller.account)
-                checks.append(Check(action, arn, owner, context))
+                checks.append(Request(action, arn, owner, context))
     source = _copy_source(prefix, operation, params)
     if source is not None:
         arn = f"arn:{_PARTITION}:s3:::{source}"
-        checks.append(Check("s3:GetObject", arn, _owner(arn, "s3", caller.account), context))
+        checks.append(Request("s3:GetObject", arn, _owner(arn, "s3", caller.account), context))
     if prefix == "sts" and operation.startswith("AssumeRole"):
         # Setting a source identity or session tags needs the trust to allow that too.
         for given, action in (
@@ -345,11 +336,11 @@ def checks_for(
         ):
             if params.get(given):
                 role = params["RoleArn"]
-                checks.append(Check(action, role, role.split(":")[4], context))
+                checks.append(Request(action, role, role.split(":")[4], context))
     roles, service = _passed_roles(prefix, operation, params)
     for role in roles:
         passed = {**base, "iam:passedtoservice": (service,)}
-        checks.append(Check("iam:PassRole", role, role.split(":")[4], passed))
+        checks.append(Request("iam:PassRole", role, role.split(":")[4], passed))
     if prefix == "s3":
         sse = _sse_kms_key(operation, params, caller.account, region)
         if sse is not None:
@@ -360,5 +351,5 @@ def checks_for(
                 "kms:calleraccount": (caller.account,),
                 "aws:viaawsservice": ("true",),
             }
-            checks.append(Check(action, key, key.split(":")[4], via))
+            checks.append(Request(action, key, key.split(":")[4], via))
     return checks
