@@ -15,8 +15,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glue.errors import MlopsError
 from glue.local.emulator.control import Emulator
 
-# moto accepts any credentials; these only have to look like credentials.
-EMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # A gap in the emulator must fail in seconds, not after the provider's retries of HTTP 500s
 # (tens of minutes). boto3 reads AWS_MAX_ATTEMPTS; the AWS provider ignores it for those
 # retries and needs `max_retries` in its block, which every root module takes as a variable.
@@ -28,11 +26,19 @@ EMULATOR_PROVIDER_MAX_RETRIES = "3"
 EMULATOR_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 
-def emulator_environment(emulator: Emulator, region: str) -> dict[str, str]:
+def emulator_environment(
+    emulator: Emulator, region: str, credentials: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Environment for Terraform and boto3 so that every AWS call goes to the emulator (with the
-    variables of EMULATOR_UNSET removed)."""
+    variables of EMULATOR_UNSET removed), signed with `credentials` (environment variables:
+    AWS_ACCESS_KEY_ID, ...), by default the local platform's CI principal's
+    (glue/local/operator.py)."""
+    if credentials is None:
+        from glue.local import operator
+
+        credentials = operator.credentials(emulator, region)
     return {
-        **EMULATOR_CREDENTIALS,
+        **credentials,
         "AWS_ENDPOINT_URL": emulator.endpoint,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
@@ -75,13 +81,12 @@ def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
 
 
 def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:
+    """The ambient credentials' session; on the local AWS, its CI principal's."""
     if emulator is None:
         return session(region)
-    return session(
-        region,
-        aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
+    from glue.local import operator
+
+    return session_with(region, operator.credentials(emulator, region))
 
 
 # Credentials of the roles this process assumed, until shortly before they expire: a command

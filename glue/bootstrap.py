@@ -48,7 +48,7 @@ def _administrator(
 
         keys = administrators.credentials(emulator, config.account_id, config.region)
         session = aws.session_with(config.region, keys)
-        environment = {**emulator_environment(emulator, config.region), **keys}
+        environment = emulator_environment(emulator, config.region, keys)
     try:
         account = client(session, "sts", emulator).get_caller_identity()["Account"]
     except (BotoCoreError, ClientError) as error:
@@ -107,10 +107,14 @@ def bootstrap(
         config, emulator, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False
     )
     terraform = TerraformRunner(
-        ROOT, f"bootstrap-{config.name}", environment, EMULATOR_UNSET if emulator else ()
+        # One working folder and plan per state store: two platforms in one account are two.
+        ROOT,
+        f"bootstrap-{store.bucket}",
+        environment,
+        EMULATOR_UNSET if emulator else (),
     )
     terraform.init(backend)
-    plan_file = state_dir() / "plans" / f"bootstrap-{config.name}.tfplan"
+    plan_file = state_dir() / "plans" / f"bootstrap-{store.bucket}.tfplan"
     plan_file.parent.mkdir(parents=True, exist_ok=True)
     planned = terraform.plan(plan_file, _variables(config, store))
     summary = deploy.PlanSummary(

@@ -48,9 +48,14 @@ def _local_status(args: argparse.Namespace) -> None:
 
 
 def _local_env(args: argparse.Namespace) -> None:
+    from glue import config
     from glue.aws import EMULATOR_UNSET, emulator_environment
+    from glue.local import operator
 
-    for name, value in emulator_environment(control.require(), args.region).items():
+    emulator = control.require()
+    # Signed as the local platform's CI principal (the one the registry's tfvars name).
+    keys = operator.ci_credentials(config.load("registry"), emulator)
+    for name, value in emulator_environment(emulator, args.region, keys).items():
         print(f"export {name}={value}")
     print(f"unset {' '.join(EMULATOR_UNSET)}")
 
@@ -473,7 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
     local_commands.add_parser("status", help="is it running, and where").set_defaults(
         handler=_local_status
     )
-    env = local_commands.add_parser("env", help="print the shell exports that point AWS at it")
+    env = local_commands.add_parser(
+        "env", help="print the shell exports that point AWS at it, as its CI principal"
+    )
     env.add_argument("--region", default="us-east-1")
     env.set_defaults(handler=_local_env)
     validate = commands.add_parser(

@@ -243,7 +243,12 @@ class SavedPlan:
 
 
 def session_for(config: EnvironmentConfig, emulator: Emulator | None):
-    """A session in the environment's account (its terraform_role_arn, else ambient)."""
+    """A session in the environment's account (its terraform_role_arn, else ambient; on the
+    local AWS, the account bootstrapped first for the local platform's CI principal)."""
+    if emulator is not None:
+        from glue.local import operator
+
+        operator.bootstrapped(config, emulator)
     if config.terraform_role_arn:
         return assumed_session(config.terraform_role_arn, config.region, emulator)
     return base_session(config.region, emulator)

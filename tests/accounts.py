@@ -1,12 +1,25 @@
-"""Looking into the accounts of the local AWS from tests."""
+"""Looking into the accounts of the local AWS from tests, and acting in them as a test's own
+principals (the local AWS authorizes every request: a test signs with keys it issued)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 
 from glue.aws import EMULATOR_UNSET, client, session_with
-from glue.local.emulator.control import root_credentials
+from glue.local.emulator.control import as_variables, root_credentials
 from tests.conftest import REGION
+
+# What the roles and the user a test makes for itself may do: anything in their account (the
+# emulator's behaviour is under test there, not the platform's policies).
+EVERYTHING = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+)
+# The account whose root signs the module plans: the account of moto's default credentials,
+# which the module inventories' example ARNs name.
+MODULE_PLANS_ACCOUNT = "123456789012"
+TESTER = "mlops-tester"
 
 # What a model version registered by hand in a test serves: enough for the Lambda and the runner.
 INFERENCE_SPEC = {
@@ -33,12 +46,74 @@ def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
 _ROOTS: dict[tuple[str, str], dict[str, str]] = {}
 
 
-def session(emulator, account_id: str):
-    """The account's root user: a test looks at everything in it, whatever its policies."""
+def own_platform(values: dict, prefix: str) -> dict:
+    """tfvars values of a platform of its own in the same accounts: its own name prefix (its
+    own state store and names) and its own Terraform role in each account, as two platforms in
+    one account on AWS would need (each bootstrapped for its own)."""
+    changed = values | {"name_prefix": prefix}
+    for key in ("terraform_role_arn", "registry_terraform_role_arn"):
+        if values.get(key):
+            changed[key] = f"{values[key].rsplit('/', 1)[0]}/{prefix}-terraform"
+    return changed
+
+
+def root_keys(emulator, account_id: str) -> dict[str, str]:
+    """The account's root user's keys (one per run of the emulator), as environment variables."""
     key = (emulator.instance, account_id)
     if key not in _ROOTS:
         _ROOTS[key] = root_credentials(emulator, account_id)
-    return session_with(REGION, _ROOTS[key])
+    return _ROOTS[key]
+
+
+def session(emulator, account_id: str):
+    """The account's root user: a test looks at everything in it, whatever its policies."""
+    return session_with(REGION, root_keys(emulator, account_id))
+
+
+_TESTERS: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def tester_keys(emulator, account_id: str) -> dict[str, str]:
+    """A user of the account allowed everything there, made by its root the first time."""
+    key = (emulator.instance, account_id)
+    if key not in _TESTERS:
+        iam = client(session(emulator, account_id), "iam", emulator)
+        iam.create_user(UserName=TESTER)
+        iam.put_user_policy(UserName=TESTER, PolicyName="everything", PolicyDocument=EVERYTHING)
+        _TESTERS[key] = as_variables(iam.create_access_key(UserName=TESTER)["AccessKey"])
+    return _TESTERS[key]
+
+
+def make_role(emulator, role_arn: str, trusted: str | None = None) -> None:
+    """A role a test makes for itself, allowed everything in its account, trusted by `trusted`
+    (a principal's ARN; by default its own account), made the first time by the account's root.
+    """
+    account = role_arn.split(":")[4]
+    iam = client(session(emulator, account), "iam", emulator)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": trusted or f"arn:aws:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    name = role_arn.rsplit("/", 1)[1]
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        iam.put_role_policy(RoleName=name, PolicyName="everything", PolicyDocument=EVERYTHING)
+
+
+def role_session(emulator, role_arn: str, session_name: str = "test"):
+    """A session of a role a test makes for itself (`make_role`), assumed by its account's
+    tester user. Not for the platform's own roles: their trust admits no tester."""
+    account = role_arn.split(":")[4]
+    make_role(emulator, role_arn)
+    sts = client(session_with(REGION, tester_keys(emulator, account)), "sts", emulator)
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+    return session_with(REGION, as_variables(answer["Credentials"]))
 
 
 def client_in(emulator, account_id: str, service: str):

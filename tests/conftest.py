@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from glue import config, deploy
-from glue.aws import assumed_session, client
+from glue.local import operator
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
 
@@ -40,7 +40,7 @@ def emulator(state_dir: Path) -> Iterator[Emulator]:
     try:
         yield running
     finally:
-        control.down()
+        control.down()  # (a bootstrap still applying ends with it)
 
 
 # How far each emulator's authorization record has been checked (by its instance).
@@ -49,23 +49,23 @@ _CHECKED: dict[str, int] = {}
 
 @pytest.fixture(autouse=True)
 def authorized_as_iam(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Every request made on the shared local AWS as a principal that exists there (a role's
-    session, a user, an account's root; pipeline steps run as their pipeline's role, functions
-    as theirs, rule targets as theirs) is one IAM would allow, and none is one the authorizer
-    could not decide: the emulator records each decision (audit mode: the roles Terraform runs
-    as are not bootstrapped there, so it refuses nothing), and after each test every decision
-    recorded since the last check (its fixtures' too) must be an allow."""
+    """Every request a test made on the shared local AWS was one IAM allows, and none is one
+    the authorizer could not decide: the emulator refuses the others, and a refusal the code
+    under test caught and went on from would pass unseen; so after each test, every decision
+    the emulator recorded since the last check (its fixtures' too) must be an allow, but for
+    the refusals a test provokes on purpose (`@pytest.mark.refuses(action, ...)`)."""
     yield
     if "emulator" not in request.fixturenames:
         return
     emulator = request.getfixturevalue("emulator")
     record = control.authorizations(emulator, _CHECKED.get(emulator.instance, 0), policies=False)
     _CHECKED[emulator.instance] = record["next"]
+    provoked = {action for mark in request.node.iter_markers("refuses") for action in mark.args}
     denied = [
         f"{r['caller']['arn']}: {r['request']['action']} on {r['request']['resource']} "
         f"({r['operation']}) {r['reason']}"
         for r in record["records"]
-        if not r["allowed"]
+        if not r["allowed"] and r["request"]["action"] not in provoked
     ]
     assert not denied, "IAM would refuse:\n" + "\n".join(dict.fromkeys(denied))
 
@@ -73,11 +73,9 @@ def authorized_as_iam(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def registry_artifacts_key(emulator):
     """dev and prod look up the registry's artifacts key by alias: give them one to find."""
-    kms = client(
-        assumed_session("arn:aws:iam::111111111111:role/test", "us-east-1", emulator),
-        "kms",
-        emulator,
-    )
+    from tests import accounts
+
+    kms = accounts.client_in(emulator, ACCOUNTS["registry"], "kms")
     alias = "alias/mammo-model-artifacts"
     existing = [a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == alias]
     if existing:  # the applied platform's own key serves as well
@@ -128,7 +126,18 @@ def _stages_at_once(configs, emulator: Emulator) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform(emulator, throwaway_configs):
+def bootstrapped(emulator, throwaway_configs):
+    """Each account bootstrapped for the local platform's CI principal, side by side (as the
+    first command that needs one does; each ready once its Terraform role exists)."""
+    for env in throwaway_configs.values():
+        operator.start(env, emulator)
+    for env in throwaway_configs.values():
+        operator.bootstrapped(env, emulator)
+    return throwaway_configs
+
+
+@pytest.fixture(scope="session")
+def platform(emulator, bootstrapped, throwaway_configs):
     """registry, then dev and prod, applied (the stages as soon as the registry's key exists).
     Its emulator's state ends with the session; tests/test_walkthrough.py proves that a
     teardown leaves only the bootstrap."""

@@ -21,6 +21,7 @@ import tftest
 from glue.aws import emulator_environment
 from glue.local.emulator.control import Emulator
 from glue.terraform import cli_environment, find_terraform
+from tests import accounts
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT_BLOCK = re.compile(r'^output\s+"([^"]+)"', re.M)
@@ -46,12 +47,15 @@ def copy_tree(destination: Path) -> Path:
     return destination
 
 
-def _run_plan(tfdir: Path, tfvars: dict, emulator: Emulator) -> dict[str, Any]:
-    """init, plan and show -json of one root: the plan's JSON."""
+def _run_plan(
+    tfdir: Path, tfvars: dict, emulator: Emulator, credentials: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """init, plan and show -json of one root, signed with `credentials` (by default the local
+    platform's CI principal's): the plan's JSON."""
     var_file = tfdir / "test.tfvars.json"
     var_file.write_text(json.dumps(tfvars))
     env = {
-        **emulator_environment(emulator, tfvars.get("region", "us-east-1")),
+        **emulator_environment(emulator, tfvars.get("region", "us-east-1"), credentials),
         **cli_environment(),
     }
     test = tftest.TerraformTest(str(tfdir), binary=find_terraform(), env=env)
@@ -110,7 +114,10 @@ def module_plan_summaries(
                 "sensitive": True,  # whatever the module marks sensitive stays so
             }
     (tfdir / "main.tf.json").write_text(json.dumps(root, indent=2))
-    raw = _run_plan(tfdir, {}, emulator)
+    # Signed as the root of the account the inventories' example ARNs name.
+    raw = _run_plan(
+        tfdir, {}, emulator, accounts.root_keys(emulator, accounts.MODULE_PLANS_ACCOUNT)
+    )
     return {name: _summary(raw, names[name]) for name in calls}
 
 

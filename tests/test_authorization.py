@@ -42,7 +42,7 @@ def _allow(action, resource="*", **extra) -> dict:
 def local_aws(tmp_path_factory):
     previous = os.environ.get("MLOPS_STATE_DIR")
     os.environ["MLOPS_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
-    emulator = control.up(watch_pid=os.getpid(), authorization="enforce")
+    emulator = control.up(watch_pid=os.getpid())
     try:
         yield emulator
     finally:

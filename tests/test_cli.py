@@ -66,6 +66,25 @@ def test_local_up_status_env_down(tmp_path):
         assert status.returncode == 0 and status.stdout == up.stdout
         exports = mlops("local", "env", env=env).stdout
         assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in exports
+        # Signed as the local platform's CI principal: the role the tfvars name, in its account.
+        variables = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in exports.splitlines()
+            if line.startswith("export ")
+        )
+        identity = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **variables, "AWS_CONFIG_FILE": os.devnull},
+        )
+        assert identity.stdout.strip() == (
+            "arn:aws:sts::444444444444:assumed-role/jenkins/mlops-local-ci"
+        ), identity.stderr
     finally:
         down = mlops("local", "down", env=env)
     assert down.returncode == 0 and "stopped" in down.stdout

@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from glue.aws import assumed_session, client, emulator_environment
+from glue.aws import client, emulator_environment
 from glue.errors import MlopsError
 from glue.terraform import TerraformRunner
+from tests import accounts
 from tests.conftest import ACCOUNTS, REGION
 
 pytestmark = pytest.mark.emulator
 FIXTURE = Path(__file__).parent / "fixtures" / "cross_account"
+DEPLOYER = "cross-account-deployer"
 
 
 def test_apply_read_back_destroy(emulator, tmp_path):
@@ -29,17 +31,23 @@ def test_apply_read_back_destroy(emulator, tmp_path):
                 "registry_account_id": ACCOUNTS["registry"],
                 "workload_account_id": ACCOUNTS["dev"],
                 "name": "e2e-models",
+                "role_name": DEPLOYER,
             }
         )
     )
-    runner = TerraformRunner(workdir, "cross-account", emulator_environment(emulator, REGION))
+    # Terraform runs as the registry's tester user, which the role in each account trusts.
+    caller = f"arn:aws:iam::{ACCOUNTS['registry']}:user/{accounts.TESTER}"
+    keys = accounts.tester_keys(emulator, ACCOUNTS["registry"])
+    for account in (ACCOUNTS["registry"], ACCOUNTS["dev"]):
+        accounts.make_role(emulator, f"arn:aws:iam::{account}:role/{DEPLOYER}", trusted=caller)
+    runner = TerraformRunner(workdir, "cross-account", emulator_environment(emulator, REGION, keys))
     runner.init()
     assert runner.plan(tmp_path / "apply.tfplan", variables)
     runner.apply(tmp_path / "apply.tfplan")
     outputs = runner.outputs()
 
-    registry = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/reader", REGION, emulator)
-    dev = assumed_session(f"arn:aws:iam::{ACCOUNTS['dev']}:role/reader", REGION, emulator)
+    registry = accounts.session(emulator, ACCOUNTS["registry"])
+    dev = accounts.session(emulator, ACCOUNTS["dev"])
     sagemaker = client(registry, "sagemaker", emulator)
     group = sagemaker.describe_model_package_group(ModelPackageGroupName="e2e-models")
     assert group["ModelPackageGroupArn"] == outputs["model_package_group_arn"]
@@ -69,7 +77,8 @@ def _bucket_names(session, emulator) -> set[str]:
 def test_operation_missing_from_emulator_fails_in_seconds(emulator, tmp_path):
     workdir = tmp_path / "unsupported"
     shutil.copytree(FIXTURE.parent / "unsupported_operation", workdir)
-    runner = TerraformRunner(workdir, "unsupported", emulator_environment(emulator, REGION))
+    keys = accounts.root_keys(emulator, accounts.MODULE_PLANS_ACCOUNT)
+    runner = TerraformRunner(workdir, "unsupported", emulator_environment(emulator, REGION, keys))
     runner.init()
     runner.plan(tmp_path / "unsupported.tfplan")
     started = time.monotonic()

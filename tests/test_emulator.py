@@ -15,24 +15,29 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue import aws
-from glue.aws import assumed_session, client
+from glue.aws import assumed_session, client, session_with
 from glue.local.emulator import control
+from tests import accounts
 from tests.accounts import INFERENCE_SPEC
 from tests.conftest import ACCOUNTS, REGION
 
 pytestmark = pytest.mark.emulator
+# The role these tests act as in each account (allowed everything there: the emulator's
+# behaviour is under test, not the platform's policies).
+TESTING_ROLE = "emulator-tester"
 
 
 def _session(emulator, account_id: str):
-    return assumed_session(f"arn:aws:iam::{account_id}:role/mlops-terraform", REGION, emulator)
+    return accounts.role_session(emulator, f"arn:aws:iam::{account_id}:role/{TESTING_ROLE}")
 
 
 def test_an_assumed_role_is_reused_until_near_expiry_within_one_emulator_run(emulator, monkeypatch):
     assumed: list[str] = []
-    base_session = aws.base_session
 
-    def counting(region, emulator=None):
-        base = base_session(region, emulator)
+    tester = accounts.tester_keys(emulator, ACCOUNTS["dev"])
+
+    def counting(region, emulator=None):  # the dev account's tester user, counting AssumeRole
+        base = session_with(region, tester)
         base.events.register(
             "provide-client-params.sts.AssumeRole",
             lambda params, **_: assumed.append(params["RoleArn"]),
@@ -41,7 +46,8 @@ def test_an_assumed_role_is_reused_until_near_expiry_within_one_emulator_run(emu
 
     monkeypatch.setattr(aws, "base_session", counting)
     monkeypatch.setattr(aws, "_ASSUMED", {})
-    role = f"arn:aws:iam::{ACCOUNTS['dev']}:role/mlops-terraform"
+    role = f"arn:aws:iam::{ACCOUNTS['dev']}:role/{TESTING_ROLE}"
+    accounts.make_role(emulator, role)
 
     for _ in range(3):
         session = assumed_session(role, REGION, emulator)
@@ -174,6 +180,7 @@ def test_server_stops_itself_when_its_watcher_dies(tmp_path, monkeypatch):
     assert control.find() is None
 
 
+@pytest.mark.refuses("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage")
 def test_cross_account_registry_through_the_group_policy(emulator):
     registry = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
     dev = client(_session(emulator, ACCOUNTS["dev"]), "sagemaker", emulator)
@@ -232,6 +239,7 @@ def test_cross_account_registry_through_the_group_policy(emulator):
         prod.update_model_package(ModelPackageArn=created, ModelApprovalStatus="Rejected")
 
 
+@pytest.mark.refuses("s3:GetObject")
 def test_bucket_policy_is_evaluated_as_for_a_tls_request(emulator):
     s3 = client(_session(emulator, ACCOUNTS["registry"]), "s3", emulator)
     s3.create_bucket(Bucket="tls-only-probe")
@@ -291,8 +299,8 @@ def test_sagemaker_emits_a_state_change_in_the_account_that_owns_the_group(emula
     status as it was emits none."""
     control.take_emitted_events(emulator)  # what earlier tests emitted
     registry = client(_session(emulator, ACCOUNTS["registry"]), "sagemaker", emulator)
-    dev_session = assumed_session(
-        f"arn:aws:iam::{ACCOUNTS['dev']}:role/pipeline", REGION, emulator, "training-run"
+    dev_session = accounts.role_session(
+        emulator, f"arn:aws:iam::{ACCOUNTS['dev']}:role/pipeline", "training-run"
     )
     group = registry.create_model_package_group(ModelPackageGroupName="emitting-models")[
         "ModelPackageGroupArn"
@@ -344,7 +352,7 @@ def test_sagemaker_emits_a_state_change_in_the_account_that_owns_the_group(emula
         f"arn:aws:sts::{ACCOUNTS['dev']}:assumed-role/pipeline/training-run"
     )
     assert approved["detail"]["LastModifiedBy"]["IamIdentity"]["Arn"].startswith(
-        f"arn:aws:sts::{ACCOUNTS['registry']}:assumed-role/mlops-terraform/"
+        f"arn:aws:sts::{ACCOUNTS['registry']}:assumed-role/{TESTING_ROLE}/"
     )
     assert created["id"] != approved["id"]
 

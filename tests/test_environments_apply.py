@@ -13,6 +13,7 @@ import pytest
 
 from glue import cli, config, deploy, governance, registry
 from glue.aws import client
+from glue.local.emulator import control
 from glue.pipelines import upsert
 from tests import accounts
 
@@ -275,7 +276,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     assert warning.endswith(f"--var-file {prod_file} {registry_file.replace('=', ' ')}`")
     # A prod it cannot read (never applied from these tfvars) leaves the rejection standing.
     unapplied = tmp_path / "prod.tfvars.json"
-    unapplied.write_text(json.dumps({**platform["prod"].values, "name_prefix": "unapplied"}))
+    unapplied.write_text(json.dumps(accounts.own_platform(platform["prod"].values, "unapplied")))
     warning = reject_in_dev(unapplied)
     assert warning.startswith("warning: could not check whether prod still serves a copy")
     assert warning.endswith(f"`mlops models list --env prod --var-file {unapplied}`")
@@ -316,3 +317,26 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
     assert code == 0 and "(rolled back before: nothing changed)" in out
     code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod.tfvars_file}")
     assert json.loads(out)["ModelPackageArn"] == added[0]
+
+
+def test_the_platform_is_deployed_as_the_ci_principal_through_each_terraform_role(
+    emulator, platform
+):
+    """The local platform runs as AWS would see it: the tfvars' CI principal assumes each
+    account's Terraform role (bootstrapped for it), and Terraform creates as that role."""
+    records = control.authorizations(emulator, policies=False)["records"]
+    assumed = {
+        (r["caller"]["arn"], r["request"]["resource"])
+        for r in records
+        if r["request"]["action"] == "sts:AssumeRole" and r["allowed"]
+    }
+    ci = "arn:aws:sts::444444444444:assumed-role/jenkins/mlops-local-ci"
+    for env in platform.values():
+        assert (ci, env.terraform_role_arn) in assumed, env.name
+    creators = {
+        r["caller"]["arn"].rsplit("/", 1)[0]
+        for r in records
+        if r["request"]["action"] == "sagemaker:CreateModelPackageGroup"
+        and "model-package-group/mammo-severity" in r["request"]["resource"]
+    }
+    assert creators == {"arn:aws:sts::111111111111:assumed-role/mlops-terraform"}

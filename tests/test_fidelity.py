@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue import service_model
-from glue.aws import assumed_session, client, emulator_environment
+from glue.aws import emulator_environment
 from glue.errors import MlopsError
 from glue.pipelines import validation
 from glue.pipelines.definitions import (
@@ -26,6 +26,7 @@ from glue.pipelines.definitions import (
 from glue.pipelines.expressions import resolve, steps
 from glue.steps import SCRIPTS, STEPS_DIR, images
 from glue.terraform import TerraformRunner
+from tests import accounts
 from tests.conftest import ACCOUNTS, REGION
 from tests.test_definitions import SETTINGS
 
@@ -111,8 +112,7 @@ def test_every_step_request_fits_the_sagemaker_model(pipeline):
 
 
 def registry_sagemaker(emulator):
-    session = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/t", REGION, emulator)
-    return client(session, "sagemaker", emulator)
+    return accounts.client_in(emulator, ACCOUNTS["registry"], "sagemaker")
 
 
 @pytest.mark.emulator
@@ -149,7 +149,8 @@ def test_local_aws_refuses_a_tfvars_tag_aws_refuses_through_terraform(emulator, 
     shutil.copytree(Path(__file__).parent / "fixtures" / "strict_requests", workdir)
     tfvars = tmp_path / "tags.tfvars.json"
     tfvars.write_text(json.dumps({"tags": {"cost-center": "ml#42"}}))
-    runner = TerraformRunner(workdir, "strict", emulator_environment(emulator, REGION))
+    keys = accounts.root_keys(emulator, accounts.MODULE_PLANS_ACCOUNT)
+    runner = TerraformRunner(workdir, "strict", emulator_environment(emulator, REGION, keys))
     runner.init()
     runner.plan(tmp_path / "strict.tfplan", tfvars)
     with pytest.raises(MlopsError) as refused:

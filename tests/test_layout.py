@@ -39,6 +39,7 @@ LOCAL_EMULATION = (
     "glue/local/events.py",
     "glue/local/functions.py",
     "glue/local/administrators.py",
+    "glue/local/operator.py",
 )
 # An ARN, a Lambda function, a pipeline name or anything built from the name prefix.
 AWS_NAME = re.compile(r"f\"arn:|:function:|-pipeline\"|name_prefix'\]\}")

@@ -42,7 +42,7 @@ def module_summaries(emulator, tree) -> dict[str, PlanSummary]:
 
 @pytest.mark.parametrize("inventory_file", INVENTORIES, ids=lambda path: path.stem)
 def test_plan_matches_inventory(
-    emulator, registry_artifacts_key, tree, module_summaries, inventory_file
+    emulator, bootstrapped, registry_artifacts_key, tree, module_summaries, inventory_file
 ):
     inventory = yaml.safe_load(inventory_file.read_text())
     if inventory_file.stem in module_summaries:
@@ -119,7 +119,7 @@ def test_the_stages_start_once_the_registry_creates_what_they_read():
 
 
 def test_feature_branches_add_groups_governed_by_the_recorder(
-    emulator, registry_artifacts_key, tree
+    emulator, bootstrapped, registry_artifacts_key, tree
 ):
     """Each listed branch plans a group `<model>-feature-<branch>` with a policy (the shipped
     tfvars, without branches, plan the two stage groups only: registry.yaml; the applied

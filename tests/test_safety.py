@@ -23,14 +23,19 @@ from botocore.exceptions import ClientError
 from glue import config, deploy
 from glue.aws import client
 from glue.errors import MlopsError
+from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line
 
 pytestmark = pytest.mark.emulator
 
 
 def _tfvars(folder: Path, environment: str, **changes) -> Path:
-    """The shipped tfvars of an environment with changes (its own name_prefix: its own state)."""
+    """The shipped tfvars of an environment with changes (its own name_prefix: its own state
+    and Terraform role; the tests here share one, `safety`, which none of them applies, so that
+    each account is bootstrapped for it once)."""
     values = json.loads((PROJECT_ROOT / f"{environment}.tfvars.json").read_text())
+    if "name_prefix" in changes:
+        values = accounts.own_platform(values, changes.pop("name_prefix"))
     values.update({"protect_from_destroy": False, **changes})
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{environment}.tfvars.json"
@@ -137,7 +142,7 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
 
 
 def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path):
-    locked = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="locked"))
+    locked = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="safety"))
     store = deploy.ensure_state_bucket(locked, emulator)
     lock = {
         "ID": "5e2a7a1c-0000-4000-8000-000000000001",
@@ -160,11 +165,12 @@ def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path)
     assert f"mlops unlock --lock-id {lock['ID']}" in line
     unlocked = mlops("unlock", *files, "--lock-id", lock["ID"])
     assert unlocked.returncode == 0, unlocked.stderr
-    assert "Contents" not in s3.list_objects_v2(Bucket=store.bucket, Prefix="registry/")
+    state = "registry/terraform.tfstate"  # (the bootstrap's state is beside it)
+    assert "Contents" not in s3.list_objects_v2(Bucket=store.bucket, Prefix=state)
 
 
 def test_the_state_bucket_is_encrypted_with_its_own_key_and_tls_only(emulator, tmp_path):
-    env = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="vault"))
+    env = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="safety"))
     store = deploy.ensure_state_bucket(env, emulator)
     assert deploy.ensure_state_bucket(env, emulator) == store  # idempotent
     session = deploy.session_for(env, emulator)
@@ -181,13 +187,17 @@ def test_the_state_bucket_is_encrypted_with_its_own_key_and_tls_only(emulator, t
 
     # A set-up interrupted after the bucket was created is completed by the next run.
     halfway = config.load("registry", _tfvars(tmp_path / "halfway", "registry", name_prefix="half"))
-    s3.create_bucket(Bucket=deploy.state_bucket_name(halfway))
-    completed = deploy.ensure_state_bucket(halfway, emulator)
-    assert s3.get_bucket_policy(Bucket=completed.bucket)["Policy"]
-    assert s3.get_bucket_versioning(Bucket=completed.bucket)["Status"] == "Enabled"
-    blocked = s3.get_public_access_block(Bucket=completed.bucket)
+    inside = accounts.client_in(emulator, halfway.account_id, "s3")  # (its own platform's)
+    inside.create_bucket(Bucket=deploy.state_bucket_name(halfway))
+    # (by whoever sets it up: the bootstrap, as the account's administrator)
+    completed = deploy.ensure_state_bucket(
+        halfway, emulator, accounts.session(emulator, halfway.account_id)
+    )
+    assert inside.get_bucket_policy(Bucket=completed.bucket)["Policy"]
+    assert inside.get_bucket_versioning(Bucket=completed.bucket)["Status"] == "Enabled"
+    blocked = inside.get_public_access_block(Bucket=completed.bucket)
     assert all(blocked["PublicAccessBlockConfiguration"].values())
-    encryption = s3.get_bucket_encryption(Bucket=completed.bucket)
+    encryption = inside.get_bucket_encryption(Bucket=completed.bucket)
     assert (
         encryption["ServerSideEncryptionConfiguration"]["Rules"][0][
             "ApplyServerSideEncryptionByDefault"
@@ -284,8 +294,8 @@ def test_bad_input_is_one_line_never_a_traceback(emulator, tmp_path, arguments, 
     values = {
         "folder": str(tmp_path),
         "latin1": str(_undecodable(tmp_path)),
-        "unapplied": str(_tfvars(tmp_path, "dev", name_prefix="never")),
-        "unapplied_registry": str(_tfvars(tmp_path, "registry", name_prefix="never")),
+        "unapplied": str(_tfvars(tmp_path, "dev", name_prefix="safety")),
+        "unapplied_registry": str(_tfvars(tmp_path, "registry", name_prefix="safety")),
     }
     result = mlops(*(argument.format(**values) for argument in arguments))
     assert result.returncode == code, result.stderr
@@ -386,10 +396,11 @@ def _locked(state: Path) -> bool:
     """Is a state lock held in the emulator of this state directory?"""
     with_state = {**os.environ, "MLOPS_STATE_DIR": str(state)}
     probe = (
-        "from glue.aws import assumed_session, client\n"
+        "from glue.aws import client, session_with\n"
         "from glue.local.emulator import control\n"
         "e = control.require()\n"
-        "session = assumed_session('arn:aws:iam::111111111111:role/probe', 'us-east-1', e)\n"
+        "keys = control.root_credentials(e, '111111111111')\n"
+        "session = session_with('us-east-1', keys)\n"
         "s3 = client(session, 's3', e)\n"
         "print(any(o['Key'].endswith('.tflock') for b in s3.list_buckets()['Buckets']\n"
         "    for o in s3.list_objects_v2(Bucket=b['Name']).get('Contents', [])))\n"

@@ -9,10 +9,10 @@ import tarfile
 import pandas as pd
 import pytest
 
-from glue.aws import assumed_session, client
 from glue.steps import data_quality, evaluate, preprocess
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
-from tests.conftest import ACCOUNTS, REGION
+from tests import accounts
+from tests.conftest import ACCOUNTS
 
 HEADER = ["BI-RADS", "Age", "Shape", "Margin", "Density", "Severity"]
 
@@ -119,8 +119,7 @@ def test_data_quality_exit_code(tmp_path):
 
 @pytest.mark.emulator
 def test_latest_approved_pages_through_every_version(emulator):
-    session = assumed_session(f"arn:aws:iam::{ACCOUNTS['registry']}:role/t", REGION, emulator)
-    sagemaker = client(session, "sagemaker", emulator)
+    sagemaker = accounts.client_in(emulator, ACCOUNTS["registry"], "sagemaker")
     group = sagemaker.create_model_package_group(ModelPackageGroupName="paged-models")[
         "ModelPackageGroupArn"
     ]

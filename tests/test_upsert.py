@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from glue import config, contract, deploy
-from glue.aws import assumed_session, client
+from glue.aws import client
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
 from glue.pipelines import upsert
+from tests import accounts
 from tests.conftest import ACCOUNTS, REGION
 
 pytestmark = pytest.mark.emulator
@@ -36,21 +37,13 @@ def dev(tmp_path) -> config.EnvironmentConfig:
 @pytest.fixture()
 def outputs(emulator, dev) -> dict:
     """The `platform` output of dev, with its two roles and the bucket really there."""
-    session = assumed_session(dev.terraform_role_arn, REGION, emulator)
-    iam = client(session, "iam", emulator)
-    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    session = accounts.session(emulator, ACCOUNTS["dev"])
     # Stand-ins for the roles Terraform makes, allowed everything: the upsert's logic is what is
     # tested here; the deploy role's own policy is proven by the walkthrough's upsert.
-    anything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
     roles = {}
     for role in ("sagemaker-execution", "ci-deploy"):
-        name = f"{dev.values['model_name']}-{role}"
-        roles[role] = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]
-        iam.put_role_policy(
-            RoleName=name,
-            PolicyName="stand-in",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [anything]}),
-        )
+        roles[role] = f"arn:aws:iam::{ACCOUNTS['dev']}:role/{dev.values['model_name']}-{role}"
+        accounts.role_session(emulator, roles[role])
     bucket = f"{dev.values['model_name']}-artifacts"
     client(session, "s3", emulator).create_bucket(Bucket=bucket)
     return {
@@ -86,7 +79,7 @@ def platform(outputs) -> WorkloadContract:
 
 def counted_session(emulator, platform) -> tuple[object, list[str]]:
     """The deploy role's session, as the upsert assumes it, counting every call made."""
-    session = assumed_session(platform.deploy_role_arn, REGION, emulator)
+    session = accounts.role_session(emulator, platform.deploy_role_arn, "upsert")
     calls: list[str] = []
     session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
     return session, calls

@@ -108,7 +108,7 @@ class Shell:
 def empty_local_aws(tmp_path, monkeypatch):
     """An emulator of its own, started empty, stopped at the end."""
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
-    emulator = control.up(watch_pid=os.getpid(), authorization="enforce")
+    emulator = control.up(watch_pid=os.getpid())
     try:
         yield emulator
     finally:

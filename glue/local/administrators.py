@@ -2,16 +2,21 @@
 
 On AWS an administrator bootstraps an account with their own credentials; the local AWS has
 nobody, so one is made: the account's root user (the emulator hands out its access keys) creates
-an IAM user with full access to the account and a fresh access key (the emulator puts every
-request signed with that key in the user's account, as AWS does).
+an IAM user with full access to the account and an access key (the emulator puts every request
+signed with that key in the user's account, as AWS does). The key is made once per run of the
+emulator and kept in the state folder: a bootstrap still applying in the background (a
+command's, or another process's) goes on signing with it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 
 from glue.aws import client, session_with
-from glue.local.emulator.control import Emulator, root_credentials
+from glue.local.emulator.control import Emulator, as_variables, root_credentials
+from glue.settings import state_dir
 
 ADMINISTRATOR = "mlops-local-administrator"
 # What an account's administrator holds (AWS's AdministratorAccess, as an inline policy: the
@@ -23,21 +28,23 @@ ADMINISTRATOR_POLICY = {
 
 
 def credentials(emulator: Emulator, account_id: str, region: str) -> dict[str, str]:
-    """A new access key of the account's administrator (made the first time), as environment
-    variables; the older keys are deleted, so the user never reaches IAM's limit of two."""
-    iam = client(session_with(region, root_credentials(emulator, account_id)), "iam", emulator)
-    try:
+    """The access key of the account's administrator (both made the first time in a run of the
+    emulator), as environment variables."""
+    folder = state_dir() / "administrators" / emulator.instance
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = folder / f"{account_id}.json"
+    with (folder / f"{account_id}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if saved.is_file():
+            return json.loads(saved.read_text())
+        iam = client(session_with(region, root_credentials(emulator, account_id)), "iam", emulator)
         iam.create_user(UserName=ADMINISTRATOR)
-    except iam.exceptions.EntityAlreadyExistsException:
-        for key in iam.list_access_keys(UserName=ADMINISTRATOR)["AccessKeyMetadata"]:
-            iam.delete_access_key(UserName=ADMINISTRATOR, AccessKeyId=key["AccessKeyId"])
-    iam.put_user_policy(
-        UserName=ADMINISTRATOR,
-        PolicyName="administrator",
-        PolicyDocument=json.dumps(ADMINISTRATOR_POLICY),
-    )
-    key = iam.create_access_key(UserName=ADMINISTRATOR)["AccessKey"]
-    return {
-        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
-    }
+        iam.put_user_policy(
+            UserName=ADMINISTRATOR,
+            PolicyName="administrator",
+            PolicyDocument=json.dumps(ADMINISTRATOR_POLICY),
+        )
+        keys = as_variables(iam.create_access_key(UserName=ADMINISTRATOR)["AccessKey"])
+        saved.write_text(json.dumps(keys))
+        os.chmod(saved, 0o600)
+        return keys

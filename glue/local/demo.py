@@ -22,7 +22,7 @@ from typing import TypeVar
 from glue import compliance, config, deploy
 from glue.comparison import Comparison, version_name
 from glue.errors import MlopsError
-from glue.local import lifecycle
+from glue.local import lifecycle, operator
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery
@@ -207,11 +207,17 @@ def _reconciled(registry: config.EnvironmentConfig, emulator: Emulator) -> str:
     return "table and registry agree: 0 differences"
 
 
+def _bootstrapped(env: config.EnvironmentConfig, emulator: Emulator) -> str:
+    operator.bootstrapped(env, emulator)
+    return f"{env.terraform_role_arn} ready (the apply ends in the background)"
+
+
 def _authorized(emulator: Emulator) -> str:
-    """Every request made as a principal the local accounts hold (pipeline steps as their
-    pipeline's role, functions as theirs, rule targets as theirs, the stages' deploy roles) is
-    one IAM would allow (the emulator records each decision; the local platform runs in audit
-    mode, since nobody bootstrapped the roles Terraform runs as)."""
+    """Every request of the run was one IAM allows, each made as its principal: Terraform and the
+    model commands as the accounts' Terraform roles (assumed by the CI principal), the upserts
+    and starts as the stages' deploy roles, pipeline steps as their pipeline's role, functions
+    as theirs, rule targets as theirs (the local AWS refuses anything else; this step shows the
+    record it keeps of its decisions)."""
     records = control.authorizations(emulator, policies=False)["records"]
     refused = sorted(
         {
@@ -222,8 +228,9 @@ def _authorized(emulator: Emulator) -> str:
     )
     if refused:
         raise MlopsError(f"IAM would refuse {len(refused)} of the run's requests: {refused[0]}")
+    # A role's sessions are one principal (the ARN without the session's name).
     callers = {r["caller"]["arn"].rsplit("/", 1)[0] for r in records}
-    return f"{len(records)} requests of {len(callers)} roles evaluated: none IAM would refuse"
+    return f"{len(records)} requests of {len(callers)} principals allowed, none refused"
 
 
 def run(
@@ -242,6 +249,15 @@ def run(
     try:
         by_name = {env.name: env for env in configs}
         registry = by_name["registry"]
+        for env in configs:  # each account bootstrapped for the CI principal, side by side
+            operator.start(env, emulator)
+        for env in configs:
+            _timed(
+                steps,
+                "bootstrap for the CI principal",
+                f"{env.name} ({env.account_id})",
+                lambda env=env: _bootstrapped(env, emulator),
+            )
         # dev and prod depend on the registry's artifacts key only: each stage's account, state
         # and data folder are its own, so they are deployed side by side, as soon as that key
         # exists, while the registry's apply goes on.
@@ -274,7 +290,8 @@ def run(
             lambda what, where, action: _timed(steps, what, where, action),
             data,
         )
-        _timed(steps, "authorization audit", "local AWS", lambda: _authorized(emulator))
+        operator.finish()
+        _timed(steps, "authorization record", "local AWS", lambda: _authorized(emulator))
         _timed(
             steps,
             "governance reconcile",

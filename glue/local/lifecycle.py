@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from glue import deploy, governance
-from glue.aws import client, split_s3
+from glue.aws import assumed_session, client, split_s3
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.errors import MlopsError
 from glue.local import sample_data
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
 from glue.local.runner import Execution, LocalRunner
+from glue.local.services import as_aws
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.upsert import settings_for
 from glue.registry import ModelVersion
@@ -39,7 +40,7 @@ class Stage:
 
     config: EnvironmentConfig
     settings: PipelineSettings
-    session: Any
+    session: Any  # the account's root: AWS's services reading it, the data its owner puts there
     runner: LocalRunner
     router: EventRouter
 
@@ -67,10 +68,17 @@ class Outcome:
     deliveries: list[Delivery]
 
 
-def stage(config: EnvironmentConfig, emulator: Emulator | None, workdir: Path) -> Stage:
-    session = deploy.session_for(config, emulator)
-    runner = LocalRunner(session, emulator, workdir / config.name)
-    settings = settings_for(config, deploy.workload_platform(config, emulator))
+def stage(config: EnvironmentConfig, emulator: Emulator, workdir: Path) -> Stage:
+    """The stage's runner and router: SageMaker, EventBridge and Lambda read the account as
+    AWS does (its root), and a pipeline that no rule starts is started as CI starts it (the
+    stage's deploy role, as `mlops pipelines start`)."""
+    platform = deploy.workload_platform(config, emulator)
+    session = as_aws(emulator, config.account_id, config.region)
+    starter = assumed_session(
+        platform.deploy_role_arn, config.region, emulator, f"mlops-start-{config.name}"
+    )
+    runner = LocalRunner(session, emulator, workdir / config.name, starter)
+    settings = settings_for(config, platform)
     return Stage(
         config, settings, session, runner, EventRouter(config.account_id, session, emulator, runner)
     )
@@ -129,7 +137,7 @@ def registry_router(
 ) -> EventRouter:
     """The registry account's router: it owns the groups, so SageMaker emits the versions'
     state changes there; its rules forward approvals to the stages' buses."""
-    session = deploy.session_for(registry_config, emulator)
+    session = as_aws(emulator, registry_config.account_id, registry_config.region)
     stage_routers = {s.config.account_id: s.router for s in stages}
     return EventRouter(registry_config.account_id, session, emulator, None, stage_routers)
 

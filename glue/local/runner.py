@@ -121,12 +121,14 @@ def _now() -> str:
 
 
 class LocalRunner:
-    """Executes pipelines of one account as SageMaker does: `session` (that account's) reads and
-    starts a pipeline; its steps act as the pipeline's role, which SageMaker assumes (the local
-    AWS hands it over only if the role's trust admits SageMaker)."""
+    """Executes pipelines of one account as SageMaker does: `session` (that account's, as AWS
+    reads it) reads a pipeline, `starter` starts it when no rule does (default: `session`); its
+    steps act as the pipeline's role, which SageMaker assumes (the local AWS hands it over only
+    if the role's trust admits SageMaker)."""
 
-    def __init__(self, session, emulator: Emulator | None, workdir: Path):
+    def __init__(self, session, emulator: Emulator | None, workdir: Path, starter=None):
         self.session = session
+        self.starter = starter or session
         self.emulator = emulator
         self.workdir = workdir
         self.account = client(session, "sts", emulator).get_caller_identity()["Account"]
@@ -374,13 +376,13 @@ class LocalRunner:
         self, pipeline: str, parameters: dict[str, Any] | None = None, started_by=None
     ) -> Execution:
         """Run the pipeline to its end; `started_by` (a session: an event rule's target role)
-        starts it, else the runner's own session."""
+        starts it, else the runner's starter."""
         # What SageMaker itself knows of the pipeline (read here with the runner's session);
         # the start is the starter's request.
         described = client(self.session, "sagemaker", self.emulator).describe_pipeline(
             PipelineName=pipeline
         )
-        starter = client(started_by or self.session, "sagemaker", self.emulator)
+        starter = client(started_by or self.starter, "sagemaker", self.emulator)
         definition = json.loads(described["PipelineDefinition"])
         values = {p["Name"]: p.get("DefaultValue") for p in definition.get("Parameters", [])}
         unknown = set(parameters or {}) - set(values)

@@ -1,18 +1,38 @@
-"""What the local stand-ins for AWS's services act as: the role handed to the service.
+"""What the local stand-ins for AWS's services act as: the role handed to the service, or AWS.
 
 SageMaker runs a pipeline's steps as the pipeline's role, Lambda a function as its role,
 EventBridge delivers to a target as the target's role: each assumes the role, which its trust
 policy must allow for that service. The local runner, Lambda runner and event router get the
 role's credentials from the local AWS the same way (`control.service_credentials`: refused
 unless the trust admits the service), so every call they make is authorized as that role's.
+
+What a service knows of an account on its own (the rules EventBridge routes by, a function's
+configuration and code, a pipeline's definition) no principal asks for on AWS: the stand-ins read
+it as the account's root user (`as_aws`), which no identity policy restricts.
 """
 
 from __future__ import annotations
 
+import threading
+
 from glue.aws import session_with
-from glue.local.emulator.control import Emulator, service_credentials
+from glue.local.emulator.control import Emulator, root_credentials, service_credentials
 
 
 def as_service(emulator: Emulator, service: str, role_arn: str, region: str, session_name: str):
     """A boto3 session of the role, as the service (e.g. sagemaker.amazonaws.com) gets it."""
     return session_with(region, service_credentials(emulator, service, role_arn, session_name[:64]))
+
+
+_ROOTS: dict[tuple[str, str], dict[str, str]] = {}
+_ROOTS_LOCK = threading.Lock()
+
+
+def as_aws(emulator: Emulator, account: str, region: str):
+    """A boto3 session of the account's root user: AWS's services reading what they know of
+    the account (one key per account and run of the emulator in a process)."""
+    with _ROOTS_LOCK:
+        keys = _ROOTS.get((emulator.instance, account))
+        if keys is None:
+            keys = _ROOTS[(emulator.instance, account)] = root_credentials(emulator, account)
+    return session_with(region, keys)

@@ -38,13 +38,9 @@ EVENTS_PATH = "/_mlops/events"
 AUTHORIZATIONS_PATH = "/_mlops/authorizations"
 ROOT_CREDENTIALS_PATH = "/_mlops/root-credentials"
 SERVICE_CREDENTIALS_PATH = "/_mlops/service-credentials"
-# How the emulator authorizes requests: "enforce" (refuses what IAM would), "audit" (records the
-# decisions, refuses nothing), "off". Read by the server from its environment.
+# How the emulator authorizes requests: "enforce" (refuses what IAM would; the default), "audit"
+# (records the decisions, refuses nothing), "off". Read by the server from its environment.
 AUTHORIZATION_ENV = "MLOPS_EMULATOR_IAM"
-# The local platform (`mlops local up`, the demo) runs its Terraform and model commands as roles
-# nobody bootstrapped in the local accounts yet, so it records what IAM would refuse instead of
-# refusing it; `--aws` runs against the local AWS (tests/test_walkthrough.py) are enforced.
-LOCAL_PLATFORM_AUTHORIZATION = "audit"
 
 
 @dataclass(frozen=True)
@@ -252,11 +248,9 @@ def require() -> Emulator:
     return emulator
 
 
-def up(
-    port: int = 0, watch_pid: int | None = None, authorization: str = LOCAL_PLATFORM_AUTHORIZATION
-) -> Emulator:
-    """Start the emulator (port 0: any free port); return the running one if already up.
-    Its authorization mode is `authorization` unless MLOPS_EMULATOR_IAM says otherwise."""
+def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
+    """Start the emulator (port 0: any free port); return the running one if already up. It
+    authorizes every request as IAM would, unless MLOPS_EMULATOR_IAM says otherwise."""
     running = find()
     if running is not None:
         if port and running.port != port:
@@ -273,7 +267,6 @@ def up(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env={AUTHORIZATION_ENV: authorization, **os.environ},
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
