@@ -86,7 +86,7 @@ def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
         "state_key_arn": store.kms_key_arn,
         "state_key_alias": deploy.state_key_alias(config).removeprefix("alias/"),
     }
-    path = state_dir() / "bootstrap" / f"{config.name}.tfvars.json"
+    path = state_dir() / "bootstrap" / f"{store.bucket}.tfvars.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(values, indent=2, sort_keys=True))
     return path
@@ -123,5 +123,14 @@ def bootstrap(
         tuple(deploy.ResourceChange(action, address) for action, address in planned),
     )
     if summary.has_changes and not dry_run:
-        terraform.apply(plan_file, progress)
+        try:
+            terraform.apply(plan_file, progress)
+        except BaseException as error:
+            kept = deploy.keep_errored_state(ROOT, f"bootstrap-{store.bucket}")
+            if kept is None or not isinstance(error, MlopsError):
+                raise
+            raise MlopsError(
+                f"{error}; Terraform could not store the bootstrap's state and saved it to "
+                f"{kept}: push it back with `terraform state push` once the bucket is reachable"
+            ) from None
     return summary

@@ -38,6 +38,11 @@ def _local_up(args: argparse.Namespace) -> None:
 
 
 def _local_down(args: argparse.Namespace) -> None:
+    from glue.local import operator
+
+    running = control.find()
+    if running is not None:  # a bootstrap still applying ends first
+        operator.stop(running)
     stopped = control.down()
     print(f"stopped the local AWS emulator (pid {stopped.pid})" if stopped else "nothing to stop")
 
@@ -55,9 +60,10 @@ def _local_env(args: argparse.Namespace) -> None:
     emulator = control.require()
     # Signed as the local platform's CI principal (the one the registry's tfvars name).
     keys = operator.ci_credentials(config.load("registry"), emulator)
-    for name, value in emulator_environment(emulator, args.region, keys).items():
+    exported = emulator_environment(emulator, args.region, keys)
+    for name, value in exported.items():
         print(f"export {name}={value}")
-    print(f"unset {' '.join(EMULATOR_UNSET)}")
+    print(f"unset {' '.join(name for name in EMULATOR_UNSET if name not in exported)}")
 
 
 def _doctor(args: argparse.Namespace) -> None:

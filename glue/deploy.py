@@ -382,7 +382,8 @@ def write_backend_config(
     if emulator is not None:
         settings["use_path_style"] = True
         settings["endpoints"] = {"s3": emulator.endpoint, "sts": emulator.endpoint}
-    path = state_dir() / "backend" / f"{key.replace('/', '.')}.s3.tfbackend"
+    # Named by bucket too: two platforms in one account have a bucket each.
+    path = state_dir() / "backend" / f"{store.bucket}.{key.replace('/', '.')}.s3.tfbackend"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{key} = {_hcl(value)}\n" for key, value in settings.items()))
     return path
@@ -517,7 +518,7 @@ def apply(
             terraform.apply(checked, progress)
     except MlopsError as error:
         reasons = [str(error)]
-        kept = _keep_errored_state(config)
+        kept = keep_errored_state(config.terraform_dir, config.name)
         if kept is not None:
             reasons.append(
                 f"Terraform could not store the state and saved it to {kept}: on AWS, push it "
@@ -594,13 +595,13 @@ def _delete_pipelines(
             progress(f"{name}: pipeline deleted (made by the upsert, not by Terraform)")
 
 
-def _keep_errored_state(config: EnvironmentConfig) -> Path | None:
+def keep_errored_state(root: Path, name: str) -> Path | None:
     """Terraform writes the state it could not store to `errored.tfstate` in the root's folder:
     move it out of the sources (where it would be lost, or committed) and return where."""
-    errored = config.terraform_dir / "errored.tfstate"
+    errored = root / "errored.tfstate"
     if not errored.is_file():
         return None
-    kept = state_dir() / "errored" / f"{config.name}-{time.strftime('%Y%m%dT%H%M%S')}.tfstate"
+    kept = state_dir() / "errored" / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.tfstate"
     kept.parent.mkdir(parents=True, exist_ok=True)
     errored.replace(kept)
     return kept

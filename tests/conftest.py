@@ -40,7 +40,8 @@ def emulator(state_dir: Path) -> Iterator[Emulator]:
     try:
         yield running
     finally:
-        control.down()  # (a bootstrap still applying ends with it)
+        operator.stop(running)  # a bootstrap still applying ends first
+        control.down()
 
 
 # How far each emulator's authorization record has been checked (by its instance).

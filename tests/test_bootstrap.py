@@ -10,10 +10,14 @@ other tests apply on the same local AWS."""
 from __future__ import annotations
 
 import json
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from glue import config
+from glue.local import operator
 from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
@@ -133,3 +137,38 @@ def test_bootstrap_with_aws_refuses_credentials_not_of_the_account(
     for account in ("123456789012", LOCAL_ACCOUNT):
         buckets = accounts.client_in(emulator, account, "s3").list_buckets()["Buckets"]
         assert not [b for b in buckets if b["Name"].startswith("refused-")]
+
+
+def _bootstrap_processes(tfvars: Path) -> int:
+    """The bootstrap processes of the local platform started for these tfvars."""
+    listed = subprocess.run(["ps", "-ww", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(
+        "glue.local.operator" in line and str(tfvars) in line for line in listed.splitlines()
+    )
+
+
+def test_the_local_platform_bootstraps_an_account_once_and_again_after_a_failure(
+    emulator, tmp_path
+):
+    """The first command that needs an account bootstraps it for the CI principal, in a process
+    of its own that a second command does not duplicate; one that ends before its Terraform role
+    exists (stopped with its local AWS, say) is one line, and the next command starts it again;
+    Terraform's state is never left in the sources."""
+    values = json.loads((PROJECT_ROOT / "registry.tfvars.json").read_text())
+    path = tmp_path / "registry.tfvars.json"
+    path.write_text(json.dumps(accounts.own_platform(values, "lazy")))
+    env = config.load("registry", path)
+
+    operator.start(env, emulator)
+    operator.start(env, emulator)
+    assert _bootstrap_processes(path) == 1
+    operator.stop(emulator)  # what `mlops local down` does first
+    deadline = time.monotonic() + 30
+    while _bootstrap_processes(path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not (PROJECT_ROOT / "environments" / "bootstrap" / "errored.tfstate").exists()
+
+    operator.bootstrapped(env, emulator)  # started again, ready once the role exists
+    iam = accounts.client_in(emulator, env.account_id, "iam")
+    assert iam.get_role(RoleName="lazy-terraform")["Role"]["Arn"] == env.terraform_role_arn
+    # (its apply goes on for a minute, the state bucket's lifecycle rule: the demo waits for it)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from glue import comparison, registry
+from glue import comparison, config, registry
 from glue.aws import client, session_with, split_s3
-from glue.local import administrators
+from glue.local import administrators, operator
 from glue.local.emulator import control
 from tests import accounts, least_privilege
 from tests.conftest import ACCOUNTS as SHIPPED
@@ -117,7 +117,8 @@ def empty_local_aws(tmp_path, monkeypatch):
 
 def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
     emulator = empty_local_aws
-    shell = Shell(emulator, _tfvars(tmp_path), _ci_principal(emulator))
+    files = _tfvars(tmp_path)
+    shell = Shell(emulator, files, _ci_principal(emulator, files))
     stages = ("dev", "prod")
     CI = shell.ci  # noqa: N806 (the README's principal, as the steps below name it)
 
@@ -224,15 +225,21 @@ def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> Non
     assert not dead, f"statements no request of the walkthrough needs: {dead}"
 
 
-def _ci_principal(emulator) -> dict[str, str]:
+def _ci_principal(emulator, files: dict[str, Path]) -> dict[str, str]:
     """Step 1's CI principal: the role the tfvars name, made in its account by that account's
     administrator, allowed to assume each account's Terraform role and the stages' deploy roles
-    (README, "Delivery with Jenkins"); its session's keys."""
+    (README, "Delivery with Jenkins": what the local platform's CI role may assume too); its
+    session's keys."""
     account = CI_ROLE_ARN.split(":")[4]
     own = session_with(REGION, administrators.credentials(emulator, account, REGION))
     trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}
-    roles = [f"arn:aws:iam::{a}:role/mlops-terraform" for a in ACCOUNTS.values()]
-    roles += [f"arn:aws:iam::{ACCOUNTS[s]}:role/mammo-{s}-ci-deploy" for s in ("dev", "prod")]
+    roles = sorted(
+        {
+            role
+            for name, path in files.items()
+            for role in operator.assumable_roles(config.load(name, path))
+        }
+    )
     iam = client(own, "iam", emulator)
     name = CI_ROLE_ARN.rsplit("/", 1)[1]
     iam.create_role(

@@ -290,7 +290,7 @@ def run(
             lambda what, where, action: _timed(steps, what, where, action),
             data,
         )
-        operator.finish()
+        operator.finish(emulator)
         _timed(steps, "authorization record", "local AWS", lambda: _authorized(emulator))
         _timed(
             steps,
@@ -306,6 +306,7 @@ def run(
         )
     finally:
         if started_here and not keep_emulator:
+            operator.stop(emulator)
             _timed(steps, "stop local AWS", "loopback", control.down)
         print()
         retrained = lifecycle.retrained_version(outcome.deliveries) if outcome else None

@@ -1,38 +1,41 @@
 """Who runs the local platform: the CI principal its tfvars name, in accounts bootstrapped for it.
 
 On AWS an administrator bootstraps each account (`mlops bootstrap`: the state store and the role
-Terraform runs as) and CI runs everything after it as the role the tfvars name
-(`terraform_principal_arns`, `ci_role_arn`). The local accounts start with nobody, so the local
-platform does the same for itself:
+Terraform runs as) and CI runs everything after it as the role the tfvars name (`ci_role_arn`,
+one of `terraform_principal_arns`). The local accounts start with nobody, so the local platform
+does the same for itself:
 
 - the CI role is made in its account by that account's root, trusted by its own account, with a
-  policy to assume each environment's Terraform role and the roles the platform names with its
-  prefix (the stages' deploy roles); a user of that account (`mlops-local-ci`) assumes it. Its
-  keys live in the state folder, one set per run of the emulator;
+  policy to assume what the README's delivery section grants it (`assumable_roles`: each
+  environment's Terraform role and each stage's deploy role); a user of that account
+  (`mlops-local-ci`) assumes it. Its keys live in the state folder, one set per run of the
+  emulator;
 - the first command that needs an account bootstraps it, as `mlops bootstrap` would, as the
-  account's local administrator, in a process of its own (state folder: `operator/<run>/`).
-  The bootstrap's apply waits about a minute on the AWS provider (it polls the state bucket's
-  new lifecycle rule until three reads agree, 10 s apart), so the command goes on as soon as
-  the Terraform role and its policy exist, and the apply ends in the background (`finish()`
-  waits for the ones a process started).
+  account's local administrator, in a process of its own (files in `operator/<run>/`). The
+  bootstrap's apply waits about a minute on the AWS provider (it polls the state bucket's new
+  lifecycle rule until three reads agree, 10 s apart), so the command goes on as soon as the
+  Terraform role and its policy exist, and the apply ends in the background; `stop` ends the
+  ones still applying when the local AWS stops.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from glue.aws import client, session_with
-from glue.config import EnvironmentConfig
+from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError
+from glue.files import write_whole
 from glue.local.emulator.control import Emulator, as_variables, root_credentials
 from glue.settings import state_dir
 
@@ -42,10 +45,12 @@ CI_SESSION = "mlops-local-ci"
 _READY = "module.bootstrap.aws_iam_role_policy.terraform: "
 READY_TIMEOUT_SECONDS = 300.0
 
-
 _LOCK = threading.Lock()
-# What this process did already: the policies it put on the CI role (by run of the emulator).
-_ALLOWED: set[tuple[str, str | None, str, str]] = set()
+# What this process did already, by run of the emulator: the roots' keys it made, the policies
+# it put on the CI role, the CI role's session.
+_ROOTS: dict[tuple[str, str], dict[str, str]] = {}
+_ALLOWED: set[tuple[str, str]] = set()
+_SESSIONS: dict[str, dict[str, str]] = {}
 
 
 def _folder(emulator: Emulator) -> Path:
@@ -54,9 +59,10 @@ def _folder(emulator: Emulator) -> Path:
     return folder
 
 
-@contextmanager
+@contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Held by one process at a time (threads of this one take `_LOCK` first)."""
+    """Held by one process at a time (each opening of the file is a lock of its own, so the
+    threads of a process wait for each other too)."""
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -69,9 +75,22 @@ def _policy(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def _ci_role_arn(config: EnvironmentConfig) -> str:
-    principals = config.values.get("terraform_principal_arns") or []
-    roles = [arn for arn in principals if ":role/" in arn]
+def _iam_as_root(emulator: Emulator, account: str, region: str):
+    with _LOCK:
+        keys = _ROOTS.get((emulator.instance, account))
+        if keys is None:
+            keys = _ROOTS[(emulator.instance, account)] = root_credentials(emulator, account)
+    return client(session_with(region, keys), "iam", emulator)
+
+
+def ci_role_arn(config: EnvironmentConfig) -> str:
+    """The CI principal of the tfvars: `ci_role_arn` (a stage's), else the first role of
+    `terraform_principal_arns`."""
+    principals = [
+        config.values.get("ci_role_arn"),
+        *config.values.get("terraform_principal_arns", []),
+    ]
+    roles = [arn for arn in principals if arn and ":role/" in arn]
     if not config.terraform_role_arn or not roles:
         raise MlopsError(
             f"{config.tfvars_file}: the local platform runs {config.name} as the CI role its "
@@ -80,8 +99,21 @@ def _ci_role_arn(config: EnvironmentConfig) -> str:
     return roles[0]
 
 
+def assumable_roles(config: EnvironmentConfig) -> list[str]:
+    """What the CI principal assumes for the environment (README, "Delivery with Jenkins"): its
+    Terraform role, a stage's the registry's too, and a stage's deploy role."""
+    roles = [config.terraform_role_arn]
+    if config.name in WORKLOAD_ENVIRONMENTS:
+        roles.append(config.values.get("registry_terraform_role_arn"))
+        partition = config.terraform_role_arn.split(":")[1]
+        deploy = f"{config.values['name_prefix']}-{config.name}-ci-deploy"
+        roles.append(f"arn:{partition}:iam::{config.account_id}:role/{deploy}")
+    return [role for role in roles if role]
+
+
 def _ci_user_keys(emulator: Emulator, role_arn: str, region: str) -> dict[str, str]:
-    """The CI role, made once per run of the emulator, and the keys of the user that assumes it."""
+    """The CI role, made once per run of the emulator, and the keys of the user that assumes it
+    (a set-up cut short is completed by the next call)."""
     path = _folder(emulator) / "ci.json"
     with _locked(_folder(emulator) / "ci.lock"):
         if path.is_file():
@@ -89,26 +121,26 @@ def _ci_user_keys(emulator: Emulator, role_arn: str, region: str) -> dict[str, s
             if saved["role_arn"] != role_arn:
                 raise MlopsError(
                     f"the local platform runs as {saved['role_arn']}; these tfvars name "
-                    f"{role_arn}: one local AWS serves one CI principal"
+                    f"{role_arn}: one local AWS serves one CI principal (to change it, "
+                    "`mlops local down` then `mlops local up`)"
                 )
             return saved["keys"]
-        account = role_arn.split(":")[4]
-        iam = client(session_with(region, root_credentials(emulator, account)), "iam", emulator)
-        partition = role_arn.split(":")[1]
-        name = role_arn.rsplit("/", 1)[1]
+        account, partition = role_arn.split(":")[4], role_arn.split(":")[1]
+        iam = _iam_as_root(emulator, account, region)
         path_of_role = role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/"
-        iam.create_role(
-            RoleName=name,
-            Path=path_of_role,
-            AssumeRolePolicyDocument=_policy(
-                {
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "sts:AssumeRole",
-                }
-            ),
-        )
-        iam.create_user(UserName=CI_USER)
+        trust = {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": "sts:AssumeRole",
+        }
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_role(
+                RoleName=role_arn.rsplit("/", 1)[1],
+                Path=path_of_role,
+                AssumeRolePolicyDocument=_policy(trust),
+            )
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_user(UserName=CI_USER)
         iam.put_user_policy(
             UserName=CI_USER,
             PolicyName="assume-the-ci-role",
@@ -116,50 +148,42 @@ def _ci_user_keys(emulator: Emulator, role_arn: str, region: str) -> dict[str, s
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
             ),
         )
-        key = iam.create_access_key(UserName=CI_USER)["AccessKey"]
-        keys = as_variables(key)
-        path.write_text(json.dumps({"role_arn": role_arn, "keys": keys}))
-        os.chmod(path, 0o600)
+        for old in iam.list_access_keys(UserName=CI_USER)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=CI_USER, AccessKeyId=old["AccessKeyId"])
+        keys = as_variables(iam.create_access_key(UserName=CI_USER)["AccessKey"])
+        write_whole(path, json.dumps({"role_arn": role_arn, "keys": keys}).encode())
         return keys
 
 
-def _allow_assuming(emulator: Emulator, config: EnvironmentConfig, ci_role_arn: str) -> None:
-    """The CI role may assume the environment's Terraform role (a stage's, the registry's too)
-    and the roles named with the platform's prefix in its account (a stage's deploy role)."""
-    allowed = (emulator.instance, config.terraform_role_arn, config.name, ci_role_arn)
+def _allow_assuming(emulator: Emulator, config: EnvironmentConfig, role_arn: str) -> None:
+    """The CI role may assume the environment's roles (`assumable_roles`)."""
+    policy = f"assume-the-roles-of-{config.values['name_prefix']}-{config.name}"
     with _LOCK:
-        if allowed in _ALLOWED:
+        if (emulator.instance, policy) in _ALLOWED:
             return
-    account = ci_role_arn.split(":")[4]
-    partition = ci_role_arn.split(":")[1]
-    roles = [config.terraform_role_arn]
-    if config.values.get("registry_terraform_role_arn"):
-        roles.append(config.values["registry_terraform_role_arn"])
-    roles.append(f"arn:{partition}:iam::{config.account_id}:role/{config.values['name_prefix']}-*")
-    iam = client(session_with(config.region, root_credentials(emulator, account)), "iam", emulator)
+    iam = _iam_as_root(emulator, role_arn.split(":")[4], config.region)
     iam.put_role_policy(
-        RoleName=ci_role_arn.rsplit("/", 1)[1],
-        PolicyName=f"assume-the-roles-of-{config.values['name_prefix']}-{config.name}",
-        PolicyDocument=_policy({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": roles}),
+        RoleName=role_arn.rsplit("/", 1)[1],
+        PolicyName=policy,
+        PolicyDocument=_policy(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assumable_roles(config)}
+        ),
     )
     with _LOCK:
-        _ALLOWED.add(allowed)
-
-
-_SESSIONS: dict[str, dict[str, str]] = {}
+        _ALLOWED.add((emulator.instance, policy))
 
 
 def credentials(emulator: Emulator, region: str) -> dict[str, str]:
     """The CI role's session (as environment variables), once per process and run of the
-    emulator."""
+    emulator (the local AWS does not expire sessions)."""
     with _LOCK:
         if emulator.instance in _SESSIONS:
             return _SESSIONS[emulator.instance]
     path = _folder(emulator) / "ci.json"
     if not path.is_file():
         raise MlopsError(
-            "nothing is deployed on the local AWS yet (no account bootstrapped for its CI "
-            "principal): run `mlops plan --env registry` first"
+            "the local AWS has no CI principal yet (it is made by the first command that "
+            "reads tfvars): run `mlops plan --env registry` first"
         )
     saved = json.loads(path.read_text())
     sts = client(session_with(region, saved["keys"]), "sts", emulator)
@@ -171,18 +195,21 @@ def credentials(emulator: Emulator, region: str) -> dict[str, str]:
 def ci_credentials(config: EnvironmentConfig, emulator: Emulator) -> dict[str, str]:
     """The session of the CI principal the tfvars name, made first if need be (no account need
     be bootstrapped: it may assume nothing until one is)."""
-    _ci_user_keys(emulator, _ci_role_arn(config), config.region)
+    _ci_user_keys(emulator, ci_role_arn(config), config.region)
     return credentials(emulator, config.region)
+
+
+# --- the bootstraps ---------------------------------------------------------------------------
 
 
 def _markers(config: EnvironmentConfig, emulator: Emulator) -> dict[str, Path]:
     """The files of the bootstrap of the environment's Terraform role (a platform of another
-    name prefix in the same account has a Terraform role of its own): `lock` held by the
-    process applying it, `ready` once the role can be assumed, `done` when the apply ended,
-    `failed` (its error) when it failed, `log` (Terraform's own words)."""
+    name prefix in the same account has a Terraform role of its own): `lock`, held by the
+    process applying it from before it starts; `ready` once the role can be assumed; `done`
+    when the apply ended; `failed` (its error) when it failed; `pid`; `log` (its output)."""
     role = str(config.terraform_role_arn).replace(":", "_").replace("/", "_")
-    folder = _folder(emulator)
-    return {kind: folder / f"{role}.{kind}" for kind in ("lock", "ready", "done", "failed", "log")}
+    kinds = ("lock", "ready", "done", "failed", "pid", "log")
+    return {kind: _folder(emulator) / f"{role}.{kind}" for kind in kinds}
 
 
 def _held(lock: Path) -> bool:
@@ -196,38 +223,40 @@ def _held(lock: Path) -> bool:
         return False
 
 
-# The bootstraps this process started (their markers' `done`, `failed`).
-_STARTED: dict[Path, dict[str, Path]] = {}
-
-
 def start(config: EnvironmentConfig, emulator: Emulator) -> None:
     """Begin bootstrapping the environment's account for the CI principal, unless it was or is
-    being bootstrapped (once per run of the emulator), in a process of its own: it finishes the
-    apply whatever becomes of the command that started it (an interrupt included)."""
-    ci_role = _ci_role_arn(config)
-    _ci_user_keys(emulator, ci_role, config.region)
-    _allow_assuming(emulator, config, ci_role)
+    being bootstrapped (once per run of the emulator; a failed one again), in a process of its
+    own: it finishes the apply whatever becomes of the command that started it (an interrupt
+    included). The lock is taken here and handed to that process, so no second one starts."""
+    role = ci_role_arn(config)
+    _ci_user_keys(emulator, role, config.region)
+    _allow_assuming(emulator, config, role)
     markers = _markers(config, emulator)
-    if markers["ready"].is_file() or _held(markers["lock"]):
+    if markers["done"].is_file():
         return
-    markers["failed"].unlink(missing_ok=True)
-    with markers["log"].open("a") as log:
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                __name__,
-                config.name,
-                str(config.tfvars_file),
-                emulator.instance,
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    with _LOCK:
-        _STARTED[markers["done"]] = markers
+    lock = markers["lock"].open("a")
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # being applied
+        if markers["done"].is_file():
+            return
+        for kind in ("ready", "failed"):
+            markers[kind].unlink(missing_ok=True)
+        arguments = [config.name, str(config.tfvars_file), emulator.instance, str(lock.fileno())]
+        with markers["log"].open("a") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", __name__, *arguments],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=(lock.fileno(),),
+            )
+        write_whole(markers["pid"], str(child.pid).encode())
+    finally:
+        lock.close()  # the child holds the lock from here on
 
 
 def bootstrapped(config: EnvironmentConfig, emulator: Emulator) -> None:
@@ -237,7 +266,13 @@ def bootstrapped(config: EnvironmentConfig, emulator: Emulator) -> None:
     markers = _markers(config, emulator)
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while not markers["ready"].is_file():
-        _raise_if_failed(config, markers)
+        if markers["failed"].is_file() or not _held(markers["lock"]):
+            if markers["ready"].is_file():  # written just before it ended
+                return
+            raise MlopsError(
+                f"the bootstrap of {config.name} for the local platform failed: "
+                f"{_why(markers)} (the next command tries again; its output: {markers['log']})"
+            )
         if time.monotonic() > deadline:
             raise MlopsError(
                 f"the bootstrap of {config.name} for the local platform did not make its "
@@ -246,29 +281,42 @@ def bootstrapped(config: EnvironmentConfig, emulator: Emulator) -> None:
         time.sleep(0.2)
 
 
-def _raise_if_failed(config: EnvironmentConfig, markers: dict[str, Path]) -> None:
+def _why(markers: dict[str, Path]) -> str:
     if markers["failed"].is_file():
-        raise MlopsError(
-            f"the bootstrap of {config.name} for the local platform failed: "
-            f"{markers['failed'].read_text().strip()} (the next command tries again)"
-        )
+        return markers["failed"].read_text().strip() or "interrupted"
+    return "it ended without saying why"
 
 
-def finish() -> None:
-    """Wait for the bootstraps this process started to end; a failure is raised."""
-    with _LOCK:
-        started = list(_STARTED.values())
-    for markers in started:
-        while not markers["done"].is_file() and not markers["failed"].is_file():
-            if not _held(markers["lock"]) and not markers["done"].is_file():
-                break  # it ended without a word (killed): the next command starts it again
+def _started(emulator: Emulator) -> list[Path]:
+    """The bootstraps started against the emulator (their pid files)."""
+    folder = state_dir() / "operator" / emulator.instance
+    return sorted(folder.glob("*.pid")) if folder.is_dir() else []
+
+
+def finish(emulator: Emulator) -> None:
+    """Wait for the bootstraps started against the emulator to end; a failure is raised."""
+    for pid_file in _started(emulator):
+        while _held(pid_file.with_suffix(".lock")):
             time.sleep(0.2)
-        if markers["failed"].is_file():
-            raise MlopsError(f"a bootstrap of the local platform failed: see {markers['log']}")
+        if not pid_file.with_suffix(".done").is_file():
+            failed = pid_file.with_suffix(".failed")
+            why = failed.read_text().strip() if failed.is_file() else "it ended without saying why"
+            raise MlopsError(f"a bootstrap of the local platform failed: {why or 'interrupted'}")
 
 
-def _bootstrap(name: str, tfvars: str, instance: str) -> int:
-    """The bootstrap process: applies the environment's bootstrap, holding its lock."""
+def stop(emulator: Emulator) -> None:
+    """End the bootstraps still applying against the emulator (before it stops: else their
+    Terraform would go on against nothing)."""
+    for pid_file in _started(emulator):
+        lock = pid_file.with_suffix(".lock")
+        if lock.is_file() and _held(lock):
+            with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
+                os.killpg(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def _bootstrap(name: str, tfvars: str, instance: str, lock_fd: str) -> int:
+    """The bootstrap process: applies the environment's bootstrap, holding the lock it was
+    handed (released when it ends, however it ends)."""
     from glue import bootstrap
     from glue.config import load
     from glue.local.emulator import control
@@ -276,20 +324,20 @@ def _bootstrap(name: str, tfvars: str, instance: str) -> int:
     config = load(name, Path(tfvars))
     emulator = control.find()
     if emulator is None or emulator.instance != instance:
-        return 1  # the local AWS it was started for is gone
+        print(f"the local AWS it was started for ({instance}) is gone", file=sys.stderr)
+        return 1
     markers = _markers(config, emulator)
 
     def progress(message: str) -> None:
         if message.startswith(_READY) and "complete" in message:
             markers["ready"].touch()
 
-    with _locked(markers["lock"]):
-        if markers["done"].is_file():
-            return 0
+    with os.fdopen(int(lock_fd), "a"):
         try:
             bootstrap.bootstrap(config, emulator, progress=progress)
         except BaseException as error:
             markers["failed"].write_text(f"{error}\n")
+            markers["ready"].unlink(missing_ok=True)
             raise
         markers["ready"].touch()
         markers["done"].touch()
@@ -297,4 +345,5 @@ def _bootstrap(name: str, tfvars: str, instance: str) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     sys.exit(_bootstrap(*sys.argv[1:]))
