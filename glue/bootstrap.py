@@ -92,6 +92,11 @@ def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
     return path
 
 
+class StoreMissing(MlopsError):
+    """A dry run before the first bootstrap: the plan needs the state store, which only a
+    bootstrap creates."""
+
+
 def bootstrap(
     config: EnvironmentConfig,
     emulator: Emulator | None,
@@ -99,9 +104,17 @@ def bootstrap(
     progress: Callable[[str], None] | None = None,
 ) -> deploy.PlanSummary:
     """Plan the bootstrap of the environment's account and, unless `dry_run`, apply that plan;
-    a bootstrapped account plans no change."""
+    a bootstrapped account plans no change. A dry run creates nothing: before the first
+    bootstrap it raises StoreMissing, saying what the bootstrap would create."""
     require_bootstrappable(config)
     session, environment = _administrator(config, emulator)
+    if dry_run and deploy.existing_state_store(config, emulator, session) is None:
+        raise StoreMissing(
+            f"bootstrap of {config.name}: would create the state bucket "
+            f"{deploy.state_bucket_name(config)} and its key {deploy.state_key_alias(config)}, "
+            "then plan and apply the bootstrap (--dry-run: nothing created; the plan needs them "
+            "first)"
+        )
     store = deploy.ensure_state_bucket(config, emulator, session)
     backend = deploy.write_backend_config(
         config, emulator, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False

@@ -118,7 +118,11 @@ def _bootstrap(args: argparse.Namespace) -> None:
     loaded = _config(args)
     # Refused before the local AWS is even looked for: the tfvars miss what it creates.
     bootstrap.require_bootstrappable(loaded)
-    summary = bootstrap.bootstrap(loaded, _target(args), args.dry_run, progress=_progress)
+    try:
+        summary = bootstrap.bootstrap(loaded, _target(args), args.dry_run, progress=_progress)
+    except bootstrap.StoreMissing as missing:  # a dry run's answer, not a failure
+        print(missing)
+        return
     if not summary.has_changes:
         print(f"{summary}: bootstrapped before, nothing to change")
         return

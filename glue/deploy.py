@@ -304,6 +304,28 @@ def _tls_only_policy(partition: str, bucket: str) -> str:
     )
 
 
+def existing_state_store(
+    config: EnvironmentConfig, emulator: Emulator | None, session: boto3.Session
+) -> StateStore | None:
+    """The environment's state bucket and key if both exist and the bucket was set up to the
+    end (its TLS-only policy, put last, is there); None otherwise. Creates nothing."""
+    alias = state_key_alias(config)
+    try:
+        key = client(session, "kms", emulator).describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "NotFoundException":
+            return None
+        raise MlopsError(f"cannot look up the state key {alias}: {error}") from None
+    bucket = state_bucket_name(config)
+    try:  # the TLS-only policy is put last: a bucket that has it was set up completely
+        client(session, "s3", emulator).get_bucket_policy(Bucket=bucket)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("NoSuchBucket", "NoSuchBucketPolicy"):
+            return None
+        raise MlopsError(f"cannot reach state bucket {bucket}: {error}") from None
+    return StateStore(bucket, key)
+
+
 def ensure_state_bucket(
     config: EnvironmentConfig, emulator: Emulator | None, session: boto3.Session | None = None
 ) -> StateStore:
@@ -313,22 +335,22 @@ def ensure_state_bucket(
     (environments/bootstrap) makes them Terraform's; `session` is the one of its administrator
     then, else the environment's."""
     session = session or session_for(config, emulator)
+    found = existing_state_store(config, emulator, session)
+    if found is not None:
+        return found
     store = StateStore(
         state_bucket_name(config), _state_key(config, client(session, "kms", emulator))
     )
     s3 = client(session, "s3", emulator)
     try:
-        # The TLS-only policy is put last: a bucket that has it was set up completely.
-        s3.get_bucket_policy(Bucket=store.bucket)
-        return store
+        s3.head_bucket(Bucket=store.bucket)
     except ClientError as error:
-        if error.response["Error"]["Code"] not in ("NoSuchBucket", "NoSuchBucketPolicy"):
+        if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
             raise MlopsError(f"cannot reach state bucket {store.bucket}: {error}") from None
-        if error.response["Error"]["Code"] == "NoSuchBucket":
-            options = {}
-            if config.region != "us-east-1":
-                options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
-            s3.create_bucket(Bucket=store.bucket, **options)
+        options = {}
+        if config.region != "us-east-1":
+            options["CreateBucketConfiguration"] = {"LocationConstraint": config.region}
+        s3.create_bucket(Bucket=store.bucket, **options)
     s3.put_public_access_block(
         Bucket=store.bucket,
         PublicAccessBlockConfiguration={

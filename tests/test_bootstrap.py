@@ -172,3 +172,32 @@ def test_the_local_platform_bootstraps_an_account_once_and_again_after_a_failure
     iam = accounts.client_in(emulator, env.account_id, "iam")
     assert iam.get_role(RoleName="lazy-terraform")["Role"]["Arn"] == env.terraform_role_arn
     # (its apply goes on for a minute, the state bucket's lifecycle rule: the demo waits for it)
+
+
+def _inventory(emulator, account: str) -> dict[str, list[str]]:
+    """What a bootstrap makes in an account (its local administrator aside: on AWS that person
+    exists before; here the first bootstrap command makes them)."""
+    s3 = accounts.client_in(emulator, account, "s3")
+    kms = accounts.client_in(emulator, account, "kms")
+    iam = accounts.client_in(emulator, account, "iam")
+    return {
+        "buckets": sorted(b["Name"] for b in s3.list_buckets()["Buckets"]),
+        "keys": sorted(k["KeyId"] for k in kms.list_keys()["Keys"]),
+        "aliases": sorted(a["AliasName"] for a in kms.list_aliases()["Aliases"]),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+    }
+
+
+def test_a_dry_run_before_the_first_bootstrap_creates_nothing(emulator, tmp_path):
+    """Not even the state bucket and key that a plan of the bootstrap needs first: it says what
+    the bootstrap would create."""
+    tfvars = _tfvars(tmp_path, "prod", LOCAL_ACCOUNT, name_prefix="dry")
+    before = _inventory(emulator, LOCAL_ACCOUNT)
+    result = mlops("bootstrap", "--env", "prod", "--var-file", str(tfvars), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert one_line(result.stdout) == (
+        f"bootstrap of prod: would create the state bucket dry-tfstate-{LOCAL_ACCOUNT} and its "
+        "key alias/dry-tfstate, then plan and apply the bootstrap (--dry-run: nothing created; "
+        "the plan needs them first)"
+    )
+    assert _inventory(emulator, LOCAL_ACCOUNT) == before

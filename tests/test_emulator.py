@@ -384,6 +384,23 @@ def test_lambda_keeps_its_dead_letter_queue(emulator):
     configuration = awslambda.get_function_configuration(FunctionName="with-dead-letters")
     assert "DeadLetterConfig" not in configuration
 
+    # A statement id is unique in the function's policy: a second AddPermission with it (a
+    # retry whose first answer came late) is refused, and one RemovePermission removes it.
+    permission = {
+        "FunctionName": "with-dead-letters",
+        "StatementId": "InvokedByTheRule",
+        "Action": "lambda:InvokeFunction",
+        "Principal": "events.amazonaws.com",
+    }
+    awslambda.add_permission(**permission)
+    with pytest.raises(ClientError) as refused:
+        awslambda.add_permission(**permission)
+    assert refused.value.response["Error"]["Code"] == "ResourceConflictException"
+    assert "The statement id (InvokedByTheRule) provided already exists" in str(refused.value)
+    awslambda.remove_permission(FunctionName="with-dead-letters", StatementId="InvokedByTheRule")
+    with pytest.raises(awslambda.exceptions.ResourceNotFoundException):
+        awslambda.get_policy(FunctionName="with-dead-letters")
+
 
 def test_updating_only_metadata_keeps_the_status_and_why(emulator):
     """moto's UpdateModelPackage clears what the call does not repeat; AWS keeps it: recording

@@ -1,4 +1,5 @@
-"""Lambda's dead-letter queue setting, which moto 5.2.5 drops, and its dry-run invocations.
+"""Lambda's dead-letter queue setting, which moto 5.2.5 drops, its dry-run invocations, and a
+permission's statement id unique in its function's policy.
 
 moto ignores `DeadLetterConfig` in CreateFunction and UpdateFunctionConfiguration and never
 answers it, so Terraform would plan to add it again at every apply, and the local AWS could not
@@ -8,15 +9,23 @@ An invocation of type `DryRun` only checks that the caller may invoke the functi
 AWS's authorization does that before it gets here): Lambda answers 204 and runs nothing, where
 moto ran the function (in Docker, which this machine lacks). The local runner's Lambda steps
 invoke so, as the pipeline's role, before running the function's code as its own role.
+
+AddPermission with a statement id the function's policy already holds is refused with
+`ResourceConflictException` (409), as Lambda refuses it; moto appended a second statement, so a
+retried AddPermission (its first answer slow under load) left a copy behind that RemovePermission
+never removed, and Terraform waited for the deletion until it gave up.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
+from moto.awslambda.policy import Policy
 from moto.awslambda.responses import LambdaResponse
 
 _ATTRIBUTE = "_mlops_dead_letter_config"
@@ -61,10 +70,33 @@ def _dry_run(original: Callable) -> Callable:
     return invoke
 
 
+class _StatementIdExists(LambdaClientError):
+    code = 409
+
+    def __init__(self, sid: str):
+        super().__init__(
+            "ResourceConflictException",
+            f"The statement id ({sid}) provided already exists. Please provide a new statement "
+            "id, or remove the existing statement.",
+        )
+
+
+def _unique_statement_id(original: Callable) -> Callable:
+    def add_statement(self: Policy, raw: str, qualifier: str | None = None) -> Any:
+        sid = json.loads(raw).get("StatementId")
+        if sid and any(statement.get("Sid") == sid for statement in self.statements):
+            raise _StatementIdExists(sid)
+        return original(self, raw, qualifier)
+
+    return add_statement
+
+
 def install() -> None:
-    """Keep and answer DeadLetterConfig; answer dry-run invocations (idempotent)."""
+    """Keep and answer DeadLetterConfig; answer dry-run invocations; refuse a statement id the
+    policy holds (idempotent)."""
     if getattr(LambdaFunction, "_mlops_dead_letter", False):
         return
+    Policy.add_statement = _unique_statement_id(Policy.add_statement)
     LambdaResponse.invoke = _dry_run(LambdaResponse.invoke)
     LambdaFunction.__init__ = _with_dead_letter(LambdaFunction.__init__)
     LambdaFunction.get_configuration = _configuration(LambdaFunction.get_configuration)
