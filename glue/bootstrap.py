@@ -142,8 +142,5 @@ def bootstrap(
             kept = deploy.keep_errored_state(ROOT, f"bootstrap-{store.bucket}")
             if kept is None or not isinstance(error, MlopsError):
                 raise
-            raise MlopsError(
-                f"{error}; Terraform could not store the bootstrap's state and saved it to "
-                f"{kept}: push it back with `terraform state push` once the bucket is reachable"
-            ) from None
+            raise MlopsError(f"{error}; {kept}") from None
     return summary

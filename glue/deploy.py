@@ -542,10 +542,7 @@ def apply(
         reasons = [str(error)]
         kept = keep_errored_state(config.terraform_dir, config.name)
         if kept is not None:
-            reasons.append(
-                f"Terraform could not store the state and saved it to {kept}: on AWS, push it "
-                "back with `terraform state push` once the state bucket is reachable"
-            )
+            reasons.append(kept)
         if emulator is not None and control.answered_instance(emulator.endpoint) != (
             emulator.instance
         ):
@@ -617,16 +614,20 @@ def _delete_pipelines(
             progress(f"{name}: pipeline deleted (made by the upsert, not by Terraform)")
 
 
-def keep_errored_state(root: Path, name: str) -> Path | None:
+def keep_errored_state(root: Path, name: str) -> str | None:
     """Terraform writes the state it could not store to `errored.tfstate` in the root's folder:
-    move it out of the sources (where it would be lost, or committed) and return where."""
+    move it out of the sources (where it would be lost, or committed) and say where, and what
+    to do with it (None: there was none)."""
     errored = root / "errored.tfstate"
     if not errored.is_file():
         return None
     kept = state_dir() / "errored" / f"{name}-{time.strftime('%Y%m%dT%H%M%S')}.tfstate"
     kept.parent.mkdir(parents=True, exist_ok=True)
     errored.replace(kept)
-    return kept
+    return (
+        f"Terraform could not store the state and saved it to {kept}: on AWS, push it back with "
+        "`terraform state push` once the state bucket is reachable"
+    )
 
 
 def unlock(config: EnvironmentConfig, emulator: Emulator | None, lock_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,18 @@ def scratch(folder: Path, name: str) -> Iterator[Path]:
         yield Path(path)
     finally:
         Path(path).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Held by one process at a time (each opening of the file is a lock of its own, so the
+    threads of a process wait for each other too)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_whole(path: Path, content: bytes) -> None:

@@ -8,14 +8,16 @@ import json
 import os
 
 from glue.aws import EMULATOR_UNSET, client, session_with
-from glue.local.emulator.control import as_variables, root_credentials
+from glue.local import administrators, services
+from glue.local.emulator.control import as_variables
 from tests.conftest import REGION
 
 # What the roles and the user a test makes for itself may do: anything in their account (the
 # emulator's behaviour is under test there, not the platform's policies).
-EVERYTHING = json.dumps(
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-)
+EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 # The account whose root signs the module plans: the account of moto's default credentials,
 # which the module inventories' example ARNs name.
 MODULE_PLANS_ACCOUNT = "123456789012"
@@ -43,9 +45,6 @@ def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
     }
 
 
-_ROOTS: dict[tuple[str, str], dict[str, str]] = {}
-
-
 def own_platform(values: dict, prefix: str) -> dict:
     """tfvars values of a platform of its own in the same accounts: its own name prefix (its
     own state store and names) and its own Terraform role in each account, as two platforms in
@@ -59,10 +58,7 @@ def own_platform(values: dict, prefix: str) -> dict:
 
 def root_keys(emulator, account_id: str) -> dict[str, str]:
     """The account's root user's keys (one per run of the emulator), as environment variables."""
-    key = (emulator.instance, account_id)
-    if key not in _ROOTS:
-        _ROOTS[key] = root_credentials(emulator, account_id)
-    return _ROOTS[key]
+    return services.root_keys(emulator, account_id)
 
 
 def session(emulator, account_id: str):
@@ -70,18 +66,9 @@ def session(emulator, account_id: str):
     return session_with(REGION, root_keys(emulator, account_id))
 
 
-_TESTERS: dict[tuple[str, str], dict[str, str]] = {}
-
-
 def tester_keys(emulator, account_id: str) -> dict[str, str]:
     """A user of the account allowed everything there, made by its root the first time."""
-    key = (emulator.instance, account_id)
-    if key not in _TESTERS:
-        iam = client(session(emulator, account_id), "iam", emulator)
-        iam.create_user(UserName=TESTER)
-        iam.put_user_policy(UserName=TESTER, PolicyName="everything", PolicyDocument=EVERYTHING)
-        _TESTERS[key] = as_variables(iam.create_access_key(UserName=TESTER)["AccessKey"])
-    return _TESTERS[key]
+    return administrators.user_keys(emulator, account_id, TESTER, EVERYTHING, REGION)
 
 
 def make_role(emulator, role_arn: str, trusted: str | None = None) -> None:
@@ -103,7 +90,9 @@ def make_role(emulator, role_arn: str, trusted: str | None = None) -> None:
     name = role_arn.rsplit("/", 1)[1]
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-        iam.put_role_policy(RoleName=name, PolicyName="everything", PolicyDocument=EVERYTHING)
+        iam.put_role_policy(
+            RoleName=name, PolicyName="everything", PolicyDocument=json.dumps(EVERYTHING)
+        )
 
 
 def role_session(emulator, role_arn: str, session_name: str = "test"):

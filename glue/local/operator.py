@@ -29,14 +29,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from glue.aws import client, session_with
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError
-from glue.files import write_whole
-from glue.local.emulator.control import Emulator, as_variables, root_credentials
+from glue.files import locked, write_whole
+from glue.local import administrators
+from glue.local.emulator.control import Emulator, as_variables
+from glue.local.services import as_aws
 from glue.settings import state_dir
 
 CI_USER = "mlops-local-ci"
@@ -46,9 +47,8 @@ _READY = "module.bootstrap.aws_iam_role_policy.terraform: "
 READY_TIMEOUT_SECONDS = 300.0
 
 _LOCK = threading.Lock()
-# What this process did already, by run of the emulator: the roots' keys it made, the policies
-# it put on the CI role, the CI role's session.
-_ROOTS: dict[tuple[str, str], dict[str, str]] = {}
+# What this process did already, by run of the emulator: the policies it put on the CI role,
+# the CI role's session.
 _ALLOWED: set[tuple[str, str]] = set()
 _SESSIONS: dict[str, dict[str, str]] = {}
 
@@ -59,28 +59,8 @@ def _folder(emulator: Emulator) -> Path:
     return folder
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Held by one process at a time (each opening of the file is a lock of its own, so the
-    threads of a process wait for each other too)."""
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _policy(*statements: dict) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _iam_as_root(emulator: Emulator, account: str, region: str):
-    with _LOCK:
-        keys = _ROOTS.get((emulator.instance, account))
-        if keys is None:
-            keys = _ROOTS[(emulator.instance, account)] = root_credentials(emulator, account)
-    return client(session_with(region, keys), "iam", emulator)
 
 
 def ci_role_arn(config: EnvironmentConfig) -> str:
@@ -113,46 +93,38 @@ def assumable_roles(config: EnvironmentConfig) -> list[str]:
 
 def _ci_user_keys(emulator: Emulator, role_arn: str, region: str) -> dict[str, str]:
     """The CI role, made once per run of the emulator, and the keys of the user that assumes it
-    (a set-up cut short is completed by the next call)."""
-    path = _folder(emulator) / "ci.json"
-    with _locked(_folder(emulator) / "ci.lock"):
-        if path.is_file():
-            saved = json.loads(path.read_text())
-            if saved["role_arn"] != role_arn:
-                raise MlopsError(
-                    f"the local platform runs as {saved['role_arn']}; these tfvars name "
-                    f"{role_arn}: one local AWS serves one CI principal (to change it, "
-                    "`mlops local down` then `mlops local up`)"
-                )
-            return saved["keys"]
-        account, partition = role_arn.split(":")[4], role_arn.split(":")[1]
-        iam = _iam_as_root(emulator, account, region)
-        path_of_role = role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/"
-        trust = {
-            "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-            "Action": "sts:AssumeRole",
-        }
-        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-            iam.create_role(
-                RoleName=role_arn.rsplit("/", 1)[1],
-                Path=path_of_role,
-                AssumeRolePolicyDocument=_policy(trust),
+    (`administrators.user_keys`; a set-up cut short is completed by the next call)."""
+    made = _folder(emulator) / "ci-role"
+    account, partition = role_arn.split(":")[4], role_arn.split(":")[1]
+    with locked(_folder(emulator) / "ci.lock"):
+        if made.is_file() and made.read_text() != role_arn:
+            raise MlopsError(
+                f"the local platform runs as {made.read_text()}; these tfvars name "
+                f"{role_arn}: one local AWS serves one CI principal (to change it, "
+                "`mlops local down` then `mlops local up`)"
             )
-        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-            iam.create_user(UserName=CI_USER)
-        iam.put_user_policy(
-            UserName=CI_USER,
-            PolicyName="assume-the-ci-role",
-            PolicyDocument=_policy(
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
-            ),
-        )
-        for old in iam.list_access_keys(UserName=CI_USER)["AccessKeyMetadata"]:
-            iam.delete_access_key(UserName=CI_USER, AccessKeyId=old["AccessKeyId"])
-        keys = as_variables(iam.create_access_key(UserName=CI_USER)["AccessKey"])
-        write_whole(path, json.dumps({"role_arn": role_arn, "keys": keys}).encode())
-        return keys
+        if not made.is_file():
+            trust = {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                "Action": "sts:AssumeRole",
+            }
+            iam = client(as_aws(emulator, account, region), "iam", emulator)
+            with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+                iam.create_role(
+                    RoleName=role_arn.rsplit("/", 1)[1],
+                    Path=role_arn.split(":role", 1)[1].rsplit("/", 1)[0] + "/",
+                    AssumeRolePolicyDocument=_policy(trust),
+                )
+            write_whole(made, role_arn.encode())
+    return _ci_user(emulator, role_arn, region)
+
+
+def _ci_user(emulator: Emulator, role_arn: str, region: str) -> dict[str, str]:
+    """The keys of the user that assumes the CI role (allowed that and nothing else)."""
+    assume = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}
+    policy = {"Version": "2012-10-17", "Statement": [assume]}
+    return administrators.user_keys(emulator, role_arn.split(":")[4], CI_USER, policy, region)
 
 
 def _allow_assuming(emulator: Emulator, config: EnvironmentConfig, role_arn: str) -> None:
@@ -161,7 +133,7 @@ def _allow_assuming(emulator: Emulator, config: EnvironmentConfig, role_arn: str
     with _LOCK:
         if (emulator.instance, policy) in _ALLOWED:
             return
-    iam = _iam_as_root(emulator, role_arn.split(":")[4], config.region)
+    iam = client(as_aws(emulator, role_arn.split(":")[4], config.region), "iam", emulator)
     iam.put_role_policy(
         RoleName=role_arn.rsplit("/", 1)[1],
         PolicyName=policy,
@@ -179,15 +151,15 @@ def credentials(emulator: Emulator, region: str) -> dict[str, str]:
     with _LOCK:
         if emulator.instance in _SESSIONS:
             return _SESSIONS[emulator.instance]
-    path = _folder(emulator) / "ci.json"
-    if not path.is_file():
+    made = _folder(emulator) / "ci-role"
+    if not made.is_file():
         raise MlopsError(
             "the local AWS has no CI principal yet (it is made by the first command that "
             "reads tfvars): run `mlops plan --env registry` first"
         )
-    saved = json.loads(path.read_text())
-    sts = client(session_with(region, saved["keys"]), "sts", emulator)
-    answer = sts.assume_role(RoleArn=saved["role_arn"], RoleSessionName=CI_SESSION)
+    role_arn = made.read_text()
+    sts = client(session_with(region, _ci_user(emulator, role_arn, region)), "sts", emulator)
+    answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=CI_SESSION)
     with _LOCK:
         return _SESSIONS.setdefault(emulator.instance, as_variables(answer["Credentials"]))
 

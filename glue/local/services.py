@@ -28,11 +28,17 @@ _ROOTS: dict[tuple[str, str], dict[str, str]] = {}
 _ROOTS_LOCK = threading.Lock()
 
 
-def as_aws(emulator: Emulator, account: str, region: str):
-    """A boto3 session of the account's root user: AWS's services reading what they know of
-    the account (one key per account and run of the emulator in a process)."""
+def root_keys(emulator: Emulator, account: str) -> dict[str, str]:
+    """The keys of the account's root user, as environment variables (one per account and run
+    of the emulator in a process)."""
     with _ROOTS_LOCK:
         keys = _ROOTS.get((emulator.instance, account))
         if keys is None:
             keys = _ROOTS[(emulator.instance, account)] = root_credentials(emulator, account)
-    return session_with(region, keys)
+    return keys
+
+
+def as_aws(emulator: Emulator, account: str, region: str):
+    """A boto3 session of the account's root user: AWS's services reading what they know of
+    the account."""
+    return session_with(region, root_keys(emulator, account))
