@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue.errors import MlopsError, UsageError
+from glue import terraform
+from glue.errors import Interrupted, MlopsError, UsageError
 from glue.local.emulator import control
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C (128 + SIGINT)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,8 +69,6 @@ def _local_env(args: argparse.Namespace) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> None:
-    from glue import terraform
-
     print(f"terraform: {terraform.find_terraform()}")
     print(f"AWS provider: installed {terraform.provider_installation()}")
     emulator = control.find()
@@ -684,7 +684,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], None] = args.handler
     try:
-        return _handled(handler, args)
+        with terraform.interrupts_forwarded():
+            return _handled(handler, args)
     finally:
         try:  # what is left in the buffer, written now so a closed pipe is ours to handle
             sys.stdout.flush()
@@ -699,6 +700,9 @@ def _handled(handler: Callable[[argparse.Namespace], None], args: argparse.Names
     except UsageError as error:
         print(f"mlops: {error} (see `mlops --help`)", file=sys.stderr)
         return EXIT_USAGE
+    except Interrupted as error:
+        print(f"mlops: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except MlopsError as error:
         print(f"mlops: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -711,7 +715,7 @@ def _handled(handler: Callable[[argparse.Namespace], None], args: argparse.Names
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("mlops: interrupted", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_INTERRUPTED
     except Exception as error:  # a defect of mlops: still one line, the traceback on request
         if os.environ.get(DEBUG_ENV):
             raise

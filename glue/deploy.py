@@ -36,7 +36,7 @@ from glue.aws import (
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.contract import RegistryContract, WorkloadContract
 from glue.errors import MlopsError
-from glue.files import scratch
+from glue.files import scratch, write_whole
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
 from glue.settings import packages_dir, state_dir
@@ -483,7 +483,7 @@ def plan(
 
 
 def _applied_marker(environment: str) -> Path:
-    """Which local AWS instance an environment was last applied to."""
+    """Which local AWS instance an environment was last applied to (or an apply started on)."""
     return state_dir() / "applied" / f"{environment}.json"
 
 
@@ -533,6 +533,12 @@ def apply(
     terraform = init(config, emulator)
     if saved.stamp.get("destroy"):
         _delete_pipelines(config, emulator, progress)
+    if emulator is not None:
+        # Recorded as the apply starts: what it creates is there however it ends (an mlops
+        # killed mid-apply leaves a Terraform that finishes on its own).
+        write_whole(
+            _applied_marker(config.name), json.dumps({"target": _target(emulator)}).encode()
+        )
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
         with scratch(plan_file.parent, plan_file.name) as checked:
@@ -551,11 +557,8 @@ def apply(
                 "start it with `mlops local up`, then plan and apply registry, dev and prod again "
                 f"({'; '.join(reasons)})"
             ) from None
-        raise MlopsError("; ".join(reasons)) from None
-    if emulator is not None:
-        marker = _applied_marker(config.name)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"target": _target(emulator)}))
+        # An interrupted apply stays one (exit 130), with what Terraform saved said beside it.
+        raise type(error)("; ".join(reasons)) from None
     return saved.summary()
 
 

@@ -2,6 +2,14 @@
 
 The only module that drives Terraform: one subprocess call per command, each given its own
 environment (no process-wide environment is changed, so runs can overlap).
+
+Interrupting a command (README, "Interrupting a command"): while `interrupts_forwarded` is on
+(the CLI's commands), Terraform runs in a process group of its own, so a terminal's Ctrl-C reaches
+mlops only, and mlops forwards it to Terraform once: Terraform then finishes the operations in
+flight, writes its state and releases its lock, as it does on its first interrupt. A second
+interrupt is forwarded too (Terraform stops at once: what it was changing may be in no state).
+Terraform writes its output to a file, not a pipe: an mlops killed outright leaves a Terraform
+that finishes its run and saves its state, where a closed pipe would kill it mid-write.
 """
 
 from __future__ import annotations
@@ -12,13 +20,16 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from glue.errors import MlopsError
+from glue.errors import Interrupted, MlopsError
 from glue.files import write_whole
 from glue.settings import PROJECT_ROOT, state_dir
 
@@ -176,6 +187,81 @@ def planned_changes(stream: str) -> list[tuple[str, str]]:
     return changes
 
 
+# The Terraform processes running now (several: the stages apply side by side), and how many
+# interrupts the command was given while one ran. Re-entrant: the signal handler runs in the main
+# thread, which may hold the lock when the signal arrives.
+_RUNNING_LOCK = threading.RLock()
+_running: dict[int, subprocess.Popen] = {}
+_interrupts = 0
+_forwarding = False
+
+_FIRST_INTERRUPT = (
+    "mlops: interrupted: waiting for Terraform to finish what it started, save its state and "
+    "release its lock (interrupt again to stop it at once: state may be lost)\n"
+)
+_SECOND_INTERRUPT = (
+    "mlops: interrupted again: Terraform stops at once; what it was changing may be in no "
+    "state (the next plan says what is missing; what an apply then finds existing must be "
+    "imported or deleted)\n"
+)
+
+
+def _on_interrupt(signum: int, frame: object) -> None:
+    """SIGINT or SIGTERM while a command runs: forwarded to the Terraform running (as SIGINT,
+    its graceful stop), or, when none runs, the command stops here."""
+    global _interrupts
+    with _RUNNING_LOCK:
+        running = list(_running.values())
+    if not running:
+        raise KeyboardInterrupt
+    _interrupts += 1
+    if _interrupts <= 2:
+        # os.write, not print: the main thread may be inside a write to stderr right now.
+        os.write(2, (_FIRST_INTERRUPT if _interrupts == 1 else _SECOND_INTERRUPT).encode())
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGINT)
+
+
+@contextlib.contextmanager
+def interrupts_forwarded() -> Iterator[None]:
+    """While the block runs (in the main thread), interrupts reach Terraform through mlops."""
+    global _forwarding, _interrupts
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, _on_interrupt) for number in handled}
+    _forwarding, _interrupts = True, 0
+    try:
+        yield
+    finally:
+        _forwarding = False
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _follow(
+    process: subprocess.Popen, output: int, on_message: Callable[[dict], None] | None
+) -> str:
+    """What the process writes to the file `output` until it ends, each whole line's `-json`
+    message given to `on_message` as it is written. pread: the process shares the file offset."""
+    written = bytearray()
+    told = 0
+    while True:
+        ended = process.poll() is not None
+        while chunk := os.pread(output, 1 << 16, len(written)):
+            written += chunk
+        if on_message is not None:
+            lines_end = written.rfind(b"\n") + 1
+            for message in _messages(written[told:lines_end].decode(errors="replace")):
+                on_message(message)
+            told = max(told, lines_end)
+        if ended:
+            return written.decode(errors="replace")
+        time.sleep(0.05)
+
+
 # Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
 _PROGRESS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
 
@@ -206,30 +292,46 @@ class TerraformRunner:
         """Run a command with this root's environment (passed to this call only) and return
         its output; a failure is a one-line error. `on_message` is given each message of a
         `-json` run as Terraform writes it (progress while it runs)."""
+        if _interrupts:
+            raise Interrupted(f"interrupted before terraform {command} in {self.working_dir}")
         environment = {k: v for k, v in os.environ.items() if k not in self.unset}
-        with tempfile.TemporaryFile("w+") as stderr:
-            with subprocess.Popen(
-                [self._binary, command, "-no-color", *args],
-                cwd=self.working_dir,
-                env={**environment, **self._env},
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                text=True,
-            ) as process:
-                lines = []
-                for line in process.stdout or ():
-                    lines.append(line)
-                    if on_message is not None:
-                        for message in _messages(line):
-                            on_message(message)
-            stdout = "".join(lines)
+        with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile("w+") as stderr:
+            with _RUNNING_LOCK:
+                process = subprocess.Popen(
+                    [self._binary, command, "-no-color", *args],
+                    cwd=self.working_dir,
+                    env={**environment, **self._env},
+                    stdin=subprocess.DEVNULL,
+                    stdout=stdout_file,
+                    stderr=stderr,
+                    process_group=0 if _forwarding else None,
+                )
+                _running[process.pid] = process
+            try:
+                stdout = _follow(process, stdout_file.fileno(), on_message)
+            finally:
+                with _RUNNING_LOCK:
+                    _running.pop(process.pid, None)
             if process.returncode != 0:
+                if _interrupts:
+                    raise Interrupted(self._interrupted(command))
                 stderr.seek(0)
                 said = f"{stderr.read()}\n{_diagnostics(stdout)}".strip()
                 raise MlopsError(
                     f"terraform {command} failed in {self.working_dir}: {_errors(said)}"
                 )
         return stdout
+
+    def _interrupted(self, command: str) -> str:
+        if _interrupts == 1:
+            return (
+                f"terraform {command} interrupted in {self.working_dir}: it finished what it had "
+                "started, saved its state and released its lock; plan again to see what is left"
+            )
+        return (
+            f"terraform {command} stopped at once in {self.working_dir}: plan again; what the "
+            "apply then finds already existing was left in no state (import or delete it)"
+        )
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their

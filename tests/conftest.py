@@ -156,7 +156,7 @@ PLATFORM_GROUPS = {
 }
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.
-OWN_GROUP = {"test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages"}
+OWN_GROUP = {"test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages"}
 # The groups that take longest, longest first: pytest-xdist hands groups out in collection order
 # (with --no-loadscope-reorder, which the Makefile passes), one to each worker, then a second to
 # each worker whose first is a single test. Those seconds wait behind the single test (minutes),

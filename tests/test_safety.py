@@ -11,10 +11,12 @@ import dataclasses
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -341,8 +343,40 @@ def _wait_for(predicate, seconds: float) -> bool:
     return False
 
 
-def test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages(tmp_path):
-    """Its state is in memory: every command says so, and planning again converges."""
+def _apply_until(
+    files: list[str],
+    env: dict[str, str],
+    completions: int,
+    then: Callable[[subprocess.Popen], None],
+) -> tuple[subprocess.Popen, str, str]:
+    """`mlops apply`, cut short by `then` once Terraform has created `completions` resources."""
+    applying = subprocess.Popen(
+        [sys.executable, "-m", "glue.cli", "apply", *files],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    said = []
+    for line in applying.stdout or ():
+        said.append(line)
+        if sum("Creation complete" in line for line in said) == completions:
+            then(applying)
+            break
+    out, err = applying.communicate(timeout=300)
+    return applying, "".join(said) + out, err
+
+
+def _to_add(planned: subprocess.CompletedProcess) -> int:
+    assert planned.returncode == 0, planned.stderr
+    return int(re.search(r"(\d+) to add", planned.stdout).group(1))
+
+
+def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp_path):
+    """Cut short by its emulator's end (the state is in memory: every command says so), by an
+    interrupt (Terraform finishes what it started and saves its state) or by mlops being killed
+    (Terraform goes on alone and saves it): planning again converges, nothing left behind."""
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
     files = ["--env", "registry", "--var-file", str(_tfvars(tmp_path, "registry"))]
     try:
@@ -368,11 +402,23 @@ def test_emulator_killed_mid_apply_then_restarted_converges_with_clear_messages(
         stale = mlops("apply", *files, "--dry-run", env=env)
         assert stale.returncode == 1
         assert "the local AWS was restarted since it was planned" in one_line(stale.stderr)
-        assert mlops("plan", *files, env=env).returncode == 0
-        applied = mlops("apply", *files, env=env)
-        assert applied.returncode == 0, applied.stderr
+        everything = _to_add(mlops("plan", *files, env=env))
+        interrupted, said, err = _apply_until(
+            files, env, 3, lambda applying: applying.send_signal(signal.SIGINT)
+        )
+        assert interrupted.returncode == 130, err
         # A long apply says what it does as it goes, resource by resource.
-        assert "Creation complete after" in applied.stdout
+        assert "Creation complete after" in said
+        lines = err.strip().splitlines()
+        assert lines[0].startswith("mlops: interrupted: waiting for Terraform to finish")
+        assert "it finished what it had started, saved its state and released its lock" in lines[1]
+        # The lock is free and the state holds what was created: the next plan adds the rest
+        # (and replaces what Terraform marked tainted: a creation the interrupt cut off).
+        left = _to_add(mlops("plan", *files, env=env))
+        assert left < everything
+        killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
+        assert killed.returncode == -signal.SIGKILL
+        assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
         again = mlops("plan", *files, env=env)
         assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
         # Reading a name needs no Terraform: outputs come from the state object.
