@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glue import terraform
 from glue.errors import Interrupted, MlopsError, UsageError
 from glue.local.emulator import control
+from glue.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from glue.config import EnvironmentConfig
@@ -69,7 +70,10 @@ def _local_env(args: argparse.Namespace) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> None:
-    print(f"terraform: {terraform.find_terraform()}")
+    binary = terraform.find_terraform()
+    for root in sorted((PROJECT_ROOT / "environments").iterdir()):
+        terraform.check_version(binary, root)
+    print(f"terraform: {binary} ({terraform.terraform_version(binary)})")
     print(f"AWS provider: installed {terraform.provider_installation()}")
     emulator = control.find()
     print(f"local AWS emulator: {emulator.endpoint if emulator else 'not running'}")

@@ -25,6 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,85 @@ def find_terraform() -> str:
             f"or set {TERRAFORM_ENV} to its path"
         )
     return found
+
+
+def _binary_identity(binary: str) -> str:
+    """Which Terraform binary this is (a new install at the same path is another)."""
+    resolved = Path(binary).resolve()
+    status = resolved.stat()
+    return f"{resolved} {status.st_size} {status.st_mtime_ns}"
+
+
+def terraform_version(binary: str) -> str:
+    """The version the binary reports (`terraform version -json`), asked once per binary."""
+    known = state_dir() / "terraform-version.json"
+    identity = _binary_identity(binary)
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        recorded = json.loads(known.read_text())
+        if recorded.get("binary") == identity:
+            return str(recorded["version"])
+    answer = subprocess.run(
+        [binary, "version", "-json"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    try:
+        version = json.loads(answer.stdout)["terraform_version"]
+    except (ValueError, TypeError, KeyError):  # before 0.13, only `Terraform v0.12.31`
+        said = re.match(r"Terraform v(\d+\.\d+\.\d+\S*)", answer.stdout)
+        if said is None:
+            raise MlopsError(
+                f"{binary} is not Terraform: `{binary} version -json` does not say its version"
+            ) from None
+        version = said.group(1)
+    write_whole(known, json.dumps({"binary": identity, "version": version}).encode())
+    return str(version)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3])
+
+
+def _meets(version: tuple[int, ...], constraint: str) -> bool:
+    """Whether a version meets one Terraform version constraint (`>= 1.11`, `~> 1.11.0`, ...)."""
+    operator, wanted_text = re.fullmatch(r"\s*(>=|<=|!=|~>|>|<|=)?\s*(\S+)\s*", constraint).groups()
+    wanted = _release(wanted_text)
+    padded = version + (0,) * (3 - len(version))
+    wanted_padded = wanted + (0,) * (3 - len(wanted))
+    if operator == "~>":  # the rightmost given part may grow, the others are fixed
+        fixed = wanted[:-1] if len(wanted) > 1 else wanted
+        return padded >= wanted_padded and padded[: len(fixed)] == fixed
+    comparisons = {
+        ">=": padded >= wanted_padded,
+        "<=": padded <= wanted_padded,
+        ">": padded > wanted_padded,
+        "<": padded < wanted_padded,
+        "!=": padded != wanted_padded,
+    }
+    return comparisons.get(operator or "=", padded == wanted_padded)
+
+
+def required_version(root: Path) -> str | None:
+    """The root's `required_version` (its versions.tf), the one place the supported range is set."""
+    versions = root / "versions.tf"
+    found = (
+        re.search(r'required_version\s*=\s*"([^"]*)"', versions.read_text())
+        if versions.is_file()
+        else None
+    )
+    return found.group(1) if found else None
+
+
+def check_version(binary: str, root: Path) -> None:
+    """Refuse a Terraform the root does not support, before it runs (its own refusal comes only
+    at init, and a binary that is not Terraform would never give one)."""
+    required = required_version(root)
+    if required is None:
+        return
+    version = terraform_version(binary)
+    if not all(_meets(_release(version), part) for part in required.split(",")):
+        raise MlopsError(
+            f"terraform {version} ({binary}) is not one {root.name} supports: its versions.tf "
+            f"requires {required}; install such a Terraform or set {TERRAFORM_ENV} to its path"
+        )
 
 
 def _holds_provider(folder: Path) -> bool:
@@ -262,6 +342,14 @@ def _follow(
         time.sleep(0.05)
 
 
+def _is_plan_file(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as plan:
+            return "tfplan" in plan.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
 # Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
 _PROGRESS = {"apply_start", "apply_progress", "apply_complete", "apply_errored"}
 
@@ -278,6 +366,7 @@ class TerraformRunner:
 
     def __post_init__(self) -> None:
         self._binary = find_terraform()
+        check_version(self._binary, self.working_dir)
         self._env = {
             **cli_environment(),
             "TF_DATA_DIR": str(state_dir() / "terraform" / self.name),
@@ -335,8 +424,10 @@ class TerraformRunner:
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their
-        module and provider blocks), the lock file, the CLI and the backend configuration."""
+        module and provider blocks), the lock file, the CLI and the backend configuration, and
+        the Terraform binary that ran it."""
         digest = hashlib.sha256(str(self.working_dir.resolve()).encode())
+        digest.update(f"{_binary_identity(self._binary)}\0".encode())
         inputs = [
             *sorted(self.working_dir.glob("*.tf")),
             *sorted((PROJECT_ROOT / "modules").glob("**/*.tf")),
@@ -369,8 +460,7 @@ class TerraformRunner:
         """`terraform validate`, only when the configuration or the Terraform binary changed
         since the last one passed (what it checks does not depend on variable values)."""
         passed = Path(self._env["TF_DATA_DIR"]) / "mlops-validate.sha256"
-        binary = Path(self._binary).resolve()
-        fingerprint = f"{self._init_fingerprint(None)} {binary} {binary.stat().st_mtime_ns}"
+        fingerprint = self._init_fingerprint(None)
         if passed.is_file() and passed.read_text() == fingerprint:
             return
         passed.unlink(missing_ok=True)
@@ -386,7 +476,17 @@ class TerraformRunner:
         options += [f"-var-file={var_file}" for var_file in var_files]
         if destroy:
             options.append("-destroy")
-        return planned_changes(self.run("plan", *options))
+        stream = self.run("plan", *options)
+        # Terraform's plan stream ends with its change summary, and its plan file is a zip
+        # archive holding `tfplan`: anything else is no plan (a binary that is not Terraform, a
+        # plan cut short), and a stamp must never vouch for it.
+        summarized = any(message.get("type") == "change_summary" for message in _messages(stream))
+        if not summarized or not _is_plan_file(plan_file):
+            raise MlopsError(
+                f"terraform plan in {self.working_dir} ({self._binary}) wrote no plan: its "
+                "output has no change summary, or its plan file is not one; is it Terraform?"
+            )
+        return planned_changes(stream)
 
     def apply(self, plan_file: Path, progress: Callable[[str], None] | None = None) -> None:
         """Apply exactly a saved plan: what was reviewed is what is applied. `progress` is told

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from glue.errors import MlopsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -118,6 +121,66 @@ def test_terraform_missing_is_one_line(tmp_path):
         "mlops: terraform not found: looked on PATH; install Terraform >= 1.11 "
         "or set MLOPS_TERRAFORM to its path"
     )
+
+
+def _fake_terraform(folder: Path, says: str, name: str = "terraform") -> Path:
+    """A terraform that answers `version` with `says` and does nothing else, successfully."""
+    fake = folder / name
+    fake.write_text(f"#!/bin/sh\n[ \"$1\" = version ] && echo '{says}'\nexit 0\n")
+    fake.chmod(0o755)
+    return fake
+
+
+@pytest.mark.parametrize(
+    "says",
+    ['{"terraform_version": "1.5.0", "platform": "linux_amd64"}', "Terraform v1.5.0"],
+)
+def test_a_terraform_older_than_the_roots_require_is_one_line(tmp_path, says):
+    """Its own refusal would come at init only, and a binary that merely prints a version would
+    never give one (it `validate`d and `plan`ned nothing, successfully)."""
+    env = {
+        "MLOPS_STATE_DIR": str(tmp_path),
+        "MLOPS_TERRAFORM": str(_fake_terraform(tmp_path, says)),
+    }
+    for command in (["validate", "--env", "dev"], ["doctor"]):
+        result = mlops(*command, env=env)
+        assert result.returncode == 1
+        line = one_line(result.stderr)
+        assert "terraform 1.5.0 (" in line and "requires >= 1.11" in line, line
+
+
+def test_a_plan_terraform_did_not_write_is_never_stamped(tmp_path, monkeypatch):
+    """A binary that says it is Terraform but plans nothing (no change summary, no plan file's
+    zip) is refused before mlops stamps the plan it would vouch for."""
+    from glue import terraform
+
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    fake = _fake_terraform(tmp_path, '{"terraform_version": "1.11.4"}')
+    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    runner = terraform.TerraformRunner(PROJECT_ROOT / "environments/workload", "fake-plan")
+    plan_file = tmp_path / "dev.tfplan"
+    plan_file.write_bytes(b"")
+    with pytest.raises(MlopsError, match="wrote no plan: its output has no change summary"):
+        runner.plan(plan_file)
+
+
+def test_init_runs_again_when_another_terraform_runs_the_root(tmp_path):
+    """The init marker records which binary initialized: another (a new install, another
+    path) inits again rather than trusting what the first one set up."""
+    real = shutil.which("terraform")
+    calls = tmp_path / "calls"
+    wrappers = []
+    for name in ("terraform-a", "terraform-b"):
+        wrapper = tmp_path / name
+        wrapper.write_text(f'#!/bin/sh\necho "{name} $1" >> {calls}\nexec {real} "$@"\n')
+        wrapper.chmod(0o755)
+        wrappers.append(wrapper)
+    env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
+    for wrapper in (wrappers[0], wrappers[0], wrappers[1]):
+        validated = mlops("validate", "--env", "dev", env={**env, "MLOPS_TERRAFORM": str(wrapper)})
+        assert validated.returncode == 0, validated.stderr
+    inits = [line for line in calls.read_text().splitlines() if line.endswith(" init")]
+    assert inits == ["terraform-a init", "terraform-b init"]
 
 
 def test_without_a_mirror_terraform_installs_the_provider(tmp_path, monkeypatch):
