@@ -109,6 +109,13 @@ def _plan(args: argparse.Namespace) -> None:
     loaded = _config(args)
     summary = deploy.plan(loaded, _target(args), args.out, destroy=args.destroy)
     print(f"plan saved to {summary.plan_file}: {summary}")
+    if summary.blocked:
+        print(
+            f"blocked: AWS would refuse {len(summary.blocked)} of these deletions as things stand "
+            "(apply refuses the plan until they are cleared):"
+        )
+        for obstacle in summary.blocked:
+            print(f"  {obstacle}")
     if args.destroy and loaded.name in config.WORKLOAD_ENVIRONMENTS:
         print(
             f"applying it also deletes the pipelines of {loaded.name} (made by the upsert, "

@@ -25,7 +25,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
-from glue import contract, lambda_package, pipelines
+from glue import contract, lambda_package, pipelines, refused_deletions
 from glue.aws import (
     EMULATOR_UNSET,
     assumed_session,
@@ -57,6 +57,7 @@ class PlanSummary:
     environment: str
     plan_file: Path
     changes: tuple[ResourceChange, ...]
+    blocked: tuple[str, ...] = ()  # deletions AWS would refuse as things stand (see apply)
 
     def _count(self, *actions: str) -> int:
         return sum(change.action in actions for change in self.changes)
@@ -472,6 +473,7 @@ def plan(
             hint = _why_the_registry_may_be_missing(config, emulator)
             raise MlopsError(f"{error}{hint}") from None
         changes = tuple(ResourceChange(action, address) for action, address in planned)
+        blocked = _refused_deletions(config, emulator, new_plan.read_bytes(), changes)
         new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), changes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
         # The JSON of the plan it replaces goes too; a scan produces the new plan's.
@@ -479,7 +481,16 @@ def plan(
         plan_json_for(plan_file).unlink(missing_ok=True)
         new_plan.replace(plan_file)
         new_stamp.replace(stamp_for(plan_file))
-    return PlanSummary(config.name, plan_file, changes)
+    return PlanSummary(config.name, plan_file, changes, tuple(blocked))
+
+
+def _refused_deletions(
+    config: EnvironmentConfig, emulator: Emulator | None, plan: bytes, changes
+) -> list[str]:
+    pairs = [(change.action, change.address) for change in changes]
+    if not any(action in ("delete", "replace") for action, _ in pairs):
+        return []
+    return refused_deletions.obstacles(plan, pairs, session_for(config, emulator), emulator)
 
 
 def _applied_marker(environment: str) -> Path:
@@ -531,6 +542,15 @@ def apply(
     if dry_run:
         return saved.summary()
     terraform = init(config, emulator)
+    # Checked now, not only when planned: the obstacles may have been cleared, or appeared.
+    blocked = _refused_deletions(config, emulator, saved.content, saved.changes)
+    if blocked:
+        raise MlopsError(
+            f"{saved.plan_file} was not applied: AWS would refuse {len(blocked)} of its "
+            "deletions, and Terraform would stop there with the deletions before them done:\n"
+            + "\n".join(f"  {obstacle}" for obstacle in blocked)
+            + "\nclear them and apply the same plan again"
+        )
     if saved.stamp.get("destroy"):
         _delete_pipelines(config, emulator, progress)
     if emulator is not None:

@@ -164,10 +164,23 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
 
     # 9. Torn down in reverse, once the groups hold no versions; the bootstrap stays.
     prod = json.loads(shell.run("outputs", "--env", "prod"))
-    _delete_versions(emulator, administrator["registry"], dev, prod)
     shell.side_by_side(*((CI, ("plan", "--env", stage, "--destroy")) for stage in stages))
     shell.side_by_side(*((CI, ("apply", "--env", stage)) for stage in stages))
-    shell.run("plan", "--env", "registry", "--destroy")
+    # A registry whose groups hold versions: SageMaker would refuse to delete them, after the
+    # deletions Terraform orders first. The plan says so; its apply deletes nothing.
+    planned = shell.run("plan", "--env", "registry", "--destroy")
+    blocked = [line for line in planned.splitlines() if "SageMaker refuses to delete" in line]
+    assert len(blocked) == 2 and "blocked: AWS would refuse 2 of these deletions" in planned
+    before = accounts.resources(emulator, ACCOUNTS["registry"])
+    refused = shell.start(CI, "apply", "--env", "registry")
+    _, err = refused.communicate(timeout=COMMAND_TIMEOUT)
+    assert refused.returncode == 1 and "was not applied: AWS would refuse 2 of its" in err
+    assert accounts.resources(emulator, ACCOUNTS["registry"]) == before
+    # (what Terraform would have deleted first: the bucket's TLS-only policy among it)
+    s3 = accounts.client_in(emulator, ACCOUNTS["registry"], "s3")
+    assert s3.get_bucket_policy(Bucket=dev["artifacts_bucket_name"])["Policy"]
+    # Cleared, the same reviewed plan applies.
+    _delete_versions(emulator, administrator["registry"], dev, prod)
     shell.run("apply", "--env", "registry")
     for name, account in ACCOUNTS.items():
         left = accounts.resources(emulator, account)
