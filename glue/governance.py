@@ -120,6 +120,9 @@ def promote(
 
     def challenge(candidate: dict) -> str | None:
         champion = registry.serving(sagemaker, target_group)
+        metadata = (champion or {}).get("CustomerMetadataProperties") or {}
+        if metadata.get("source_model_package_arn") == candidate["ModelPackageArn"]:
+            return None  # its own copy, just made by a promotion running at the same time
         return comparison.promotion_problem(candidate, champion, target.name, tolerance(target))
 
     return registry.promote(

@@ -7,6 +7,7 @@ fill the registry's governance table.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -172,6 +173,12 @@ def _copy(sagemaker, source: dict[str, Any], target_group_arn: str, commit: str)
         # table and starts the stage's inference.
         "ModelApprovalStatus": PENDING,
         "CustomerMetadataProperties": metadata,
+        # One copy per source and target group, however many promotions run at once: the
+        # token is derived from both, and SageMaker answers a token it has seen with the
+        # version it created.
+        "ClientToken": str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{source['ModelPackageArn']} {target_group_arn}")
+        ),
     }
     if source.get("ModelMetrics"):
         arguments["ModelMetrics"] = source["ModelMetrics"]

@@ -168,6 +168,24 @@ def test_delete_model_package_group(emulator):
         sagemaker.describe_model_package_group(ModelPackageGroupName="to-delete")
 
 
+def test_a_model_package_client_token_creates_once(emulator):
+    """botocore marks ClientToken an idempotency token (SDKs fill in a random one): a token
+    seen before answers the version it made; another token makes another version."""
+    sagemaker = client(_session(emulator, ACCOUNTS["dev"]), "sagemaker", emulator)
+    sagemaker.create_model_package_group(ModelPackageGroupName="tokens")
+
+    def create(token: str) -> str:
+        return sagemaker.create_model_package(
+            ModelPackageGroupName="tokens", InferenceSpecification=INFERENCE_SPEC, ClientToken=token
+        )["ModelPackageArn"]
+
+    first = create("copy-of-dev-1")
+    assert create("copy-of-dev-1") == first and first.endswith("/tokens/1")
+    assert create("copy-of-dev-2").endswith("/tokens/2")
+    listed = sagemaker.list_model_packages(ModelPackageGroupName="tokens")
+    assert len(listed["ModelPackageSummaryList"]) == 2
+
+
 def test_server_stops_itself_when_its_watcher_dies(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
     watcher = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
@@ -223,7 +241,7 @@ def test_cross_account_registry_through_the_group_policy(emulator):
     }
     created = dev.create_model_package(
         ModelPackageGroupName=group,
-        InferenceSpecification=spec,
+        InferenceSpecification=INFERENCE_SPEC,
         ModelApprovalStatus="PendingManualApproval",
         CustomerMetadataProperties={"commit": "abc123"},
     )["ModelPackageArn"]

@@ -16,6 +16,7 @@ from glue.aws import client
 from glue.local.emulator import control
 from glue.pipelines import upsert
 from tests import accounts
+from tests.test_cli import started
 
 pytestmark = pytest.mark.emulator
 ROOT = Path(__file__).resolve().parent.parent
@@ -217,21 +218,17 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     )
     assert code == 1 and "is PendingManualApproval: only approved versions are promoted" in err
 
+    # Two promotions of the same version at once (two approvers, a retried job): one copy.
     prod_file = platform["prod"].tfvars_file
-    code, out, _ = _mlops(
-        "models",
-        "promote",
-        "--env",
-        "dev",
-        *files,
-        registry_file,
-        "--version",
-        "1",
-        "--to",
-        "prod",
-        f"--to-var-file={prod_file}",
-    )
-    assert code == 0 and out.strip().endswith("/1: Approved")
+    promote = ["models", "promote", "--env", "dev", *files, registry_file, "--version", "1"]
+    both = [started(*promote, "--to", "prod", f"--to-var-file={prod_file}") for _ in range(2)]
+    answers = [run.communicate(timeout=120) for run in both]
+    assert [run.returncode for run in both] == [0, 0], answers
+    said = [
+        [line for line in out.splitlines() if not line.startswith("  event:")] for out, _ in answers
+    ]
+    assert said[0] == said[1] and len(said[0]) == 1 and said[0][0].endswith("/1: Approved"), said
+    out = said[0][0]
     owner = client(
         accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
     )

@@ -6,12 +6,18 @@ destroy `aws_sagemaker_model_package_group(_policy)`, and for DeleteModelPackage
 a group that held versions could never be destroyed. They are added here with the error
 messages AWS gives (the AWS provider matches on them to detect "not found").
 
+CreateModelPackage's ClientToken (an idempotency token in botocore's model: SDKs fill in a
+random one) is ignored by moto: two calls with one token made two versions. Here a token the
+account has seen answers the version it created, nothing new made (and no event emitted).
+
 moto keeps one SageMaker backend per account and region, so a policy stored on the backend is
 stored per group and account.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.responses import ActionResult, EmptyResult
@@ -20,6 +26,10 @@ from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 
 _POLICIES_ATTRIBUTE = "_mlops_model_package_group_policies"
+_TOKENS_ATTRIBUTE = "_mlops_model_package_client_tokens"
+# Creations one at a time: the token's check and the creation are one step (and moto numbers a
+# group's versions by counting them, so two at once could get one number).
+_CREATING = threading.Lock()
 
 
 def _group_name(name_or_arn: str) -> str:
@@ -124,6 +134,34 @@ _RESPONSES: dict[str, Any] = {
     "delete_model_package_group": _respond_delete_group,
     "delete_model_package": _respond_delete_package,
 }
+
+
+def _idempotent_create(original: Callable) -> Callable:
+    def create(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> str:
+        token = kwargs.get("client_token")
+        with _CREATING:
+            if not hasattr(self, _TOKENS_ATTRIBUTE):
+                setattr(self, _TOKENS_ATTRIBUTE, {})
+            seen: dict[str, str] = getattr(self, _TOKENS_ATTRIBUTE)
+            if token in seen and seen[token] in self.model_packages:
+                return self.model_packages[seen[token]].arn
+            arn = original(self, *args, **kwargs)
+            if token:
+                seen[token] = self.model_package_name_mapping.get(arn, arn)
+            return arn
+
+    return create
+
+
+def install_client_tokens() -> None:
+    """CreateModelPackage honours its ClientToken; installed after the wrappers that emit
+    events, so an answer from a token emits none (idempotent)."""
+    if getattr(SageMakerModelBackend, "_mlops_honours_client_tokens", False):
+        return
+    SageMakerModelBackend.create_model_package = _idempotent_create(
+        SageMakerModelBackend.create_model_package
+    )
+    SageMakerModelBackend._mlops_honours_client_tokens = True
 
 
 def install() -> None:

@@ -114,6 +114,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     sagemaker_extensions.install()
     sagemaker_cross_account.install()
     sagemaker_events.install()
+    sagemaker_extensions.install_client_tokens()
     s3_extensions.install()
     events_extensions.install()
     lambda_extensions.install()
