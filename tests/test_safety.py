@@ -439,6 +439,25 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         mlops("local", "down", env=env)
 
 
+def test_a_reservation_the_account_cannot_hold_stops_the_plan_in_one_line(tmp_path):
+    """A new account's Lambda concurrency quota (10) cannot spare the governance recorder's
+    reservation (Lambda keeps 100 unreserved): the plan says which quota to raise, before
+    anything is applied, and saves nothing."""
+    env = {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_EMULATOR_LAMBDA_CONCURRENCY": "10"}
+    files = ["--env", "registry", "--var-file", str(_tfvars(tmp_path, "registry"))]
+    try:
+        assert mlops("local", "up", env=env).returncode == 0
+        planned = mlops("plan", *files, env=env)
+        assert planned.returncode == 1
+        line = one_line(planned.stderr)
+        assert "account 111111111111 cannot reserve the Lambda concurrency this plan" in line
+        assert "its quota is 10 concurrent executions, 10 unreserved" in line
+        assert "L-B99A9384" in line
+        assert not (tmp_path / "state" / "plans" / "registry.tfplan").exists()
+    finally:
+        mlops("local", "down", env=env)
+
+
 def _locked(state: Path) -> bool:
     """Is a state lock held in the emulator of this state directory?"""
     with_state = {**os.environ, "MLOPS_STATE_DIR": str(state)}

@@ -58,14 +58,16 @@ resource "aws_iam_role" "terraform" {
 data "aws_iam_policy_document" "terraform" {
   # Actions the IAM Service Authorization Reference lists with no resource type: IAM authorizes
   # them against "*", so a statement scoping them to an ARN never matches. The bus policy's
-  # PutPermission/RemovePermission (stages admit the registry's approval events) and the e-mail
-  # subscription's attribute reads and removal are among them.
+  # PutPermission/RemovePermission (stages admit the registry's approval events), the e-mail
+  # subscription's attribute reads and removal, and Lambda's account settings (`mlops plan`
+  # checks a reservation fits the account's concurrency quota) are among them.
   statement {
     sid = "ActionsWithoutResourceScope"
     actions = [
       "kms:CreateKey", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ssm:DescribeParameters",
       "events:PutPermission", "events:RemovePermission",
       "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
+      "lambda:GetAccountSettings",
     ]
     resources = ["*"]
   }

@@ -14,19 +14,33 @@ AddPermission with a statement id the function's policy already holds is refused
 `ResourceConflictException` (409), as Lambda refuses it; moto appended a second statement, so a
 retried AddPermission (its first answer slow under load) left a copy behind that RemovePermission
 never removed, and Terraform waited for the deletion until it gave up.
+
+GetAccountSettings, which moto lacks, answers the account's concurrency quota (AWS's default,
+1000, or the one MLOPS_EMULATOR_LAMBDA_CONCURRENCY sets: new accounts may start with 10) and the
+unreserved pool left; a reservation that would leave that pool under Lambda's minimum of 100 is
+refused as Lambda refuses it (moto's own check, given the same quota).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
+from moto.awslambda import urls
 from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda.policy import Policy
 from moto.awslambda.responses import LambdaResponse
+
+CONCURRENCY_ENV = "MLOPS_EMULATOR_LAMBDA_CONCURRENCY"
+DEFAULT_CONCURRENCY = 1000  # Lambda's default concurrency quota per account and region
+# Lambda's own limits (Lambda quotas page): code storage, and a function's package sizes.
+_CODE_STORAGE = 80 * 1024**3
+_UNZIPPED = 250 * 1024**2
+_ZIPPED = 50 * 1024**2
 
 _ATTRIBUTE = "_mlops_dead_letter_config"
 
@@ -91,11 +105,39 @@ def _unique_statement_id(original: Callable) -> Callable:
     return add_statement
 
 
+def concurrency_quota() -> int:
+    return int(os.environ.get(CONCURRENCY_ENV) or DEFAULT_CONCURRENCY)
+
+
+def _account_settings(self: LambdaResponse) -> tuple[int, dict, str]:
+    functions = list(self.backend.list_functions())
+    quota = concurrency_quota()
+    reserved = sum(int(function.reserved_concurrency or 0) for function in functions)
+    settings = {
+        "AccountLimit": {
+            "TotalCodeSize": _CODE_STORAGE,
+            "CodeSizeUnzipped": _UNZIPPED,
+            "CodeSizeZipped": _ZIPPED,
+            "ConcurrentExecutions": quota,
+            "UnreservedConcurrentExecutions": quota - reserved,
+        },
+        "AccountUsage": {
+            "TotalCodeSize": sum(int(function.code_size or 0) for function in functions),
+            "FunctionCount": len(functions),
+        },
+    }
+    return 200, {"Content-Type": "application/json"}, json.dumps(settings)
+
+
 def install() -> None:
     """Keep and answer DeadLetterConfig; answer dry-run invocations; refuse a statement id the
-    policy holds (idempotent)."""
+    policy holds; answer GetAccountSettings and hold reservations to its quota (idempotent)."""
     if getattr(LambdaFunction, "_mlops_dead_letter", False):
         return
+    # moto refuses a reservation leaving under 100 unreserved only when given a quota.
+    os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = str(concurrency_quota())
+    urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = LambdaResponse.dispatch
+    LambdaResponse.get_account_settings = _account_settings
     Policy.add_statement = _unique_statement_id(Policy.add_statement)
     LambdaResponse.invoke = _dry_run(LambdaResponse.invoke)
     LambdaFunction.__init__ = _with_dead_letter(LambdaFunction.__init__)
