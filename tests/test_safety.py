@@ -46,8 +46,10 @@ def _tfvars(folder: Path, environment: str, **changes) -> Path:
 
 
 def _plan_files(plan_file: Path) -> dict[str, bytes]:
-    files = [plan_file, deploy.stamp_for(plan_file)]
-    return {path.name: path.read_bytes() for path in files}
+    """The saved plan, its stamp and its JSON (made already when the plan reserves Lambda
+    concurrency: the quota check reads it)."""
+    files = [plan_file, deploy.stamp_for(plan_file), deploy.plan_json_for(plan_file)]
+    return {path.name: path.read_bytes() for path in files if path.is_file()}
 
 
 def _failing_terraform(folder: Path) -> Path:
