@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -26,7 +27,7 @@ from glue import config, deploy
 from glue.aws import client
 from glue.errors import MlopsError
 from tests import accounts
-from tests.test_cli import PROJECT_ROOT, mlops, one_line
+from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
 pytestmark = pytest.mark.emulator
 
@@ -256,6 +257,54 @@ def test_local_down_never_signals_a_process_that_is_not_the_emulator(tmp_path):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_two_local_ups_at_once_start_one_emulator_and_both_succeed(tmp_path):
+    env = {**os.environ, "MLOPS_STATE_DIR": str(tmp_path)}
+    both = [started("local", "up", env=env) for _ in range(2)]
+    try:
+        answers = [run.communicate(timeout=60) for run in both]
+        assert [run.returncode for run in both] == [0, 0], answers
+        assert answers[0][0] == answers[1][0] and "running at http://127.0.0.1:" in answers[0][0]
+        state_file = str(tmp_path / "emulator.json")
+        servers = [
+            process
+            for process in Path("/proc").glob("[0-9]*")
+            if state_file in _arguments(process)
+            and "glue.local.emulator.server" in _arguments(process)
+        ]
+        assert len(servers) == 1, "a second emulator was started, and left running"
+    finally:
+        assert mlops("local", "down", env=env).returncode == 0
+
+
+def _arguments(process: Path) -> list[str]:
+    try:
+        return (process / "cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # ended meanwhile
+        return []
+
+
+def test_an_emulator_whose_state_folder_is_deleted_stops_itself(tmp_path):
+    """No command could find it any more (`make clean`, a deleted state folder): it would run
+    until the machine stops."""
+    state = tmp_path / "state"
+    up = mlops("local", "up", env={"MLOPS_STATE_DIR": str(state)})
+    assert up.returncode == 0
+    pid = json.loads((state / "emulator.json").read_text())["pid"]
+    shutil.rmtree(state)
+    assert _wait_for(lambda: not _running(pid), 10), "the emulator outlived its state folder"
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # Started by this test's `mlops local up` in a session of its own: a zombie until reaped
+    # by init, which counts as ended.
+    stat_fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return stat_fields[0] != "Z"
 
 
 def test_local_env_unsets_what_would_send_aws_calls_elsewhere(emulator):

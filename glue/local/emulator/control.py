@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError
+from glue.files import locked
 from glue.settings import state_dir
 
 START_TIMEOUT_SECONDS = 30.0
@@ -250,7 +251,14 @@ def require() -> Emulator:
 
 def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
     """Start the emulator (port 0: any free port); return the running one if already up. It
-    authorizes every request as IAM would, unless MLOPS_EMULATOR_IAM says otherwise."""
+    authorizes every request as IAM would, unless MLOPS_EMULATOR_IAM says otherwise. Two
+    starts at once start one: the second waits for the first and returns its emulator."""
+    state_dir().mkdir(parents=True, exist_ok=True)
+    with locked(state_dir() / "emulator.lock"):
+        return _up(port, watch_pid)
+
+
+def _up(port: int, watch_pid: int | None) -> Emulator:
     running = find()
     if running is not None:
         if port and running.port != port:
@@ -259,7 +267,6 @@ def up(port: int = 0, watch_pid: int | None = None) -> Emulator:
                 "stop it first with `mlops local down`"
             )
         return running
-    state_dir().mkdir(parents=True, exist_ok=True)
     command = _server_command(port, watch_pid)
     with _log_file().open("w") as log:
         process = subprocess.Popen(

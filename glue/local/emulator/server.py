@@ -6,7 +6,8 @@ socket is bound it writes {"pid", "host", "port", "instance"} to the state file,
 start and answered on `GET /_mlops/instance`: it proves a pid is this emulator (not a process
 that reused the pid) and tells commands that the in-memory state they knew is gone. With
 --watch-pid it exits when that process is gone, so a test run that is killed never leaves a
-server behind.
+server behind. It also exits when its state file is gone or names another instance (the state
+folder deleted, `make clean`): no command could find it to stop it any more.
 """
 
 from __future__ import annotations
@@ -98,6 +99,14 @@ def _write_state(state_file: Path, port: int, instance: str) -> None:
     temporary.replace(state_file)
 
 
+def _still_recorded(state_file: Path, instance: str) -> bool:
+    """Whether the state file still names this run (written whole, so never read half)."""
+    try:
+        return json.loads(state_file.read_text()).get("instance") == instance
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
@@ -143,6 +152,8 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     while not stop.wait(0.5):
         if watch_pid is not None and not process_alive(watch_pid):
+            break
+        if not _still_recorded(state_file, instance):
             break
     server.shutdown()
     return 0
