@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glue import terraform
 from glue.errors import Interrupted, MlopsError, UsageError
+from glue.files import write_output
 from glue.local.emulator import control
 from glue.settings import PROJECT_ROOT
 
@@ -396,8 +397,7 @@ def _report(args: argparse.Namespace) -> None:
     results = args.results or reports_dir() / "checkov"
     rendered = report.render(results, args.plans or state_dir() / "plans")
     out = args.out or reports_dir() / "checkov.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(rendered.text)
+    write_output(out, rendered.text.encode())
     print(f"report written to {out} ({rendered.failed} failed check(s))")
     # The report still reaches reviewers (it lists the refused plans); the plans themselves
     # are refused again by scan and apply, which fail the build.
@@ -454,12 +454,10 @@ def _governance_reconcile(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from glue.local import demo
+    from glue.local import demo, sample_data
 
-    if args.data is not None and not args.data.is_file():
-        raise MlopsError(
-            f"--data {args.data}: no such file (a CSV with the UCI mammography header)"
-        )
+    if args.data is not None:
+        sample_data.check_training_csv(args.data)
     demo.run(keep_emulator=args.keep, data=args.data)
 
 

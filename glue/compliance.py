@@ -30,7 +30,7 @@ from glue.aws import client
 from glue.config import EnvironmentConfig
 from glue.contract import RegistryContract
 from glue.errors import MlopsError
-from glue.files import write_whole
+from glue.files import write_output
 from glue.local.emulator.control import Emulator
 from glue.settings import PROJECT_ROOT, reports_dir
 from glue.steps.governance_recorder import CURRENT, GROUP_KEY
@@ -260,7 +260,7 @@ def write(
     rows, _ = read(registry_config, emulator)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = out or reports_dir() / f"governance.{fmt}"
-    write_whole(out, render(rows, fmt, generated).encode())
+    write_output(out, render(rows, fmt, generated).encode())
     return out, rows
 
 

@@ -446,6 +446,8 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
         raise MlopsError(f"{path}: not valid JSON ({error})") from None
     except UnicodeDecodeError:
         raise MlopsError(f"{path}: not UTF-8 text (tfvars are JSON in UTF-8)") from None
+    except RecursionError:
+        raise MlopsError(f"{path}: nested too deeply to be tfvars (arrays or objects)") from None
     except OSError as error:
         raise MlopsError(f"{path}: cannot read it ({error.strerror or error})") from None
     if not isinstance(values, dict):

@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from glue.errors import MlopsError
+
 
 @contextlib.contextmanager
 def scratch(folder: Path, name: str) -> Iterator[Path]:
@@ -40,3 +42,17 @@ def write_whole(path: Path, content: bytes) -> None:
     with scratch(path.parent, path.name) as new:
         new.write_bytes(content)
         new.replace(path)
+
+
+def write_output(path: Path, content: bytes) -> None:
+    """A file a person asked for (an --out): written whole, or one line saying why it cannot be
+    (a folder, a path through a file, no permission)."""
+    if path.is_dir():
+        raise MlopsError(f"cannot write {path}: it is a folder; name a file")
+    through = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if through is not None:
+        raise MlopsError(f"cannot write {path}: {through} is a file, not a folder")
+    try:
+        write_whole(path, content)
+    except OSError as error:
+        raise MlopsError(f"cannot write {path}: {error.strerror or error}") from None

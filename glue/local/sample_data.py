@@ -12,8 +12,29 @@ import csv
 import io
 import math
 import random
+from pathlib import Path
+
+from glue.errors import MlopsError
 
 HEADER = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
+
+
+def check_training_csv(path: Path) -> None:
+    """Refuse, before anything runs, a --data file the training's preprocess step would refuse
+    minutes later: unreadable, not UTF-8 text, or a header without the data set's columns."""
+    expected = "a CSV with the UCI mammography header " + ",".join(HEADER)
+    if not path.is_file():
+        raise MlopsError(f"--data {path}: no such file ({expected})")
+    try:
+        with path.open(newline="", encoding="utf-8") as data:
+            header = next(csv.reader(data), [])
+    except UnicodeDecodeError:
+        raise MlopsError(f"--data {path}: not UTF-8 text ({expected})") from None
+    except (OSError, csv.Error) as error:
+        raise MlopsError(f"--data {path}: cannot read it ({error}; {expected})") from None
+    missing = [name for name in HEADER if name not in header]
+    if missing:
+        raise MlopsError(f"--data {path}: its header lacks {', '.join(missing)} ({expected})")
 
 
 def _row(rng: random.Random) -> list[int]:
