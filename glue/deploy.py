@@ -514,6 +514,15 @@ def _applied_to(environment: str) -> str | None:
     return target if isinstance(target, str) else None
 
 
+def record_applied(environment: str, emulator: Emulator) -> None:
+    write_whole(_applied_marker(environment), json.dumps({"target": _target(emulator)}).encode())
+
+
+def applied_here(environment: str, emulator: Emulator) -> bool:
+    """Whether an apply of the environment was started on this run of the local AWS."""
+    return _applied_to(environment) == _target(emulator)
+
+
 def _check_not_restarted(config: EnvironmentConfig, emulator: Emulator | None) -> None:
     if emulator is None:
         return
@@ -563,9 +572,7 @@ def apply(
     if emulator is not None:
         # Recorded as the apply starts: what it creates is there however it ends (an mlops
         # killed mid-apply leaves a Terraform that finishes on its own).
-        write_whole(
-            _applied_marker(config.name), json.dumps({"target": _target(emulator)}).encode()
-        )
+        record_applied(config.name, emulator)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
         with scratch(plan_file.parent, plan_file.name) as checked:

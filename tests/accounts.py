@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 
+from botocore.exceptions import ClientError
+
 from glue.aws import EMULATOR_UNSET, client, session_with
 from glue.local import administrators, services
 from glue.local.emulator.control import as_variables
@@ -148,3 +150,77 @@ def resources(emulator, account_id: str) -> dict[str, set[str]]:
         },
     }
     return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}
+
+
+def inventory(emulator, account_id: str) -> dict[str, object]:
+    """What the account holds, with what changes when anything is written: every object
+    version, every key's state and policy, every role's policies, every pipeline's and model
+    version's modification time, every parameter's version, function's code and configuration,
+    rule's targets and table's items. Terraform's state lock objects (`*.tflock`, written and
+    removed by every plan) are left out."""
+    inside = session(emulator, account_id)
+
+    def call(service: str, operation: str, **arguments) -> dict:
+        return getattr(client(inside, service, emulator), operation)(**arguments)
+
+    found: dict[str, object] = {}
+    for bucket in call("s3", "list_buckets")["Buckets"]:
+        name = bucket["Name"]
+        versions = call("s3", "list_object_versions", Bucket=name)
+        found[f"s3 {name}"] = sorted(
+            (v["Key"], v["VersionId"], v.get("ETag", "marker"))
+            for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
+            if not v["Key"].endswith(".tflock")
+        )
+        with contextlib.suppress(ClientError):  # a bucket without a policy
+            found[f"s3 policy {name}"] = call("s3", "get_bucket_policy", Bucket=name)["Policy"]
+    for key in call("kms", "list_keys")["Keys"]:
+        described = call("kms", "describe_key", KeyId=key["KeyId"])["KeyMetadata"]
+        policy = call("kms", "get_key_policy", KeyId=key["KeyId"], PolicyName="default")
+        found[f"kms {key['KeyId']}"] = (described["KeyState"], policy["Policy"])
+    found["kms aliases"] = sorted(
+        (a["AliasName"], a.get("TargetKeyId")) for a in call("kms", "list_aliases")["Aliases"]
+    )
+    for role in call("iam", "list_roles")["Roles"]:
+        name = role["RoleName"]
+        inline = call("iam", "list_role_policies", RoleName=name)["PolicyNames"]
+        found[f"iam {name}"] = (
+            json.dumps(role["AssumeRolePolicyDocument"], sort_keys=True),
+            [
+                json.dumps(
+                    call("iam", "get_role_policy", RoleName=name, PolicyName=policy)[
+                        "PolicyDocument"
+                    ],
+                    sort_keys=True,
+                )
+                for policy in inline
+            ],
+        )
+    for pipeline in call("sagemaker", "list_pipelines")["PipelineSummaries"]:
+        found[f"pipeline {pipeline['PipelineName']}"] = str(pipeline["LastModifiedTime"])
+    for group in call("sagemaker", "list_model_package_groups")["ModelPackageGroupSummaryList"]:
+        name = group["ModelPackageGroupName"]
+        packages = call("sagemaker", "list_model_packages", ModelPackageGroupName=name)
+        found[f"group {name}"] = sorted(
+            (p["ModelPackageArn"], p.get("ModelApprovalStatus"))
+            for p in packages["ModelPackageSummaryList"]
+        )
+    for parameter in call("ssm", "describe_parameters")["Parameters"]:
+        found[f"ssm {parameter['Name']}"] = parameter["Version"]
+    for function in call("lambda", "list_functions")["Functions"]:
+        found[f"lambda {function['FunctionName']}"] = (
+            function["CodeSha256"],
+            function["LastModified"],
+        )
+    for rule in call("events", "list_rules")["Rules"]:
+        targets = call("events", "list_targets_by_rule", Rule=rule["Name"])["Targets"]
+        found[f"rule {rule['Name']}"] = (rule.get("State"), json.dumps(targets, sort_keys=True))
+    for table in call("dynamodb", "list_tables")["TableNames"]:
+        items = call("dynamodb", "scan", TableName=table)["Items"]
+        found[f"table {table}"] = sorted(json.dumps(item, sort_keys=True) for item in items)
+    found["topics"] = sorted(t["TopicArn"] for t in call("sns", "list_topics")["Topics"])
+    found["queues"] = sorted(call("sqs", "list_queues").get("QueueUrls", []))
+    found["log groups"] = sorted(
+        g["logGroupName"] for g in call("logs", "describe_log_groups")["logGroups"]
+    )
+    return found

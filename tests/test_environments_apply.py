@@ -113,6 +113,34 @@ def test_upsert_on_the_applied_environments(emulator, platform):
         assert {c.action for c in changes} == {"unchanged"}
 
 
+def test_plans_and_dry_runs_change_nothing_in_any_account(emulator, platform):
+    """A plan and every --dry-run (apply, bootstrap, upsert, start) leave the three accounts as
+    they were, object versions, policies and modification times included (the state lock a
+    plan takes and releases apart), the bootstrap's state bucket and key among them."""
+    accounts_of = sorted({env.account_id for env in platform.values()})
+    before = {account: accounts.inventory(emulator, account) for account in accounts_of}
+    # (the state store among what is compared: its objects' versions and its key)
+    assert before[platform["dev"].account_id][f"s3 {deploy.state_bucket_name(platform['dev'])}"]
+    dev = ["--env", "dev", f"--var-file={platform['dev'].tfvars_file}"]
+    for command in (
+        ["plan", *dev],
+        ["apply", *dev, "--dry-run"],
+        ["bootstrap", *dev, "--dry-run"],
+        ["pipelines", "upsert", *dev, "--dry-run"],
+        ["pipelines", "start", "train", *dev, "--dry-run"],
+    ):
+        code, out, err = _mlops(*command)
+        assert code == 0, (command, err)
+    after = {account: accounts.inventory(emulator, account) for account in accounts_of}
+    for account in accounts_of:
+        changed = {
+            key: (before[account].get(key), after[account].get(key))
+            for key in before[account].keys() | after[account].keys()
+            if before[account].get(key) != after[account].get(key)
+        }
+        assert not changed, (account, changed)
+
+
 def test_each_account_holds_its_platform_contract_encrypted_in_ssm(emulator, platform):
     """CI and other tools read the contract from SSM, as the glue reads it from the state."""
     for name in config.ENVIRONMENTS:

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from glue import config, deploy
 from glue.aws import client
 from glue.errors import MlopsError
+from glue.local.emulator import control
 from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
@@ -283,6 +284,23 @@ def _arguments(process: Path) -> list[str]:
         return (process / "cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:  # ended meanwhile
         return []
+
+
+def test_the_demo_on_a_local_aws_that_holds_a_platform_says_what_to_do(tmp_path, monkeypatch):
+    """A demo kept with --keep (or applies of one's own): the demo's lifecycle starts from an
+    empty registry, so it would stop at its first promotion. It says so and changes nothing."""
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
+    emulator = control.up(watch_pid=os.getpid())
+    try:
+        deploy.record_applied("registry", emulator)  # as the kept demo's registry apply did
+        demo = mlops("demo", env={"MLOPS_STATE_DIR": str(tmp_path)})
+        assert demo.returncode == 1
+        line = one_line(demo.stderr)
+        assert f"the local AWS at {emulator.endpoint} already holds a platform" in line
+        assert "`mlops local down`" in line
+        assert control.find() == emulator and not (tmp_path / "operator").exists()
+    finally:
+        control.down()
 
 
 def test_an_emulator_whose_state_folder_is_deleted_stops_itself(tmp_path):

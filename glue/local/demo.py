@@ -244,7 +244,15 @@ def run(
         config.load(name, tfvars_dir / f"{name}.tfvars.json" if tfvars_dir else None)
         for name in config.ENVIRONMENTS
     ]
-    started_here = control.find() is None
+    running = control.find()
+    if running is not None and deploy.applied_here("registry", running):
+        raise MlopsError(
+            f"the local AWS at {running.endpoint} already holds a platform (a demo kept with "
+            "--keep, or applies of your own): the demo's lifecycle starts from an empty "
+            "registry and would stop at its first promotion; stop it with `mlops local down` "
+            "and run the demo again"
+        )
+    started_here = running is None
     emulator = _timed(steps, "start local AWS", "loopback", control.up)
     try:
         by_name = {env.name: env for env in configs}
