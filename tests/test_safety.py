@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pty
 import re
 import shutil
 import signal
@@ -437,6 +438,36 @@ def _apply_until(
     return applying, "".join(said) + out, err
 
 
+def _apply_in_a_terminal_until(
+    files: list[str], env: dict[str, str], completions: int
+) -> tuple[int, str]:
+    """`mlops apply` in a terminal (a pty), given Ctrl-C once Terraform has created
+    `completions` resources: its exit code and what the terminal showed."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: mlops in the terminal's foreground
+        os.chdir(PROJECT_ROOT)
+        arguments = [sys.executable, "-m", "glue.cli", "apply", *files]
+        os.execve(sys.executable, arguments, {**os.environ, **env})
+    shown = bytearray()
+    interrupted = False
+    try:
+        while True:
+            try:
+                chunk = os.read(terminal, 4096)
+            except OSError:  # the other side closed: mlops ended
+                break
+            if not chunk:
+                break
+            shown.extend(chunk)
+            if not interrupted and shown.count(b"Creation complete") >= completions:
+                os.write(terminal, b"\x03")
+                interrupted = True
+    finally:
+        os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
 def _to_add(planned: subprocess.CompletedProcess) -> int:
     assert planned.returncode == 0, planned.stderr
     return int(re.search(r"(\d+) to add", planned.stdout).group(1))
@@ -447,7 +478,8 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
     interrupt (Terraform finishes what it started and saves its state) or by mlops being killed
     (Terraform goes on alone and saves it): planning again converges, nothing left behind."""
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
-    files = ["--env", "registry", "--var-file", str(_tfvars(tmp_path, "registry"))]
+    tfvars = _tfvars(tmp_path, "registry", protect_from_destroy=True)
+    files = ["--env", "registry", "--var-file", str(tfvars)]
     try:
         assert mlops("local", "up", env=env).returncode == 0
         assert mlops("plan", *files, env=env).returncode == 0
@@ -485,11 +517,28 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         # (and replaces what Terraform marked tainted: a creation the interrupt cut off).
         left = _to_add(mlops("plan", *files, env=env))
         assert left < everything
+        # A terminal's Ctrl-C, later in the apply: the same, Terraform hearing it once.
+        code, shown = _apply_in_a_terminal_until(files, env, 2)
+        assert code == 130, shown
+        assert "mlops: interrupted: waiting for Terraform to finish" in shown
+        assert "it finished what it had started, saved its state and released its lock" in shown
+        assert _to_add(mlops("plan", *files, env=env)) < everything
         killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
         assert killed.returncode == -signal.SIGKILL
         assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
         again = mlops("plan", *files, env=env)
         assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
+        # Protected (protect_from_destroy), the registry's destroy is refused whole: its plan
+        # names the obstacle, its apply deletes nothing.
+        destroy = mlops("plan", *files, "--destroy", env=env)
+        assert destroy.returncode == 0 and "blocked: AWS would refuse 1 of" in destroy.stdout
+        assert "DynamoDB refuses to delete table" in destroy.stdout
+        refused = mlops("apply", *files, env=env)
+        assert (
+            refused.returncode == 1 and "was not applied: AWS would refuse 1 of" in refused.stderr
+        )
+        kept = mlops("plan", *files, env=env)
+        assert kept.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in kept.stdout
         # Reading a name needs no Terraform: outputs come from the state object.
         read = mlops("outputs", *files, env={**env, "MLOPS_TERRAFORM": "/nonexistent"})
         assert read.returncode == 0 and "artifacts_bucket_name" in json.loads(read.stdout)
