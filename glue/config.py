@@ -351,6 +351,8 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         **_common("registry"),
         "workload_account_ids": Key(_workload_accounts),
         "noncurrent_version_expiration_days": Key(_integer(1, 3650), required=False),
+        # Read by `mlops plan` too (glue/quotas.py): the account must spare it.
+        "governance_recorder_concurrency": Key(_integer(1, 10)),
         "access_log_bucket": Key(_bucket, required=False),
         "feature_branches": Key(_feature_branches, required=False),
     },

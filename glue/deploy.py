@@ -473,20 +473,17 @@ def plan(
             hint = _why_the_registry_may_be_missing(config, emulator)
             raise MlopsError(f"{error}{hint}") from None
         changes = tuple(ResourceChange(action, address) for action, address in planned)
-        blocked = _refused_deletions(config, emulator, new_plan.read_bytes(), changes)
-        shown = None
-        if quotas.reserves_concurrency(changes):
-            shown = terraform.show(new_plan)
-            quotas.check_concurrency(shown, session_for(config, emulator), emulator, config)
-        new_stamp.write_text(stamp(origin, destroy, new_plan.read_bytes(), changes, shown))
+        content = new_plan.read_bytes()
+        blocked = _refused_deletions(config, emulator, content, changes)
+        quotas.check_concurrency(
+            config, content, changes, lambda: session_for(config, emulator), emulator
+        )
+        new_stamp.write_text(stamp(origin, destroy, content, changes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
-        # The JSON of the plan it replaces goes too; a scan produces the new plan's, unless
-        # the quota check already did.
+        # The JSON of the plan it replaces goes too; a scan produces the new plan's.
         stamp_for(plan_file).unlink(missing_ok=True)
         plan_json_for(plan_file).unlink(missing_ok=True)
         new_plan.replace(plan_file)
-        if shown is not None:
-            write_whole(plan_json_for(plan_file), shown)
         new_stamp.replace(stamp_for(plan_file))
     return PlanSummary(config.name, plan_file, changes, tuple(blocked))
 

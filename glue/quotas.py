@@ -2,14 +2,18 @@
 
 Lambda refuses a function's reserved concurrency that would leave the account's unreserved pool
 under 100, and new accounts may start with a concurrency quota of 10: the governance recorder's
-reservation would then stop the registry's first apply after most of it was created. So a plan
-that reserves concurrency reads the account's Lambda settings first and says which quota to
-raise.
+reservation (tfvars `governance_recorder_concurrency`) would then stop the registry's first apply
+after most of it was created. So a registry plan that creates the recorder, or reserves more for
+it than it holds now (read from the plan's own prior state), reads the account's Lambda settings
+first and says which quota to raise. No `terraform show`: a plan costs what it cost.
 """
 
 from __future__ import annotations
 
 import json
+import zipfile
+from collections.abc import Callable
+from io import BytesIO
 
 from botocore.exceptions import ClientError
 
@@ -20,36 +24,43 @@ from glue.errors import MlopsError
 MINIMUM_UNRESERVED = 100
 # The Service Quotas code of Lambda's "Concurrent executions".
 CONCURRENCY_QUOTA_CODE = "L-B99A9384"
-FUNCTION = "aws_lambda_function"
+RESERVATION_KEY = "governance_recorder_concurrency"
+# The recorder's function, by its address in environments/registry (as deploy.STAGES_READ).
+RECORDER = "module.governance_recorder.aws_lambda_function.this"
 _DENIED = {"AccessDeniedException", "AccessDenied"}
 
 
-def reserves_concurrency(changes) -> bool:
-    """Whether the plan creates or changes a function (and so may reserve concurrency)."""
-    return any(
-        change.action in ("create", "update", "replace") and f"{FUNCTION}." in change.address
+def _reserved_now(plan: bytes) -> int:
+    """What the recorder reserves today, from the plan's prior state (0: not created yet)."""
+    try:
+        with zipfile.ZipFile(BytesIO(plan)) as archive:
+            prior = json.loads(archive.read("tfstate"))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return 0
+    for resource in prior.get("resources", []):
+        address = f"{resource.get('module')}.{resource.get('type')}.{resource.get('name')}"
+        if resource.get("mode") == "managed" and address == RECORDER:
+            for instance in resource.get("instances", []):
+                reserved = (instance.get("attributes") or {}).get("reserved_concurrent_executions")
+                return reserved if isinstance(reserved, int) and reserved > 0 else 0
+    return 0
+
+
+def check_concurrency(config, plan: bytes, changes, session: Callable, emulator) -> None:
+    """Refuse a registry plan reserving more concurrency than the account can spare; the
+    environment's session is made (`session()`) only when the account must be read."""
+    wanted = config.values.get(RESERVATION_KEY)
+    touched = any(
+        change.address == RECORDER and change.action in ("create", "update", "replace")
         for change in changes
     )
-
-
-def _reserved(values: dict | None) -> int:
-    reserved = (values or {}).get("reserved_concurrent_executions")
-    return reserved if isinstance(reserved, int) and reserved > 0 else 0  # -1: none reserved
-
-
-def check_concurrency(plan_json: bytes, session, emulator, config) -> None:
-    """Refuse a plan whose functions reserve more concurrency than the account can spare."""
-    added = {}
-    for change in json.loads(plan_json).get("resource_changes", []):
-        if change.get("type") != FUNCTION:
-            continue
-        more = _reserved(change["change"].get("after")) - _reserved(change["change"].get("before"))
-        if more > 0:
-            added[change["address"]] = more
-    if not added:
+    if not isinstance(wanted, int) or not touched:
+        return
+    more = wanted - _reserved_now(plan)
+    if more <= 0:
         return
     try:
-        settings = client(session, "lambda", emulator).get_account_settings()["AccountLimit"]
+        settings = client(session(), "lambda", emulator).get_account_settings()["AccountLimit"]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in _DENIED:
             raise
@@ -59,13 +70,12 @@ def check_concurrency(plan_json: bytes, session, emulator, config) -> None:
             f"Terraform role lacks (bootstrapped before the check): run `mlops bootstrap --env "
             f"{config.name}` again as the account's administrator, then plan again"
         ) from None
-    spare = settings["UnreservedConcurrentExecutions"] - MINIMUM_UNRESERVED
-    if sum(added.values()) > spare:
-        wanted = ", ".join(f"{address} {count}" for address, count in added.items())
+    if more > settings["UnreservedConcurrentExecutions"] - MINIMUM_UNRESERVED:
         raise MlopsError(
-            f"account {config.account_id} cannot reserve the Lambda concurrency this plan "
-            f"reserves ({wanted}): its quota is {settings['ConcurrentExecutions']} concurrent "
-            f"executions, {settings['UnreservedConcurrentExecutions']} unreserved, and Lambda "
-            f"keeps {MINIMUM_UNRESERVED} unreserved; ask for more (Service Quotas, AWS Lambda, "
+            f"account {config.account_id} cannot reserve {wanted} concurrent executions for the "
+            f"governance recorder ({RESERVATION_KEY} in {config.tfvars_file}): its Lambda quota "
+            f"is {settings['ConcurrentExecutions']} concurrent executions, "
+            f"{settings['UnreservedConcurrentExecutions']} unreserved, and Lambda keeps "
+            f"{MINIMUM_UNRESERVED} unreserved; ask for more (Service Quotas, AWS Lambda, "
             f"'Concurrent executions', {CONCURRENCY_QUOTA_CODE}), then plan again"
         )

@@ -1,55 +1,75 @@
-"""What a plan reserves of Lambda's concurrency, and the refusal when the Terraform role may not
-read the account's settings. The account that cannot spare a reservation is met on the local
-AWS started as a new account: tests/test_safety.py."""
+"""When a registry plan reads the account's Lambda settings, and the refusal when the Terraform
+role may not read them. The account that cannot spare the recorder's reservation is met on the
+local AWS started as a new account: tests/test_safety.py."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from types import SimpleNamespace
 
 import pytest
 
 from glue import quotas
+from glue.deploy import ResourceChange
 from glue.errors import MlopsError
 from tests import accounts
 
-RECORDER = "module.governance_recorder.aws_lambda_function.this"
+
+def _plan(reserved_now: int | None) -> bytes:
+    """A plan file whose prior state holds the recorder reserving `reserved_now` (None: not
+    created yet; -1: created without a reservation)."""
+    resources = []
+    if reserved_now is not None:
+        resources.append(
+            {
+                "module": "module.governance_recorder",
+                "mode": "managed",
+                "type": "aws_lambda_function",
+                "name": "this",
+                "instances": [{"attributes": {"reserved_concurrent_executions": reserved_now}}],
+            }
+        )
+    content = io.BytesIO()
+    with zipfile.ZipFile(content, "w") as archive:
+        archive.writestr("tfstate", json.dumps({"resources": resources}))
+    return content.getvalue()
 
 
-def _plan_json(before: int | None, after: int | None) -> bytes:
-    change = {
-        "address": RECORDER,
-        "type": "aws_lambda_function",
-        "change": {
-            "before": None if before is None else {"reserved_concurrent_executions": before},
-            "after": None if after is None else {"reserved_concurrent_executions": after},
-        },
-    }
-    return json.dumps({"resource_changes": [change]}).encode()
+def _registry(wanted: int | None, account: str = "111111111111") -> SimpleNamespace:
+    values = {} if wanted is None else {quotas.RESERVATION_KEY: wanted}
+    return SimpleNamespace(
+        account_id=account, name="registry", tfvars_file="registry.tfvars.json", values=values
+    )
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "checked"),
-    [(None, 2, True), (2, 3, True), (-1, 2, True), (2, 2, False), (3, 2, False), (None, -1, False)],
+    ("now", "wanted", "action", "reads"),
+    [
+        (None, 2, "create", True),
+        (2, 3, "update", True),
+        (-1, 2, "update", True),
+        (2, 2, "update", False),
+        (3, 2, "update", False),
+        (None, 2, "delete", False),
+        (None, None, "create", False),  # a stage: no recorder, no key
+    ],
 )
-def test_only_more_reserved_concurrency_reads_the_account(before, after, checked):
-    """A creation or an increase is checked against the account; the same, less or none
-    (-1: unreserved) needs nothing, so reads nothing (here: no session to read with)."""
-
+def test_only_a_new_or_larger_reservation_reads_the_account(now, wanted, action, reads):
     class Read(Exception):
-        """The account was read."""
+        """The account's settings were asked for."""
 
-    class Session:
-        def client(self, *arguments, **keywords):
-            raise Read
+    def session():
+        raise Read
 
-    config = SimpleNamespace(account_id="111111111111", name="registry")
+    changes = [ResourceChange(action, quotas.RECORDER)]
     read = False
     try:
-        quotas.check_concurrency(_plan_json(before, after), Session(), None, config)
+        quotas.check_concurrency(_registry(wanted), _plan(now), changes, session, None)
     except Read:
         read = True
-    assert read is checked
+    assert read is reads
 
 
 @pytest.mark.refuses("lambda:GetAccountSettings")
@@ -69,7 +89,12 @@ def test_a_terraform_role_that_may_not_read_the_settings_is_told_to_bootstrap_ag
             }
         ),
     )
-    session = accounts.role_session(emulator, role_arn)
-    config = SimpleNamespace(account_id=account, name="registry")
+    changes = [ResourceChange("create", quotas.RECORDER)]
     with pytest.raises(MlopsError, match="needs lambda:GetAccountSettings, which its Terraform"):
-        quotas.check_concurrency(_plan_json(None, 2), session, emulator, config)
+        quotas.check_concurrency(
+            _registry(2, account),
+            _plan(None),
+            changes,
+            lambda: accounts.role_session(emulator, role_arn),
+            emulator,
+        )

@@ -49,10 +49,8 @@ def _tfvars(folder: Path, environment: str, **changes) -> Path:
 
 
 def _plan_files(plan_file: Path) -> dict[str, bytes]:
-    """The saved plan, its stamp and its JSON (made already when the plan reserves Lambda
-    concurrency: the quota check reads it)."""
-    files = [plan_file, deploy.stamp_for(plan_file), deploy.plan_json_for(plan_file)]
-    return {path.name: path.read_bytes() for path in files if path.is_file()}
+    files = [plan_file, deploy.stamp_for(plan_file)]
+    return {path.name: path.read_bytes() for path in files}
 
 
 def _failing_terraform(folder: Path) -> Path:
@@ -568,8 +566,9 @@ def test_a_reservation_the_account_cannot_hold_stops_the_plan_in_one_line(tmp_pa
         planned = mlops("plan", *files, env=env)
         assert planned.returncode == 1
         line = one_line(planned.stderr)
-        assert "account 111111111111 cannot reserve the Lambda concurrency this plan" in line
-        assert "its quota is 10 concurrent executions, 10 unreserved" in line
+        assert "account 111111111111 cannot reserve 2 concurrent executions for the" in line
+        assert "governance_recorder_concurrency" in line
+        assert "its Lambda quota is 10 concurrent executions, 10 unreserved" in line
         assert "L-B99A9384" in line
         assert not (tmp_path / "state" / "plans" / "registry.tfplan").exists()
     finally:

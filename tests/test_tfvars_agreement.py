@@ -344,6 +344,7 @@ def strategy(kind: str) -> st.SearchStrategy:
     special = {
         "aws_max_retries": lambda: whole_numbers(1, 100),
         "noncurrent_version_expiration_days": lambda: whole_numbers(1, 3650),
+        "governance_recorder_concurrency": lambda: whole_numbers(1, 10),
         "auc_threshold": aucs,
         "challenger_auc_tolerance": aucs,
         "boolean": st.booleans,

@@ -79,6 +79,7 @@ module "governance_recorder" {
     { for stage, name in module.naming.model_package_group_names : name => stage },
     { for name in values(module.naming.feature_group_names) : name => "dev" },
   )
-  kms_key_arn = module.artifacts_key.key_arn
-  package     = var.governance_recorder_package
+  kms_key_arn          = module.artifacts_key.key_arn
+  package              = var.governance_recorder_package
+  reserved_concurrency = var.governance_recorder_concurrency
 }

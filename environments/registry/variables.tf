@@ -151,6 +151,19 @@ variable "noncurrent_version_expiration_days" {
   }
 }
 
+variable "governance_recorder_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for the governance recorder (events wait in Lambda's queue rather than race on a version's item). The account must keep 100 unreserved beside it: mlops plan checks its Lambda quota first."
+  nullable    = false
+  validation {
+    condition = (
+      floor(var.governance_recorder_concurrency) == var.governance_recorder_concurrency
+      && var.governance_recorder_concurrency >= 1 && var.governance_recorder_concurrency <= 10
+    )
+    error_message = "governance_recorder_concurrency must be a whole number from 1 to 10."
+  }
+}
+
 variable "access_log_bucket" {
   type        = string
   description = "Bucket receiving the artifacts bucket's access logs; null disables access logging."
