@@ -142,5 +142,5 @@ def bootstrap(
             kept = deploy.keep_errored_state(ROOT, f"bootstrap-{store.bucket}")
             if kept is None or not isinstance(error, MlopsError):
                 raise
-            raise MlopsError(f"{error}; {kept}") from None
+            raise type(error)(f"{error}; {kept}") from None
     return summary

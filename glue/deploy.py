@@ -35,7 +35,7 @@ from glue.aws import (
 )
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.contract import RegistryContract, WorkloadContract
-from glue.errors import MlopsError
+from glue.errors import Interrupted, MlopsError
 from glue.files import scratch, write_whole
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
@@ -469,6 +469,8 @@ def plan(
     ):
         try:
             planned = terraform.plan(new_plan, *var_files(config), destroy=destroy)
+        except Interrupted:
+            raise
         except MlopsError as error:
             hint = _why_the_registry_may_be_missing(config, emulator)
             raise MlopsError(f"{error}{hint}") from None
@@ -590,6 +592,8 @@ def apply(
             ) from None
         # An interrupted apply stays one (exit 130), with what Terraform saved said beside it.
         raise type(error)("; ".join(reasons)) from None
+    if emulator is not None and saved.stamp.get("destroy"):
+        _applied_marker(config.name).unlink(missing_ok=True)  # nothing of it is left there
     return saved.summary()
 
 

@@ -175,9 +175,13 @@ def _copy(sagemaker, source: dict[str, Any], target_group_arn: str, commit: str)
         "CustomerMetadataProperties": metadata,
         # One copy per source and target group, however many promotions run at once: the
         # token is derived from both, and SageMaker answers a token it has seen with the
-        # version it created.
+        # version it created. The source's creation time tells a version from one of the same
+        # ARN in a group deleted and made again.
         "ClientToken": str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"{source['ModelPackageArn']} {target_group_arn}")
+            uuid.uuid5(
+                uuid.NAMESPACE_URL,
+                f"{source['ModelPackageArn']} {source.get('CreationTime')} {target_group_arn}",
+            )
         ),
     }
     if source.get("ModelMetrics"):

@@ -4,10 +4,11 @@ The only module that drives Terraform: one subprocess call per command, each giv
 environment (no process-wide environment is changed, so runs can overlap).
 
 Interrupting a command (README, "Interrupting a command"): while `interrupts_forwarded` is on
-(the CLI's commands), Terraform runs in a process group of its own, so a terminal's Ctrl-C reaches
-mlops only, and mlops forwards it to Terraform once: Terraform then finishes the operations in
-flight, writes its state and releases its lock, as it does on its first interrupt. A second
-interrupt is forwarded too (Terraform stops at once: what it was changing may be in no state).
+(the CLI's commands), Terraform runs in a session (and process group) of its own, so a
+terminal's Ctrl-C reaches mlops only, and mlops forwards it to Terraform once: Terraform then
+finishes the operations in flight, writes its state and releases its lock, as it does on its
+first interrupt. A second interrupt is forwarded too (Terraform stops at once: what it was
+changing may be in no state); a third kills it.
 Terraform writes its output to a file, not a pipe: an mlops killed outright leaves a Terraform
 that finishes its run and saves its state, where a closed pipe would kill it mid-write.
 """
@@ -49,9 +50,10 @@ MIRROR_CANDIDATES = (
 def find_terraform() -> str:
     configured = os.environ.get(TERRAFORM_ENV)
     if configured:
-        if shutil.which(configured) is None:
+        found = shutil.which(configured)
+        if found is None:
             raise MlopsError(f"terraform not found: {TERRAFORM_ENV}={configured} is not executable")
-        return configured
+        return found
     found = shutil.which("terraform")
     if found is None:
         raise MlopsError(
@@ -267,40 +269,65 @@ def planned_changes(stream: str) -> list[tuple[str, str]]:
     return changes
 
 
-# The Terraform processes running now (several: the stages apply side by side), and how many
-# interrupts the command was given while one ran. Re-entrant: the signal handler runs in the main
-# thread, which may hold the lock when the signal arrives.
+# The Terraform processes running now (several: the stages apply side by side), how many
+# interrupts each has heard, and how many the command was given. The signal handler only counts
+# and wakes the forwarder, a thread that alone sends signals: the handler runs in the main thread
+# between any two bytecodes, even inside this lock (re-entrant), so it must not share the work.
 _RUNNING_LOCK = threading.RLock()
 _running: dict[int, subprocess.Popen] = {}
+_heard: dict[int, int] = {}
+_starting = 0  # Terraform processes being started, not yet in _running
 _interrupts = 0
 _forwarding = False
+_wake = threading.Event()
 
-_FIRST_INTERRUPT = (
-    "mlops: interrupted: waiting for Terraform to finish what it started, save its state and "
-    "release its lock (interrupt again to stop it at once: state may be lost)\n"
-)
-_SECOND_INTERRUPT = (
-    "mlops: interrupted again: Terraform stops at once; what it was changing may be in no "
+_SAID = {
+    1: "mlops: interrupted: waiting for Terraform to finish what it started, save its state and "
+    "release its lock (interrupt again to stop it at once: state may be lost)\n",
+    2: "mlops: interrupted again: Terraform stops at once; what it was changing may be in no "
     "state (the next plan says what is missing; what an apply then finds existing must be "
-    "imported or deleted)\n"
-)
+    "imported or deleted)\n",
+    3: "mlops: interrupted a third time: Terraform is killed\n",
+}
 
 
 def _on_interrupt(signum: int, frame: object) -> None:
-    """SIGINT or SIGTERM while a command runs: forwarded to the Terraform running (as SIGINT,
-    its graceful stop), or, when none runs, the command stops here."""
+    """SIGINT or SIGTERM while a command runs: passed on to the Terraform running, or, when
+    none runs, the command stops here. Counted either way, so no Terraform starts after it."""
     global _interrupts
     with _RUNNING_LOCK:
-        running = list(_running.values())
-    if not running:
-        raise KeyboardInterrupt
+        busy = bool(_running) or _starting > 0
     _interrupts += 1
-    if _interrupts <= 2:
+    if not busy:
+        raise KeyboardInterrupt
+    if _interrupts in _SAID:
         # os.write, not print: the main thread may be inside a write to stderr right now.
-        os.write(2, (_FIRST_INTERRUPT if _interrupts == 1 else _SECOND_INTERRUPT).encode())
-        for process in running:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGINT)
+        os.write(2, _SAID[_interrupts].encode())
+    _wake.set()
+
+
+def _pass_on() -> None:
+    """Each running Terraform hears the interrupts it has not heard yet: SIGINT for the first
+    two (its graceful stop, then its immediate one), SIGKILL of its group for a third."""
+    with _RUNNING_LOCK:
+        given = _interrupts
+        for pid, process in _running.items():
+            for number in range(_heard.get(pid, 0) + 1, given + 1):
+                with contextlib.suppress(ProcessLookupError):
+                    if number <= 2:
+                        process.send_signal(signal.SIGINT)
+                    elif number == 3:
+                        os.killpg(pid, signal.SIGKILL)
+            _heard[pid] = given
+
+
+def _forwarder(stop: threading.Event) -> None:
+    while True:
+        _wake.wait()
+        _wake.clear()
+        if stop.is_set():
+            return
+        _pass_on()
 
 
 @contextlib.contextmanager
@@ -313,12 +340,18 @@ def interrupts_forwarded() -> Iterator[None]:
     handled = (signal.SIGINT, signal.SIGTERM)
     previous = {number: signal.signal(number, _on_interrupt) for number in handled}
     _forwarding, _interrupts = True, 0
+    stop = threading.Event()
+    forwarder = threading.Thread(target=_forwarder, args=(stop,), daemon=True)
+    forwarder.start()
     try:
         yield
     finally:
         _forwarding = False
         for number, handler in previous.items():
             signal.signal(number, handler)
+        stop.set()
+        _wake.set()
+        forwarder.join()
 
 
 def _follow(
@@ -381,11 +414,14 @@ class TerraformRunner:
         """Run a command with this root's environment (passed to this call only) and return
         its output; a failure is a one-line error. `on_message` is given each message of a
         `-json` run as Terraform writes it (progress while it runs)."""
+        global _starting
         if _interrupts:
             raise Interrupted(f"interrupted before terraform {command} in {self.working_dir}")
         environment = {k: v for k, v in os.environ.items() if k not in self.unset}
         with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile("w+") as stderr:
             with _RUNNING_LOCK:
+                _starting += 1
+            try:
                 process = subprocess.Popen(
                     [self._binary, command, "-no-color", *args],
                     cwd=self.working_dir,
@@ -393,14 +429,29 @@ class TerraformRunner:
                     stdin=subprocess.DEVNULL,
                     stdout=stdout_file,
                     stderr=stderr,
-                    process_group=0 if _forwarding else None,
+                    # A session of its own (so a group of its own): a terminal's Ctrl-C or
+                    # hang-up reaches mlops, which passes interrupts on.
+                    start_new_session=_forwarding,
                 )
-                _running[process.pid] = process
+                with _RUNNING_LOCK:
+                    _running[process.pid] = process
+            finally:
+                with _RUNNING_LOCK:
+                    _starting -= 1
+            if _interrupts:  # given while it was being started: it hears them now
+                _wake.set()
             try:
                 stdout = _follow(process, stdout_file.fileno(), on_message)
+            except BaseException:
+                # A failure of ours (a closed output, say): Terraform goes on, so it is waited
+                # for, still reachable by interrupts, and its state saved.
+                if _forwarding:
+                    process.wait()
+                raise
             finally:
                 with _RUNNING_LOCK:
                     _running.pop(process.pid, None)
+                    _heard.pop(process.pid, None)
             if process.returncode != 0:
                 if _interrupts:
                     raise Interrupted(self._interrupted(command))

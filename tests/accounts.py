@@ -154,10 +154,10 @@ def resources(emulator, account_id: str) -> dict[str, set[str]]:
 
 def inventory(emulator, account_id: str) -> dict[str, object]:
     """What the account holds, with what changes when anything is written: every object
-    version, every key's state and policy, every role's policies, every pipeline's and model
-    version's modification time, every parameter's version, function's code and configuration,
-    rule's targets and table's items. Terraform's state lock objects (`*.tflock`, written and
-    removed by every plan) are left out."""
+    version, bucket policy, key's state and policy, role's trust and inline policies, pipeline's
+    modification time, model version's status, parameter's version, function's code and
+    modification time, rule's state and targets, table's items. Terraform's state lock objects
+    (`*.tflock`, written and removed by every plan) are left out."""
     inside = session(emulator, account_id)
 
     def call(service: str, operation: str, **arguments) -> dict:

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from tests.test_cli import PROJECT_ROOT
 
-# Counts each SIGINT in its log; ends (as Terraform does) on the second.
+# Counts each SIGINT in its log; ends (as Terraform does) on the second, or after a minute.
 STAND_IN = """#!/bin/sh
 [ "$1" = version ] && echo '{{"terraform_version": "1.11.4"}}' && exit 0
 count=0
 trap 'count=$((count + 1)); echo interrupt >> "{log}"; [ $count -ge 2 ] && exit 1' INT
 echo "$1" >> "{log}"
-while :; do sleep 0.05; done
+ticks=0
+while [ $ticks -lt 1200 ]; do sleep 0.05; ticks=$((ticks + 1)); done  # a minute at most
 """
 
 

@@ -320,7 +320,10 @@ def _running(pid: int) -> bool:
         return False
     # Started by this test's `mlops local up` in a session of its own: a zombie until reaped
     # by init, which counts as ended.
-    stat_fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    try:
+        stat_fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:  # reaped meanwhile
+        return False
     return stat_fields[0] != "Z"
 
 

@@ -26,7 +26,7 @@ def check_training_csv(path: Path) -> None:
     if not path.is_file():
         raise MlopsError(f"--data {path}: no such file ({expected})")
     try:
-        with path.open(newline="", encoding="utf-8") as data:
+        with path.open(newline="", encoding="utf-8-sig") as data:  # Excel's "CSV UTF-8" too
             header = next(csv.reader(data), [])
     except UnicodeDecodeError:
         raise MlopsError(f"--data {path}: not UTF-8 text ({expected})") from None
