@@ -10,15 +10,13 @@ first and says which quota to raise. No `terraform show`: a plan costs what it c
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Callable
-from io import BytesIO
 
 from botocore.exceptions import ClientError
 
 from glue.aws import client
 from glue.errors import MlopsError
+from glue.terraform import prior_instances
 
 # Lambda keeps this many concurrent executions unreserved in every account and region.
 MINIMUM_UNRESERVED = 100
@@ -32,18 +30,9 @@ _DENIED = {"AccessDeniedException", "AccessDenied"}
 
 def _reserved_now(plan: bytes) -> int:
     """What the recorder reserves today, from the plan's prior state (0: not created yet)."""
-    try:
-        with zipfile.ZipFile(BytesIO(plan)) as archive:
-            prior = json.loads(archive.read("tfstate"))
-    except (KeyError, ValueError, zipfile.BadZipFile):
-        return 0
-    for resource in prior.get("resources", []):
-        address = f"{resource.get('module')}.{resource.get('type')}.{resource.get('name')}"
-        if resource.get("mode") == "managed" and address == RECORDER:
-            for instance in resource.get("instances", []):
-                reserved = (instance.get("attributes") or {}).get("reserved_concurrent_executions")
-                return reserved if isinstance(reserved, int) and reserved > 0 else 0
-    return 0
+    _, attributes = prior_instances(plan).get(RECORDER, ("", {}))
+    reserved = attributes.get("reserved_concurrent_executions")
+    return reserved if isinstance(reserved, int) and reserved > 0 else 0
 
 
 def check_concurrency(config, plan: bytes, changes, session: Callable, emulator) -> None:

@@ -12,14 +12,11 @@ file's `tfstate`), the same bytes the apply applies.
 
 from __future__ import annotations
 
-import json
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from io import BytesIO
 
 from glue.aws import client
-from glue.errors import MlopsError
+from glue.terraform import prior_instances
 
 
 @dataclass(frozen=True)
@@ -29,32 +26,14 @@ class Deleted:
     attributes: dict
 
 
-def _address(resource: dict, instance: dict) -> str:
-    module = f"{resource['module']}." if resource.get("module") else ""
-    key = instance.get("index_key")
-    index = "" if key is None else f"[{json.dumps(key)}]"
-    return f"{module}{resource['type']}.{resource['name']}{index}"
-
-
 def deleted(plan: bytes, changes: Iterable[tuple[str, str]]) -> Iterator[Deleted]:
     """Each managed resource the plan deletes (or replaces), with its attributes before."""
     deleting = {address for action, address in changes if action in ("delete", "replace")}
     if not deleting:
         return
-    try:
-        with zipfile.ZipFile(BytesIO(plan)) as archive:
-            prior = json.loads(archive.read("tfstate"))
-    except (KeyError, ValueError, zipfile.BadZipFile):
-        raise MlopsError(
-            "the saved plan holds no prior state to check its deletions against: plan again"
-        ) from None
-    for resource in prior.get("resources", []):
-        if resource.get("mode") != "managed":
-            continue
-        for instance in resource.get("instances", []):
-            address = _address(resource, instance)
-            if address in deleting:
-                yield Deleted(address, resource["type"], instance.get("attributes") or {})
+    for address, (kind, attributes) in prior_instances(plan).items():
+        if address in deleting:
+            yield Deleted(address, kind, attributes)
 
 
 def obstacles(plan: bytes, changes: Iterable[tuple[str, str]], session, emulator) -> list[str]:

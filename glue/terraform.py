@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
@@ -373,6 +374,32 @@ def _follow(
         if ended:
             return written.decode(errors="replace")
         time.sleep(0.05)
+
+
+def _instance_address(resource: dict, instance: dict) -> str:
+    module = f"{resource['module']}." if resource.get("module") else ""
+    key = instance.get("index_key")
+    index = "" if key is None else f"[{json.dumps(key)}]"
+    return f"{module}{resource['type']}.{resource['name']}{index}"
+
+
+def prior_instances(plan: bytes) -> dict[str, tuple[str, dict]]:
+    """Each managed resource instance of the state a saved plan was made from (the plan file's
+    `tfstate`), by its Terraform address: its type and its attributes. No `terraform show`."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(plan)) as archive:
+            prior = json.loads(archive.read("tfstate"))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        raise MlopsError("the saved plan holds no prior state (its tfstate): plan again") from None
+    return {
+        _instance_address(resource, instance): (
+            resource["type"],
+            instance.get("attributes") or {},
+        )
+        for resource in prior.get("resources", [])
+        if resource.get("mode") == "managed"
+        for instance in resource.get("instances", [])
+    }
 
 
 def _is_plan_file(path: Path) -> bool:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from tests.test_cli import PROJECT_ROOT
+from tests.test_safety import _wait_for
 
 # Counts each SIGINT in its log; ends (as Terraform does) on the second, or after a minute.
 STAND_IN = """#!/bin/sh
@@ -49,13 +50,6 @@ def _heard(log: Path) -> list[str]:
     return log.read_text().split() if log.is_file() else []
 
 
-def _until(predicate, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_each_interrupt_reaches_terraform_once_and_the_command_waits_for_it(tmp_path):
     """A first SIGINT is forwarded and mlops waits for Terraform to end; a second (here SIGTERM,
     as a CI job's abort sends) is forwarded too; the command ends with 130 and says which."""
@@ -68,9 +62,9 @@ def test_each_interrupt_reaches_terraform_once_and_the_command_waits_for_it(tmp_
         stderr=subprocess.PIPE,
         text=True,
     )
-    _until(lambda: _heard(log) == ["init"])
+    assert _wait_for(lambda: _heard(log) == ["init"], 30)
     command.send_signal(signal.SIGINT)
-    _until(lambda: "interrupt" in _heard(log))
+    assert _wait_for(lambda: "interrupt" in _heard(log), 30)
     time.sleep(0.5)  # mlops waits for Terraform, however long it takes to save its state
     assert command.poll() is None and _heard(log) == ["init", "interrupt"]
     command.send_signal(signal.SIGTERM)
@@ -105,9 +99,9 @@ def test_a_terminals_ctrl_c_reaches_terraform_once(tmp_path):
                     return
 
     try:
-        _until(lambda: _heard(log) == ["init"])
+        assert _wait_for(lambda: _heard(log) == ["init"], 30)
         os.write(terminal, b"\x03")
-        _until(lambda: "interrupt" in _heard(log))
+        assert _wait_for(lambda: "interrupt" in _heard(log), 30)
         read_for(0.5)
         assert _heard(log) == ["init", "interrupt"]
         assert b"mlops: interrupted: waiting for Terraform to finish" in shown

@@ -270,19 +270,11 @@ def test_two_local_ups_at_once_start_one_emulator_and_both_succeed(tmp_path):
         servers = [
             process
             for process in Path("/proc").glob("[0-9]*")
-            if state_file in _arguments(process)
-            and "glue.local.emulator.server" in _arguments(process)
+            if {state_file, control.SERVER_MODULE} <= set(control._arguments(int(process.name)))
         ]
         assert len(servers) == 1, "a second emulator was started, and left running"
     finally:
         assert mlops("local", "down", env=env).returncode == 0
-
-
-def _arguments(process: Path) -> list[str]:
-    try:
-        return (process / "cmdline").read_bytes().decode(errors="replace").split("\0")
-    except OSError:  # ended meanwhile
-        return []
 
 
 def test_the_demo_on_a_local_aws_that_holds_a_platform_says_what_to_do(tmp_path, monkeypatch):
@@ -421,14 +413,7 @@ def _apply_until(
     then: Callable[[subprocess.Popen], None],
 ) -> tuple[subprocess.Popen, str, str]:
     """`mlops apply`, cut short by `then` once Terraform has created `completions` resources."""
-    applying = subprocess.Popen(
-        [sys.executable, "-m", "glue.cli", "apply", *files],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    applying = started("apply", *files, env={**os.environ, **env})
     said = []
     for line in applying.stdout or ():
         said.append(line)
@@ -484,14 +469,7 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
     try:
         assert mlops("local", "up", env=env).returncode == 0
         assert mlops("plan", *files, env=env).returncode == 0
-        applying = subprocess.Popen(
-            [sys.executable, "-m", "glue.cli", "apply", *files],
-            cwd=PROJECT_ROOT,
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        applying = started("apply", *files, env={**os.environ, **env})
         # Terraform has started creating resources once the state lock is taken.
         assert _wait_for(lambda: _locked(tmp_path / "state"), 60), "the apply never started"
         assert mlops("local", "down", env=env).returncode == 0
