@@ -470,10 +470,11 @@ class TerraformRunner:
             try:
                 stdout = _follow(process, stdout_file.fileno(), on_message)
             except BaseException:
-                # A failure of ours (a closed output, say): Terraform goes on, so it is waited
-                # for, still reachable by interrupts, and its state saved.
-                if _forwarding:
-                    process.wait()
+                # A failure of ours (a closed output, say), or a signal Terraform was sent too
+                # (a bootstrap process stopped with its group): Terraform goes on, so it is
+                # waited for, still reachable by interrupts, and its state (or errored.tfstate)
+                # is written before the caller looks for it.
+                process.wait()
                 raise
             finally:
                 with _RUNNING_LOCK:
