@@ -48,6 +48,7 @@ KNOWN_CONDITION_KEYS = frozenset(
         "kms:viaservice",
         "kms:calleraccount",
         "kms:grantisforawsresource",
+        "aws:sourceidentity",
         "sts:sourceidentity",
         "sts:rolesessionname",
         "sagemaker:modelapprovalstatus",
@@ -84,6 +85,9 @@ class Caller:
     is_root: bool = False
     service: str | None = None  # a service principal (events.amazonaws.com), when it calls
     userid: str = ""  # aws:userid: a user's or role's unique ID (":session" for a role's)
+    # aws:SourceIdentity: a role session's source identity, set when it (or the session that
+    # assumed it: role chaining keeps it) was assumed
+    source_identity: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 An access key belongs to an IAM user (its inline, managed and groups' policies), to a role's
 session (the role's policies) or to an account's root user. The local accounts have nobody at
 first: `new_root_key` gives an account's root user's keys. A service acting as a role handed to
-it gets the role's keys from `service_credentials`, only if the role's trust admits it.
+it gets the role's keys from `service_credentials`, only if the role's trust admits it. A role's
+session may have a source identity (`source_identity`), which its requests carry.
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from glue.local.emulator import decisions
 from glue.local.emulator.iam_reference import PARTITION as _PARTITION
 from glue.local.emulator.policy_evaluation import Caller, Policy, Request, evaluate
 from glue.local.emulator.resource_policies import document, resource_policy
+
+# The source identity of each role session that has one, by the session's access key (moto's
+# AssumedRole keeps none): set by AssumeRole's SourceIdentity, or kept from the session that
+# assumed the role (sts_extensions). It lives as long as the emulator's other state does.
+_source_identities: dict[str, str] = {}
+
+
+def source_identity(access_key: str) -> str | None:
+    """The source identity of the role session whose access key this is, if it has one."""
+    return _source_identities.get(access_key)
+
+
+def set_source_identity(access_key: str, identity: str) -> None:
+    _source_identities[access_key] = identity
 
 
 def new_root_key(account: str) -> dict[str, str]:
@@ -103,6 +118,7 @@ def caller_for(access_key: str) -> tuple[Caller, list[Policy]] | None:
                 userid=f"{role.id}:{name}",
                 also_named=(role.arn,),
                 identity_policies=tuple(policies),
+                source_identity=source_identity(access_key),
             )
             return caller, policies
         if key.user_name is None:

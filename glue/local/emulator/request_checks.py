@@ -194,21 +194,30 @@ def _base_context(caller: Caller, region: str) -> dict[str, tuple[str, ...]]:
         "aws:currenttime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
         "aws:epochtime": (str(int(now.timestamp())),),
     }
+    if caller.source_identity:
+        context["aws:sourceidentity"] = (caller.source_identity,)
     return context
 
 
 def _request_context(
-    prefix: str, params: dict[str, Any], caller_account: str
+    prefix: str, operation: str, params: dict[str, Any], caller: Caller
 ) -> dict[str, tuple[str, ...]]:
     context: dict[str, tuple[str, ...]] = {}
     if prefix == "sagemaker" and params.get("ModelApprovalStatus"):
         context["sagemaker:modelapprovalstatus"] = (params["ModelApprovalStatus"],)
     if prefix == "kms":
-        context["kms:calleraccount"] = (caller_account,)
+        context["kms:calleraccount"] = (caller.account,)
     if prefix == "cloudwatch" and params.get("Namespace"):
         context["cloudwatch:namespace"] = (params["Namespace"],)
-    if prefix == "sts" and params.get("SourceIdentity"):
-        context["sts:sourceidentity"] = (params["SourceIdentity"],)
+    if prefix == "sts":
+        # A session's source identity persists across role chaining: assuming a role with it
+        # sets it on the new session as if the request gave it (IAM User Guide, "Monitor and
+        # control actions taken with assumed roles": both keys are in a chained request's
+        # context).
+        kept = caller.source_identity if operation.startswith("AssumeRole") else None
+        source_identity = params.get("SourceIdentity") or kept
+        if source_identity:
+            context["sts:sourceidentity"] = (source_identity,)
     if prefix == "sts" and params.get("RoleSessionName"):
         context["sts:rolesessionname"] = (params["RoleSessionName"],)
     return context
@@ -315,7 +324,7 @@ def checks_for(
     prefix: str, operation: str, params: dict[str, Any], caller: Caller, region: str
 ) -> list[Request]:
     base = _base_context(caller, region)
-    context = {**base, **_request_context(prefix, params, caller.account)}
+    context = {**base, **_request_context(prefix, operation, params, caller)}
     checks = []
     for named in _each_resource(prefix, operation, params):
         for action in iam_reference.actions_for(prefix, operation):
@@ -329,13 +338,14 @@ def checks_for(
         arn = f"arn:{_PARTITION}:s3:::{source}"
         checks.append(Request("s3:GetObject", arn, _owner(arn, "s3", caller.account), context))
     if prefix == "sts" and operation.startswith("AssumeRole"):
-        # Setting a source identity or session tags needs the trust to allow that too.
-        for given, action in (
-            ("SourceIdentity", "sts:SetSourceIdentity"),
-            ("Tags", "sts:TagSession"),
+        # Setting a source identity (given, or kept from the calling session) or session tags
+        # needs the trust to allow that too.
+        role = params["RoleArn"]
+        for needed, action in (
+            (context.get("sts:sourceidentity"), "sts:SetSourceIdentity"),
+            (params.get("Tags"), "sts:TagSession"),
         ):
-            if params.get(given):
-                role = params["RoleArn"]
+            if needed:
                 checks.append(Request(action, role, role.split(":")[4], context))
     roles, service = _passed_roles(prefix, operation, params)
     for role in roles:

@@ -4,8 +4,10 @@ moto emits none. Here CreateModelPackage, and an UpdateModelPackage that changes
 approval status, put a "SageMaker Model Package State Change" event in the outbox of the
 account that owns the group, built from the version as DescribeModelPackage answers it (the
 shape of the AWS documentation's sample, "Automating SageMaker with EventBridge"). The
-version also records who made the change (its CreatedBy / LastModifiedBy IamIdentity, as
-DescribeModelPackage answers for an IAM caller), and the event carries it.
+version also records who created it and who last changed it, at every UpdateModelPackage
+whether or not it changes the status (its CreatedBy / LastModifiedBy IamIdentity, as
+DescribeModelPackage answers for an IAM caller: a user, or a role's session with its source
+identity), and the event carries it.
 
 EventBridge delivers asynchronously: `mlops` takes the outbox (POST /_mlops/events) and routes
 each event through the rules deployed in its account (glue/local/events.py).
@@ -20,10 +22,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.models import ModelPackage, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
-from moto.sts.models import sts_backends
 
+from glue.local.emulator import principals
 from glue.local.emulator.control import EVENTS_PATH
 
 __all__ = ["EVENTS_PATH", "install", "state_change", "take"]
@@ -90,25 +92,33 @@ def state_change(described: dict[str, Any]) -> dict[str, Any]:
 
 
 def _caller_identity() -> dict[str, Any] | None:
-    """The IAM identity of the request being served (an assumed role's session), if known."""
+    """The IAM identity of the request being served (an IAM user, or a role's session with its
+    source identity if it has one), if known. An account's root user gets none: what SageMaker
+    records for it is not documented."""
     access_key = getattr(_caller, "access_key", None)
-    # moto keeps an assumed role in the STS backend (one per account and partition) that
-    # served AssumeRole: the backends created so far are searched, none is created.
-    for by_partition in list(sts_backends.values()):
-        for backend in list(by_partition.values()):
-            found = backend.get_assumed_role_from_access_key(access_key)
-            if found is not None:
-                return {"IamIdentity": {"Arn": found.arn, "PrincipalId": found.user_id}}
-    return None
+    resolved = principals.caller_for(access_key) if access_key else None
+    if resolved is None or resolved[0].is_root:
+        return None
+    caller = resolved[0]
+    identity = {"Arn": caller.arn, "PrincipalId": caller.userid}
+    if caller.source_identity:
+        identity["SourceIdentity"] = caller.source_identity
+    return {"IamIdentity": identity}
 
 
-def _emit(backend: SageMakerModelBackend, arn: str, created: bool) -> None:
+def _modified(backend: SageMakerModelBackend, arn: str, created: bool) -> ModelPackage:
+    """The version, its creator (when it is new) and last modifier being the caller. (moto sets
+    LastModifiedTime at each update, and LastModifiedBy to the creator.)"""
     package = backend.model_packages[backend.model_package_name_mapping.get(arn, arn)]
     identity = _caller_identity()
     if identity is not None:
         if created:
             package.created_by = identity
         package.last_modified_by = identity
+    return package
+
+
+def _emit(package: ModelPackage) -> None:
     event = state_change(package.gen_response_object())
     with _outbox_lock:
         _outbox.append(event)
@@ -117,13 +127,15 @@ def _emit(backend: SageMakerModelBackend, arn: str, created: bool) -> None:
 def _emit_on_create(original: Callable) -> Callable:
     def create(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> str:
         arn = original(self, *args, **kwargs)
-        _emit(self, arn, created=True)
+        _emit(_modified(self, arn, created=True))
         return arn
 
     return create
 
 
 def _emit_on_status_change(original: Callable) -> Callable:
+    """Each update records its caller; only one that changes the status emits an event."""
+
     def update(self: SageMakerModelBackend, **kwargs: Any) -> str:
         key = self.model_package_name_mapping.get(
             kwargs["model_package_arn"], kwargs["model_package_arn"]
@@ -131,8 +143,9 @@ def _emit_on_status_change(original: Callable) -> Callable:
         existing = self.model_packages.get(key)
         before = existing.model_approval_status if existing else None
         arn = original(self, **kwargs)
-        if self.model_packages[key].model_approval_status != before:
-            _emit(self, arn, created=False)
+        package = _modified(self, arn, created=False)
+        if package.model_approval_status != before:
+            _emit(package)
         return arn
 
     return update

@@ -35,6 +35,7 @@ from glue.local.emulator import (
     sagemaker_events,
     sagemaker_extensions,
     strict_requests,
+    sts_extensions,
 )
 from glue.local.emulator.control import (
     AUTHORIZATIONS_PATH,
@@ -128,6 +129,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
     events_extensions.install()
     lambda_extensions.install()
     kms_extensions.install()
+    sts_extensions.install()
     instance = uuid.uuid4().hex
     # Bound here, in the main thread, so a port in use is an error we can report.
     try:
