@@ -81,12 +81,13 @@ def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
 
 
 def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:
-    """The ambient credentials' session; on the local AWS, its CI principal's."""
+    """The ambient credentials' session; on the local AWS, its CI principal's, or the person's
+    that MLOPS_LOCAL_AS names (glue/local/operator.py)."""
     if emulator is None:
         return session(region)
     from glue.local import operator
 
-    return session_with(region, operator.credentials(emulator, region))
+    return session_with(region, operator.ambient_credentials(emulator, region))
 
 
 # Credentials of the roles this process assumed, until shortly before they expire: a command
@@ -100,20 +101,26 @@ _EXPIRY_MARGIN = timedelta(minutes=5)
 
 
 def assumed_session(
-    role_arn: str, region: str, emulator: Emulator | None = None, session_name: str = "mlops"
+    role_arn: str,
+    region: str,
+    emulator: Emulator | None = None,
+    session_name: str = "mlops",
+    source_identity: str | None = None,
 ) -> boto3.Session:
-    """A session in the role's account (the emulator derives the account from the role ARN)."""
+    """A session in the role's account (the emulator derives the account from the role ARN),
+    with `source_identity` (the person, glue/people.py) set on it when given."""
     endpoint = emulator.endpoint if emulator else None
     try:
         base = base_session(region, emulator)
         sts = base.client("sts", endpoint_url=endpoint)
         # Where: the STS endpoint, and for the emulator its run (a restart forgets its keys).
         where = (sts.meta.endpoint_url, emulator.instance if emulator else None)
-        key = (role_arn, region, session_name, where, _caller(base))
+        key = (role_arn, region, session_name, source_identity, where, _caller(base))
         with _ASSUMED_LOCK:
             credentials = _ASSUMED.get(key)
         if credentials is None or credentials["Expiration"] - _EXPIRY_MARGIN < _now():
-            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+            person = {"SourceIdentity": source_identity} if source_identity else {}
+            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name, **person)
             credentials = answer["Credentials"]
             with _ASSUMED_LOCK:
                 _ASSUMED[key] = credentials

@@ -205,7 +205,13 @@ def _pipelines_start(args: argparse.Namespace) -> None:
 
     loaded = _config(args)
     given = start.parse_parameters(args.param)  # a malformed pair is refused before any AWS
+    if start.TRAINED_BY in given:
+        raise UsageError(f"--param {start.TRAINED_BY}: mlops sets it, to whoever starts the run")
     target = _target(args)
+    if args.kind == "train":
+        from glue import people
+
+        given[start.TRAINED_BY] = start.trained_by(people.person(target, loaded.region))
     platform = deploy.workload_platform(loaded, target)
     name = start.pipeline_name(platform, args.kind)
     # As the deploy role CI assumes (trusted by ci_role_arn only), like the upsert.
@@ -447,8 +453,9 @@ def _governance_reconcile(args: argparse.Namespace) -> None:
         print(difference)
     if found:
         raise MlopsError(
-            f"{len(found)} difference(s) between the governance table and the registry: the "
-            "recorder's dead-letter queue holds what it could not record"
+            f"{len(found)} difference(s) between the governance table and the registry: each "
+            "line says what differs; an event the recorder could not record waits in its "
+            "dead-letter queue"
         )
     print("the governance table and the registry agree: 0 differences")
 

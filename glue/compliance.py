@@ -25,7 +25,7 @@ import jinja2
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from glue import deploy, registry
+from glue import people, registry
 from glue.aws import client
 from glue.config import EnvironmentConfig
 from glue.contract import RegistryContract
@@ -47,7 +47,7 @@ class VersionRow:
     status: str
     comment: str
     changed: str  # when the version was created or its status last changed (UTC)
-    changed_by: str  # who, as the governance table recorded it from the change's event
+    changed_by: str  # who: the person (source identity) as the role, from the change's event
     auc: float | None
     promoted_from: str = ""  # "<stage> v<N>" of the source of a promoted copy
     served: bool = False  # the version the stage's inference Lambda picks now
@@ -103,7 +103,8 @@ def differences(rows: list[VersionRow], recorded: dict[str, dict[str, Any]]) -> 
         elif (item.get("comment") or "") != row.comment:
             found.append(
                 f"{row.group} v{row.version}: approval comment {row.comment!r} in the registry, "
-                f"{item.get('comment') or ''!r} in the table"
+                f"{item.get('comment') or ''!r} in the table (a change of the comment alone "
+                "emits no event: it was made outside mlops, e.g. in the console)"
             )
     known = {row.arn for row in rows}
     found += [
@@ -120,12 +121,14 @@ def collect(
     """Every version of every group of the registry, described, linked and flagged."""
     rows: list[VersionRow] = []
     sources: dict[str, str] = {}  # a promoted copy's ARN -> its source's ARN
+    trainers: dict[str, str] = {}  # a version's ARN -> who started its training
     for stage, group_arn in sorted(platform.model_package_group_arns.items()):
         served = None
         with contextlib.suppress(MlopsError):  # nothing approved in the group: nothing served
             served = registry.latest(sagemaker, group_arn)["ModelPackageArn"]
         for summary in registry.list_versions(sagemaker, group_arn):
             sources[summary.arn] = summary.metadata.get(SOURCE, "")
+            trainers[summary.arn] = summary.metadata.get(registry.TRAINED_BY, "")
             rows.append(
                 VersionRow(
                     stage=stage,
@@ -135,7 +138,7 @@ def collect(
                     status=summary.status,
                     comment=summary.comment,
                     changed=_when(summary.changed),
-                    changed_by=str(recorded.get(summary.arn, {}).get("changed_by", "")),
+                    changed_by=_by(recorded.get(summary.arn, {})),
                     auc=_auc(summary.metadata),
                     served=summary.arn == served,
                 )
@@ -155,7 +158,20 @@ def collect(
                 row.flags.append(f"served in {row.stage} without an approval comment")
         if row.served and recorded.get(row.arn, {}).get("status") != registry.APPROVED:
             row.flags.append(f"served in {row.stage} without an approval record in the table")
+        item = recorded.get(row.arn, {})
+        decided = row.status in (registry.APPROVED, registry.REJECTED)
+        if decided and item.get("status") == row.status and not item.get("source_identity"):
+            row.flags.append(f"{row.status.lower()} without a person's identity on the session")
+        trainer = trainers.get(row.arn)
+        if row.status == registry.APPROVED and trainer and trainer == item.get("source_identity"):
+            row.flags.append(f"approved by its trainer, {trainer} (four eyes)")
     return rows
+
+
+def _by(item: dict[str, Any]) -> str:
+    """Who made the recorded change: the person, as the role they acted in."""
+    arn, person = str(item.get("changed_by") or ""), item.get("source_identity")
+    return f"{person} as {arn}" if person else arn
 
 
 def _chart(rows: list[VersionRow], width: int = 640, height: int = 220) -> dict[str, Any]:
@@ -267,9 +283,10 @@ def write(
 def read(
     registry_config: EnvironmentConfig, emulator: Emulator | None
 ) -> tuple[list[VersionRow], dict[str, dict[str, Any]]]:
-    """The registry's versions and the table's current items, both read as the registry."""
-    platform = deploy.registry_platform(registry_config, emulator)
-    session = deploy.session_for(registry_config, emulator)
+    """The registry's versions and the table's current items, both read by the person as the
+    governance reader role."""
+    session, _ = people.as_reader(registry_config, emulator)
+    platform = people.registry_contract(session, registry_config, emulator)
     table = session.resource(
         "dynamodb", endpoint_url=emulator.endpoint if emulator else None
     ).Table(platform.governance_table_name)
@@ -278,7 +295,7 @@ def read(
     except ClientError as error:
         raise MlopsError(
             f"cannot read the governance table {platform.governance_table_name} as the "
-            f"registry account ({error})"
+            f"governance reader ({error})"
         ) from None
     sagemaker = client(session, "sagemaker", emulator)
     return collect(sagemaker, platform, recorded), recorded

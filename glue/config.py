@@ -39,6 +39,11 @@ ROLE_ARN = re.compile(
     r"(?P<path_and_name>([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64})"
 )
 ROLE_PATH_AND_NAME_MAX = 512
+# A person: an IAM user or a role (e.g. an SSO permission set's) whose sessions name the person.
+PRINCIPAL_ARN = re.compile(
+    r"arn:aws(-[a-z]+)*:iam::(?P<account>[0-9]{12}):(user|role)/"
+    r"(?P<path_and_name>([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64})"
+)
 REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-[0-9]")
 NAME_PREFIX = re.compile(r"[a-z][a-z0-9-]{1,20}")
 MODEL_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
@@ -189,6 +194,35 @@ def _role_arns(v: Any) -> str | None:
         return f"{expected}; invalid: {json.dumps(bad)}"
     twice = sorted({a for a in v if v.count(a) > 1})
     return f"{expected}; given twice: {json.dumps(twice)}" if twice else None
+
+
+def _principal_arns(v: Any, non_empty: bool = False) -> str | None:
+    expected = (
+        f"a{' non-empty' if non_empty else ''} list of distinct IAM user or role ARNs such as "
+        "arn:aws:iam::123456789012:user/NAME"
+    )
+    if not isinstance(v, list) or (non_empty and not v):
+        return expected
+    bad = [
+        a
+        for a in v
+        if not (isinstance(a, str) and (m := PRINCIPAL_ARN.fullmatch(a)))
+        or len(m["path_and_name"]) > ROLE_PATH_AND_NAME_MAX
+    ]
+    if bad:
+        return f"{expected}; invalid: {json.dumps(bad)}"
+    twice = sorted({a for a in v if v.count(a) > 1})
+    return f"{expected}; given twice: {json.dumps(twice)}" if twice else None
+
+
+def _approvers(v: Any) -> str | None:
+    if not isinstance(v, dict) or set(v) != set(WORKLOAD_ENVIRONMENTS):
+        return 'the approvers of both stages: {"dev": [ARNs], "prod": [ARNs]}'
+    for stage, principals in sorted(v.items()):
+        problem = _principal_arns(principals, non_empty=True)
+        if problem:
+            return f"{stage}: {problem}"
+    return None
 
 
 def _integer(low: int, high: int) -> Check:
@@ -355,6 +389,9 @@ SCHEMAS: dict[str, dict[str, Key]] = {
         "governance_recorder_concurrency": Key(_integer(1, 10)),
         "access_log_bucket": Key(_bucket, required=False),
         "feature_branches": Key(_feature_branches, required=False),
+        # Who decides what serves (glue/people.py): each stage's approvers, and who reads.
+        "model_approvers": Key(_approvers),
+        "governance_readers": Key(_principal_arns, required=False),
     },
     **{
         env: {
@@ -371,6 +408,8 @@ SCHEMAS: dict[str, dict[str, Key]] = {
             "challenger_auc_tolerance": Key(_tolerance, required=False),
             "notification_emails": Key(_emails, required=False),
             "retrain_on_failed_inference": Key(_boolean, required=False),
+            # Read by `mlops models approve`; true in dev only (a cross-check below).
+            "allow_self_approval": Key(_boolean, required=False),
         }
         for env in WORKLOAD_ENVIRONMENTS
     },
@@ -416,6 +455,8 @@ def _cross_checks(values: dict[str, Any], invalid: set[str]) -> list[tuple[str, 
         role_account = ROLE_ARN.fullmatch(arn)["account"]
         if role_account != account:
             problems.append((key, f"a role in account {account}, got one in {role_account}"))
+    if values.get("allow_self_approval") is True and values.get("environment") != "dev":
+        problems.append(("allow_self_approval", "false outside dev: four eyes decide what serves"))
     if not {"feature_branches", "model_name"} & invalid and values.get("feature_branches"):
         room = GROUP_NAME_MAX - len(values["model_name"]) - len(FEATURE_GROUP_INFIX)
         long = [b for b in values["feature_branches"] if len(b) > room]

@@ -31,6 +31,10 @@ class RegistryContract:
     governance_rule_arn: str
     governance_function_arn: str
     governance_dead_letter_queue_url: str
+    model_approver_role_arns: dict[str, str]  # per stage: who decides there (glue/people.py)
+    governance_reader_role_arn: str | None  # None: the tfvars name no governance reader
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("governance_reader_role_arn",)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class WorkloadContract:
     rule_arns: dict[str, str | None]
 
     PIPELINES: ClassVar[tuple[str, ...]] = ("training", "inference", "comparison")
+    OPTIONAL: ClassVar[tuple[str, ...]] = ()
 
     @property
     def training_pipeline(self) -> str:
@@ -79,7 +84,11 @@ def parse(kind: type[Contract], environment: str, platform: Any) -> Contract:
             f"`mlops apply --env {environment}`"
         )
     names = [field.name for field in fields(kind)]
-    missing = [name for name in names if platform.get(name) is None or platform.get(name) == ""]
+    missing = [
+        name
+        for name in names
+        if name not in kind.OPTIONAL and (platform.get(name) is None or platform.get(name) == "")
+    ]
     if kind is WorkloadContract and platform.get("pipeline_names"):
         missing += [
             f"pipeline_names.{pipeline}"

@@ -1,16 +1,19 @@
 """Governance verbs over environments: who acts in which account, and what gets recorded.
 
-Reads run in the stage's own account through the group's resource policy; approvals and
-promotions run as the registry account, which owns the groups. Nothing here writes the
-governance table: SageMaker emits each change in the registry account, whose rule sends it to
-the recorder (modules/governance-recorder), whoever made it.
+Reads run in the stage's own account through the group's resource policy. Decisions (approve,
+reject, promote, roll back) are a person's: they run as the stage's approver role in the
+registry account, which owns the groups, with the person as the session's source identity
+(glue/people.py); a version's trainer does not approve it (four eyes). Comparisons are evidence,
+not decisions: CI records them as the registry account. Nothing here writes the governance
+table: SageMaker emits each change in the registry account, whose rule sends it to the recorder
+(modules/governance-recorder), whoever made it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from glue import comparison, deploy, registry
+from glue import comparison, deploy, people, registry
 from glue.aws import client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError, UsageError
@@ -49,6 +52,17 @@ def latest(stage: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str
     return registry.latest(sagemaker, group)
 
 
+class _Decider:
+    """The stage's approver: its SageMaker client, the person, and the registry's groups."""
+
+    def __init__(self, registry_config: EnvironmentConfig, stage: str, emulator: Emulator | None):
+        session, self.person = people.as_approver(registry_config, stage, emulator)
+        self.sagemaker = client(session, "sagemaker", emulator)
+        self.groups = people.registry_contract(
+            session, registry_config, emulator
+        ).model_package_group_arns
+
+
 def set_status(
     stage: EnvironmentConfig,
     registry_config: EnvironmentConfig,
@@ -57,16 +71,31 @@ def set_status(
     approve: bool,
     comment: str,
 ) -> registry.ModelVersion:
+    """Approve or reject a version, as the person, in the stage's approver role. Refused: the
+    trainer approving their own version (unless the stage's tfvars allow it: dev only), and a
+    decision that changes nothing but its comment (no state-change event would record it)."""
     require_stage(stage)
-    platform = deploy.workload_platform(stage, emulator)
+    registry.require_comment(comment, "the version is approved or rejected")
+    decider = _Decider(registry_config, stage.name, emulator)
+    group = decider.groups[stage.name]
+    described = registry.describe(decider.sagemaker, group, version)
     status = registry.APPROVED if approve else registry.REJECTED
-    return registry.set_status(
-        _registry_sagemaker(registry_config, emulator),
-        platform.model_package_group_arn,
-        version,
-        status,
-        comment,
-    )
+    current = registry.to_version(described)
+    if current.status == status:
+        if current.comment == comment.strip():
+            return current  # decided before, as now: nothing changes
+        raise MlopsError(
+            f"version {version} of {stage.name} is {status} already, with the comment "
+            f"{current.comment!r}: a comment alone changes no decision, and SageMaker emits no "
+            "event for it, so the governance record would not see it (nothing changed)"
+        )
+    trainer = current.metadata.get(registry.TRAINED_BY)
+    if approve and trainer == decider.person and not stage.values.get("allow_self_approval"):
+        raise MlopsError(
+            f"{decider.person} trained version {version} of {stage.name}: another of its "
+            "approvers decides (four eyes; nothing changed)"
+        )
+    return registry.set_status(decider.sagemaker, group, version, status, comment)
 
 
 def served_copies(
@@ -78,12 +107,11 @@ def served_copies(
 ) -> list[registry.ModelVersion]:
     """The approved copies of a source version in the stage it is promoted to."""
     require_promotion(source, target)
-    source_group = deploy.workload_platform(source, emulator).model_package_group_arn
-    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
+    decider = _Decider(registry_config, source.name, emulator)
     copies = registry.copies_of(
-        _registry_sagemaker(registry_config, emulator),
-        registry.package_arn(source_group, version),
-        target_group,
+        decider.sagemaker,
+        registry.package_arn(decider.groups[source.name], version),
+        decider.groups[target.name],
     )
     return [copy for copy in copies if copy.status == registry.APPROVED]
 
@@ -110,13 +138,20 @@ def promote(
     version: int,
     forced: str | None = None,
 ) -> registry.Promotion:
-    """Copy an approved version of the source stage into the next stage, once; a challenger
-    worse than the champion there (compared on the same held-out data) only when `forced`, the
-    comment saying why."""
+    """Copy an approved version of the source stage into the next stage, once, as the next
+    stage's approver (accepting a model there is their decision); a challenger worse than the
+    champion there (compared on the same held-out data) only when `forced`, the comment saying
+    why."""
     require_promotion(source, target)
-    source_group = deploy.workload_platform(source, emulator).model_package_group_arn
-    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
-    sagemaker = _registry_sagemaker(registry_config, emulator)
+    decider = _Decider(registry_config, target.name, emulator)
+    source_group, target_group = decider.groups[source.name], decider.groups[target.name]
+    sagemaker = decider.sagemaker
+    trainer = registry.to_version(registry.describe(sagemaker, source_group, version)).metadata
+    if trainer.get(registry.TRAINED_BY) == decider.person:
+        raise MlopsError(
+            f"{decider.person} trained version {version} of {source.name}: another of "
+            f"{target.name}'s approvers promotes it (four eyes; nothing promoted)"
+        )
 
     def challenge(candidate: dict) -> str | None:
         champion = registry.serving(sagemaker, target_group)
@@ -181,14 +216,11 @@ def rollback(
     comment: str,
     version: int | None = None,
 ) -> registry.Rollback:
-    """The stage serves its previous approved version again: the served one is rejected (as
-    the registry account, which owns the group)."""
+    """The stage serves its previous approved version again: the served one is rejected, by
+    the person as the stage's approver."""
     require_stage(stage)
     registry.require_comment(comment, registry.ROLLED_BACK)
-    platform = deploy.workload_platform(stage, emulator)
+    decider = _Decider(registry_config, stage.name, emulator)
     return registry.rollback(
-        _registry_sagemaker(registry_config, emulator),
-        platform.model_package_group_arn,
-        f"rollback: {comment}",
-        version,
+        decider.sagemaker, decider.groups[stage.name], f"rollback: {comment}", version
     )

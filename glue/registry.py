@@ -19,6 +19,9 @@ from glue.errors import MlopsError
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
 
 APPROVED, REJECTED, PENDING = "Approved", "Rejected", "PendingManualApproval"
+# Who trained a version (its metadata): the training pipeline's TrainedBy parameter, which
+# `mlops pipelines start` sets to the person who started it.
+TRAINED_BY = "trained_by"
 
 
 @dataclass(frozen=True)

@@ -109,9 +109,13 @@ def test_training_gates_registration_on_auc():
     (fail,) = condition["ElseSteps"]
     assert register["Type"] == "RegisterModel" and fail["Type"] == "Fail"
     assert register["Arguments"]["ModelPackageGroupName"] == SETTINGS.model_package_group_arn
-    assert {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}[
-        "ModelApprovalStatus"
-    ] == "PendingManualApproval"
+    # No run registers a decided version, whatever its parameters: approvers decide.
+    assert register["Arguments"]["ModelApprovalStatus"] == "PendingManualApproval"
+    parameters = {p["Name"]: p["DefaultValue"] for p in definition["Parameters"]}
+    assert "ModelApprovalStatus" not in parameters
+    assert register["Arguments"]["CustomerMetadataProperties"]["trained_by"] == {
+        "Get": "Parameters.TrainedBy"
+    }
     lineage = register["Arguments"]["CustomerMetadataProperties"]
     assert {"dataset_uri", "hp_max_depth", "auc", "accuracy", "baseline_uri"} <= set(lineage)
     # The run's held-out split, which a comparison with the champion scores both models on.

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES_PER_KEY = 500  # distinct values of every key, at least
 DRAWS_PER_KIND = 750  # Hypothesis draws some values more than once
 MAX_ROUNDS = 4
-BOOLEANS = ("protect_from_destroy", "retrain_on_failed_inference")
+BOOLEANS = ("protect_from_destroy", "retrain_on_failed_inference", "allow_self_approval")
 REFUSED = object()  # Terraform refuses the input before any validation (a null required value)
 
 # (environment, key) of every tfvars key of every environment.
@@ -68,6 +68,13 @@ STRING_SEEDS: dict[str, list[str]] = {
         ROLE + "n" * 64,
         ROLE + "p" * 447 + "/" + "n" * 64,
         ROLE + "p/" * 224 + "n" * 64,
+    ],
+    "principal_arn": [
+        "arn:aws:iam::444444444444:user/dana",
+        "arn:aws:iam::444444444444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Approver_1a",
+        "arn:aws-cn:iam::123456789012:user/ops/jane.doe@example.com",
+        "arn:aws:iam::123456789012:user/" + "u" * 64,
+        ROLE + "p" * 447 + "/" + "n" * 64,
     ],
     "name_prefix": ["mammo", "ab", "a" + "b1-" * 6 + "zz", "x-"],
     "model_name": ["mammo-severity", "a", "A" * 41, "a--b", "a" + "-" * 39 + "b", "X9-y8-Z7"],
@@ -294,6 +301,23 @@ def role_arn_lists(rnd: random.Random) -> list[str]:
     return arns
 
 
+def principal_lists(rnd: random.Random) -> list[str]:
+    arns = [near("principal_arn", rnd) for _ in range(rnd.choice([0, 1, 1, 2, 3]))]
+    if arns and rnd.random() < 0.1:  # a principal given twice
+        arns.append(rnd.choice(arns))
+    return arns
+
+
+def approver_maps(rnd: random.Random) -> dict[str, list[str]]:
+    approvers = {name: principal_lists(rnd) for name in ("dev", "prod")}
+    if rnd.random() < 0.2:  # a stage missing, mutated or added
+        name = rnd.choice(["dev", "prod"])
+        del approvers[name]
+        if rnd.random() < 0.7:
+            approvers[mutate(name, "environment", rnd)] = principal_lists(rnd)
+    return approvers
+
+
 def email_lists(rnd: random.Random) -> list[str]:
     return [near("email", rnd) for _ in range(rnd.choice([0, 1, 1, 1, 2, 2, 3]))]
 
@@ -353,6 +377,8 @@ def strategy(kind: str) -> st.SearchStrategy:
         "notification_emails": lambda: seeded(email_lists),
         "feature_branches": lambda: seeded(branch_lists),
         "terraform_principal_arns": lambda: seeded(role_arn_lists),
+        "model_approvers": lambda: seeded(approver_maps),
+        "governance_readers": lambda: seeded(principal_lists),
     }
     if kind == "inference_schedule":
         return mutated(kind) | seeded(crons)
@@ -404,6 +430,7 @@ CONVERSIONS = {  # a variable's declared type: how Terraform converts a value to
     "bool": "tobool({})",
     "list(string)": "tolist({})",
     "map(string)": "tomap({})",
+    "map(list(string))": "{{ for k, v in tomap({}) : k => tolist(v) }}",
 }
 
 
@@ -537,6 +564,7 @@ def test_seeds_are_valid():
     in_values = {
         "email": lambda seed: ("notification_emails", [seed]),
         "feature_branch": lambda seed: ("feature_branches", [seed]),
+        "principal_arn": lambda seed: ("governance_readers", [seed]),
         "tag_key": lambda seed: ("tags", {seed: "v"}),
         "tag_value": lambda seed: ("tags", {"k": seed}),
     }
@@ -587,6 +615,13 @@ WRONG_TYPES = {
     "bool": ["true", "false", 1, 0, [True], {}],
     "list(string)": ["ml-alerts@example.com", {"a": "b"}, [1], [None], [True], [["a@b.co"]]],
     "map(string)": [[], "x", {"dev": 222222222222, "prod": "333333333333"}, {"k": None}],
+    "map(list(string))": [
+        [],
+        "x",
+        {"dev": "arn:aws:iam::444444444444:user/dana", "prod": []},
+        {"dev": [123456789012], "prod": ["arn:aws:iam::444444444444:user/pat"]},
+        {"dev": None, "prod": None},
+    ],
 }
 WRONG_TAGS = [{"cost": 5}, {"k": ["v"]}, {"k": True}]
 

@@ -7,6 +7,8 @@ module "naming" {
   feature_branches    = var.feature_branches
 }
 
+data "aws_partition" "current" {}
+
 locals {
   workload_accounts = var.workload_account_ids
 }
@@ -82,4 +84,21 @@ module "governance_recorder" {
   kms_key_arn          = module.artifacts_key.key_arn
   package              = var.governance_recorder_package
   reserved_concurrency = var.governance_recorder_concurrency
+}
+
+# Who decides what serves: each stage's approvers, with their identity on every change, and
+# who reads the record. The contract parameter's ARN is built, not read from the contract
+# module, which carries these roles' ARNs.
+module "model_approvers" {
+  source                 = "../../modules/model-approvers"
+  approvers              = var.model_approvers
+  approver_role_names    = module.naming.model_approver_role_names
+  governance_readers     = var.governance_readers
+  reader_role_name       = module.naming.governance_reader_role_name
+  stage_group_arns       = { for stage, registry in module.model_registry : stage => registry.group_arn }
+  promotions             = { prod = "dev" }
+  governance_table_arn   = module.governance_table.table_arn
+  contract_parameter_arn = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names["registry"]}"
+  kms_key_arn            = module.artifacts_key.key_arn
+  region                 = var.region
 }

@@ -14,6 +14,8 @@ locals {
     governance_rule_arn              = module.governance_recorder.rule_arn
     governance_function_arn          = module.governance_recorder.function_arn
     governance_dead_letter_queue_url = module.governance_recorder.dead_letter_queue_url
+    model_approver_role_arns         = module.model_approvers.approver_role_arns
+    governance_reader_role_arn       = module.model_approvers.reader_role_arn
   }
 }
 

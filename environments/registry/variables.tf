@@ -195,3 +195,34 @@ variable "feature_branches" {
     error_message = "feature_branches must be distinct branch names of 1-53 lowercase letters, digits or hyphens, starting and ending with a letter or digit (e.g. \"better-features\")."
   }
 }
+
+variable "model_approvers" {
+  type        = map(list(string))
+  description = "Who approves each stage's model versions: \"dev\" and \"prod\" -> IAM user or role ARNs of people (their sessions must carry a source identity). They assume <name_prefix>-<stage>-model-approver; the prod approvers also promote into prod."
+  nullable    = false
+  validation {
+    condition = toset(keys(var.model_approvers)) == toset(["dev", "prod"]) && alltrue([
+      for principals in values(var.model_approvers) : length(principals) > 0 && length(distinct(principals)) == length(principals) && alltrue([
+        for arn in principals :
+        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
+        && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+      ])
+    ])
+    error_message = "model_approvers must map exactly \"dev\" and \"prod\" to non-empty lists of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+  }
+}
+
+variable "governance_readers" {
+  type        = list(string)
+  description = "IAM user or role ARNs of the people who read the governance record (compliance); they assume <name_prefix>-governance-reader. Empty: no reader role."
+  default     = []
+  nullable    = false
+  validation {
+    condition = length(distinct(var.governance_readers)) == length(var.governance_readers) && alltrue([
+      for arn in var.governance_readers :
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
+      && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+    ])
+    error_message = "governance_readers must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+  }
+}

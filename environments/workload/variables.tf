@@ -246,3 +246,10 @@ variable "notification_emails" {
   }
 }
 
+
+variable "allow_self_approval" {
+  type        = bool
+  description = "Whether the person who trained a version may approve it (four eyes otherwise). `mlops models approve` reads it; mlops validate allows true in dev only. Terraform creates nothing from it."
+  default     = false
+  nullable    = false
+}

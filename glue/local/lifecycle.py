@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glue import deploy, governance
+from glue import deploy, governance, people
 from glue.aws import assumed_session, client, split_s3
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.errors import MlopsError
-from glue.local import sample_data
+from glue.local import operator, sample_data
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
 from glue.local.runner import Execution, LocalRunner
 from glue.local.services import as_aws
 from glue.pipelines.definitions import PipelineSettings
+from glue.pipelines.start import TRAINED_BY, trained_by
 from glue.pipelines.upsert import settings_for
 from glue.registry import ModelVersion
 
@@ -152,12 +153,14 @@ def deliver_here(
     registry_config: EnvironmentConfig, emulator: Emulator, workdir: Path
 ) -> list[Delivery]:
     """`deliver` for a command: through the rules of the registry and of each stage applied
-    on this local AWS (a stage not applied has no rules to run)."""
-    stages = []
-    for name in WORKLOAD_ENVIRONMENTS:
-        with contextlib.suppress(MlopsError):
-            stages.append(stage(load(name, None), emulator, workdir))
-    return deliver(registry_router(registry_config, emulator, stages))
+    on this local AWS (a stage not applied has no rules to run). EventBridge delivers and CI's
+    tools read the stages' contracts: not the person whose command caused the events."""
+    with operator.acting_as_ci():
+        stages = []
+        for name in WORKLOAD_ENVIRONMENTS:
+            with contextlib.suppress(MlopsError):
+                stages.append(stage(load(name, None), emulator, workdir))
+        return deliver(registry_router(registry_config, emulator, stages))
 
 
 def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
@@ -234,8 +237,17 @@ def run(
     timed(
         "approve retrained",
         prod.where,
-        lambda: governance.set_status(
-            prod.config, registry_config, emulator, retrained, True, "demo: retrained on more data"
+        lambda: _as_approver(
+            registry_config,
+            prod,
+            lambda: governance.set_status(
+                prod.config,
+                registry_config,
+                emulator,
+                retrained,
+                True,
+                "demo: retrained on more data",
+            ),
         ),
     )
     timed(
@@ -246,8 +258,12 @@ def run(
     timed(
         "rollback",
         prod.where,
-        lambda: governance.rollback(
-            prod.config, registry_config, emulator, "demo: worse in production", retrained
+        lambda: _as_approver(
+            registry_config,
+            prod,
+            lambda: governance.rollback(
+                prod.config, registry_config, emulator, "demo: worse in production", retrained
+            ),
         ),
     )
     timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
@@ -257,6 +273,12 @@ def run(
         lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
     )
     return Outcome(trained, promoted, deliveries)
+
+
+def _as_approver(registry_config: EnvironmentConfig, stage: Stage, decide: Callable[[], Any]):
+    """A decision, made by the stage's approver (the first the registry's tfvars name)."""
+    with operator.acting_as_approver(registry_config, stage.config.name):
+        return decide()
 
 
 def _train_and_approve(
@@ -273,7 +295,10 @@ def _train_and_approve(
     trained = timed(
         f"train{which}",
         dev.where,
-        lambda: _require(dev.runner.run(dev.settings.training_pipeline), "Succeeded"),
+        lambda: _require(
+            dev.runner.run(dev.settings.training_pipeline, _trainer(registry_config, emulator)),
+            "Succeeded",
+        ),
     )
     version = registered_version(trained)
     if version is None:
@@ -283,12 +308,22 @@ def _train_and_approve(
     timed(
         f"approve{which}",
         dev.where,
-        lambda: governance.set_status(
-            dev.config, registry_config, emulator, version, True, why(trained)
+        lambda: _as_approver(
+            registry_config,
+            dev,
+            lambda: governance.set_status(
+                dev.config, registry_config, emulator, version, True, why(trained)
+            ),
         ),
     )
     timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
     return trained, version
+
+
+def _trainer(registry_config: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
+    """Who starts the demo's training, as `mlops pipelines start` records it: CI."""
+    with operator.acting_as_ci():
+        return {TRAINED_BY: trained_by(people.person(emulator, registry_config.region))}
 
 
 def _promote(
@@ -305,8 +340,14 @@ def _promote(
     promoted = timed(
         f"promote {which}",
         prod.where,
-        lambda: (
-            governance.promote(dev.config, prod.config, registry_config, emulator, version).version
+        lambda: _as_approver(
+            registry_config,
+            prod,
+            lambda: (
+                governance.promote(
+                    dev.config, prod.config, registry_config, emulator, version
+                ).version
+            ),
         ),
     )
     timed("approval event -> inference", prod.where, lambda: _started_inference(deliver(registry)))

@@ -21,14 +21,17 @@ does the same for itself:
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from glue.aws import client, session_with
@@ -41,6 +44,24 @@ from glue.local.services import as_aws
 from glue.settings import state_dir
 
 CI_USER = "mlops-local-ci"
+# The person a command runs as on the local AWS, instead of the CI principal: an IAM user of
+# the CI principal's account, as people sign in to an identity account (e.g. dana, whom the
+# registry's tfvars name as dev's approver).
+PERSON_ENV = "MLOPS_LOCAL_AS"
+# What the identity account lets its people do: assume roles with their own identity set. Each
+# role's trust policy decides who may assume it.
+PERSON_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AssumeRolesAsThemselves",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Resource": "arn:aws:iam::*:role/*",
+        }
+    ],
+}
+_USER_NAME = re.compile(r"[a-zA-Z0-9_+=,.@-]{1,64}")
 CI_SESSION = "mlops-local-ci"
 # The bootstrap's last resource that the commands after it need (the Terraform role's policy).
 _READY = "module.bootstrap.aws_iam_role_policy.terraform: "
@@ -162,6 +183,71 @@ def credentials(emulator: Emulator, region: str) -> dict[str, str]:
     answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=CI_SESSION)
     with _LOCK:
         return _SESSIONS.setdefault(emulator.instance, as_variables(answer["Credentials"]))
+
+
+# Who signs, set for a block of code (the demo's people; the local platform doing what AWS or CI
+# would do after a person's command, e.g. delivering the events it caused: "" is the CI
+# principal). Unset, MLOPS_LOCAL_AS decides.
+_PERSON: contextvars.ContextVar[str | None] = contextvars.ContextVar("person", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(person: str) -> Iterator[None]:
+    """Sign as the person (an IAM user name; "" is the CI principal) within the block."""
+    token = _PERSON.set(person)
+    try:
+        yield
+    finally:
+        _PERSON.reset(token)
+
+
+def acting_as_ci():
+    return acting_as("")
+
+
+def person_among(principals: list[str], role: str) -> str:
+    """The local person to act as one of `principals` (the tfvars' ARNs): the first IAM user
+    (made in the CI principal's account, where the local platform's people sign in)."""
+    users = [arn.rsplit("/", 1)[1] for arn in principals if ":user/" in arn]
+    if not users:
+        raise MlopsError(
+            f"the local platform acts as {role} through an IAM user: name one (of the CI "
+            "principal's account) in the registry's tfvars"
+        )
+    return users[0]
+
+
+def acting_as_approver(registry: EnvironmentConfig, stage: str):
+    """Sign as the stage's first approver the registry's tfvars name (the demo's people)."""
+    approvers = registry.values["model_approvers"][stage]
+    return acting_as(person_among(approvers, f"{stage}'s approver"))
+
+
+def acting_as_reader(registry: EnvironmentConfig):
+    readers = registry.values.get("governance_readers") or []
+    return acting_as(person_among(readers, "the governance reader"))
+
+
+def ambient_credentials(emulator: Emulator, region: str) -> dict[str, str]:
+    """What a command signs with on the local AWS: the person MLOPS_LOCAL_AS names (made in the
+    CI principal's account the first time), else the CI principal."""
+    name = _PERSON.get()
+    if name is None:
+        name = os.environ.get(PERSON_ENV)
+    if not name:
+        return credentials(emulator, region)
+    if not _USER_NAME.fullmatch(name):
+        raise MlopsError(
+            f"{PERSON_ENV}={name!r}: an IAM user name (1-64 letters, digits or _ + = , . @ -)"
+        )
+    made = _folder(emulator) / "ci-role"
+    if not made.is_file():
+        raise MlopsError(
+            "the local AWS has no people yet (they join the CI principal's account, made by "
+            "the first command that reads tfvars): run `mlops plan --env registry` first"
+        )
+    account = made.read_text().split(":")[4]
+    return administrators.user_keys(emulator, account, name, PERSON_POLICY, region)
 
 
 def ci_credentials(config: EnvironmentConfig, emulator: Emulator) -> dict[str, str]:

@@ -93,6 +93,9 @@ def get(path: str) -> dict[str, str]:
     return {"Get": path}
 
 
+TRAINED_BY_SCHEDULE = "a rule (schedule or failed inference)"
+
+
 def _parameter(name: str, kind: str, default: Any = None) -> dict[str, Any]:
     """A pipeline parameter; without a default, every start must give it."""
     declared = {"Name": name, "Type": kind}
@@ -268,7 +271,9 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
         "Type": "RegisterModel",
         "Arguments": {
             "ModelPackageGroupName": settings.model_package_group_arn,
-            "ModelApprovalStatus": get("Parameters.ModelApprovalStatus"),
+            # Not a parameter: whoever starts a run, an approver decides (the group's policy
+            # also denies a workload account any other status).
+            "ModelApprovalStatus": "PendingManualApproval",
             "InferenceSpecification": {
                 "Containers": [
                     {
@@ -291,6 +296,8 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             "CustomerMetadataProperties": {
                 "dataset_uri": get("Parameters.InputDataUri"),
                 "pipeline_execution": get(run),
+                # Four eyes: its trainer does not approve it (glue/governance.py).
+                "trained_by": get("Parameters.TrainedBy"),
                 "baseline_uri": run_path("baseline", "baseline.json"),
                 # The held-out split: a comparison with the champion evaluates both on it.
                 "test_data_uri": _output_uri("Preprocess", "test"),
@@ -347,7 +354,9 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             _parameter("TrainingInstanceType", "String", settings.training_instance_type),
             _parameter("TrainingInstanceCount", "Integer", 1),
             _parameter("AucThreshold", "Float", settings.auc_threshold),
-            _parameter("ModelApprovalStatus", "String", "PendingManualApproval"),
+            # Who started the run: `mlops pipelines start` sets the person; a rule (the weekly
+            # schedule, a failed inference) leaves the default.
+            _parameter("TrainedBy", "String", TRAINED_BY_SCHEDULE),
         ],
         "PipelineExperimentConfig": {
             "ExperimentName": get("Execution.PipelineName"),

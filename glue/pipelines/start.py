@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from glue import pipelines
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError, UsageError
+
+# The training pipeline's parameter naming who started the run (the registered version's
+# `trained_by`, glue/governance.py's four eyes).
+TRAINED_BY = "TrainedBy"
+# SageMaker's CustomerMetadataProperties value pattern, less the spaces (a person's name).
+_METADATA_VALUE = re.compile(r"[\w.:/=+@-]{1,256}")
+
+
+def trained_by(person: str) -> str:
+    """The person as the version's metadata can hold them."""
+    if not _METADATA_VALUE.fullmatch(person):
+        raise MlopsError(
+            f"{person!r} cannot be recorded as who trained the version (SageMaker's metadata "
+            "takes letters, digits and _ . : / = + @ -): start it with other credentials"
+        )
+    return person
 
 
 def pipeline_name(platform: WorkloadContract, kind: str) -> str:

@@ -59,16 +59,27 @@ def _text(detail: dict[str, Any], name: str) -> str:
     return value
 
 
-def who(detail: dict[str, Any]) -> str | None:
-    """Who made the change, when the event names them (an IAM identity or a Studio user)."""
+def _changer(detail: dict[str, Any]) -> dict[str, Any]:
+    """The UserContext of who made the change: LastModifiedBy, else (a creation) CreatedBy."""
     for field in ("LastModifiedBy", "CreatedBy"):
         user = detail.get(field)
-        if isinstance(user, dict):
-            identity = user.get("IamIdentity") or {}
-            named = identity.get("Arn") or user.get("UserProfileName")
-            if named:
-                return str(named)
-    return None
+        if isinstance(user, dict) and (user.get("IamIdentity") or user.get("UserProfileName")):
+            return user
+    return {}
+
+
+def who(detail: dict[str, Any]) -> str | None:
+    """Who made the change, when the event names them (an IAM identity or a Studio user)."""
+    user = _changer(detail)
+    named = (user.get("IamIdentity") or {}).get("Arn") or user.get("UserProfileName")
+    return str(named) if named else None
+
+
+def person(detail: dict[str, Any]) -> str | None:
+    """The person behind the change: the source identity of the session that made it (the
+    approver roles are assumed with one, glue/people.py)."""
+    named = (_changer(detail).get("IamIdentity") or {}).get("SourceIdentity")
+    return str(named) if named else None
 
 
 def items(event: dict[str, Any], groups: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -119,6 +130,7 @@ def items(event: dict[str, Any], groups: dict[str, str]) -> tuple[dict[str, Any]
         "comment": detail.get("ApprovalDescription"),
         "changed_at": time,
         "changed_by": who(detail),
+        "source_identity": person(detail),
         "event_id": event_id,
         "generated_by": (detail.get("MetadataProperties") or {}).get("GeneratedBy"),
         "metrics_uri": statistics.get("S3Uri"),

@@ -164,20 +164,30 @@ data "aws_iam_policy_document" "terraform" {
     ]])
   }
 
-  # Interim, until per-stage approver roles take the model decisions over: `mlops models` runs
-  # as this role. A stage reads its versions in the registry's groups (their policy admits the
-  # stage's account); the registry approves, rejects, rolls back, records comparisons
-  # (UpdateModelPackage) and creates promoted copies (CreateModelPackage).
+  # CI reads the versions (`mlops models list|latest|compare`): a stage through its group's
+  # policy. The registry records comparisons on versions (UpdateModelPackage without a status):
+  # evidence, not a decision; decisions are the approver roles' (modules/model-approvers).
   statement {
-    sid = "ModelVersionsOfTheModel"
-    actions = concat(
-      ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"],
-      local.is_registry ? ["sagemaker:UpdateModelPackage", "sagemaker:CreateModelPackage"] : [],
-    )
+    sid     = "ModelVersionsOfTheModel"
+    actions = ["sagemaker:ListModelPackages", "sagemaker:DescribeModelPackage"]
     resources = flatten([for name in local.model_names : [
       "arn:${local.partition}:sagemaker:${local.region}:${local.registry}:model-package-group/${name}-*",
       "arn:${local.partition}:sagemaker:${local.region}:${local.registry}:model-package/${name}-*/*",
     ]])
+  }
+
+  dynamic "statement" {
+    for_each = local.is_registry ? [1] : []
+    content {
+      sid       = "RecordComparisonsNotDecisions"
+      actions   = ["sagemaker:UpdateModelPackage"]
+      resources = [for name in local.model_names : "arn:${local.partition}:sagemaker:${local.region}:${local.registry}:model-package/${name}-*/*"]
+      condition {
+        test     = "Null"
+        variable = "sagemaker:ModelApprovalStatus"
+        values   = ["true"]
+      }
+    }
   }
 
   # A stage reads the comparison reports its pipeline writes to the registry's artifacts bucket

@@ -40,6 +40,27 @@ data "aws_iam_policy_document" "group" {
       }
     }
   }
+
+  # Only the registry's approver roles decide what serves: a workload account registers versions
+  # pending approval and records on them, and may neither create one decided nor decide one.
+  dynamic "statement" {
+    for_each = length(var.writer_account_ids) > 0 ? [1] : []
+    content {
+      sid       = "OnlyApproversDecide"
+      effect    = "Deny"
+      actions   = local.write_actions
+      resources = [local.group_arn, local.versions_arn]
+      principals {
+        type        = "AWS"
+        identifiers = local.roots.writers
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "sagemaker:ModelApprovalStatus"
+        values   = ["Approved", "Rejected"]
+      }
+    }
+  }
 }
 
 resource "aws_sagemaker_model_package_group_policy" "this" {

@@ -37,3 +37,13 @@ output "governance_recorder_name" {
   description = "The function (and its role, rule and queue) that fills the governance table."
   value       = "${var.name_prefix}-governance-recorder"
 }
+
+output "model_approver_role_names" {
+  description = "The approver role of each workload stage, in the registry account (glue/people.py derives the same names: a person assumes it before any state can be read)."
+  value       = { for stage in local.workload_stages : stage => "${var.name_prefix}-${stage}-model-approver" }
+}
+
+output "governance_reader_role_name" {
+  description = "The compliance officer's read-only role, in the registry account (glue/people.py derives the same name)."
+  value       = "${var.name_prefix}-governance-reader"
+}

@@ -1,0 +1,118 @@
+"""Who decides: the person behind the ambient credentials, and the registry roles they act as.
+
+A model decision (approve, reject, promote, roll back) is made as the stage's approver role in
+the registry account, and the governance record is read as the governance reader role. Each is
+assumed with the caller's own identity as the session's source identity: AWS keeps it on every
+request of the session and SageMaker records it with each change (DescribeModelPackage's
+`LastModifiedBy.IamIdentity.SourceIdentity`), so the record names the person, not only the
+role. The Terraform and CI roles hold none of these permissions (modules/model-approvers).
+
+A person assumes these roles before any state can be read, so their names are known from the
+registry's tfvars, as the naming module makes them (its outputs `model_approver_role_names` and
+`governance_reader_role_name`; tests/test_people.py holds the two to each other). Inside the
+role, the registry's contract is read from its SSM parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from glue import contract
+from glue.aws import assumed_session, base_session, client
+from glue.config import EnvironmentConfig
+from glue.errors import MlopsError
+from glue.local.emulator.control import Emulator
+
+# STS's SourceIdentity (and RoleSessionName): 2-64 of these characters, not starting "aws:".
+SOURCE_IDENTITY = re.compile(r"[a-zA-Z0-9_+=,.@-]{2,64}")
+
+
+def _registry_arn(registry: EnvironmentConfig, role_name: str) -> str:
+    partition = (registry.terraform_role_arn or "arn:aws:").split(":")[1]
+    return f"arn:{partition}:iam::{registry.account_id}:role/{role_name}"
+
+
+def approver_role_arn(registry: EnvironmentConfig, stage: str) -> str:
+    return _registry_arn(registry, f"{registry.values['name_prefix']}-{stage}-model-approver")
+
+
+def reader_role_arn(registry: EnvironmentConfig) -> str:
+    return _registry_arn(registry, f"{registry.values['name_prefix']}-governance-reader")
+
+
+def contract_parameter_name(registry: EnvironmentConfig) -> str:
+    return f"/{registry.values['name_prefix']}/registry/platform"
+
+
+def identity_from_arn(arn: str) -> str:
+    """The person an ARN of GetCallerIdentity names: an IAM user's name, or a role session's
+    name (an SSO session is named after the person's e-mail)."""
+    kind, _, rest = arn.split(":", 5)[-1].partition("/")
+    if kind == "user":
+        name = rest.rsplit("/", 1)[-1]
+    elif kind == "assumed-role":
+        name = rest.split("/", 1)[-1]
+    else:
+        raise MlopsError(
+            f"the AWS credentials are {arn}'s: a model decision needs a person's own "
+            "credentials (an IAM user, or a role session named after the person)"
+        )
+    if not SOURCE_IDENTITY.fullmatch(name) or name.lower().startswith("aws:"):
+        raise MlopsError(
+            f"{name!r} (from {arn}) is no source identity STS accepts (2-64 letters, digits "
+            "or _ + = , . @ -): sign in with a session name that is"
+        )
+    return name
+
+
+def person(emulator: Emulator | None, region: str) -> str:
+    """Who the ambient credentials are."""
+    try:
+        arn = client(base_session(region, emulator), "sts", emulator).get_caller_identity()["Arn"]
+    except (ClientError, BotoCoreError) as error:
+        raise MlopsError(f"cannot tell who the AWS credentials are ({error})") from None
+    return identity_from_arn(arn)
+
+
+def _as(role_arn: str, what: str, registry: EnvironmentConfig, emulator: Emulator | None):
+    who = person(emulator, registry.region)
+    try:
+        return assumed_session(
+            role_arn, registry.region, emulator, session_name=who, source_identity=who
+        ), who
+    except MlopsError:
+        raise MlopsError(
+            f"{who} may not act as {role_arn} ({what}): the registry's tfvars name who may "
+            "(model_approvers, governance_readers)"
+        ) from None
+
+
+def as_approver(registry: EnvironmentConfig, stage: str, emulator: Emulator | None):
+    """(session as the stage's approver role with the caller's identity, the person)."""
+    return _as(approver_role_arn(registry, stage), f"the {stage} approver", registry, emulator)
+
+
+def as_reader(registry: EnvironmentConfig, emulator: Emulator | None):
+    """(session as the governance reader role with the caller's identity, the person)."""
+    return _as(reader_role_arn(registry), "the governance reader", registry, emulator)
+
+
+def registry_contract(
+    session, registry: EnvironmentConfig, emulator: Emulator | None
+) -> contract.RegistryContract:
+    """The registry's platform contract, from its SSM parameter (what a role without access to
+    the Terraform state reads)."""
+    name = contract_parameter_name(registry)
+    try:
+        value = client(session, "ssm", emulator).get_parameter(Name=name, WithDecryption=True)
+        platform = {**json.loads(value["Parameter"]["Value"]), "parameter_name": name}
+    except ClientError as error:
+        raise MlopsError(f"cannot read the registry's contract {name}: {error}") from None
+    except ValueError:
+        raise MlopsError(
+            f"the registry's contract {name} is not JSON: apply the registry"
+        ) from None
+    return contract.parse(contract.RegistryContract, registry.name, platform)

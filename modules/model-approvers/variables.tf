@@ -1,0 +1,65 @@
+variable "approvers" {
+  type        = map(list(string))
+  description = "Stage -> the IAM principal ARNs (people: users, or roles whose sessions are named after a person, e.g. SSO) who approve its model versions."
+  validation {
+    condition     = alltrue([for principals in values(var.approvers) : length(principals) > 0 && alltrue([for arn in principals : can(regex("^arn:aws[a-z-]*:(iam::[0-9]{12}:(user|role)/.+|sts::[0-9]{12}:assumed-role/.+/.+)$", arn))])])
+    error_message = "approvers: each stage names at least one IAM user or role ARN."
+  }
+}
+
+variable "approver_role_names" {
+  type        = map(string)
+  description = "Stage -> the name of its approver role (modules/naming)."
+}
+
+variable "governance_readers" {
+  type        = list(string)
+  description = "IAM principal ARNs who read the governance record (compliance); none: no reader role."
+  default     = []
+  validation {
+    condition     = alltrue([for arn in var.governance_readers : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/.+$", arn))])
+    error_message = "governance_readers: IAM user or role ARNs."
+  }
+}
+
+variable "reader_role_name" {
+  type        = string
+  description = "Name of the governance reader role (modules/naming)."
+}
+
+variable "stage_group_arns" {
+  type        = map(string)
+  description = "Stage -> its model package group's ARN."
+}
+
+variable "promotions" {
+  type        = map(string)
+  description = "Target stage -> the stage its approved versions are promoted from (e.g. { prod = \"dev\" })."
+  default     = {}
+}
+
+variable "governance_table_arn" {
+  type        = string
+  description = "The governance table the reader role reads."
+}
+
+variable "contract_parameter_arn" {
+  type        = string
+  description = "The SSM parameter holding the registry's platform contract (read by every role here to find the groups)."
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "The key of the contract parameter and the governance table."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the registry (the kms:ViaService condition names its SSM and DynamoDB endpoints)."
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags of the roles."
+  default     = {}
+}
