@@ -93,7 +93,8 @@ def get(path: str) -> dict[str, str]:
     return {"Get": path}
 
 
-TRAINED_BY_SCHEDULE = "a rule (schedule or failed inference)"
+# Within the metadata pattern (no parentheses, no commas).
+TRAINED_BY_SCHEDULE = "a rule: schedule or failed inference"
 
 
 def _parameter(name: str, kind: str, default: Any = None) -> dict[str, Any]:
