@@ -86,7 +86,7 @@ def _as(role_arn: str, what: str, registry: EnvironmentConfig, emulator: Emulato
     except MlopsError:
         raise MlopsError(
             f"{who} may not act as {role_arn} ({what}): the registry's tfvars name who may "
-            "(model_approvers, governance_readers)"
+            "(model_approvers, governance_readers), and the registry must be applied with them"
         ) from None
 
 

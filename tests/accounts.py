@@ -33,6 +33,11 @@ INFERENCE_SPEC = {
 }
 
 
+# The people of the shipped registry tfvars (model_approvers, governance_readers): IAM users of
+# the CI principal's account on the local AWS (MLOPS_LOCAL_AS, operator.acting_as).
+DEV_APPROVER, PROD_APPROVER, READER = "dana", "pat", "carol"
+
+
 def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:
     """The environment of a user whose AWS is the local AWS: an endpoint and credentials, no
     profile or configuration file, no variable of the glue's emulator set-up."""

@@ -152,7 +152,8 @@ def platform(emulator, bootstrapped, throwaway_configs):
 # The modules that run pipelines on the applied platform, apart from those that deploy and
 # govern it (about half the platform's test time each).
 PLATFORM_GROUPS = {
-    module: "platform-runs" for module in ("tests.test_lifecycle", "tests.test_governance_table")
+    module: "platform-runs"
+    for module in ("tests.test_lifecycle", "tests.test_governance_table", "tests.test_segregation")
 }
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.

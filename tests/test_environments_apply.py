@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import io
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,9 +14,11 @@ import pytest
 
 from glue import cli, config, deploy, governance, registry
 from glue.aws import client
+from glue.local import operator
 from glue.local.emulator import control
 from glue.pipelines import upsert
 from tests import accounts
+from tests.accounts import DEV_APPROVER, PROD_APPROVER
 from tests.test_cli import started
 
 pytestmark = pytest.mark.emulator
@@ -65,6 +68,7 @@ def test_every_resource_lands_in_its_account(emulator, platform):
     assert {s["Sid"] for s in dev_policy["Statement"]} == {
         "AccountsReadModelVersions",
         "AccountsRegisterModelVersions",
+        "OnlyApproversDecide",
     }
     # The applied registry has a feature branch (tests/conftest.py): its group, with the dev
     # group's policy (dev registers and reads; prod does not see it), in the contract.
@@ -163,12 +167,17 @@ def test_each_account_holds_its_platform_contract_encrypted_in_ssm(emulator, pla
         assert json.loads(parameter["Parameter"]["Value"]) == expected
 
 
-def _mlops(*args: str) -> tuple[int, str, str]:
-    """Exit code, the command's own answer and stderr. On the local AWS a command that changes
-    a version also prints the events it delivered (`  event: ...`, checked in
+def _mlops(*args: str, person: str = "") -> tuple[int, str, str]:
+    """Exit code, the command's own answer and stderr, run by the person (an IAM user the
+    registry's tfvars name; by default the CI principal). On the local AWS a command that
+    changes a version also prints the events it delivered (`  event: ...`, checked in
     tests/test_governance_table.py): left out here."""
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        operator.acting_as(person),
+    ):
         code = cli.main(list(args))
     answer = [line for line in out.getvalue().splitlines(True) if not line.startswith("  event:")]
     return code, "".join(answer), err.getvalue()
@@ -226,6 +235,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         "9",
         "--comment",
         "looks good",
+        person=DEV_APPROVER,
     )
     assert code == 1 and "model version 9 does not exist" in err and err.count("\n") == 1
 
@@ -240,18 +250,22 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         "1",
         "--comment",
         "AUC 0.87 on the holdout",
+        person=DEV_APPROVER,
     )
     assert code == 0 and out.strip().endswith("/1: Approved")
 
-    code, _, err = _mlops(
-        "models", "promote", "--env", "dev", *files, registry_file, "--version", "2", "--to", "prod"
-    )
+    promote = ["models", "promote", "--env", "dev", *files, registry_file, "--version"]
+    code, _, err = _mlops(*promote, "2", "--to", "prod", person=PROD_APPROVER)
     assert code == 1 and "is PendingManualApproval: only approved versions are promoted" in err
 
     # Two promotions of the same version at once (two approvers, a retried job): one copy.
     prod_file = platform["prod"].tfvars_file
-    promote = ["models", "promote", "--env", "dev", *files, registry_file, "--version", "1"]
-    both = [started(*promote, "--to", "prod", f"--to-var-file={prod_file}") for _ in range(2)]
+    promote = [*promote, "1"]
+    as_pat = {**os.environ, operator.PERSON_ENV: PROD_APPROVER}
+    both = [
+        started(*promote, "--to", "prod", f"--to-var-file={prod_file}", env=as_pat)
+        for _ in range(2)
+    ]
     answers = [run.communicate(timeout=120) for run in both]
     assert [run.returncode for run in both] == [0, 0], answers
     # Each answers the one copy: made by it, or by the other a moment before ("promoted before").
@@ -276,7 +290,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
 
     # Promotion happens once: promoting again answers the existing copy and creates nothing.
     promote_again = ["models", "promote", "--env", "dev", *files, registry_file, "--version", "1"]
-    code, out, _ = _mlops(*promote_again, f"--to-var-file={prod_file}")
+    code, out, _ = _mlops(*promote_again, f"--to-var-file={prod_file}", person=PROD_APPROVER)
     assert (
         code == 0
         and out.strip() == f"{promoted.arn}: Approved (promoted before: this is that copy)"
@@ -292,7 +306,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         rejection stands whatever prod holds; the warning is returned."""
         code, out, _ = _mlops(
             "models", "reject", "--env", "dev", *files, registry_file, "--version", "1",
-            "--comment", "label leak found", f"--to-var-file={prod_tfvars}",
+            "--comment", "label leak found", f"--to-var-file={prod_tfvars}", person=DEV_APPROVER,
         )  # fmt: skip
         rejected, warning = out.strip().splitlines()
         assert code == 0 and rejected.endswith("/1: Rejected")
@@ -303,13 +317,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     assert f"its copy {promoted.arn} is still Approved in prod and served" in warning
     assert "`mlops models reject --env prod --version 1 --comment" in warning
     assert warning.endswith(f"--var-file {prod_file} {registry_file.replace('=', ' ')}`")
-    # A prod it cannot read (never applied from these tfvars) leaves the rejection standing.
-    unapplied = tmp_path / "prod.tfvars.json"
-    unapplied.write_text(json.dumps(accounts.own_platform(platform["prod"].values, "unapplied")))
-    warning = reject_in_dev(unapplied)
-    assert warning.startswith("warning: could not check whether prod still serves a copy")
-    assert warning.endswith(f"`mlops models list --env prod --var-file {unapplied}`")
-    code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}")
+    code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}", person=PROD_APPROVER)
     assert code == 1 and "is Rejected: only approved versions are promoted" in err
 
 
@@ -330,10 +338,12 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
             CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
         )["ModelPackageArn"]
         version = int(arn.rsplit("/", 1)[1])
-        governance.set_status(prod, owner, emulator, version, True, "retrained on May data")
+        with operator.acting_as(PROD_APPROVER):
+            governance.set_status(prod, owner, emulator, version, True, "retrained on May data")
         added.append(arn)
 
-    code, out, err = _mlops("models", "rollback", "--env", "prod", *files, "--comment", "drift")
+    rollback = ["models", "rollback", "--env", "prod", *files]
+    code, out, err = _mlops(*rollback, "--comment", "drift", person=PROD_APPROVER)
     assert code == 0, err
     assert out.splitlines() == [f"{added[1]}: Rejected", f"{added[0]}: serves prod again"]
     code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod.tfvars_file}")
@@ -342,7 +352,7 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
     assert (item["status"], item["comment"]) == ("Rejected", "rollback: drift")
 
     repeat = ["--version", added[1].rsplit("/", 1)[1], "--comment", "drift"]
-    code, out, _ = _mlops("models", "rollback", "--env", "prod", *files, *repeat)
+    code, out, _ = _mlops(*rollback, *repeat, person=PROD_APPROVER)
     assert code == 0 and "(rolled back before: nothing changed)" in out
     code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod.tfvars_file}")
     assert json.loads(out)["ModelPackageArn"] == added[0]

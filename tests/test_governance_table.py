@@ -8,14 +8,15 @@ import json
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from glue import cli, deploy, governance
+from glue import cli, deploy, governance, people
 from glue import registry as registry_module
 from glue.aws import client
-from glue.local import lifecycle, sample_data
+from glue.local import lifecycle, operator, sample_data
 from glue.local.emulator.control import take_emitted_events
 from glue.pipelines import upsert
 from glue.steps import governance_recorder as recorder
 from tests import accounts
+from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
 
 GROUPS = {"mammo-severity-dev": "dev", "mammo-severity-prod": "prod"}
 ARN = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity-dev/3"
@@ -113,6 +114,12 @@ def _history(table, arn: str) -> list[tuple[str, str | None]]:
     ]
 
 
+def _console(owner, emulator, stage: str):
+    """SageMaker as the stage's approver, outside mlops (the console's path)."""
+    with operator.acting_as(DEV_APPROVER if stage == "dev" else PROD_APPROVER):
+        return client(people.as_approver(owner, stage, emulator)[0], "sagemaker", emulator)
+
+
 def _recorded(deliveries) -> list[str]:
     return [d.outcome for d in deliveries if d.rule == "mammo-governance-recorder"]
 
@@ -132,16 +139,18 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     # The CLI approves; on the local AWS it delivers the emitted event itself, as EventBridge.
     registry_file = f"--registry-var-file={owner.tfvars_file}"
     approve = ["models", "approve", "--env", "dev", "--version", str(version)]
-    assert cli.main([*approve, "--comment", "AUC fine", f"--var-file={dev.config.tfvars_file}",
-                     registry_file]) == 0  # fmt: skip
+    with operator.acting_as(DEV_APPROVER):
+        assert cli.main([*approve, "--comment", "AUC fine", f"--var-file={dev.config.tfvars_file}",
+                         registry_file]) == 0  # fmt: skip
     out = capsys.readouterr().out
     recorded = "rule mammo-governance-recorder -> mammo-governance-recorder: invoked, succeeded"
     assert f"event: {recorded}" in out
 
-    governance.set_status(dev.config, owner, emulator, version, False, "drift")
+    with operator.acting_as(DEV_APPROVER):
+        governance.set_status(dev.config, owner, emulator, version, False, "drift")
     assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]
-    # The console path: a raw UpdateModelPackage approval, as the registry account.
-    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    # The console path: a raw UpdateModelPackage approval, by dev's approver.
+    console = _console(owner, emulator, "dev")
     console.update_model_package(
         ModelPackageArn=arn, ModelApprovalStatus="Approved", ApprovalDescription="drift explained"
     )
@@ -150,8 +159,9 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     # failed), the copy is approved by the next promotion, not made twice.
     source = registry_module.describe(console, dev.settings.model_package_group_arn, version)
     prod_group = stages["prod"].settings.model_package_group_arn
-    left = registry_module._copy(console, source, prod_group, "abc123")
-    promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
+    left = registry_module._copy(_console(owner, emulator, "prod"), source, prod_group, "abc123")
+    with operator.acting_as(PROD_APPROVER):
+        promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
     assert (promotion.version.arn, promotion.version.status) == (left, "Approved")
     assert promotion.version.comment == f"promoted from {arn} (approved: drift explained)"
     assert [c.arn for c in registry_module.copies_of(console, arn, prod_group)] == [left]
@@ -165,7 +175,10 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     ]
     current = next(i for i in _items(table) if i["record"] == recorder.version_key(version))
     assert (current["status"], current["comment"]) == ("Approved", "drift explained")
-    assert current["changed_by"].startswith(f"arn:aws:sts::{owner.account_id}:assumed-role/")
+    assert current["changed_by"] == (
+        f"arn:aws:sts::{owner.account_id}:assumed-role/mammo-dev-model-approver/{DEV_APPROVER}"
+    )
+    assert current["source_identity"] == DEV_APPROVER
     assert current["pipeline_execution"] and current["dataset_uri"].startswith("s3://")  # lineage
     copy = promotion.version.arn
     assert _history(table, copy) == [
@@ -176,14 +189,15 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
         recorder.version_key(promotion.version.version)) and i["kind"] == "current"]  # fmt: skip
     assert (copied["stage"], copied["source_model_package_arn"]) == ("prod", arn)
 
-    assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
+    with operator.acting_as(READER):
+        assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     assert "0 differences" in capsys.readouterr().out
 
 
 def test_a_redelivered_event_adds_nothing(emulator, platform, stages, registry):
     """EventBridge delivers at least once: the event id makes the second delivery a no-op."""
     dev, table = stages["dev"], _table(emulator, platform)
-    console = client(deploy.session_for(platform["registry"], emulator), "sagemaker", emulator)
+    console = _console(platform["registry"], emulator, "dev")
     [latest] = registry_module.list_versions(console, dev.settings.model_package_group_arn)[-1:]
     lifecycle.deliver(registry)  # what the test before left
     console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Rejected")
@@ -219,7 +233,8 @@ def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, re
     no table (and is not in the reconcile's agreement); planned back, changes flow again."""
     owner, table = platform["registry"], _table(emulator, platform)
     lifecycle.deliver(registry)  # what earlier tests left reaches the table first
-    assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
+    with operator.acting_as(READER):
+        assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     terraform = deploy.init(owner, emulator)
     var_files = [f"-var-file={path}" for path in deploy.var_files(owner)]
     plan = deploy.plan_file_for(owner).with_name("governance-rule.tfplan")
@@ -241,7 +256,8 @@ def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, re
         assert _recorded(lifecycle.deliver(registry)) == []
         assert _items(table) == before
         # reconcile sees the change the table missed: one line each, exit 1.
-        assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 1
+        with operator.acting_as(READER):
+            assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 1
         out, err = capfd.readouterr()
         version = missed.rsplit("/", 1)[1]
         assert f"v{version}: in the registry (PendingManualApproval), not in the table" in out
@@ -251,6 +267,6 @@ def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, re
         target = "-target=module.governance_recorder"
         terraform.run("plan", target, *options)
         terraform.apply(plan)
-    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    console = _console(owner, emulator, "dev")
     console.update_model_package(ModelPackageArn=missed, ModelApprovalStatus="Rejected")
     assert _recorded(lifecycle.deliver(registry)) == ["invoked, succeeded"]

@@ -46,9 +46,12 @@ AWS_NAME = re.compile(r"f\"arn:|:function:|-pipeline\"|name_prefix'\]\}")
 
 
 def test_python_computes_no_aws_name_terraform_owns():
-    """Names come from the environment's Terraform outputs. The one exception is the state
-    store (bucket, its key and that bucket's own policy), which must exist before Terraform
-    can run and so is named by the glue: every such name carries `tfstate`."""
+    """Names come from the environment's Terraform outputs. Two exceptions must be known before
+    any state can be read, and so are named by the glue: the state store (bucket, its key and
+    that bucket's own policy), which must exist before Terraform can run (every such name
+    carries `tfstate`), and what a person assumes to read the registry at all (the approver and
+    reader roles and the contract's parameter, glue/people.py; test_segregation holds them to
+    the applied registry's outputs)."""
     found = []
     for source in sorted((ROOT / "glue").rglob("*.py")):
         relative = source.relative_to(ROOT).as_posix()
@@ -63,8 +66,15 @@ def test_python_computes_no_aws_name_terraform_owns():
         "Description=f\"Terraform state of {config.name} ({config.values['name_prefix']})\"",
         'arn = f"arn:{partition}:s3:::{bucket}"',
     ]
-    assert [line.split(": ", 1)[1] for line in found] == state_store, "\n".join(found)
-    assert all(line.startswith("glue/deploy.py:") for line in found)
+    entry_points = [
+        'return f"arn:{partition}:iam::{registry.account_id}:role/{role_name}"',
+        "return _registry_arn(registry, f\"{registry.values['name_prefix']}-{stage}-model-approver\")",  # noqa: E501
+        "return _registry_arn(registry, f\"{registry.values['name_prefix']}-governance-reader\")",
+        "return f\"/{registry.values['name_prefix']}/registry/platform\"",
+    ]
+    named = [line.split(": ", 1) for line in found]
+    assert [line for _, line in named] == state_store + entry_points, "\n".join(found)
+    assert {where.split(":")[0] for where, _ in named} == {"glue/deploy.py", "glue/people.py"}
 
 
 def test_set_up_says_what_it_installs():

@@ -11,13 +11,14 @@ import re
 
 import pytest
 
-from glue import cli, config, deploy, governance
+from glue import cli, config, deploy, governance, people
 from glue import registry as registry_module
 from glue.aws import client
-from glue.local import lifecycle, sample_data
+from glue.local import lifecycle, operator, sample_data
 from glue.local.emulator import control
 from glue.pipelines import upsert
 from tests import least_privilege
+from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
 
 GOVERNANCE_RULE = "mammo-governance-recorder"
 
@@ -197,9 +198,10 @@ def test_pipelines_start_runs_the_pipeline_with_checked_parameters(
 
     code, out, _ = start("--param", "AucThreshold=0.5", "--dry-run")
     assert code == 0
-    assert (
-        out
-        == f"would start {dev.settings.training_pipeline} with AucThreshold=0.5 (nothing started)\n"
+    # mlops records who starts a training run (CI here): four eyes on its version.
+    assert out == (
+        f"would start {dev.settings.training_pipeline} with AucThreshold=0.5, "
+        "TrainedBy=mlops-local-ci (nothing started)\n"
     )
     refusals = [
         (["--param", "Threshold=0.5"], 1, "has no parameter Threshold: its parameters are Auc"),
@@ -241,11 +243,17 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
         routed.started = [d.execution for d in deliveries if d.execution]
         return [(d.rule, d.outcome) for d in deliveries if d.rule != GOVERNANCE_RULE]
 
+    def decide(approve: bool, comment: str) -> None:
+        with operator.acting_as(DEV_APPROVER):
+            governance.set_status(
+                dev.config, platform["registry"], emulator, version, approve, comment
+            )
+
     assert routed() == []  # the registration: pending approval
-    governance.set_status(dev.config, platform["registry"], emulator, version, False, "too slow")
+    decide(False, "too slow")
     assert routed() == []
 
-    governance.set_status(dev.config, platform["registry"], emulator, version, True, "fast now")
+    decide(True, "fast now")
     assert routed() == [
         ("mammo-dev-model-approved", f"forwarded to account {dev.config.account_id}"),
         ("mammo-dev-model-approved-infer", "started, Succeeded"),
@@ -258,8 +266,8 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     policy = events.describe_event_bus(Name="default")["Policy"]
     events.remove_permission(RemoveAllPermissions=True)
     try:
-        governance.set_status(dev.config, platform["registry"], emulator, version, False, "again")
-        governance.set_status(dev.config, platform["registry"], emulator, version, True, "again")
+        decide(False, "again")
+        decide(True, "again")
         registry_account = platform["registry"].account_id
         assert routed() == [  # the rejection started nothing; the approval cannot cross
             ("mammo-dev-model-approved", f"refused: its policy does not admit {registry_account}")
@@ -278,22 +286,27 @@ def test_governance_report_shows_versions_promotions_and_flags(
     dev.put(dev.training_data_uri(), sample_data.training_csv())
     version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
     arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
-    console = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    with operator.acting_as(DEV_APPROVER):  # in the console, without a comment
+        console = client(people.as_approver(owner, "dev", emulator)[0], "sagemaker", emulator)
     console.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
     # Scored with prod's champion first (trained on the same data: as good), then promoted.
     governance.compare(
         dev.config, stages["prod"].config, owner, emulator, version, None,
         lambda pipeline, parameters: dev.runner.run(pipeline, parameters),
     )  # fmt: skip
-    copy = governance.promote(dev.config, stages["prod"].config, owner, emulator, version).version
+    with operator.acting_as(PROD_APPROVER):
+        promotion = governance.promote(dev.config, stages["prod"].config, owner, emulator, version)
+    copy = promotion.version
     comment = '=HYPERLINK("http://x") worse on the May batch'
-    governance.set_status(dev.config, owner, emulator, version, False, comment)
+    with operator.acting_as(DEV_APPROVER):
+        governance.set_status(dev.config, owner, emulator, version, False, comment)
 
     reports = {}
     for fmt in ("csv", "md", "html"):
         out = tmp_path / f"governance.{fmt}"
         files = ["--out", str(out), f"--var-file={owner.tfvars_file}"]
-        code = cli.main(["governance", "report", "--format", fmt, *files])
+        with operator.acting_as(READER):
+            code = cli.main(["governance", "report", "--format", fmt, *files])
         written = capsys.readouterr().out.splitlines()[-1]  # after the events it delivered
         assert code == 0 and written.startswith(f"governance report written to {out}")
         reports[fmt] = out.read_text()
@@ -339,7 +352,8 @@ def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
         dev.settings.training_pipeline, {"InputDataUri": noisy, "AucThreshold": 0.01}
     )
     version = lifecycle.registered_version(trained)
-    governance.set_status(dev.config, owner, emulator, version, True, "a challenger")
+    with operator.acting_as(DEV_APPROVER):
+        governance.set_status(dev.config, owner, emulator, version, True, "a challenger")
     files = [
         "--env", "dev", "--version", str(version), f"--var-file={dev.config.tfvars_file}",
         f"--registry-var-file={owner.tfvars_file}",
@@ -347,7 +361,9 @@ def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
     ]  # fmt: skip
 
     def mlops(*arguments: str) -> tuple[int, str, str]:
-        code = cli.main([*arguments, *files])
+        """As prod's approver (promote) or CI (compare)."""
+        with operator.acting_as(PROD_APPROVER if arguments[1] == "promote" else ""):
+            code = cli.main([*arguments, *files])
         out, err = capsys.readouterr()
         return code, out, err
 

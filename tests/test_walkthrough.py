@@ -27,6 +27,7 @@ from glue.aws import client, session_with, split_s3
 from glue.local import administrators, operator
 from glue.local.emulator import control
 from tests import accounts, least_privilege
+from tests.accounts import DEV_APPROVER, PROD_APPROVER
 from tests.conftest import ACCOUNTS as SHIPPED
 from tests.conftest import REGION
 from tests.test_cli import PROJECT_ROOT, started
@@ -148,19 +149,23 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
     listed = shell.run("models", "list", "--env", "dev")
     assert "PendingManualApproval" in listed and "0.91" in listed
 
-    # 7. Approved in dev, promoted to prod (its first version: no champion to compare with);
-    # the next version compared with that champion on the same held-out data, then promoted.
-    approved = shell.run(
-        "models", "approve", "--env", "dev", "--version", "1", "--comment", "AUC 0.91 on test"
+    # 7. Approved in dev by its approver, promoted to prod by prod's (its first version: no
+    # champion to compare with); the next version compared with that champion on the same
+    # held-out data by CI, then promoted. Each person with their own credentials.
+    dana, pat = (_person(emulator, name) for name in (DEV_APPROVER, PROD_APPROVER))
+    [approved] = shell.side_by_side(
+        (dana, ("models", "approve", "--env", "dev", "--version", "1", "--comment", "AUC 0.91"))
     )
     assert approved.strip().endswith(": Approved")
-    champion = _promote(shell, 1)
+    champion = _promote(shell, pat, 1)
     challenger = _register_as_the_training_pipeline_would(emulator, dev, auc="0.93")
-    shell.run("models", "approve", "--env", "dev", "--version", "2", "--comment", "AUC 0.93")
+    shell.side_by_side(
+        (dana, ("models", "approve", "--env", "dev", "--version", "2", "--comment", "AUC 0.93"))
+    )
     _report_as_the_comparison_pipeline_would(emulator, dev, challenger, champion, (0.93, 0.91))
     compared = shell.run("models", "compare", "--env", "dev", "--version", "2")
     assert f"recorded on {challenger}" in compared
-    _promote(shell, 2)
+    _promote(shell, pat, 2)
 
     # 9. Torn down in reverse, once the groups hold no versions; the bootstrap stays.
     prod = json.loads(shell.run("outputs", "--env", "prod"))
@@ -275,10 +280,19 @@ def _ci_principal(emulator, files: dict[str, Path]) -> dict[str, str]:
     return control.as_variables(answer["Credentials"])
 
 
-def _promote(shell: Shell, version: int) -> str:
-    """Promote a dev version to prod: the copy, which prod's inference then serves."""
-    promoted = shell.run(
-        "models", "promote", "--env", "dev", "--version", str(version), "--to", "prod"
+def _person(emulator, name: str) -> dict[str, str]:
+    """A person's own keys: an IAM user of the CI account (the shipped registry tfvars name its
+    users as approvers), allowed to assume roles with their identity set, as its administrator
+    grants its people."""
+    account = CI_ROLE_ARN.split(":")[4]
+    return administrators.user_keys(emulator, account, name, operator.PERSON_POLICY, REGION)
+
+
+def _promote(shell: Shell, approver: dict[str, str], version: int) -> str:
+    """Promote a dev version to prod, as prod's approver: the copy, which prod's inference then
+    serves."""
+    [promoted] = shell.side_by_side(
+        (approver, ("models", "promote", "--env", "dev", "--version", str(version), "--to", "prod"))
     )
     copy, status = promoted.strip().rsplit(": ", 1)
     assert status == "Approved"
