@@ -118,6 +118,15 @@ def test_role_in_another_account_is_rejected(tmp_path):
         config.load("prod", write(tmp_path, values))
 
 
+def test_self_approval_is_allowed_in_dev_only(tmp_path):
+    """Four eyes decide what serves in prod: a trainer approving their own version is for dev."""
+    dev = tfvars("dev") | {"allow_self_approval": True}
+    assert config.load("dev", write(tmp_path, dev)).values["allow_self_approval"] is True
+    prod = tfvars("prod") | {"allow_self_approval": True}
+    with pytest.raises(MlopsError, match="key 'allow_self_approval': false outside dev"):
+        config.load("prod", write(tmp_path, prod))
+
+
 def test_a_feature_branch_too_long_for_its_group_name_is_rejected(tmp_path):
     """A branch valid alone, whose group `<model_name>-feature-<branch>` passes SageMaker's 63
     characters (mammo-severity: 14 + 9 + 40 = 63)."""

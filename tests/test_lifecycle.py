@@ -33,7 +33,9 @@ def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
     stages = {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
     # prod serves nothing yet, as in the demo: the walkthrough's first promotion has no
     # champion to beat (earlier tests approved versions there by hand).
-    owner = client(deploy.session_for(platform["registry"], emulator), "sagemaker", emulator)
+    with operator.acting_as(PROD_APPROVER):
+        session = people.as_approver(platform["registry"], "prod", emulator)[0]
+    owner = client(session, "sagemaker", emulator)
     for version in registry_module.list_versions(
         owner, stages["prod"].settings.model_package_group_arn
     ):

@@ -5,10 +5,12 @@ the CLI's, on the applied platform."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from botocore.exceptions import ClientError
 
-from glue import cli, compliance, deploy, people
+from glue import cli, compliance, deploy, governance, people
 from glue import registry as registry_module
 from glue.aws import assumed_session, base_session, client
 from glue.local import lifecycle, operator, sample_data
@@ -192,3 +194,13 @@ def test_the_trainer_does_not_approve_and_a_comment_alone_is_no_decision(
     dana.update_model_package(ModelPackageArn=arn, ApprovalDescription="console")
     with operator.acting_as(READER):
         assert compliance.reconcile(owner, emulator) == []
+
+    # Where dev's tfvars allow it (dev only: test_config), the trainer approves.
+    lenient = dataclasses.replace(
+        platform["dev"], values={**platform["dev"].values, "allow_self_approval": True}
+    )
+    own = _trained_by(dev, DEV_APPROVER)
+    with operator.acting_as(DEV_APPROVER):
+        approved = governance.set_status(lenient, owner, emulator, own, True, "mine, allowed")
+    assert approved.status == "Approved"
+    lifecycle.deliver_here(owner, emulator, tmp_path)

@@ -201,7 +201,7 @@ def _width() -> int:
 
 def _reconciled(registry: config.EnvironmentConfig, emulator: Emulator) -> str:
     """The governance table, filled by the versions' events alone, agrees with the registry."""
-    with operator.acting_as_reader(registry):
+    with operator.acting_as(operator.reader(registry)):
         found = compliance.reconcile(registry, emulator)
     if found:
         raise MlopsError(f"the governance table and the registry disagree: {'; '.join(found)}")
@@ -210,7 +210,7 @@ def _reconciled(registry: config.EnvironmentConfig, emulator: Emulator) -> str:
 
 def _report(registry: config.EnvironmentConfig, emulator: Emulator) -> Path:
     """The compliance officer's report, read as the governance reader."""
-    with operator.acting_as_reader(registry):
+    with operator.acting_as(operator.reader(registry)):
         return compliance.write(registry, emulator, "html")[0]
 
 
@@ -309,13 +309,13 @@ def run(
         _timed(steps, "authorization record", "local AWS", lambda: _authorized(emulator))
         _timed(
             steps,
-            "governance reconcile",
+            f"governance reconcile, by {operator.reader(registry)}",
             f"registry ({registry.account_id})",
             lambda: _reconciled(registry, emulator),
         )
         report = _timed(
             steps,
-            "governance report",
+            f"governance report, by {operator.reader(registry)}",
             f"registry ({registry.account_id})",
             lambda: _report(registry, emulator),
         )

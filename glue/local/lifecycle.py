@@ -235,7 +235,7 @@ def run(
         raise MlopsError("the failed inference started no retraining that registered a version")
     prod.put(prod.batch_uri(), sample_data.batch_csv())
     timed(
-        "approve retrained",
+        _by("approve retrained", registry_config, prod),
         prod.where,
         lambda: _as_approver(
             registry_config,
@@ -256,7 +256,7 @@ def run(
         lambda: _started_inference(deliver(registry)),
     )
     timed(
-        "rollback",
+        _by("rollback", registry_config, prod),
         prod.where,
         lambda: _as_approver(
             registry_config,
@@ -277,8 +277,13 @@ def run(
 
 def _as_approver(registry_config: EnvironmentConfig, stage: Stage, decide: Callable[[], Any]):
     """A decision, made by the stage's approver (the first the registry's tfvars name)."""
-    with operator.acting_as_approver(registry_config, stage.config.name):
+    with operator.acting_as(operator.approver(registry_config, stage.config.name)):
         return decide()
+
+
+def _by(what: str, registry_config: EnvironmentConfig, stage: Stage) -> str:
+    """The step's name with who decides it."""
+    return f"{what}, by {operator.approver(registry_config, stage.config.name)}"
 
 
 def _train_and_approve(
@@ -306,7 +311,7 @@ def _train_and_approve(
     # The registration's event reaches the governance table (and starts nothing: pending).
     timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
     timed(
-        f"approve{which}",
+        _by(f"approve{which}", registry_config, dev),
         dev.where,
         lambda: _as_approver(
             registry_config,
@@ -338,7 +343,7 @@ def _promote(
 ) -> ModelVersion:
     """Promote a dev version: the approved copy's event starts prod's inference."""
     promoted = timed(
-        f"promote {which}",
+        _by(f"promote {which}", registry_config, prod),
         prod.where,
         lambda: _as_approver(
             registry_config,

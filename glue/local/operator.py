@@ -217,15 +217,15 @@ def person_among(principals: list[str], role: str) -> str:
     return users[0]
 
 
-def acting_as_approver(registry: EnvironmentConfig, stage: str):
-    """Sign as the stage's first approver the registry's tfvars name (the demo's people)."""
-    approvers = registry.values["model_approvers"][stage]
-    return acting_as(person_among(approvers, f"{stage}'s approver"))
+def approver(registry: EnvironmentConfig, stage: str) -> str:
+    """The stage's first approver the registry's tfvars name (the demo's people)."""
+    return person_among(registry.values["model_approvers"][stage], f"{stage}'s approver")
 
 
-def acting_as_reader(registry: EnvironmentConfig):
+def reader(registry: EnvironmentConfig) -> str:
+    """The first governance reader the registry's tfvars name."""
     readers = registry.values.get("governance_readers") or []
-    return acting_as(person_among(readers, "the governance reader"))
+    return person_among(readers, "the governance reader")
 
 
 def ambient_credentials(emulator: Emulator, region: str) -> dict[str, str]:
