@@ -153,6 +153,33 @@ def test_a_kms_call_needs_the_key_policy(local_aws):
     )
 
 
+def test_reading_a_secure_string_decrypts_with_its_key_as_the_caller(local_aws):
+    """SSM decrypts a SecureString WithDecryption by asking KMS as the caller: without
+    kms:Decrypt on the parameter's key (through SSM), the read is refused; the value alone,
+    undecrypted, is not a KMS call."""
+    kms_root = client(_root(local_aws, A), "kms", local_aws)
+    key = kms_root.create_key(Description="parameters")["KeyMetadata"]["Arn"]
+    name = f"/secure-{uuid.uuid4().hex[:8]}"
+    client(_root(local_aws, A), "ssm", local_aws).put_parameter(
+        Name=name, Value="s3cret", Type="SecureString", KeyId=key
+    )
+    reader, arn = _user(local_aws, A, _allow("ssm:GetParameter"))
+    ssm = client(reader, "ssm", local_aws)
+    ssm.get_parameter(Name=name)
+    _refused(
+        lambda: ssm.get_parameter(Name=name, WithDecryption=True),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: kms:Decrypt on resource: {key} "
+        "because no identity-based policy allows the kms:Decrypt action",
+    )
+    through_ssm = {"StringEquals": {"kms:ViaService": f"ssm.{REGION}.amazonaws.com"}}
+    allowed, _ = _user(
+        local_aws, A, _allow("ssm:GetParameter"), _allow("kms:Decrypt", key, Condition=through_ssm)
+    )
+    answer = client(allowed, "ssm", local_aws).get_parameter(Name=name, WithDecryption=True)
+    assert answer["Parameter"]["Value"] == "s3cret"
+
+
 def test_passing_a_role_to_another_service_is_refused(local_aws):
     role = f"arn:aws:iam::{A}:role/runs-functions"
     user, arn = _user(

@@ -271,6 +271,30 @@ def _sse_kms_key(
     return action, found_key
 
 
+def _ssm_kms_keys(operation: str, params: dict[str, Any], account: str, region: str) -> list[str]:
+    """The keys SSM asks KMS to Decrypt with, as the caller, to answer SecureString parameters
+    WithDecryption (AWS Systems Manager User Guide, "How AWS Systems Manager Parameter Store
+    uses AWS KMS": the caller needs kms:Decrypt on the parameter's key)."""
+    if operation not in ("GetParameter", "GetParameters") or not params.get("WithDecryption"):
+        return []
+    from moto.ssm.models import ssm_backends
+
+    backend = ssm_backends[account][region]
+    names = params.get("Names") or [params.get("Name")]
+    keys = []
+    for name in names:
+        try:
+            parameter = backend.get_parameter(name) if isinstance(name, str) else None
+        except Exception:  # a version or label SSM does not find: it answers that itself
+            parameter = None
+        if parameter is None or parameter.parameter_type != "SecureString":
+            continue
+        key = _existing_key(parameter.keyid, account, region)
+        if key is not None and key not in keys:
+            keys.append(key)
+    return keys
+
+
 def _existing_key(key_id: str, account: str, region: str) -> str | None:
     """The ARN of the KMS key a key ID, key ARN, alias name or alias ARN names (an alias or
     ID alone is the requester's account's, as S3's KMSMasterKeyID), or None when none."""
@@ -351,6 +375,15 @@ def checks_for(
     for role in roles:
         passed = {**base, "iam:passedtoservice": (service,)}
         checks.append(Request("iam:PassRole", role, role.split(":")[4], passed))
+    if prefix == "ssm":
+        via = {
+            **base,
+            "kms:viaservice": (f"ssm.{region}.amazonaws.com",),
+            "kms:calleraccount": (caller.account,),
+            "aws:viaawsservice": ("true",),
+        }
+        for key in _ssm_kms_keys(operation, params, caller.account, region):
+            checks.append(Request("kms:Decrypt", key, key.split(":")[4], via))
     if prefix == "s3":
         sse = _sse_kms_key(operation, params, caller.account, region)
         if sse is not None:
