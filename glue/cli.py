@@ -199,25 +199,40 @@ GOVERNANCE_FORMATS = ("html", "md", "csv")
 
 
 def _pipelines_start(args: argparse.Namespace) -> None:
-    from glue import deploy
+    from glue import deploy, people
     from glue.aws import assumed_session, client
+    from glue.config import WORKLOAD_ENVIRONMENTS
+    from glue.contract import WorkloadContract
     from glue.pipelines import start
 
     loaded = _config(args)
     given = start.parse_parameters(args.param)  # a malformed pair is refused before any AWS
     if start.TRAINED_BY in given:
         raise UsageError(f"--param {start.TRAINED_BY}: mlops sets it, to whoever starts the run")
+    if loaded.name not in WORKLOAD_ENVIRONMENTS:
+        stages = ", ".join(WORKLOAD_ENVIRONMENTS)
+        raise MlopsError(f"environment {loaded.name!r} is not a stage: expected one of {stages}")
     target = _target(args)
-    if args.kind == "train":
-        from glue import people
-
-        given[start.TRAINED_BY] = start.trained_by(people.person(target, loaded.region))
-    platform = deploy.workload_platform(loaded, target)
+    caller = people.caller_arn(target, loaded.region)
+    if people.is_role_session(caller, loaded.values["ci_role_arn"]):
+        # CI, as the deploy role it assumes (trusted by ci_role_arn only), like the upsert.
+        platform = deploy.workload_platform(loaded, target)
+        session = assumed_session(
+            platform.deploy_role_arn, loaded.region, target, f"mlops-start-{loaded.name}"
+        )
+        who = people.identity_from_arn(caller)
+    else:
+        if args.kind != "train":
+            raise MlopsError(
+                f"{people.identity_from_arn(caller)} starts training only: inference runs are "
+                "started by their schedule, an approval, or CI"
+            )
+        # A person, as the stage's data scientist role with their identity on the session.
+        session, who = people.as_data_scientist(loaded, target)
+        platform = people.stored_contract(WorkloadContract, session, loaded, target)
     name = start.pipeline_name(platform, args.kind)
-    # As the deploy role CI assumes (trusted by ci_role_arn only), like the upsert.
-    session = assumed_session(
-        platform.deploy_role_arn, loaded.region, target, f"mlops-start-{loaded.name}"
-    )
+    if args.kind == "train":
+        given[start.TRAINED_BY] = start.trained_by(who)
     sagemaker = client(session, "sagemaker", target)
     if args.dry_run:
         parameters = start.prepared(sagemaker, name, given)
@@ -232,7 +247,7 @@ def _pipelines_start(args: argparse.Namespace) -> None:
 
     start.prepared(sagemaker, name, given)
     execution, deliveries = lifecycle.start_here(
-        loaded, target, name, given, state_dir() / "runs" / loaded.name
+        loaded, target, name, given, state_dir() / "runs" / loaded.name, session
     )
     print(f"{execution.arn}: {lifecycle.describe(execution)}")
     _print_deliveries(deliveries, "  ")

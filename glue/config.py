@@ -408,6 +408,8 @@ SCHEMAS: dict[str, dict[str, Key]] = {
             "challenger_auc_tolerance": Key(_tolerance, required=False),
             "notification_emails": Key(_emails, required=False),
             "retrain_on_failed_inference": Key(_boolean, required=False),
+            # Who starts training as themselves (glue/people.py).
+            "data_scientists": Key(_principal_arns, required=False),
             # Read by `mlops models approve`; true in dev only (a cross-check below).
             "allow_self_approval": Key(_boolean, required=False),
         }

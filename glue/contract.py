@@ -54,9 +54,10 @@ class WorkloadContract:
     pipeline_names: dict[str, str]  # PIPELINES, each by its kind
     notification_topic_arn: str
     rule_arns: dict[str, str | None]
+    data_scientist_role_arn: str | None  # None: the tfvars name no data scientist
 
     PIPELINES: ClassVar[tuple[str, ...]] = ("training", "inference", "comparison")
-    OPTIONAL: ClassVar[tuple[str, ...]] = ()
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("data_scientist_role_arn",)
 
     @property
     def training_pipeline(self) -> str:

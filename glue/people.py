@@ -30,21 +30,27 @@ from glue.local.emulator.control import Emulator
 SOURCE_IDENTITY = re.compile(r"[a-zA-Z0-9_+=,.@-]{2,64}")
 
 
-def _registry_arn(registry: EnvironmentConfig, role_name: str) -> str:
-    partition = (registry.terraform_role_arn or "arn:aws:").split(":")[1]
-    return f"arn:{partition}:iam::{registry.account_id}:role/{role_name}"
+def _role_arn(environment: EnvironmentConfig, role_name: str) -> str:
+    """A role of the environment's account (the registry's, for the approvers)."""
+    partition = (environment.terraform_role_arn or "arn:aws:").split(":")[1]
+    return f"arn:{partition}:iam::{environment.account_id}:role/{role_name}"
 
 
 def approver_role_arn(registry: EnvironmentConfig, stage: str) -> str:
-    return _registry_arn(registry, f"{registry.values['name_prefix']}-{stage}-model-approver")
+    return _role_arn(registry, f"{registry.values['name_prefix']}-{stage}-model-approver")
 
 
 def reader_role_arn(registry: EnvironmentConfig) -> str:
-    return _registry_arn(registry, f"{registry.values['name_prefix']}-governance-reader")
+    return _role_arn(registry, f"{registry.values['name_prefix']}-governance-reader")
 
 
-def contract_parameter_name(registry: EnvironmentConfig) -> str:
-    return f"/{registry.values['name_prefix']}/registry/platform"
+def data_scientist_role_arn(stage: EnvironmentConfig) -> str:
+    """The role a stage's data scientists start its training as, in the stage's account."""
+    return _role_arn(stage, f"{stage.values['name_prefix']}-{stage.name}-data-scientist")
+
+
+def contract_parameter_name(environment: EnvironmentConfig) -> str:
+    return f"/{environment.values['name_prefix']}/{environment.name}/platform"
 
 
 def identity_from_arn(arn: str) -> str:
@@ -68,36 +74,61 @@ def identity_from_arn(arn: str) -> str:
     return name
 
 
-def person(emulator: Emulator | None, region: str) -> str:
-    """Who the ambient credentials are."""
+def caller_arn(emulator: Emulator | None, region: str) -> str:
+    """The ARN of the ambient credentials (GetCallerIdentity)."""
     try:
-        arn = client(base_session(region, emulator), "sts", emulator).get_caller_identity()["Arn"]
+        return client(base_session(region, emulator), "sts", emulator).get_caller_identity()["Arn"]
     except (ClientError, BotoCoreError) as error:
         raise MlopsError(f"cannot tell who the AWS credentials are ({error})") from None
-    return identity_from_arn(arn)
 
 
-def _as(role_arn: str, what: str, registry: EnvironmentConfig, emulator: Emulator | None):
-    who = person(emulator, registry.region)
+def person(emulator: Emulator | None, region: str) -> str:
+    """Who the ambient credentials are."""
+    return identity_from_arn(caller_arn(emulator, region))
+
+
+def is_role_session(caller: str, role_arn: str) -> bool:
+    """Is the caller (a GetCallerIdentity ARN) a session of the role (its ARN, any path)?"""
+    kind, _, rest = caller.split(":", 5)[-1].partition("/")
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    return kind == "assumed-role" and caller.split(":")[4] == account and rest.split("/")[0] == name
+
+
+def _as(role_arn: str, what: str, config: EnvironmentConfig, emulator: Emulator | None, keys: str):
+    who = person(emulator, config.region)
     try:
         return assumed_session(
-            role_arn, registry.region, emulator, session_name=who, source_identity=who
+            role_arn, config.region, emulator, session_name=who, source_identity=who
         ), who
     except MlopsError:
         raise MlopsError(
-            f"{who} may not act as {role_arn} ({what}): the registry's tfvars name who may "
-            "(model_approvers, governance_readers), and the registry must be applied with them"
+            f"{who} may not act as {role_arn} ({what}): the {config.name} tfvars name who may "
+            f"({keys}), and {config.name} must be applied with them"
         ) from None
 
 
 def as_approver(registry: EnvironmentConfig, stage: str, emulator: Emulator | None):
     """(session as the stage's approver role with the caller's identity, the person)."""
-    return _as(approver_role_arn(registry, stage), f"the {stage} approver", registry, emulator)
+    return _as(
+        approver_role_arn(registry, stage), f"the {stage} approver", registry, emulator,
+        "model_approvers",
+    )  # fmt: skip
 
 
 def as_reader(registry: EnvironmentConfig, emulator: Emulator | None):
     """(session as the governance reader role with the caller's identity, the person)."""
-    return _as(reader_role_arn(registry), "the governance reader", registry, emulator)
+    return _as(
+        reader_role_arn(registry), "the governance reader", registry, emulator,
+        "governance_readers",
+    )  # fmt: skip
+
+
+def as_data_scientist(stage: EnvironmentConfig, emulator: Emulator | None):
+    """(session as the stage's data scientist role with the caller's identity, the person)."""
+    return _as(
+        data_scientist_role_arn(stage), f"{stage.name}'s data scientist", stage, emulator,
+        "data_scientists",
+    )  # fmt: skip
 
 
 def registry_contract(
@@ -105,14 +136,23 @@ def registry_contract(
 ) -> contract.RegistryContract:
     """The registry's platform contract, from its SSM parameter (what a role without access to
     the Terraform state reads)."""
-    name = contract_parameter_name(registry)
+    return stored_contract(contract.RegistryContract, session, registry, emulator)
+
+
+def stored_contract(
+    kind: type[contract.Contract], session, environment: EnvironmentConfig, emulator
+) -> contract.Contract:
+    """An environment's platform contract, from its SSM parameter."""
+    name = contract_parameter_name(environment)
     try:
         value = client(session, "ssm", emulator).get_parameter(Name=name, WithDecryption=True)
         platform = {**json.loads(value["Parameter"]["Value"]), "parameter_name": name}
     except ClientError as error:
-        raise MlopsError(f"cannot read the registry's contract {name}: {error}") from None
+        raise MlopsError(
+            f"cannot read the contract of {environment.name} {name}: {error}"
+        ) from None
     except ValueError:
         raise MlopsError(
-            f"the registry's contract {name} is not JSON: apply the registry"
+            f"the contract of {environment.name} {name} is not JSON: apply {environment.name}"
         ) from None
-    return contract.parse(contract.RegistryContract, registry.name, platform)
+    return contract.parse(kind, environment.name, platform)

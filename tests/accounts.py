@@ -33,9 +33,10 @@ INFERENCE_SPEC = {
 }
 
 
-# The people of the shipped registry tfvars (model_approvers, governance_readers): IAM users of
-# the CI principal's account on the local AWS (MLOPS_LOCAL_AS, operator.acting_as).
-DEV_APPROVER, PROD_APPROVER, READER = "dana", "pat", "carol"
+# The people of the shipped tfvars (the registry's model_approvers and governance_readers, dev's
+# data_scientists): IAM users of the CI principal's account on the local AWS (MLOPS_LOCAL_AS,
+# operator.acting_as).
+DEV_APPROVER, PROD_APPROVER, READER, DATA_SCIENTIST = "dana", "pat", "carol", "sam"
 
 
 def as_aws(emulator, credentials: dict[str, str]) -> dict[str, str]:

@@ -67,10 +67,11 @@ def test_python_computes_no_aws_name_terraform_owns():
         'arn = f"arn:{partition}:s3:::{bucket}"',
     ]
     entry_points = [
-        'return f"arn:{partition}:iam::{registry.account_id}:role/{role_name}"',
-        "return _registry_arn(registry, f\"{registry.values['name_prefix']}-{stage}-model-approver\")",  # noqa: E501
-        "return _registry_arn(registry, f\"{registry.values['name_prefix']}-governance-reader\")",
-        "return f\"/{registry.values['name_prefix']}/registry/platform\"",
+        'return f"arn:{partition}:iam::{environment.account_id}:role/{role_name}"',
+        "return _role_arn(registry, f\"{registry.values['name_prefix']}-{stage}-model-approver\")",  # noqa: E501
+        "return _role_arn(registry, f\"{registry.values['name_prefix']}-governance-reader\")",
+        "return _role_arn(stage, f\"{stage.values['name_prefix']}-{stage.name}-data-scientist\")",
+        "return f\"/{environment.values['name_prefix']}/{environment.name}/platform\"",
     ]
     named = [line.split(": ", 1) for line in found]
     assert [line for _, line in named] == state_store + entry_points, "\n".join(found)

@@ -17,7 +17,7 @@ from glue.local import lifecycle, operator, sample_data
 from glue.local.services import as_service
 from glue.pipelines import upsert
 from glue.pipelines.start import TRAINED_BY
-from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
+from tests.accounts import DATA_SCIENTIST, DEV_APPROVER, PROD_APPROVER, READER
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +109,31 @@ def test_only_the_stages_approver_decides_and_only_with_their_identity(
     changed = as_dana.describe_model_package(ModelPackageName=dev_version)["LastModifiedBy"]
     assert changed["IamIdentity"]["SourceIdentity"] == DEV_APPROVER
     lifecycle.deliver_here(owner, emulator, tmp_path)
+
+
+@pytest.mark.refuses("sts:AssumeRole")
+def test_a_data_scientist_starts_training_as_themselves_and_the_version_says_so(
+    emulator, platform, dev, capsys
+):
+    files = [f"--var-file={platform['dev'].tfvars_file}"]
+    start = ["pipelines", "start", "--env", "dev", *files]
+    with operator.acting_as(DATA_SCIENTIST):
+        assert cli.main([*start, "train"]) == 0
+    out = capsys.readouterr().out
+    assert ": Succeeded" in out and "registered v" in out
+    version = int(out.split("registered v", 1)[1].split(",")[0].split()[0])
+    sagemaker = client(deploy.session_for(platform["dev"], emulator), "sagemaker", emulator)
+    registered = registry_module.describe(sagemaker, dev.settings.model_package_group_arn, version)
+    assert registered["CustomerMetadataProperties"][registry_module.TRAINED_BY] == DATA_SCIENTIST
+    # A person starts training only; one dev's tfvars do not name starts nothing.
+    with operator.acting_as(DATA_SCIENTIST):
+        assert cli.main([*start, "infer"]) == 1
+    assert "starts training only" in capsys.readouterr().err
+    with operator.acting_as(DEV_APPROVER):
+        assert cli.main([*start, "train"]) == 1
+    assert "dana may not act as arn:aws:iam::222222222222:role/mammo-dev-data-scientist" in (
+        capsys.readouterr().err
+    )
 
 
 @pytest.mark.refuses("sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage")

@@ -379,6 +379,7 @@ def strategy(kind: str) -> st.SearchStrategy:
         "terraform_principal_arns": lambda: seeded(role_arn_lists),
         "model_approvers": lambda: seeded(approver_maps),
         "governance_readers": lambda: seeded(principal_lists),
+        "data_scientists": lambda: seeded(principal_lists),
     }
     if kind == "inference_schedule":
         return mutated(kind) | seeded(crons)

@@ -6,6 +6,8 @@ module "naming" {
   region              = var.region
 }
 
+data "aws_partition" "current" {}
+
 data "aws_kms_alias" "artifacts" {
   provider = aws.registry
   name     = module.naming.artifacts_kms_alias
@@ -26,6 +28,8 @@ module "workload" {
   retrain_on_failed_inference = var.retrain_on_failed_inference
   protect_from_destroy        = var.protect_from_destroy
   latest_model_package        = var.latest_model_package
+  data_scientist_arns         = var.data_scientists
+  contract_parameter_arn      = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names[var.environment]}"
 }
 
 # The pipelines of this account write model artifacts to the central bucket with its key.

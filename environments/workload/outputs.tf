@@ -15,6 +15,7 @@ locals {
     pipeline_names               = module.workload.pipeline_names
     notification_topic_arn       = module.workload.notification_topic_arn
     rule_arns                    = module.workload.rule_arns
+    data_scientist_role_arn      = module.workload.data_scientist_role_arn
   }
 }
 

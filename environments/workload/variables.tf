@@ -253,3 +253,18 @@ variable "allow_self_approval" {
   default     = false
   nullable    = false
 }
+
+variable "data_scientists" {
+  type        = list(string)
+  description = "IAM user or role ARNs of the people who start this stage's training with `mlops pipelines start` (their sessions must carry a source identity); they assume <name_prefix>-<stage>-data-scientist. Empty: only CI and the rules start runs."
+  default     = []
+  nullable    = false
+  validation {
+    condition = length(distinct(var.data_scientists)) == length(var.data_scientists) && alltrue([
+      for arn in var.data_scientists :
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
+      && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+    ])
+    error_message = "data_scientists must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+  }
+}

@@ -297,11 +297,12 @@ def _train_and_approve(
 ) -> tuple[Execution, int]:
     """Train in dev, then approve the version it registered (`which` names it in the steps):
     the approval's event starts dev's inference."""
+    starter, parameters = _training_start(dev, emulator)
     trained = timed(
-        f"train{which}",
+        f"train{which}, by {parameters[TRAINED_BY]}",
         dev.where,
         lambda: _require(
-            dev.runner.run(dev.settings.training_pipeline, _trainer(registry_config, emulator)),
+            dev.runner.run(dev.settings.training_pipeline, parameters, started_by=starter),
             "Succeeded",
         ),
     )
@@ -325,10 +326,18 @@ def _train_and_approve(
     return trained, version
 
 
-def _trainer(registry_config: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
-    """Who starts the demo's training, as `mlops pipelines start` records it: CI."""
-    with operator.acting_as_ci():
-        return {TRAINED_BY: trained_by(people.person(emulator, registry_config.region))}
+def _training_start(stage: Stage, emulator: Emulator | None) -> tuple[Any, dict[str, str]]:
+    """Who starts the demo's training, as `mlops pipelines start` does for them: the stage's
+    first data scientist its tfvars name, as its data scientist role (else CI, as the runner's
+    starter); the session and the run's parameters."""
+    scientists = stage.config.values.get("data_scientists") or []
+    if not scientists:
+        with operator.acting_as_ci():
+            return None, {TRAINED_BY: trained_by(people.person(emulator, stage.config.region))}
+    name = operator.person_among(scientists, f"{stage.config.name}'s data scientist")
+    with operator.acting_as(name):
+        session, who = people.as_data_scientist(stage.config, emulator)
+    return session, {TRAINED_BY: trained_by(who)}
 
 
 def _promote(
@@ -392,9 +401,12 @@ def start_here(
     pipeline: str,
     parameters: dict[str, str],
     workdir: Path,
+    starter,
 ) -> tuple[Execution, list[Delivery]]:
-    """`mlops pipelines start` on the local AWS: the run happens here, to its end (SageMaker
-    runs it on AWS), and its terminal event goes through the deployed rules."""
-    here = stage(config, emulator, workdir)
-    execution = here.runner.run(pipeline, parameters)
+    """`mlops pipelines start` on the local AWS: started by `starter` (the session the command
+    acts as), the run happens here, to its end (SageMaker runs it on AWS), and its terminal
+    event goes through the deployed rules (as AWS does: not the person's doing)."""
+    with operator.acting_as_ci():
+        here = stage(config, emulator, workdir)
+    execution = here.runner.run(pipeline, parameters, started_by=starter)
     return execution, here.router.route(execution.status_change_event())

@@ -220,3 +220,77 @@ resource "aws_iam_role_policy" "deploy" {
   role   = aws_iam_role.deploy.id
   policy = data.aws_iam_policy_document.deploy.json
 }
+
+# The people who start the stage's training, each with their identity on the session: SageMaker
+# records the start's caller, and mlops records the person on the version (`trained_by`), whose
+# approval is then someone else's (four eyes).
+data "aws_iam_policy_document" "data_scientist_trust" {
+  count = length(var.data_scientist_arns) > 0 ? 1 : 0
+
+  statement {
+    sid     = "TheStagesDataScientistsWithTheirIdentity"
+    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+    principals {
+      type        = "AWS"
+      identifiers = var.data_scientist_arns
+    }
+    condition {
+      test     = "Null"
+      variable = "sts:SourceIdentity"
+      values   = ["false"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "data_scientist" {
+  count = length(var.data_scientist_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "StartTraining"
+    actions   = ["sagemaker:DescribePipeline", "sagemaker:StartPipelineExecution"]
+    resources = ["${local.arn_prefix}:pipeline/${lower(var.training_pipeline_name)}"]
+  }
+  statement {
+    sid       = "FollowTrainingRuns"
+    actions   = ["sagemaker:DescribePipelineExecution"]
+    resources = ["${local.arn_prefix}:pipeline/${lower(var.training_pipeline_name)}/execution/*"]
+  }
+  statement {
+    sid       = "ReadTheStagesContract"
+    actions   = ["ssm:GetParameter"]
+    resources = [var.contract_parameter_arn]
+  }
+  statement {
+    sid       = "DecryptTheContractThroughSsm"
+    actions   = ["kms:Decrypt"]
+    resources = [var.workload_kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["ssm.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "data_scientist" {
+  count                = length(var.data_scientist_arns) > 0 ? 1 : 0
+  name                 = "${var.name_prefix}-data-scientist"
+  description          = "Starts the stage's training pipeline; assumed by a named person only."
+  assume_role_policy   = data.aws_iam_policy_document.data_scientist_trust[0].json
+  max_session_duration = 3600
+  tags                 = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.training_pipeline_name != null && var.contract_parameter_arn != null
+      error_message = "data_scientist_arns needs training_pipeline_name and contract_parameter_arn."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "data_scientist" {
+  count  = length(var.data_scientist_arns) > 0 ? 1 : 0
+  name   = "start-training"
+  role   = aws_iam_role.data_scientist[0].id
+  policy = data.aws_iam_policy_document.data_scientist[0].json
+}

@@ -71,3 +71,25 @@ variable "tags" {
   description = "Tags of the roles."
   default     = {}
 }
+
+variable "data_scientist_arns" {
+  type        = list(string)
+  description = "IAM user or role ARNs of the people who start the stage's training (their sessions must carry a source identity); none: no data scientist role."
+  default     = []
+  validation {
+    condition     = alltrue([for arn in var.data_scientist_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/.+$", arn))])
+    error_message = "data_scientist_arns must be IAM user or role ARNs."
+  }
+}
+
+variable "training_pipeline_name" {
+  type        = string
+  description = "The training pipeline, the only one the data scientist role starts (one of pipeline_names)."
+  default     = null
+}
+
+variable "contract_parameter_arn" {
+  type        = string
+  description = "The SSM parameter holding the stage's platform contract, which the data scientist role reads (with the workload key, through SSM) to find the pipeline."
+  default     = null
+}

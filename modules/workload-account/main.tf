@@ -35,6 +35,9 @@ module "roles" {
   pipeline_names             = [local.training_pipeline, local.inference_pipeline, local.comparison_pipeline]
   latest_model_function_name = local.latest_model
   ci_role_arn                = var.ci_role_arn
+  data_scientist_arns        = var.data_scientist_arns
+  training_pipeline_name     = local.training_pipeline
+  contract_parameter_arn     = var.contract_parameter_arn
   tags                       = var.tags
 }
 

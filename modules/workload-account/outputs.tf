@@ -38,3 +38,8 @@ output "rule_arns" {
   value       = module.events.rule_arns
 }
 
+
+output "data_scientist_role_arn" {
+  description = "ARN of the role the stage's data scientists start training as (null without data_scientist_arns)."
+  value       = module.roles.data_scientist_role_arn
+}

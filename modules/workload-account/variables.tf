@@ -93,3 +93,15 @@ variable "tags" {
   description = "Tags of every resource."
   default     = {}
 }
+
+variable "data_scientist_arns" {
+  type        = list(string)
+  description = "IAM user or role ARNs of the people who start the stage's training (role `<name_prefix>-data-scientist`); none: no such role."
+  default     = []
+}
+
+variable "contract_parameter_arn" {
+  type        = string
+  description = "The SSM parameter of the stage's platform contract (the data scientist role reads it)."
+  default     = null
+}
