@@ -100,10 +100,10 @@ def _as(role_arn: str, what: str, config: EnvironmentConfig, emulator: Emulator 
         return assumed_session(
             role_arn, config.region, emulator, session_name=who, source_identity=who
         ), who
-    except MlopsError:
+    except MlopsError as error:
         raise MlopsError(
             f"{who} may not act as {role_arn} ({what}): the {config.name} tfvars name who may "
-            f"({keys}), and {config.name} must be applied with them"
+            f"({keys}), and {config.name} must be applied with them; {error}"
         ) from None
 
 

@@ -464,6 +464,33 @@ def test_a_date_alone_is_midnight_utc_and_a_policy_variable_is_an_error():
         evaluate(own, Request("s3:GetObject", "arn:aws:s3:::b/u/k", A))
 
 
+def test_a_policy_variable_in_a_condition_is_the_request_s_value():
+    """As in the approver roles' trust: a user may name only themselves as the source identity.
+    A variable whose key the request lacks matches nothing; an unknown key is an error."""
+    themselves = _caller(
+        _allow(
+            "sts:AssumeRole",
+            Condition={"StringEquals": {"sts:SourceIdentity": "${aws:username}"}},
+        )
+    )
+    role = f"arn:aws:iam::{A}:role/r"
+
+    def assumed(**context: str) -> bool:
+        keys = {key: (value,) for key, value in context.items()}
+        return evaluate(themselves, Request("sts:AssumeRole", role, A, keys)).allowed
+
+    assert assumed(**{"aws:username": "dana", "sts:sourceidentity": "dana"})
+    assert not assumed(**{"aws:username": "dana", "sts:sourceidentity": "pat"})
+    assert not assumed(**{"sts:sourceidentity": "dana"}), "a role's session has no user name"
+    literal = _caller(_allow("s3:GetObject", Condition={"StringEquals": {"aws:username": "a${*}"}}))
+    assert evaluate(literal, Request("s3:GetObject", "*", A, {"aws:username": ("a*",)})).allowed
+    unknown = _caller(
+        _allow("s3:GetObject", Condition={"StringEquals": {"aws:username": "${no:such}"}})
+    )
+    with pytest.raises(UnknownConditionKey):
+        evaluate(unknown, Request("s3:GetObject", "*", A, {"aws:username": ("x",)}))
+
+
 def test_a_copy_reads_its_source_and_a_version_needs_the_version_action():
     from glue.local.emulator.request_checks import checks_for
 

@@ -84,12 +84,11 @@ def test_only_the_stages_approver_decides_and_only_with_their_identity(
             lambda: as_dana.update_model_package(ModelPackageArn=prod_version, **approve)
         )
         assert "mammo-dev-model-approver/dana is not authorized to perform: " in message
-        # Without a source identity, the role is not assumed at all.
-        _denied(
-            lambda: client(base_session(owner.region, emulator), "sts", emulator).assume_role(
-                RoleArn=people.approver_role_arn(owner, "dev"), RoleSessionName="dana"
-            )
-        )
+        # Without a source identity, or giving another person's, the role is not assumed.
+        sts = client(base_session(owner.region, emulator), "sts", emulator)
+        role = people.approver_role_arn(owner, "dev")
+        _denied(lambda: sts.assume_role(RoleArn=role, RoleSessionName="dana"))
+        _denied(lambda: sts.assume_role(RoleArn=role, RoleSessionName="pat", SourceIdentity="pat"))
     # prod's approver is no dev approver.
     with (
         operator.acting_as(PROD_APPROVER),

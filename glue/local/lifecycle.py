@@ -401,11 +401,12 @@ def start_here(
     pipeline: str,
     parameters: dict[str, str],
     workdir: Path,
-    starter,
+    starter=None,
 ) -> tuple[Execution, list[Delivery]]:
     """`mlops pipelines start` on the local AWS: started by `starter` (the session the command
-    acts as), the run happens here, to its end (SageMaker runs it on AWS), and its terminal
-    event goes through the deployed rules (as AWS does: not the person's doing)."""
+    acts as; by default CI's, as the stage's deploy role), the run happens here, to its end
+    (SageMaker runs it on AWS), and its terminal event goes through the deployed rules (as AWS
+    does: not the person's doing)."""
     with operator.acting_as_ci():
         here = stage(config, emulator, workdir)
     execution = here.runner.run(pipeline, parameters, started_by=starter)

@@ -15,6 +15,8 @@ locals {
   model_package_version = [for arn in local.model_package_arns : "${arn}/*"]
   bucket_arn            = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
   log_groups            = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/"
+  scientist_users       = [for p in var.data_scientist_arns : p if can(regex(":user/", p))]
+  scientist_roles       = [for p in var.data_scientist_arns : p if !can(regex(":user/", p))]
 }
 
 data "aws_iam_policy_document" "sagemaker_trust" {
@@ -227,17 +229,38 @@ resource "aws_iam_role_policy" "deploy" {
 data "aws_iam_policy_document" "data_scientist_trust" {
   count = length(var.data_scientist_arns) > 0 ? 1 : 0
 
-  statement {
-    sid     = "TheStagesDataScientistsWithTheirIdentity"
-    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-    principals {
-      type        = "AWS"
-      identifiers = var.data_scientist_arns
+  # An IAM user may give only their own name; a role's sessions (SSO) get theirs from the
+  # identity provider (modules/model-approvers says why).
+  dynamic "statement" {
+    for_each = length(local.scientist_users) > 0 ? [local.scientist_users] : []
+    content {
+      sid     = "TheStagesDataScientistsAsThemselves"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "sts:SourceIdentity"
+        values   = ["$${aws:username}"]
+      }
     }
-    condition {
-      test     = "Null"
-      variable = "sts:SourceIdentity"
-      values   = ["false"]
+  }
+  dynamic "statement" {
+    for_each = length(local.scientist_roles) > 0 ? [local.scientist_roles] : []
+    content {
+      sid     = "TheStagesDataScientistsWithTheirIdentity"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "Null"
+        variable = "sts:SourceIdentity"
+        values   = ["false"]
+      }
     }
   }
 }

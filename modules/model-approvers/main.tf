@@ -12,24 +12,51 @@ locals {
   # The stage that a stage's versions are copied to: its approver sees those copies (a rejection
   # warns of a copy still served there).
   copied_to = { for target, source in var.promotions : source => target }
+  # IAM users, whose source identity is pinned to their name; roles (SSO), whose is not.
+  users        = { for stage, principals in var.approvers : stage => [for p in principals : p if can(regex(":user/", p))] }
+  roles        = { for stage, principals in var.approvers : stage => [for p in principals : p if !can(regex(":user/", p))] }
+  reader_users = [for p in var.governance_readers : p if can(regex(":user/", p))]
+  reader_roles = [for p in var.governance_readers : p if !can(regex(":user/", p))]
 }
 
 # Trusted only by the stage's people, and only when the session says who the person is: AWS
 # then carries the source identity into every request and into SageMaker's record of the change.
+# An IAM user may give only their own name (${aws:username}); a role's sessions (SSO) must get
+# theirs from the identity provider (SAML's SourceIdentity attribute, which STS keeps and never
+# lets change), as the README says: AWS offers no variable to pin it to here.
 data "aws_iam_policy_document" "trust" {
   for_each = var.approvers
 
-  statement {
-    sid     = "TheStagesApproversWithTheirIdentity"
-    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-    principals {
-      type        = "AWS"
-      identifiers = each.value
+  dynamic "statement" {
+    for_each = length(local.users[each.key]) > 0 ? [local.users[each.key]] : []
+    content {
+      sid     = "TheStagesApproversAsThemselves"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "sts:SourceIdentity"
+        values   = ["$${aws:username}"]
+      }
     }
-    condition {
-      test     = "Null"
-      variable = "sts:SourceIdentity"
-      values   = ["false"]
+  }
+  dynamic "statement" {
+    for_each = length(local.roles[each.key]) > 0 ? [local.roles[each.key]] : []
+    content {
+      sid     = "TheStagesApproversWithTheirIdentity"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "Null"
+        variable = "sts:SourceIdentity"
+        values   = ["false"]
+      }
     }
   }
 }
@@ -112,17 +139,36 @@ resource "aws_iam_role_policy" "approver" {
 data "aws_iam_policy_document" "reader_trust" {
   count = length(var.governance_readers) > 0 ? 1 : 0
 
-  statement {
-    sid     = "TheGovernanceReadersWithTheirIdentity"
-    actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-    principals {
-      type        = "AWS"
-      identifiers = var.governance_readers
+  dynamic "statement" {
+    for_each = length(local.reader_users) > 0 ? [local.reader_users] : []
+    content {
+      sid     = "TheGovernanceReadersAsThemselves"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "sts:SourceIdentity"
+        values   = ["$${aws:username}"]
+      }
     }
-    condition {
-      test     = "Null"
-      variable = "sts:SourceIdentity"
-      values   = ["false"]
+  }
+  dynamic "statement" {
+    for_each = length(local.reader_roles) > 0 ? [local.reader_roles] : []
+    content {
+      sid     = "TheGovernanceReadersWithTheirIdentity"
+      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
+      principals {
+        type        = "AWS"
+        identifiers = statement.value
+      }
+      condition {
+        test     = "Null"
+        variable = "sts:SourceIdentity"
+        values   = ["false"]
+      }
     }
   }
 }

@@ -5,7 +5,7 @@ locals {
   group_arn      = aws_sagemaker_model_package_group.this.arn
   versions_arn   = "${replace(local.group_arn, ":model-package-group/", ":model-package/")}/*"
   read_actions   = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:CreateModel"]
-  write_actions  = ["sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"]
+  write_actions  = ["sagemaker:CreateModelPackage"]
   has_principals = length(var.writer_account_ids) + length(var.reader_account_ids) > 0
 }
 
@@ -42,22 +42,28 @@ data "aws_iam_policy_document" "group" {
   }
 
   # Only the registry's approver roles decide what serves: a workload account registers versions
-  # pending approval and records on them, and may neither create one decided nor decide one.
+  # pending approval, and changes none (it holds no UpdateModelPackage here, so it can neither
+  # decide nor undo a decision, nor rewrite a version's metadata).
   dynamic "statement" {
     for_each = length(var.writer_account_ids) > 0 ? [1] : []
     content {
       sid       = "OnlyApproversDecide"
       effect    = "Deny"
-      actions   = local.write_actions
+      actions   = ["sagemaker:CreateModelPackage"]
       resources = [local.group_arn, local.versions_arn]
       principals {
         type        = "AWS"
         identifiers = local.roots.writers
       }
       condition {
-        test     = "StringEquals"
+        test     = "Null"
         variable = "sagemaker:ModelApprovalStatus"
-        values   = ["Approved", "Rejected"]
+        values   = ["false"]
+      }
+      condition {
+        test     = "StringNotEquals"
+        variable = "sagemaker:ModelApprovalStatus"
+        values   = ["PendingManualApproval"]
       }
     }
   }

@@ -15,7 +15,7 @@ variable "description" {
 
 variable "writer_account_ids" {
   type        = list(string)
-  description = "Accounts that register and update model versions in the group (and read them)."
+  description = "Accounts that register model versions in the group, pending approval only (and read them)."
   default     = []
   validation {
     condition     = alltrue([for id in var.writer_account_ids : can(regex("^[0-9]{12}$", id))])

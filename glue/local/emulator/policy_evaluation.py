@@ -202,10 +202,38 @@ def _check_known(key: str) -> None:
 
 
 def _check_no_variables(values: list) -> None:
-    """Policy variables (${aws:username}) are not substituted here: an error, never a value
-    compared literally."""
+    """Policy variables (${aws:username}) are substituted in condition values only (see
+    `_substituted`): elsewhere an error, never a value compared literally."""
     if any("${" in str(value) for value in values):
         raise UnknownConditionKey(f"policy variables are not known to the evaluator: {values}")
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+class _Absent(Exception):
+    """A policy variable names a key the request does not carry."""
+
+
+def _substituted(values: list, context: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Condition values with their policy variables (IAM User Guide, "IAM policy elements:
+    Variables and tags") replaced by the request's value of the key: ${aws:username} is the
+    calling IAM user's name; ${*}, ${?} and ${$} are those characters. A key the evaluator does
+    not know is an error; one the request does not carry (or carries several values of) makes
+    the condition fail to match (_Absent), as IAM does."""
+
+    def value_of(match: re.Match) -> str:
+        key = match.group(1).strip()
+        if key in _ESCAPES:
+            return _ESCAPES[key]
+        _check_known(key)
+        found = context.get(key.lower())
+        if not found or len(found) != 1:
+            raise _Absent(key)
+        return found[0]
+
+    return [_VARIABLE.sub(value_of, str(value)) for value in values]
 
 
 def _string_equals(policy_value: str, value: str) -> bool:
@@ -316,9 +344,12 @@ def conditions_hold(statement: Mapping[str, Any], context: Mapping[str, tuple[st
     for operator, keys in (statement.get("Condition") or {}).items():
         for key, policy_values in keys.items():
             _check_known(key)
-            _check_no_variables(_as_list(policy_values))
+            try:
+                policy_values = _substituted(_as_list(policy_values), context)
+            except _Absent:
+                return False
             values = context.get(key.lower())
-            if not _operator_holds(operator, _as_list(policy_values), values):
+            if not _operator_holds(operator, policy_values, values):
                 return False
     return True
 
