@@ -21,6 +21,7 @@ from typing import Any
 from glue import deploy, governance, people
 from glue.aws import assumed_session, client, split_s3
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
+from glue.contract import WorkloadContract
 from glue.errors import MlopsError
 from glue.local import operator, sample_data
 from glue.local.emulator.control import Emulator
@@ -337,6 +338,10 @@ def _training_start(stage: Stage, emulator: Emulator | None) -> tuple[Any, dict[
     name = operator.person_among(scientists, f"{stage.config.name}'s data scientist")
     with operator.acting_as(name):
         session, who = people.as_data_scientist(stage.config, emulator)
+    # As the command does, the pipeline is found in the stage's contract.
+    contract = people.stored_contract(WorkloadContract, session, stage.config, emulator)
+    if contract.training_pipeline != stage.settings.training_pipeline:
+        raise MlopsError(f"{stage.config.name}'s contract names another training pipeline")
     return session, {TRAINED_BY: trained_by(who)}
 
 

@@ -274,11 +274,6 @@ data "aws_iam_policy_document" "data_scientist" {
     resources = ["${local.arn_prefix}:pipeline/${lower(var.training_pipeline_name)}"]
   }
   statement {
-    sid       = "FollowTrainingRuns"
-    actions   = ["sagemaker:DescribePipelineExecution"]
-    resources = ["${local.arn_prefix}:pipeline/${lower(var.training_pipeline_name)}/execution/*"]
-  }
-  statement {
     sid       = "ReadTheStagesContract"
     actions   = ["ssm:GetParameter"]
     resources = [var.contract_parameter_arn]

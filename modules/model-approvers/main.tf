@@ -66,8 +66,8 @@ data "aws_iam_policy_document" "approve" {
 
   statement {
     sid       = "ReadTheStagesVersions"
-    actions   = ["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
-    resources = compact([var.stage_group_arns[each.key], local.versions_arns[each.key]])
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages"]
+    resources = [var.stage_group_arns[each.key], local.versions_arns[each.key]]
   }
 
   statement {
