@@ -228,6 +228,58 @@ def test_an_event_it_cannot_record_waits_in_the_dead_letter_queue(emulator, plat
     assert "do not name a version" in message["MessageAttributes"]["ErrorMessage"]["StringValue"]
 
 
+@pytest.mark.refuses("lambda:InvokeFunction")
+def test_an_event_the_function_s_policy_refuses_waits_in_the_rule_s_dead_letter_queue(
+    emulator, platform, registry
+):
+    """EventBridge invokes the recorder as itself, for the rule: without the function's policy
+    statement naming the rule it is refused as AWS refuses it, and EventBridge sends the event
+    (not retried: a permission error) to the target's dead-letter queue, as itself too (the
+    queue's policy and its key's policy must let it)."""
+    owner, table = platform["registry"], _table(emulator, platform)
+    session = deploy.session_for(owner, emulator)
+    awslambda = client(session, "lambda", emulator)
+    contract = deploy.registry_platform(owner, emulator)
+    function = contract.governance_function_arn
+    [statement] = json.loads(awslambda.get_policy(FunctionName=function)["Policy"])["Statement"]
+    awslambda.remove_permission(FunctionName=function, StatementId=statement["Sid"])
+    before = _items(table)
+    event = {**_event(), "account": owner.account_id}
+    try:
+        [outcome] = _recorded(registry.route(event))
+    finally:
+        awslambda.add_permission(
+            FunctionName=function,
+            StatementId=statement["Sid"],
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        )
+    assert outcome == (
+        "refused: User: events.amazonaws.com is not authorized to perform: "
+        f"lambda:InvokeFunction on resource: {statement['Resource']} because no resource-based "
+        "policy allows the lambda:InvokeFunction action; the event waits in "
+        "mammo-governance-recorder-dead-letter"
+    )
+    assert _items(table) == before
+    sqs = client(session, "sqs", emulator)
+    waiting = sqs.receive_message(
+        QueueUrl=contract.governance_dead_letter_queue_url,
+        MessageAttributeNames=["All"],
+        MaxNumberOfMessages=10,
+    )["Messages"]
+    # Lambda's own sends (the recorder failing: the test above) carry ErrorMessage instead.
+    [message] = [m for m in waiting if "RULE_ARN" in m.get("MessageAttributes", {})]
+    sqs.delete_message(
+        QueueUrl=contract.governance_dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"]
+    )
+    assert json.loads(message["Body"]) == event
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
+    assert attributes["RULE_ARN"] == contract.governance_rule_arn
+    assert attributes["TARGET_ARN"] == function
+
+
 def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, registry, capfd):
     """The table is fed by the deployed rule and nothing else: planned away, a change reaches
     no table (and is not in the reconcile's agreement); planned back, changes flow again."""

@@ -222,6 +222,7 @@ def test_pipelines_start_runs_the_pipeline_with_checked_parameters(
     assert ": Succeeded, AUC" in out and "registered v" in out
 
 
+@pytest.mark.refuses("events:PutEvents")
 def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     emulator, stages, platform
 ):
@@ -270,10 +271,17 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     try:
         decide(False, "again")
         decide(True, "again")
-        registry_account = platform["registry"].account_id
-        assert routed() == [  # the rejection started nothing; the approval cannot cross
-            ("mammo-dev-model-approved", f"refused: its policy does not admit {registry_account}")
-        ]
+        # The rejection started nothing; the approval cannot cross: the forwarding role's
+        # PutEvents onto another account's bus needs that bus's policy too.
+        [(rule, outcome)] = routed()
+        assert rule == "mammo-dev-model-approved"
+        assert outcome == (
+            f"refused: User: arn:aws:sts::{platform['registry'].account_id}:assumed-role/"
+            "mammo-forward-approvals/mammo-dev-model-approved is not authorized to perform: "
+            f"events:PutEvents on resource: arn:aws:events:{dev.config.region}:"
+            f"{dev.config.account_id}:event-bus/default because no resource-based policy "
+            "allows the events:PutEvents action"
+        )
     finally:
         events.put_permission(Policy=policy)
 
@@ -423,13 +431,8 @@ NOT_EMULATED = {
     "UseWorkloadKey": "the jobs encrypt their volumes and outputs with the workload key",
     "WriteFunctionLogs": "Lambda writes the function's logs as its role",
     "WriteItsOwnLogs": "Lambda writes the recorder's logs as its role",
-    "UseTheKeyOfTableQueueAndEnvironment": (
-        "Lambda decrypts the recorder's environment, DynamoDB and SQS use the table's and the "
-        "queue's key, as the role: the local AWS asks KMS for none of them"
-    ),
     # Key policies.
     "CloudWatchLogsEncryptsTheListedLogGroups": "CloudWatch Logs encrypts the functions' logs",
-    "ServicesOfThisAccountUseTheKey": "SNS and EventBridge use the workload key as services",
     "UserAccountsGrantToAwsServices": "SageMaker's jobs get grants on the artifacts key",
     # Needed when the recorder fails, which the lifecycle's run never does: the send, as the
     # recorder's role, is tests/test_governance_table.py's dead-letter test.
@@ -458,8 +461,17 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
         "-events-",
         "-model-approver#",
         "-data-scientist#",
+        "-forward-approvals#",
     )
-    resources = ("key policy", "bucket policy", "group policy", "trust policy")
+    resources = (
+        "key policy",
+        "bucket policy",
+        "group policy",
+        "trust policy",
+        "bus policy",
+        "function policy",
+        "topic policy",
+    )
     chosen = least_privilege.statements(
         policies, lambda label: any(r in label for r in roles) or label.startswith(resources)
     )
@@ -471,10 +483,12 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
     chosen = [statement for statement in chosen if statement.policy in met]
     for role in ("role/mammo-dev-sagemaker-execution#", "role/mammo-prod-sagemaker-execution#"):
         assert any(role in s.policy for s in chosen), role
-    # The resource policies the run's requests met (the bus, function, topic and queue policies
-    # admit services, whose own calls the local AWS does not make as principals).
+    # The resource policies the run's requests met: EventBridge publishes to the topic and
+    # invokes the recorder as itself, and forwards approvals onto the stages' buses as its role.
+    # (The queue's policy is met only by an event the recorder's policy refuses:
+    # tests/test_governance_table.py.)
     kinds = {s.policy.split(" policy ", 1)[0] for s in chosen if " policy " in s.policy}
-    assert kinds == {"bucket", "group", "key", "trust"}, kinds
+    assert kinds == {"bucket", "group", "key", "trust", "bus", "function", "topic"}, kinds
     by_sid = least_privilege.needs_by_sid(record["records"], policies, chosen)
     unexplained = sorted(
         sid

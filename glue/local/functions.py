@@ -5,7 +5,8 @@ here from what is deployed: its configuration (handler, role, environment, timeo
 queue) is read from the local AWS, its code is the package `mlops plan` built whose hash is the
 deployed CodeSha256, and it runs in a process of its own with only the environment Lambda would
 give it (its variables, its role's credentials). The caller must be allowed by the function's
-resource policy (an EventBridge rule: a statement for events.amazonaws.com naming the rule). An
+resource policy (an EventBridge rule: a statement for events.amazonaws.com naming the rule,
+which the local AWS evaluates on the invocation). An
 invocation that fails sends the event to the function's dead-letter queue with the error, as
 Lambda does after its retries (one attempt here: the handler does the same thing again).
 """
@@ -35,22 +36,6 @@ FUNCTIONS = {
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 
 
-def _allows(policy: str | None, rule_arn: str) -> bool:
-    """Whether the function's resource policy lets EventBridge invoke it for this rule."""
-    for statement in json.loads(policy)["Statement"] if policy else []:
-        principal = statement.get("Principal", {})
-        service = principal.get("Service") if isinstance(principal, dict) else None
-        source = (statement.get("Condition", {}).get("ArnLike") or {}).get("AWS:SourceArn")
-        if (
-            statement.get("Effect") == "Allow"
-            and service == "events.amazonaws.com"
-            and statement.get("Action") == "lambda:InvokeFunction"
-            and source == rule_arn
-        ):
-            return True
-    return False
-
-
 class LocalFunctions:
     """The functions of one account."""
 
@@ -62,16 +47,17 @@ class LocalFunctions:
         # session; what the function's role does (sending to the queue) with the role's.
         self.sqs = client(session, "sqs", emulator)
 
-    def _policy(self, arn: str) -> str | None:
+    def invoke_for_rule(self, arn: str, invoker, event: dict[str, Any]) -> str:
+        """Invoke the function with the event as the rule's target; what happened, in words.
+        `invoker` is the session EventBridge invokes with (itself, for the rule): the
+        function's policy must let it, which Lambda decides on the invocation (a dry run here:
+        the local AWS authorizes it, and the handler runs below)."""
         try:
-            return self.awslambda.get_policy(FunctionName=arn)["Policy"]
-        except self.awslambda.exceptions.ResourceNotFoundException:
-            return None
-
-    def invoke_for_rule(self, arn: str, rule_arn: str, event: dict[str, Any]) -> str:
-        """Invoke the function with the event as the rule's target; what happened, in words."""
-        if not _allows(self._policy(arn), rule_arn):
-            return "refused: the function's policy does not let this rule invoke it"
+            client(invoker, "lambda", self.emulator).invoke(
+                FunctionName=arn, InvocationType="DryRun"
+            )
+        except ClientError as error:
+            return f"refused: {error.response['Error'].get('Message', error)}"
         configuration = self.awslambda.get_function(FunctionName=arn)["Configuration"]
         function = FUNCTIONS.get(configuration["Handler"])
         package = function and lambda_package.deployed_package(

@@ -155,12 +155,17 @@ def root_credentials(emulator: Emulator, account_id: str) -> dict[str, str]:
 
 
 def service_credentials(
-    emulator: Emulator, service: str, role_arn: str, session_name: str
+    emulator: Emulator,
+    service: str,
+    role_arn: str,
+    session_name: str,
+    source_arn: str | None = None,
 ) -> dict[str, str]:
     """A role's credentials as the service it is handed to gets them (refused unless the role's
-    trust admits the service): what the local stand-ins for SageMaker, Lambda and EventBridge
-    act with."""
-    query = urllib.parse.urlencode({"service": service, "role": role_arn, "session": session_name})
+    trust admits the service, for the resource `source_arn` when given): what the local
+    stand-ins for SageMaker, Lambda and EventBridge act with."""
+    asked = {"service": service, "role": role_arn, "session": session_name}
+    query = urllib.parse.urlencode(asked | ({"source_arn": source_arn} if source_arn else {}))
     return as_variables(
         _control(
             emulator,
@@ -169,6 +174,18 @@ def service_credentials(
             refused=f"{service} cannot act as {role_arn}",
         )
     )
+
+
+def service_principal_credentials(
+    emulator: Emulator, service: str, account: str, source_arn: str
+) -> dict[str, str]:
+    """Keys of a service acting as itself in `account` for the resource `source_arn` (an
+    EventBridge rule delivering to a topic, function or queue): allowed only where that
+    resource's policy names the service."""
+    query = urllib.parse.urlencode(
+        {"service": service, "account": account, "source_arn": source_arn}
+    )
+    return as_variables(_control(emulator, f"{SERVICE_CREDENTIALS_PATH}?{query}", "POST"))
 
 
 def _arguments(pid: int) -> list[str]:

@@ -43,6 +43,7 @@ KNOWN_CONDITION_KEYS = frozenset(
         "aws:sourceaccount",
         "aws:sourcearn",
         "aws:sourceowner",
+        "aws:principalservicename",
         "aws:viaawsservice",
         "iam:passedtoservice",
         "kms:viaservice",
@@ -84,6 +85,7 @@ class Caller:
     identity_policies: tuple[Policy, ...] = ()
     is_root: bool = False
     service: str | None = None  # a service principal (events.amazonaws.com), when it calls
+    source_arn: str | None = None  # aws:SourceArn of a service's call: the resource it acts for
     userid: str = ""  # aws:userid: a user's or role's unique ID (":session" for a role's)
     # aws:SourceIdentity: a role session's source identity, set when it (or the session that
     # assumed it: role chaining keeps it) was assumed

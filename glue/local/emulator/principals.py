@@ -3,8 +3,11 @@
 An access key belongs to an IAM user (its inline, managed and groups' policies), to a role's
 session (the role's policies) or to an account's root user. The local accounts have nobody at
 first: `new_root_key` gives an account's root user's keys. A service acting as a role handed to
-it gets the role's keys from `service_credentials`, only if the role's trust admits it. A role's
-session may have a source identity (`source_identity`), which its requests carry.
+it gets the role's keys from `service_credentials`, only if the role's trust admits it. A service
+acting as itself (EventBridge publishing to a topic, invoking a function, sending to a queue: the
+resource's policy names the service principal and the rule as aws:SourceArn) signs with keys from
+`service_principal_key`. A role's session may have a source identity (`source_identity`), which
+its requests carry.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from glue.local.emulator.resource_policies import document, resource_policy
 # AssumedRole keeps none): set by AssumeRole's SourceIdentity, or kept from the session that
 # assumed the role (sts_extensions). It lives as long as the emulator's other state does.
 _source_identities: dict[str, str] = {}
+# The service principal behind each key `service_principal_key` handed out: (service, account,
+# source ARN), the account being the one the service acts in (aws:SourceAccount).
+_service_keys: dict[str, tuple[str, str, str]] = {}
 
 
 def source_identity(access_key: str) -> str | None:
@@ -39,6 +45,19 @@ def new_root_key(account: str) -> dict[str, str]:
 
     key = AccessKey(user_name=None, prefix="AKIA", account_id=account)
     iam_backends[account][_PARTITION].access_keys[key.access_key_id] = key
+    return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
+
+
+def service_principal_key(service: str, account: str, source_arn: str) -> dict[str, str]:
+    """Keys with which a service (events.amazonaws.com) acts as itself in `account`, for the
+    resource `source_arn` (the rule): its requests are allowed only where a resource policy
+    names the service, with aws:SourceAccount and aws:SourceArn those. moto serves them in
+    `account` (it resolves an access key's account from IAM's keys)."""
+    from moto.iam.models import AccessKey, iam_backends
+
+    key = AccessKey(user_name=None, prefix="ASIA", account_id=account)
+    iam_backends[account][_PARTITION].access_keys[key.access_key_id] = key
+    _service_keys[key.access_key_id] = (service, account, source_arn)
     return {"AccessKeyId": key.access_key_id, "SecretAccessKey": key.secret_access_key}
 
 
@@ -97,6 +116,9 @@ def caller_for(access_key: str) -> tuple[Caller, list[Policy]] | None:
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
+    if access_key in _service_keys:
+        service, account, source_arn = _service_keys[access_key]
+        return Caller(arn=service, account=account, service=service, source_arn=source_arn), []
     for account, backends in list(iam_backends.items()):
         backend = backends[_PARTITION]
         key = backend.access_keys.get(access_key)

@@ -180,6 +180,19 @@ _PASSED_ROLES: dict[tuple[str, str], tuple[str, str]] = {
 
 def _base_context(caller: Caller, region: str) -> dict[str, tuple[str, ...]]:
     now = datetime.now(timezone.utc)
+    if caller.service is not None:
+        # A service principal has no ARN, user id or account of its own in the context: what
+        # it acts for is aws:SourceAccount / aws:SourceArn (IAM User Guide, "AWS global
+        # condition context keys": aws:PrincipalServiceName).
+        return {
+            "aws:securetransport": ("true",),
+            "aws:principalservicename": (caller.service,),
+            "aws:sourceaccount": (caller.account,),
+            **({"aws:sourcearn": (caller.source_arn,)} if caller.source_arn else {}),
+            "aws:requestedregion": (region,),
+            "aws:currenttime": (now.strftime("%Y-%m-%dT%H:%M:%SZ"),),
+            "aws:epochtime": (str(int(now.timestamp())),),
+        }
     context = {
         "aws:securetransport": ("true",),
         "aws:viaawsservice": ("false",),
@@ -295,6 +308,63 @@ def _ssm_kms_keys(operation: str, params: dict[str, Any], account: str, region: 
     return keys
 
 
+# What the service asks KMS for, as the caller, to serve a request on an encrypted topic, queue
+# or table: SNS, "Encryption at rest" (a publisher needs kms:GenerateDataKey* and kms:Decrypt);
+# SQS, "Key management" (a producer GenerateDataKey and Decrypt, a consumer Decrypt); DynamoDB,
+# "How Amazon DynamoDB uses AWS KMS" (Decrypt of the table key for each data-plane request).
+_DATA_KEYS = ("kms:GenerateDataKey", "kms:Decrypt")
+_ENCRYPTED_STORES = {
+    ("sns", "Publish"): _DATA_KEYS,
+    ("sns", "PublishBatch"): _DATA_KEYS,
+    ("sqs", "SendMessage"): _DATA_KEYS,
+    ("sqs", "SendMessageBatch"): _DATA_KEYS,
+    ("sqs", "ReceiveMessage"): ("kms:Decrypt",),
+    **{
+        ("dynamodb", operation): ("kms:Decrypt",)
+        for operation in (
+            "GetItem",
+            "PutItem",
+            "UpdateItem",
+            "DeleteItem",
+            "Query",
+            "Scan",
+            "BatchGetItem",
+            "BatchWriteItem",
+        )
+    },
+}
+
+
+def _store_key(prefix: str, params: dict[str, Any], account: str, region: str) -> str | None:
+    """The customer managed key of the topic, queue or table the request names, if any."""
+    key_id = None
+    try:
+        if prefix == "sns":
+            from moto.sns.models import sns_backends
+
+            arn = params.get("TopicArn") or ""
+            owner, topic_region = arn.split(":")[4], arn.split(":")[3]
+            key_id = sns_backends[owner][topic_region].get_topic(arn).kms_master_key_id
+        elif prefix == "sqs":
+            from moto.sqs.models import sqs_backends
+
+            owner, name = (params.get("QueueUrl") or "").rstrip("/").split("/")[-2:]
+            key_id = sqs_backends[owner][region].get_queue(name).kms_master_key_id
+        elif prefix == "dynamodb":
+            from moto.dynamodb.models import dynamodb_backends
+
+            names = params.get("RequestItems") or {params.get("TableName"): None}
+            name = next(iter(names)).rsplit("/", 1)[-1]
+            table = dynamodb_backends[account][region].get_table(name)
+            sse = table.sse_specification or {}
+            key_id = sse.get("KMSMasterKeyId") if sse.get("Enabled") else None
+    except Exception:  # a store the service does not find: it answers that itself
+        return None
+    if not key_id or key_id.startswith("alias/aws/"):  # AWS managed keys: no policy of ours
+        return None
+    return _existing_key(key_id, account, region)
+
+
 def _existing_key(key_id: str, account: str, region: str) -> str | None:
     """The ARN of the KMS key a key ID, key ARN, alias name or alias ARN names (an alias or
     ID alone is the requester's account's, as S3's KMSMasterKeyID), or None when none."""
@@ -316,7 +386,8 @@ def _as_list(value: Any) -> list:
 
 def _each_resource(prefix: str, operation: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """The request's parameters once per resource it acts on: S3's DeleteObjects deletes each
-    of its keys (s3:DeleteObject on each object)."""
+    of its keys (s3:DeleteObject on each object), EventBridge's PutEvents puts on each entry's
+    bus."""
     if (prefix, operation) == ("s3", "DeleteObjects"):
         objects = (params.get("Delete") or {}).get("Objects") or []
         each = [
@@ -325,6 +396,12 @@ def _each_resource(prefix: str, operation: str, params: dict[str, Any]) -> list[
             if isinstance(o, dict)
         ]
         return each or [params]
+    if (prefix, operation) == ("events", "PutEvents"):
+        # Each entry goes to its own bus (the default one unless it names another, by name or
+        # by ARN: another account's bus is that account's).
+        entries = [e for e in params.get("Entries") or [] if isinstance(e, dict)]
+        buses = {e.get("EventBusName") or "default" for e in entries}
+        return [{_EVENT_BUS: bus} for bus in sorted(buses)] or [params]
     return [params]
 
 
@@ -384,6 +461,19 @@ def checks_for(
         }
         for key in _ssm_kms_keys(operation, params, caller.account, region):
             checks.append(Request("kms:Decrypt", key, key.split(":")[4], via))
+    if (prefix, operation) in _ENCRYPTED_STORES:
+        key = _store_key(prefix, params, caller.account, region)
+        if key is not None:
+            via = {
+                **base,
+                "kms:viaservice": (f"{prefix}.{region}.amazonaws.com",),
+                "kms:calleraccount": (caller.account,),
+                "aws:viaawsservice": ("true",),
+            }
+            if caller.service is not None:  # a service principal calls KMS as itself
+                via = base
+            for action in _ENCRYPTED_STORES[(prefix, operation)]:
+                checks.append(Request(action, key, key.split(":")[4], via))
     if prefix == "s3":
         sse = _sse_kms_key(operation, params, caller.account, region)
         if sse is not None:

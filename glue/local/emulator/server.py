@@ -53,7 +53,9 @@ def answering_instance(app: Callable, instance: str) -> Callable:
     SageMaker emitted since they were last taken (POST: taking empties the outbox), the
     authorization decisions made (GET, `?since=N`), and new root access keys of an account
     (POST, `?account=N`: the local accounts' only way in before anyone is made in them), and a
-    role's credentials as a service gets them (POST, `?service=S&role=ARN&session=NAME`)."""
+    role's credentials as a service gets them (POST, `?service=S&role=ARN&session=NAME`), or a
+    service's own keys in an account, acting for a resource (POST,
+    `?service=S&account=N&source_arn=ARN`)."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -76,9 +78,17 @@ def answering_instance(app: Callable, instance: str) -> Callable:
         elif path == SERVICE_CREDENTIALS_PATH and environ.get("REQUEST_METHOD") == "POST":
             asked = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             try:
-                answer = principals.service_credentials(
-                    asked["service"], asked["role"], asked["session"], asked.get("source_arn")
-                )
+                if "role" in asked:
+                    answer = principals.service_credentials(
+                        asked["service"], asked["role"], asked["session"], asked.get("source_arn")
+                    )
+                else:
+                    account = asked["account"]
+                    if not (account.isdigit() and len(account) == 12):
+                        raise KeyError("account (12 digits)")
+                    answer = principals.service_principal_key(
+                        asked["service"], account, asked["source_arn"]
+                    )
             except (KeyError, IndexError) as error:
                 start_response("400 Bad Request", [("Content-Type", "application/json")])
                 return [json.dumps({"error": f"missing {error}"}).encode()]
