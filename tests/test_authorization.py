@@ -180,6 +180,95 @@ def test_reading_a_secure_string_decrypts_with_its_key_as_the_caller(local_aws):
     assert answer["Parameter"]["Value"] == "s3cret"
 
 
+@pytest.mark.parametrize("store", ["topic", "queue", "table"])
+def test_writing_to_an_encrypted_store_uses_its_key_as_the_caller(local_aws, store):
+    """SNS, SQS and DynamoDB ask KMS for the topic's, queue's or table's key as the caller (the
+    SNS and SQS guides' "Key management", DynamoDB's "How Amazon DynamoDB uses AWS KMS"):
+    without kms:Decrypt (and kms:GenerateDataKey to publish or send) on it, through the service,
+    the write is refused; an unencrypted one asks KMS for nothing."""
+    root = _root(local_aws, A)
+    key = client(root, "kms", local_aws).create_key(Description=store)["KeyMetadata"]["Arn"]
+    name = f"{store}-{uuid.uuid4().hex[:8]}"
+    service, action, resource = {
+        "topic": ("sns", "sns:Publish", f"arn:aws:sns:{REGION}:{A}:{name}"),
+        "queue": ("sqs", "sqs:SendMessage", f"arn:aws:sqs:{REGION}:{A}:{name}"),
+        "table": ("dynamodb", "dynamodb:PutItem", f"arn:aws:dynamodb:{REGION}:{A}:table/{name}"),
+    }[store]
+    made = client(root, service, local_aws)
+    if store == "topic":
+        made.create_topic(Name=name, Attributes={"KmsMasterKeyId": key})
+        write = lambda s: client(s, "sns", local_aws).publish(TopicArn=resource, Message="m")  # noqa: E731
+    elif store == "queue":
+        url = made.create_queue(QueueName=name, Attributes={"KmsMasterKeyId": key})["QueueUrl"]
+        write = lambda s: client(s, "sqs", local_aws).send_message(QueueUrl=url, MessageBody="m")  # noqa: E731
+    else:
+        made.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key},
+        )
+        write = lambda s: client(s, "dynamodb", local_aws).put_item(  # noqa: E731
+            TableName=name, Item={"k": {"S": "v"}}
+        )
+    writer, arn = _user(local_aws, A, _allow(action, resource))
+    needed = "kms:Decrypt" if store == "table" else "kms:GenerateDataKey"
+    _refused(
+        lambda: write(writer),
+        "AuthorizationError" if store == "topic" else "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: {needed} on resource: {key} "
+        f"because no identity-based policy allows the {needed} action",
+    )
+    through = {"StringEquals": {"kms:ViaService": f"{service}.{REGION}.amazonaws.com"}}
+    allowed, _ = _user(
+        local_aws,
+        A,
+        _allow(action, resource),
+        _allow(["kms:Decrypt", "kms:GenerateDataKey"], key, Condition=through),
+    )
+    write(allowed)
+
+
+def test_a_service_acting_as_itself_needs_the_resource_policy_naming_it_and_its_rule(local_aws):
+    """EventBridge publishes to a topic as itself for a rule: the topic's policy must name the
+    service, and its conditions on aws:SourceAccount and aws:SourceArn hold for that rule only."""
+    name = f"topic-{uuid.uuid4().hex[:8]}"
+    sns = client(_root(local_aws, A), "sns", local_aws)
+    topic = sns.create_topic(Name=name)["TopicArn"]
+    rule = f"arn:aws:events:{REGION}:{A}:rule/notify"
+    sns.set_topic_attributes(
+        TopicArn=topic,
+        AttributeName="Policy",
+        AttributeValue=_policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": A},
+                    "ArnEquals": {"aws:SourceArn": rule},
+                },
+            }
+        ),
+    )
+
+    def as_events(source_arn: str):
+        keys = control.service_principal_credentials(
+            local_aws, "events.amazonaws.com", A, source_arn
+        )
+        return client(session_with(REGION, keys), "sns", local_aws)
+
+    as_events(rule).publish(TopicArn=topic, Message="m")
+    _refused(
+        lambda: as_events(f"{rule}-other").publish(TopicArn=topic, Message="m"),
+        "AuthorizationError",
+        f"User: events.amazonaws.com is not authorized to perform: sns:Publish on resource: "
+        f"{topic} because no resource-based policy allows the sns:Publish action",
+    )
+
+
 def test_passing_a_role_to_another_service_is_refused(local_aws):
     role = f"arn:aws:iam::{A}:role/runs-functions"
     user, arn = _user(

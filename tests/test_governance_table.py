@@ -12,10 +12,11 @@ from glue import cli, deploy, governance, people
 from glue import registry as registry_module
 from glue.aws import client
 from glue.local import lifecycle, operator, sample_data
+from glue.local.emulator import control
 from glue.local.emulator.control import take_emitted_events
 from glue.pipelines import upsert
 from glue.steps import governance_recorder as recorder
-from tests import accounts
+from tests import accounts, least_privilege
 from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
 
 GROUPS = {"mammo-severity-dev": "dev", "mammo-severity-prod": "prod"}
@@ -245,6 +246,7 @@ def test_an_event_the_function_s_policy_refuses_waits_in_the_rule_s_dead_letter_
     awslambda.remove_permission(FunctionName=function, StatementId=statement["Sid"])
     before = _items(table)
     event = {**_event(), "account": owner.account_id}
+    since = control.authorizations(emulator, policies=False)["next"]
     try:
         [outcome] = _recorded(registry.route(event))
     finally:
@@ -278,6 +280,20 @@ def test_an_event_the_function_s_policy_refuses_waits_in_the_rule_s_dead_letter_
     assert attributes["ERROR_CODE"] == "NO_PERMISSIONS"
     assert attributes["RULE_ARN"] == contract.governance_rule_arn
     assert attributes["TARGET_ARN"] == function
+    # Each Allow statement of the queue's policy, and of the key policy that let EventBridge
+    # encrypt the message, removed alone denies the send (tests/least_privilege.py).
+    record = control.authorizations(emulator, since)
+    sent = [r for r in record["records"] if r["caller"]["service"] and r["allowed"]]
+    met = {r["resource_policy"] for r in sent}
+    chosen = least_privilege.statements(record["policies"], lambda label: True)
+    chosen = [s for s in chosen if s.policy in met and s.policy.startswith("queue policy")]
+    assert chosen, met
+    needs = least_privilege.needs_by_sid(sent, record["policies"], chosen)
+    assert needs == {"EventBridgeSendsWhatItCouldNotDeliver": {"sqs:SendMessage"}}
+    keys = least_privilege.statements(record["policies"], lambda label: True)
+    keys = [s for s in keys if s.policy in met and s.policy.startswith("key policy")]
+    needed = least_privilege.needs_by_sid(sent, record["policies"], keys)
+    assert needed["ServicesOfThisAccountUseTheKey"] == {"kms:GenerateDataKey", "kms:Decrypt"}
 
 
 def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, registry, capfd):

@@ -563,7 +563,9 @@ def test_a_reservation_the_account_cannot_hold_stops_the_plan_in_one_line(tmp_pa
 
 
 def _locked(state: Path) -> bool:
-    """Is a state lock held in the emulator of this state directory?"""
+    """Is the registry's state lock held in the emulator of this state directory? (Not the
+    account's bootstrap's, whose apply may still be ending in the background after the plan:
+    the lock of `registry/bootstrap.tfstate`.)"""
     with_state = {**os.environ, "MLOPS_STATE_DIR": str(state)}
     probe = (
         "from glue.aws import client, session_with\n"
@@ -572,7 +574,8 @@ def _locked(state: Path) -> bool:
         "keys = control.root_credentials(e, '111111111111')\n"
         "session = session_with('us-east-1', keys)\n"
         "s3 = client(session, 's3', e)\n"
-        "print(any(o['Key'].endswith('.tflock') for b in s3.list_buckets()['Buckets']\n"
+        "print(any(o['Key'] == 'registry/terraform.tfstate.tflock'\n"
+        "    for b in s3.list_buckets()['Buckets']\n"
         "    for o in s3.list_objects_v2(Bucket=b['Name']).get('Contents', [])))\n"
     )
     result = subprocess.run(
