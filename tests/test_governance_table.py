@@ -190,9 +190,29 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
         recorder.version_key(promotion.version.version)) and i["kind"] == "current"]  # fmt: skip
     assert (copied["stage"], copied["source_model_package_arn"]) == ("prod", arn)
 
+    since = control.authorizations(emulator, policies=False)["next"]
     with operator.acting_as(READER):
         assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     assert "0 differences" in capsys.readouterr().out
+    # The reader's role: each statement of its policy and trust, removed alone, denies some
+    # request of the reconcile (tests/least_privilege.py).
+    record = control.authorizations(emulator, since)
+    chosen = least_privilege.statements(
+        record["policies"],
+        lambda label: "role/mammo-governance-reader" in label and label.split(" ")[0] != "key",
+    )
+    met = {label for r in record["records"] for label in r["identity_policies"]}
+    met |= {r["resource_policy"] for r in record["records"]}
+    chosen = [statement for statement in chosen if statement.policy in met]
+    needs = least_privilege.needs_by_sid(record["records"], record["policies"], chosen)
+    assert set(needs) == {
+        "ReadEveryStagesVersions",
+        "ReadTheGovernanceTable",
+        "ReadTheRegistrysContract",
+        "DecryptTheTableAndContract",
+        "TheGovernanceReadersAsThemselves",
+    }, needs
+    assert all(needs.values()), needs
 
 
 def test_a_redelivered_event_adds_nothing(emulator, platform, stages, registry):
