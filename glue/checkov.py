@@ -35,12 +35,20 @@ class ScanResult:
     passed: int
     failed: int
     skipped: int
+    # Files checkov could not parse (relative to the project): none of their checks ran, so
+    # "0 failed" says nothing of them; a scan with any is a failed scan.
+    unparsed: tuple[str, ...] = ()
 
     def __str__(self) -> str:
+        unparsed = f", {len(self.unparsed)} file(s) not parsed" if self.unparsed else ""
         return (
             f"checkov {self.name}: {self.passed} passed, {self.failed} failed, "
-            f"{self.skipped} skipped (results in {self.folder})"
+            f"{self.skipped} skipped{unparsed} (results in {self.folder})"
         )
+
+    @property
+    def clean(self) -> bool:
+        return not self.failed and not self.unparsed
 
 
 def folders_of(paths: list[Path]) -> tuple[Path, ...]:
@@ -84,15 +92,28 @@ def read_reports(folder: Path) -> list[dict]:
     return [report for report in reports if "results" in report]
 
 
+def _relative(path: str) -> str:
+    try:
+        return Path(path).resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path
+
+
 def summarize(folder: Path, reports: list[dict]) -> ScanResult:
     """The totals of the scan written into a folder, named after the folder."""
     summaries = [report["summary"] for report in reports]
+    unparsed = {
+        _relative(path)
+        for report in reports
+        for path in report["results"].get("parsing_errors", [])
+    }
     return ScanResult(
         folder.name,
         folder,
         sum(s["passed"] for s in summaries),
         sum(s["failed"] for s in summaries),
         sum(s["skipped"] for s in summaries),
+        tuple(sorted(unparsed)),
     )
 
 

@@ -404,6 +404,12 @@ def _scan(args: argparse.Namespace) -> None:
         result = checkov.scan(loaded.name, plan_json=saved.plan_json(loaded))
         subject = f"the saved plan of {loaded.name}"
     print(result)
+    if result.unparsed:
+        raise MlopsError(
+            f"checkov could not parse {len(result.unparsed)} file(s) of {subject}, so none of "
+            f"their checks ran: {', '.join(result.unparsed)} "
+            f"(see {result.folder / checkov.RESULTS_TEXT})"
+        )
     if result.failed:
         raise MlopsError(
             f"{result.failed} failed checkov check(s) in {subject}: see "
@@ -419,7 +425,8 @@ def _report(args: argparse.Namespace) -> None:
     rendered = report.render(results, args.plans or state_dir() / "plans")
     out = args.out or reports_dir() / "checkov.md"
     write_output(out, rendered.text.encode())
-    print(f"report written to {out} ({rendered.failed} failed check(s))")
+    unparsed = f", {len(rendered.unparsed)} file(s) not parsed" if rendered.unparsed else ""
+    print(f"report written to {out} ({rendered.failed} failed check(s){unparsed})")
     # The report still reaches reviewers (it lists the refused plans); the plans themselves
     # are refused again by scan and apply, which fail the build.
     for refused in rendered.refused:

@@ -124,6 +124,7 @@ class Report:
     text: str
     failed: int  # failed checks
     refused: list[str]  # plans not summarized, with the reason
+    unparsed: list[str] = field(default_factory=list)  # files checkov could not parse
 
 
 def _cell(value: object) -> str:
@@ -143,12 +144,14 @@ def render(results_dir: Path, plans_dir: Path) -> Report:
     )
     environment.filters["cell"] = _cell
     plans, refused = _plans(plans_dir)
+    unparsed = sorted({path for scan in scans for path in scan.unparsed})
     text = environment.get_template(TEMPLATE).render(
         scans=scans,
         totals={k: sum(getattr(s, k) for s in scans) for k in ("passed", "failed", "skipped")},
+        unparsed=unparsed,
         failed=grouped["failed"],
         skipped=grouped["skipped"],
         plans=plans,
         refused=refused,
     )
-    return Report(text, sum(scan.failed for scan in scans), refused)
+    return Report(text, sum(scan.failed for scan in scans), refused, unparsed)

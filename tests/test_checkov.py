@@ -32,6 +32,7 @@ def failures(result: checkov.ScanResult) -> list[str]:
 def test_sources_have_no_failed_checks():
     result = checkov.scan(checkov.SOURCES_SCAN, directories=checkov.SOURCES)
     assert not failures(result)
+    assert not result.unparsed, f"files checkov could not parse: {result.unparsed}"
     assert result.passed > 100 and result.skipped > 0
     assert not skipped_without_reason(result)
 

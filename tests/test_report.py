@@ -18,6 +18,7 @@ from glue.terraform import planned_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE = Path("tests/fixtures/insecure_module")
+UNPARSABLE = Path("tests/fixtures/unparsable_module")
 
 
 @pytest.fixture
@@ -84,6 +85,30 @@ def test_failed_checks_show_file_line_and_guideline_grouped_by_module(reports, t
     skipped = markdown.split("### Skipped checks and their reasons")[1]
     assert "| CKV_AWS_27:" in skipped
     assert "The fixture's reason for a skip, shown in the report." in skipped
+
+
+def test_a_file_checkov_cannot_parse_fails_the_scan_and_shows_in_the_report(
+    reports, tmp_path, monkeypatch, capsys
+):
+    """checkov skips a file its parser refuses and says so only in a count: the scan fails,
+    naming the file, and the report's headline and a section of its own show it, so "0
+    failed" is never read over a file that was not scanned."""
+    from glue import cli
+
+    monkeypatch.setattr(checkov, "SOURCES", (UNPARSABLE,))
+    assert cli.main(["scan"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith(
+        "mlops: checkov could not parse 1 file(s) of the Terraform sources, so none of their "
+        f"checks ran: {UNPARSABLE.as_posix()}/variables.tf (see "
+    )
+    markdown = report(reports, tmp_path / "no-plans")
+    headline = markdown.splitlines()[0]
+    assert headline.endswith(", 1 file(s) not parsed - changes needed"), headline
+    assert f"| {checkov.SOURCES_SCAN} |" in markdown and "| 1 |" in markdown
+    unparsed = markdown.split("### Files checkov could not parse")[1]
+    assert f"- `{UNPARSABLE.as_posix()}/variables.tf`" in unparsed
 
 
 def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:

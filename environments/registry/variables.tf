@@ -41,8 +41,8 @@ variable "terraform_role_arn" {
   default     = null
   validation {
     condition = var.terraform_role_arn == null || (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn))
-      && try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn)) &&
+      try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
     )
     error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
@@ -54,12 +54,12 @@ variable "terraform_principal_arns" {
   default     = null
   validation {
     condition = var.terraform_principal_arns == null || try(
-      length(var.terraform_principal_arns) > 0
-      && length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns)
-      && alltrue([
+      length(var.terraform_principal_arns) > 0 &&
+      length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns) &&
+      alltrue([
         for arn in var.terraform_principal_arns :
-        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
-        && try(length(split(":role/", arn)[1]) <= 512, false)
+        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
+        try(length(split(":role/", arn)[1]) <= 512, false)
       ]),
       false
     )
@@ -115,11 +115,11 @@ variable "tags" {
     # 20 ms with {0,256}), lengths in characters (code points) as AWS counts them, where length()
     # counts grapheme clusters.
     condition = try(
-      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags)))))
-      && alltrue([
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags))))) &&
+      alltrue([
         for key, value in var.tags :
-        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128
-        && !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
+        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128 &&
+        !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
       ]),
       false
     )
@@ -144,8 +144,8 @@ variable "noncurrent_version_expiration_days" {
   nullable    = false
   validation {
     condition = (
-      floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
-      && var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650
+      floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days &&
+      var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650
     )
     error_message = "noncurrent_version_expiration_days must be a whole number from 1 to 3650."
   }
@@ -157,8 +157,8 @@ variable "governance_recorder_concurrency" {
   nullable    = false
   validation {
     condition = (
-      floor(var.governance_recorder_concurrency) == var.governance_recorder_concurrency
-      && var.governance_recorder_concurrency >= 1 && var.governance_recorder_concurrency <= 10
+      floor(var.governance_recorder_concurrency) == var.governance_recorder_concurrency &&
+      var.governance_recorder_concurrency >= 1 && var.governance_recorder_concurrency <= 10
     )
     error_message = "governance_recorder_concurrency must be a whole number from 1 to 10."
   }
@@ -170,11 +170,11 @@ variable "access_log_bucket" {
   default     = null
   validation {
     condition = var.access_log_bucket == null || (
-      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket))
-      && !can(regex("\\.\\.", var.access_log_bucket))
-      && !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.access_log_bucket))
-      && !can(regex("^(xn--|sthree-|amzn-s3-demo-)", var.access_log_bucket))
-      && !can(regex("(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", var.access_log_bucket))
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket)) &&
+      !can(regex("\\.\\.", var.access_log_bucket)) &&
+      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.access_log_bucket)) &&
+      !can(regex("^(xn--|sthree-|amzn-s3-demo-)", var.access_log_bucket)) &&
+      !can(regex("(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3)$", var.access_log_bucket))
     )
     error_message = "access_log_bucket must be an S3 bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit, without '..', not an IP address, without a reserved prefix (xn--, sthree-, amzn-s3-demo-) or suffix (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)."
   }
@@ -204,8 +204,8 @@ variable "model_approvers" {
     condition = toset(keys(var.model_approvers)) == toset(["dev", "prod"]) && alltrue([
       for principals in values(var.model_approvers) : length(principals) > 0 && length(distinct(principals)) == length(principals) && alltrue([
         for arn in principals :
-        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
-        && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
+        try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
       ])
     ])
     error_message = "model_approvers must map exactly \"dev\" and \"prod\" to non-empty lists of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
@@ -220,8 +220,8 @@ variable "governance_readers" {
   validation {
     condition = length(distinct(var.governance_readers)) == length(var.governance_readers) && alltrue([
       for arn in var.governance_readers :
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
-      && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
+      try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
     ])
     error_message = "governance_readers must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }

@@ -41,8 +41,8 @@ variable "terraform_role_arn" {
   default     = null
   validation {
     condition = var.terraform_role_arn == null || (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn))
-      && try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn)) &&
+      try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
     )
     error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
@@ -54,12 +54,12 @@ variable "terraform_principal_arns" {
   default     = null
   validation {
     condition = var.terraform_principal_arns == null || try(
-      length(var.terraform_principal_arns) > 0
-      && length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns)
-      && alltrue([
+      length(var.terraform_principal_arns) > 0 &&
+      length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns) &&
+      alltrue([
         for arn in var.terraform_principal_arns :
-        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
-        && try(length(split(":role/", arn)[1]) <= 512, false)
+        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
+        try(length(split(":role/", arn)[1]) <= 512, false)
       ]),
       false
     )
@@ -115,11 +115,11 @@ variable "tags" {
     # 20 ms with {0,256}), lengths in characters (code points) as AWS counts them, where length()
     # counts grapheme clusters.
     condition = try(
-      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags)))))
-      && alltrue([
+      can(regex("^[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*$", join("", concat(keys(var.tags), values(var.tags))))) &&
+      alltrue([
         for key, value in var.tags :
-        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128
-        && !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
+        length(regexall("(?s).", key)) >= 1 && length(regexall("(?s).", key)) <= 128 &&
+        !can(regex("^[aA][wW][sS]:", key)) && length(regexall("(?s).", value)) <= 256
       ]),
       false
     )
@@ -143,8 +143,8 @@ variable "registry_terraform_role_arn" {
   default     = null
   validation {
     condition = var.registry_terraform_role_arn == null || (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.registry_terraform_role_arn))
-      && try(length(split(":role/", var.registry_terraform_role_arn)[1]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.registry_terraform_role_arn)) &&
+      try(length(split(":role/", var.registry_terraform_role_arn)[1]) <= 512, false)
     )
     error_message = "registry_terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
@@ -156,8 +156,8 @@ variable "ci_role_arn" {
   nullable    = false
   validation {
     condition = (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.ci_role_arn))
-      && try(length(split(":role/", var.ci_role_arn)[1]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.ci_role_arn)) &&
+      try(length(split(":role/", var.ci_role_arn)[1]) <= 512, false)
     )
     error_message = "ci_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
@@ -239,8 +239,8 @@ variable "notification_emails" {
   validation {
     condition = alltrue([
       for email in var.notification_emails :
-      can(regex("^[a-zA-Z0-9!#&'*+/=?^_|~-]+(\\.[a-zA-Z0-9!#&'*+/=?^_|~-]+)*@([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$", email))
-      && try(length(email) <= 254 && length(split("@", email)[0]) <= 64, false)
+      can(regex("^[a-zA-Z0-9!#&'*+/=?^_|~-]+(\\.[a-zA-Z0-9!#&'*+/=?^_|~-]+)*@([a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?\\.)+[a-zA-Z]{2,63}$", email)) &&
+      try(length(email) <= 254 && length(split("@", email)[0]) <= 64, false)
     ])
     error_message = "notification_emails must be a list of e-mail addresses such as ml-alerts@example.com (ASCII, at most 64 characters before the @ and 254 in all)."
   }
@@ -262,8 +262,8 @@ variable "data_scientists" {
   validation {
     condition = length(distinct(var.data_scientists)) == length(var.data_scientists) && alltrue([
       for arn in var.data_scientists :
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn))
-      && try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
+      try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
     ])
     error_message = "data_scientists must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }

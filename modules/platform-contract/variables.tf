@@ -5,10 +5,10 @@ variable "parameter_name" {
     # PutParameter's documented limits: 1011 characters with the ARN (2048 in botocore's model
     # is the looser bound), a reserved prefix, and no more than 15 levels.
     condition = (
-      can(regex("^/[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.parameter_name))
-      && length(var.parameter_name) <= 900
-      && !can(regex("^/(aws|ssm)", lower(var.parameter_name)))
-      && length(split("/", var.parameter_name)) <= 16
+      can(regex("^/[a-zA-Z0-9_.-]+(/[a-zA-Z0-9_.-]+)*$", var.parameter_name)) &&
+      length(var.parameter_name) <= 900 &&
+      !can(regex("^/(aws|ssm)", lower(var.parameter_name))) &&
+      length(split("/", var.parameter_name)) <= 16
     )
     error_message = "parameter_name must be a path like /prefix/env/platform: letters, digits, '_', '.', '-' between '/', at most 15 levels, not under /aws or /ssm."
   }
