@@ -1,5 +1,6 @@
 module "naming" {
   source              = "../../modules/naming"
+  partition           = data.aws_partition.current.partition
   name_prefix         = var.name_prefix
   model_name          = var.model_name
   registry_account_id = var.account_id

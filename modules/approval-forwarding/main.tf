@@ -12,19 +12,10 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
+module "trust" {
+  source     = "../service-role-trust"
+  service    = "events.amazonaws.com"
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 data "aws_iam_policy_document" "forward" {
@@ -38,7 +29,7 @@ data "aws_iam_policy_document" "forward" {
 resource "aws_iam_role" "forward" {
   name               = "${var.name_prefix}-forward-approvals"
   description        = "Lets EventBridge forward approvals of the stages' model versions to their accounts."
-  assume_role_policy = data.aws_iam_policy_document.trust.json
+  assume_role_policy = module.trust.json
   tags               = var.tags
 }
 

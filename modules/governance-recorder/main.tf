@@ -14,19 +14,10 @@ locals {
   rule_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.function_name}"
 }
 
-data "aws_iam_policy_document" "trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
+module "trust" {
+  source     = "../service-role-trust"
+  service    = "lambda.amazonaws.com"
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 data "aws_iam_policy_document" "record" {
@@ -55,7 +46,7 @@ data "aws_iam_policy_document" "record" {
 resource "aws_iam_role" "this" {
   name               = var.function_name
   description        = "The governance recorder Lambda: appends model-version events to the governance table."
-  assume_role_policy = data.aws_iam_policy_document.trust.json
+  assume_role_policy = module.trust.json
   tags               = var.tags
 }
 

@@ -19,29 +19,16 @@ locals {
   scientist_roles       = [for p in var.data_scientist_arns : p if !can(regex(":user/", p))]
 }
 
-data "aws_iam_policy_document" "sagemaker_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
+module "sagemaker_trust" {
+  source     = "../service-role-trust"
+  service    = "sagemaker.amazonaws.com"
+  account_id = local.account_id
 }
 
-data "aws_iam_policy_document" "lambda_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
+module "lambda_trust" {
+  source     = "../service-role-trust"
+  service    = "lambda.amazonaws.com"
+  account_id = local.account_id
 }
 
 data "aws_iam_policy_document" "deploy_trust" {
@@ -186,7 +173,7 @@ data "aws_iam_policy_document" "deploy" {
 resource "aws_iam_role" "sagemaker_execution" {
   name               = "${var.name_prefix}-sagemaker-execution"
   description        = "Runs the SageMaker training and inference pipelines."
-  assume_role_policy = data.aws_iam_policy_document.sagemaker_trust.json
+  assume_role_policy = module.sagemaker_trust.json
   tags               = var.tags
 }
 
@@ -199,7 +186,7 @@ resource "aws_iam_role_policy" "sagemaker_execution" {
 resource "aws_iam_role" "latest_model_lambda" {
   name               = "${var.name_prefix}-latest-model-lambda"
   description        = "Finds the latest approved model version for the inference pipeline."
-  assume_role_policy = data.aws_iam_policy_document.lambda_trust.json
+  assume_role_policy = module.lambda_trust.json
   tags               = var.tags
 }
 

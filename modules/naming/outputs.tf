@@ -15,7 +15,7 @@ output "model_package_group_names" {
 
 output "model_package_group_arns" {
   description = "ARN of the model package group of each workload stage."
-  value       = { for stage, name in local.group_names : stage => "arn:aws:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${name}" }
+  value       = { for stage, name in local.group_names : stage => "arn:${var.partition}:sagemaker:${var.region}:${var.registry_account_id}:model-package-group/${name}" }
 }
 
 output "feature_group_names" {

@@ -22,6 +22,15 @@ variable "region" {
   description = "Region of the registry."
 }
 
+variable "partition" {
+  type        = string
+  description = "Partition of the accounts (aws, aws-cn, aws-us-gov): the caller's aws_partition."
+  validation {
+    condition     = can(regex("^aws(-[a-z]+)*$", var.partition))
+    error_message = "partition must be an AWS partition such as aws or aws-cn."
+  }
+}
+
 variable "feature_branches" {
   type        = list(string)
   description = "Feature branches with a model package group of their own (`<model_name>-feature-<branch>`); validated by the roots."

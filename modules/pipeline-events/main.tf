@@ -15,19 +15,10 @@ locals {
   }
 }
 
-data "aws_iam_policy_document" "events_trust" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["events.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
+module "events_trust" {
+  source     = "../service-role-trust"
+  service    = "events.amazonaws.com"
+  account_id = data.aws_caller_identity.current.account_id
 }
 
 data "aws_iam_policy_document" "start_pipelines" {
@@ -41,7 +32,7 @@ data "aws_iam_policy_document" "start_pipelines" {
 resource "aws_iam_role" "events" {
   name               = "${var.name_prefix}-events-start-pipelines"
   description        = "Lets EventBridge start the training and inference pipelines."
-  assume_role_policy = data.aws_iam_policy_document.events_trust.json
+  assume_role_policy = module.events_trust.json
   tags               = var.tags
 }
 
