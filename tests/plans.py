@@ -94,15 +94,52 @@ def plan_summary(tree: Path, root: str, tfvars: dict, emulator: Emulator) -> Pla
     return _summary(_run_plan(tfdir, tfvars, emulator))
 
 
+USAGE = re.compile(r"## Usage\s+```hcl\n(.*?)\n```", re.S)
+EXAMPLE_PREFIX = "readme_"
+# The providers a README example may pass to its module (`providers = { aws = aws.registry }`).
+EXAMPLE_PROVIDERS = 'provider "aws" {\n  alias = "registry"\n}\n'
+
+
+def readme_example(module: Path) -> tuple[str, str]:
+    """A module README's Usage example as HCL of a root beside the copied modules, its blocks
+    renamed `readme_<module>_<name>` (so examples share one root) and its module sourced from
+    the copy; and that module call's name. The example must stand alone: a reference to
+    anything it does not declare fails the plan."""
+    found = USAGE.search((module / "README.md").read_text())
+    assert found, f"{module}/README.md has no Usage example"
+    prefix = f"{EXAMPLE_PREFIX}{module.name.replace('-', '_')}_"
+    example = found[1]
+    example = re.sub(
+        r'^(module|resource\s+"[^"]+")\s+"([^"]+)"', rf'\1 "{prefix}\2"', example, flags=re.M
+    )
+    example = re.sub(r"\bmodule\.([a-z0-9_]+)", rf"module.{prefix}\1", example)
+    example = re.sub(r'(\bsource\s*=\s*)"[^"]*"', rf'\1"../modules/{module.name}"', example)
+    [call] = re.findall(rf'^module\s+"({prefix}[^"]+)"', example, flags=re.M)
+    return example, call
+
+
 def module_plan_summaries(
     tree: Path, calls: dict[str, tuple[str, dict]], emulator: Emulator
 ) -> dict[str, PlanSummary]:
     """Many modules planned in one Terraform run (one init, one provider start): a root that
     calls each module (name -> (module folder, its inputs)) and outputs each of its outputs
     as `<call>.<output>` (one root output each: an object output with one value unknown
-    until apply would be unknown as a whole)."""
+    until apply would be unknown as a whole). Every module README's Usage example is planned
+    in the same run: its summary is `readme:<module>`."""
     tfdir = tree / "module_calls"
     tfdir.mkdir(exist_ok=True)
+    examples = {}
+    hcl = [EXAMPLE_PROVIDERS]
+    for module in sorted(p.parent for p in (tree / "modules").glob("*/README.md")):
+        example, call = readme_example(module)
+        hcl.append(example)
+        for key in OUTPUT_BLOCK.findall((module / "outputs.tf").read_text()):
+            hcl.append(
+                f'output "{call}{OUTPUT_SEPARATOR}{key}" {{\n'
+                f"  value     = module.{call}.{key}\n  sensitive = true\n}}"
+            )
+        examples[f"readme:{module.name}"] = call
+    (tfdir / "readme_examples.tf").write_text("\n\n".join(hcl) + "\n")
     names = {name: name.replace("-", "_") for name in calls}
     root: dict[str, dict] = {"module": {}, "output": {}}
     for name, (folder, inputs) in calls.items():
@@ -118,7 +155,8 @@ def module_plan_summaries(
     raw = _run_plan(
         tfdir, {}, emulator, accounts.root_keys(emulator, accounts.MODULE_PLANS_ACCOUNT)
     )
-    return {name: _summary(raw, names[name]) for name in calls}
+    summaries = {name: _summary(raw, names[name]) for name in calls}
+    return summaries | {name: _summary(raw, call) for name, call in examples.items()}
 
 
 def assert_subset(expected: Any, actual: Any, path: str = "") -> None:

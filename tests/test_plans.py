@@ -57,6 +57,25 @@ def test_plan_matches_inventory(
     assert_inventory(summary, inventory)
 
 
+@pytest.mark.parametrize(
+    "module", sorted(p.parent.name for p in (ROOT / "modules").glob("*/README.md"))
+)
+def test_the_readme_usage_example_plans_what_the_inventory_counts(module_summaries, module):
+    """Each module README's Usage example is planned (in the inventories' one run: it stands
+    alone, every required input given) and creates each kind of resource the module's
+    inventory counts."""
+    summary = module_summaries[f"readme:{module}"]
+    counted = {}
+    for path in INVENTORIES:
+        inventory = yaml.safe_load(path.read_text())
+        if inventory["root"] == f"modules/{module}":
+            counted |= {kind: n for kind, n in (inventory.get("counts") or {}).items() if n}
+    missing = sorted(kind for kind in counted if not summary.counts.get(kind))
+    assert not missing, f"modules/{module}/README.md's example plans no {missing}"
+    if not counted:  # a module of names or documents only: its outputs are planned
+        assert summary.outputs or summary.counts, f"modules/{module}: its example plans nothing"
+
+
 def test_every_module_and_environment_has_an_inventory():
     roots = {yaml.safe_load(path.read_text())["root"] for path in INVENTORIES}
     modules = {f"modules/{p.name}" for p in (ROOT / "modules").iterdir() if p.is_dir()}
