@@ -15,8 +15,6 @@ locals {
   model_package_version = [for arn in local.model_package_arns : "${arn}/*"]
   bucket_arn            = "arn:${local.partition}:s3:::${var.artifacts_bucket_name}"
   log_groups            = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/"
-  scientist_users       = [for p in var.data_scientist_arns : p if can(regex(":user/", p))]
-  scientist_roles       = [for p in var.data_scientist_arns : p if !can(regex(":user/", p))]
 }
 
 module "sagemaker_trust" {
@@ -213,43 +211,11 @@ resource "aws_iam_role_policy" "deploy" {
 # The people who start the stage's training, each with their identity on the session: SageMaker
 # records the start's caller, and mlops records the person on the version (`trained_by`), whose
 # approval is then someone else's (four eyes).
-data "aws_iam_policy_document" "data_scientist_trust" {
-  count = length(var.data_scientist_arns) > 0 ? 1 : 0
-
-  # An IAM user may give only their own name; a role's sessions (SSO) get theirs from the
-  # identity provider (modules/model-approvers says why).
-  dynamic "statement" {
-    for_each = length(local.scientist_users) > 0 ? [local.scientist_users] : []
-    content {
-      sid     = "TheStagesDataScientistsAsThemselves"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "sts:SourceIdentity"
-        values   = ["$${aws:username}"]
-      }
-    }
-  }
-  dynamic "statement" {
-    for_each = length(local.scientist_roles) > 0 ? [local.scientist_roles] : []
-    content {
-      sid     = "TheStagesDataScientistsWithTheirIdentity"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "Null"
-        variable = "sts:SourceIdentity"
-        values   = ["false"]
-      }
-    }
-  }
+module "data_scientist_trust" {
+  source = "../person-trust"
+  count  = length(var.data_scientist_arns) > 0 ? 1 : 0
+  people = var.data_scientist_arns
+  who    = "StagesDataScientists"
 }
 
 data "aws_iam_policy_document" "data_scientist" {
@@ -281,7 +247,7 @@ resource "aws_iam_role" "data_scientist" {
   count                = length(var.data_scientist_arns) > 0 ? 1 : 0
   name                 = "${var.name_prefix}-data-scientist"
   description          = "Starts the stage's training pipeline; assumed by a named person only."
-  assume_role_policy   = data.aws_iam_policy_document.data_scientist_trust[0].json
+  assume_role_policy   = module.data_scientist_trust[0].json
   max_session_duration = 3600
   tags                 = var.tags
 

@@ -12,53 +12,16 @@ locals {
   # The stage that a stage's versions are copied to: its approver sees those copies (a rejection
   # warns of a copy still served there).
   copied_to = { for target, source in var.promotions : source => target }
-  # IAM users, whose source identity is pinned to their name; roles (SSO), whose is not.
-  users        = { for stage, principals in var.approvers : stage => [for p in principals : p if can(regex(":user/", p))] }
-  roles        = { for stage, principals in var.approvers : stage => [for p in principals : p if !can(regex(":user/", p))] }
-  reader_users = [for p in var.governance_readers : p if can(regex(":user/", p))]
-  reader_roles = [for p in var.governance_readers : p if !can(regex(":user/", p))]
 }
 
-# Trusted only by the stage's people, and only when the session says who the person is: AWS
-# then carries the source identity into every request and into SageMaker's record of the change.
-# An IAM user may give only their own name (${aws:username}); a role's sessions (SSO) must get
-# theirs from the identity provider (SAML's SourceIdentity attribute, which STS keeps and never
-# lets change), as the README says: AWS offers no variable to pin it to here.
-data "aws_iam_policy_document" "trust" {
+# Trusted only by the stage's people, and only when the session says who the person is
+# (modules/person-trust): AWS then carries the source identity into every request and into
+# SageMaker's record of the change.
+module "trust" {
+  source   = "../person-trust"
   for_each = var.approvers
-
-  dynamic "statement" {
-    for_each = length(local.users[each.key]) > 0 ? [local.users[each.key]] : []
-    content {
-      sid     = "TheStagesApproversAsThemselves"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "sts:SourceIdentity"
-        values   = ["$${aws:username}"]
-      }
-    }
-  }
-  dynamic "statement" {
-    for_each = length(local.roles[each.key]) > 0 ? [local.roles[each.key]] : []
-    content {
-      sid     = "TheStagesApproversWithTheirIdentity"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "Null"
-        variable = "sts:SourceIdentity"
-        values   = ["false"]
-      }
-    }
-  }
+  people   = each.value
+  who      = "StagesApprovers"
 }
 
 data "aws_iam_policy_document" "approve" {
@@ -124,7 +87,7 @@ resource "aws_iam_role" "approver" {
   for_each             = var.approvers
   name                 = var.approver_role_names[each.key]
   description          = "Approves or rejects ${each.key}'s model versions${contains(keys(local.sources), each.key) ? ", promotes into ${each.key} and rolls back" : " and rolls back"}; assumed by a named person only."
-  assume_role_policy   = data.aws_iam_policy_document.trust[each.key].json
+  assume_role_policy   = module.trust[each.key].json
   max_session_duration = 3600
   tags                 = var.tags
 }
@@ -136,41 +99,11 @@ resource "aws_iam_role_policy" "approver" {
   policy   = data.aws_iam_policy_document.approve[each.key].json
 }
 
-data "aws_iam_policy_document" "reader_trust" {
-  count = length(var.governance_readers) > 0 ? 1 : 0
-
-  dynamic "statement" {
-    for_each = length(local.reader_users) > 0 ? [local.reader_users] : []
-    content {
-      sid     = "TheGovernanceReadersAsThemselves"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "StringEquals"
-        variable = "sts:SourceIdentity"
-        values   = ["$${aws:username}"]
-      }
-    }
-  }
-  dynamic "statement" {
-    for_each = length(local.reader_roles) > 0 ? [local.reader_roles] : []
-    content {
-      sid     = "TheGovernanceReadersWithTheirIdentity"
-      actions = ["sts:AssumeRole", "sts:SetSourceIdentity"]
-      principals {
-        type        = "AWS"
-        identifiers = statement.value
-      }
-      condition {
-        test     = "Null"
-        variable = "sts:SourceIdentity"
-        values   = ["false"]
-      }
-    }
-  }
+module "reader_trust" {
+  source = "../person-trust"
+  count  = length(var.governance_readers) > 0 ? 1 : 0
+  people = var.governance_readers
+  who    = "GovernanceReaders"
 }
 
 data "aws_iam_policy_document" "read" {
@@ -207,7 +140,7 @@ resource "aws_iam_role" "reader" {
   count                = length(var.governance_readers) > 0 ? 1 : 0
   name                 = var.reader_role_name
   description          = "Reads the model versions and the governance table for the compliance report; assumed by a named person only."
-  assume_role_policy   = data.aws_iam_policy_document.reader_trust[0].json
+  assume_role_policy   = module.reader_trust[0].json
   max_session_duration = 3600
   tags                 = var.tags
 }
