@@ -22,6 +22,22 @@ def test_one_root_per_kind_of_account():
         )
 
 
+def test_the_variables_every_root_shares_are_written_once():
+    """The roots' shared variables (name prefix, accounts, region, roles, retries, tags) are one
+    file, the same in each root: a rule changed in one is changed in both."""
+    shared = {
+        root: (ROOT / "environments" / root / "shared_variables.tf").read_text()
+        for root in ("registry", "workload")
+    }
+    assert shared["registry"] == shared["workload"]
+    for root in shared:
+        own = (ROOT / "environments" / root / "variables.tf").read_text()
+        again = set(re.findall(r'^variable "([^"]+)"', own, re.M)) & set(
+            re.findall(r'^variable "([^"]+)"', shared[root], re.M)
+        )
+        assert not again, f"environments/{root}/variables.tf declares shared ones again: {again}"
+
+
 def test_the_workload_root_names_no_stage():
     """A stage is what its tfvars say: the root's only mention of one is the rule for them."""
     for source in (ROOT / "environments" / "workload").glob("*.tf"):

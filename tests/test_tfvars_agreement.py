@@ -47,10 +47,17 @@ def tfvars(environment: str) -> dict:
     return json.loads((ROOT / f"{environment}.tfvars.json").read_text())
 
 
+# A root's variables: those every root shares (one file, the same in each) and its own.
+VARIABLE_FILES = ("shared_variables.tf", "variables.tf")
+
+
 def variables(environment: str) -> dict[str, dict]:
-    with (ROOT / "environments" / config.ROOTS[environment] / "variables.tf").open() as handle:
-        parsed = hcl2.load(handle)
-    return {name.strip('"'): body for block in parsed["variable"] for name, body in block.items()}
+    found = {}
+    for name in VARIABLE_FILES:
+        with (ROOT / "environments" / config.ROOTS[environment] / name).open() as handle:
+            parsed = hcl2.load(handle)
+        found |= {n.strip('"'): body for block in parsed["variable"] for n, body in block.items()}
+    return found
 
 
 # --- Valid values to start from: the shipped tfvars, and values at each limit. ---
@@ -638,11 +645,12 @@ def test_values_of_another_type_are_refused(environment):
 
 @pytest.mark.parametrize("environment", config.ENVIRONMENTS)
 def test_terraform_accepts_the_shipped_tfvars_and_refuses_the_issue_values(environment, tmp_path):
-    """The real variables.tf, planned with only its variables: the shipped tfvars pass; with the
+    """The real variables' files, planned with only its variables: the shipped tfvars pass; with the
     issue's account IDs (a trailing newline, Arabic-Indic digits) Terraform refuses them."""
-    (tmp_path / "variables.tf").write_text(
-        (ROOT / "environments" / config.ROOTS[environment] / "variables.tf").read_text()
-    )
+    for name in VARIABLE_FILES:
+        (tmp_path / name).write_text(
+            (ROOT / "environments" / config.ROOTS[environment] / name).read_text()
+        )
     env = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"}
 
     def plan(values: dict) -> subprocess.CompletedProcess:
