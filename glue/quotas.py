@@ -24,7 +24,7 @@ MINIMUM_UNRESERVED = 100
 CONCURRENCY_QUOTA_CODE = "L-B99A9384"
 RESERVATION_KEY = "governance_recorder_concurrency"
 # The recorder's function, by its address in environments/registry (as deploy.STAGES_READ).
-RECORDER = "module.governance_recorder.aws_lambda_function.this"
+RECORDER = "module.governance_recorder.module.function.aws_lambda_function.this"
 _DENIED = {"AccessDeniedException", "AccessDenied"}
 
 

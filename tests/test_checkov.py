@@ -54,7 +54,7 @@ def test_the_pre_commit_scan_covers_the_folders_of_the_files_it_is_given(capsys)
     # The registry root brings the modules it calls; a module only the workload root calls
     # is not scanned.
     assert {("environments", "registry"), ("modules", "artifacts-bucket")} <= scanned
-    assert not {("environments", "workload"), ("modules", "latest-model-function")} & scanned
+    assert not {("environments", "workload"), ("modules", "iam-roles")} & scanned
 
 
 def test_a_folder_scan_runs_again_only_when_its_sources_changed(tmp_path):

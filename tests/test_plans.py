@@ -156,7 +156,7 @@ def test_feature_branches_add_groups_governed_by_the_recorder(
         group = summary.values[f"{call}.aws_sagemaker_model_package_group.this"]
         assert group["model_package_group_name"] == f"mammo-severity-feature-{branch}"
         assert f"{call}.aws_sagemaker_model_package_group_policy.this[0]" in summary.values
-    recorder = summary.values["module.governance_recorder.aws_lambda_function.this"]
+    recorder = summary.values["module.governance_recorder.module.function.aws_lambda_function.this"]
     governed = json.loads(recorder["environment"][0]["variables"]["GOVERNED_GROUPS"])
     assert governed == {
         "mammo-severity-dev": "dev",

@@ -24,7 +24,7 @@ def _plan(reserved_now: int | None) -> bytes:
     if reserved_now is not None:
         resources.append(
             {
-                "module": "module.governance_recorder",
+                "module": "module.governance_recorder.module.function",
                 "mode": "managed",
                 "type": "aws_lambda_function",
                 "name": "this",

@@ -56,13 +56,6 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.record.json
 }
 
-resource "aws_cloudwatch_log_group" "this" {
-  name              = local.log_group_name
-  kms_key_id        = var.kms_key_arn
-  retention_in_days = var.log_retention_days
-  tags              = var.tags
-}
-
 resource "aws_sqs_queue" "dead_letter" {
   name                      = "${var.function_name}-dead-letter"
   kms_master_key_id         = var.kms_key_arn
@@ -107,35 +100,36 @@ resource "aws_sqs_queue_policy" "dead_letter" {
   policy    = data.aws_iam_policy_document.dead_letter.json
 }
 
-resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_50:One DynamoDB write per model-version event; the table itself is the record of what it did.
-  #checkov:skip=CKV_AWS_117:Calls only DynamoDB and SQS and reaches no private resource; a VPC would need endpoints for nothing.
-  #checkov:skip=CKV_AWS_272:The package is built by CI from the reviewed repository and its hash is in the reviewed plan; AWS Signer profiles are outside this platform.
-  function_name                  = var.function_name
-  description                    = "Appends SageMaker model-version state changes to the governance table."
-  role                           = aws_iam_role.this.arn
-  filename                       = var.package.path
-  source_code_hash               = var.package.base64sha256
-  handler                        = var.package.handler
-  runtime                        = var.package.runtime
-  timeout                        = 30
-  reserved_concurrent_executions = var.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
-  tags                           = var.tags
-
-  environment {
-    variables = {
-      GOVERNANCE_TABLE = var.table_name
-      GOVERNED_GROUPS  = jsonencode(var.governed_groups)
-    }
+module "function" {
+  source                = "../lambda-function"
+  function_name         = var.function_name
+  description           = "Appends SageMaker model-version state changes to the governance table."
+  role_arn              = aws_iam_role.this.arn
+  package               = var.package
+  timeout               = 30
+  reserved_concurrency  = var.reserved_concurrency
+  kms_key_arn           = var.kms_key_arn
+  log_retention_days    = var.log_retention_days
+  dead_letter_queue_arn = aws_sqs_queue.dead_letter.arn
+  environment_variables = {
+    GOVERNANCE_TABLE = var.table_name
+    GOVERNED_GROUPS  = jsonencode(var.governed_groups)
   }
+  tags = var.tags
 
-  # An event it cannot record (after Lambda's two retries of an asynchronous invocation).
-  dead_letter_config {
-    target_arn = aws_sqs_queue.dead_letter.arn
-  }
+  # The role may write its logs and send to its queue before the function's first invocation.
+  depends_on = [aws_iam_role_policy.this]
+}
 
-  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+# Where the function and its log group were before modules/lambda-function held them.
+moved {
+  from = aws_lambda_function.this
+  to   = module.function.aws_lambda_function.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.this
+  to   = module.function.aws_cloudwatch_log_group.this
 }
 
 resource "aws_cloudwatch_event_rule" "this" {
@@ -151,7 +145,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 
 resource "aws_cloudwatch_event_target" "this" {
   rule = aws_cloudwatch_event_rule.this.name
-  arn  = aws_lambda_function.this.arn
+  arn  = module.function.function_arn
   # What EventBridge cannot deliver (after retrying for a day) waits with the rest.
   retry_policy {
     maximum_event_age_in_seconds = 86400
@@ -165,7 +159,7 @@ resource "aws_cloudwatch_event_target" "this" {
 resource "aws_lambda_permission" "events" {
   statement_id  = "InvokedByTheGovernanceRule"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.this.function_name
+  function_name = module.function.function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.this.arn
 }

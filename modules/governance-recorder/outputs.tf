@@ -1,6 +1,6 @@
 output "function_arn" {
   description = "ARN of the recorder function."
-  value       = aws_lambda_function.this.arn
+  value       = module.function.function_arn
 }
 
 output "rule_arn" {

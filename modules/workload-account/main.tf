@@ -42,10 +42,12 @@ module "roles" {
 }
 
 module "latest_model_function" {
-  source        = "../latest-model-function"
+  source        = "../lambda-function"
   function_name = local.latest_model
+  description   = "Newest approved model version of a group (inference pipeline)."
   role_arn      = module.roles.latest_model_lambda_role_arn
   package       = var.latest_model_package
+  timeout       = 60
   kms_key_arn   = module.kms.key_arn
   tags          = var.tags
 }

@@ -7,6 +7,15 @@ variable "function_name" {
   }
 }
 
+variable "description" {
+  type        = string
+  description = "What the function does, as the console shows it."
+  validation {
+    condition     = length(var.description) <= 256
+    error_message = "description must be at most 256 characters."
+  }
+}
+
 variable "role_arn" {
   type        = string
   description = "Execution role of the function."
@@ -32,7 +41,7 @@ variable "package" {
 
 variable "kms_key_arn" {
   type        = string
-  description = "Customer-managed key that encrypts the function's log group (its policy must let CloudWatch Logs use it for that group)."
+  description = "Customer-managed key that encrypts the function's log group (its policy must let CloudWatch Logs use it for that group) and its environment variables, if any."
 }
 
 variable "log_retention_days" {
@@ -49,4 +58,40 @@ variable "tags" {
   type        = map(string)
   description = "Tags of the function and its log group."
   default     = {}
+}
+
+variable "timeout" {
+  type        = number
+  description = "Seconds an invocation may run."
+  default     = 30
+  validation {
+    condition     = var.timeout >= 1 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "environment_variables" {
+  type        = map(string)
+  description = "Environment of the function (encrypted with kms_key_arn); none by default."
+  default     = {}
+}
+
+variable "dead_letter_queue_arn" {
+  type        = string
+  description = "SQS queue that keeps what an asynchronous invocation could not handle; null: none."
+  default     = null
+  validation {
+    condition     = var.dead_letter_queue_arn == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:.+$", var.dead_letter_queue_arn))
+    error_message = "dead_letter_queue_arn must be an SQS queue ARN."
+  }
+}
+
+variable "reserved_concurrency" {
+  type        = number
+  description = "Concurrent executions reserved for the function; null: none reserved (the account's unreserved pool)."
+  default     = null
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 0 && floor(var.reserved_concurrency) == var.reserved_concurrency, false)
+    error_message = "reserved_concurrency must be a whole number, 0 or more, or null."
+  }
 }
