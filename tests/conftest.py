@@ -14,6 +14,7 @@ from glue import config, deploy
 from glue.local import operator
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
+from tests.progress import Progress
 
 REGION = "us-east-1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,25 +128,35 @@ def _stages_at_once(configs, emulator: Emulator) -> None:
 
 
 @pytest.fixture(scope="session")
-def bootstrapped(emulator, throwaway_configs):
+def say(pytestconfig: pytest.Config) -> Progress:
+    """Says on the terminal, as it starts, what a long fixture or test is doing."""
+    return Progress(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def bootstrapped(emulator, throwaway_configs, say):
     """Each account bootstrapped for the local platform's CI principal, side by side (as the
     first command that needs one does; each ready once its Terraform role exists)."""
+    say(f"bootstrapping the accounts of {', '.join(throwaway_configs)} side by side")
     for env in throwaway_configs.values():
         operator.start(env, emulator)
     for env in throwaway_configs.values():
         operator.bootstrapped(env, emulator)
+    say("bootstrapped: each account's Terraform role exists")
     return throwaway_configs
 
 
 @pytest.fixture(scope="session")
-def platform(emulator, bootstrapped, throwaway_configs):
+def platform(emulator, bootstrapped, throwaway_configs, say):
     """registry, then dev and prod, applied (the stages as soon as the registry's key exists).
     Its emulator's state ends with the session; tests/test_walkthrough.py proves that a
     teardown leaves only the bootstrap."""
+    say("applying the platform: registry, then dev and prod once the registry's key exists")
     deploy.registry_then_stages(
         lambda progress: _plan_and_apply(throwaway_configs["registry"], emulator, progress),
         lambda: _stages_at_once(throwaway_configs, emulator),
     )
+    say("the platform is applied")
     return throwaway_configs
 
 

@@ -465,7 +465,7 @@ def _to_add(planned: subprocess.CompletedProcess) -> int:
     return int(re.search(r"(\d+) to add", planned.stdout).group(1))
 
 
-def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp_path):
+def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp_path, say):
     """Cut short by its emulator's end (the state is in memory: every command says so), by an
     interrupt (Terraform finishes what it started and saves its state) or by mlops being killed
     (Terraform goes on alone and saves it): planning again converges, nothing left behind."""
@@ -476,6 +476,7 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         assert mlops("local", "up", env=env).returncode == 0
         assert mlops("plan", *files, env=env).returncode == 0
         applying = started("apply", *files, env={**os.environ, **env})
+        say("cut short: the registry's apply, then its emulator stopped")
         # Terraform has started creating resources once the state lock is taken.
         assert _wait_for(lambda: _locked(tmp_path / "state"), 60), "the apply never started"
         assert mlops("local", "down", env=env).returncode == 0
@@ -502,6 +503,7 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         # (and replaces what Terraform marked tainted: a creation the interrupt cut off).
         left = _to_add(mlops("plan", *files, env=env))
         assert left < everything
+        say("cut short: a Ctrl-C in a terminal, then a killed mlops")
         # A terminal's Ctrl-C, later in the apply: the same, Terraform hearing it once.
         code, shown = _apply_in_a_terminal_until(files, env, 2)
         assert code == 130, shown
@@ -513,6 +515,7 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
         again = mlops("plan", *files, env=env)
         assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
+        say("cut short: converged; the protected registry's destroy")
         # Protected (protect_from_destroy), the registry's destroy is refused whole: its plan
         # names the obstacle, its apply deletes nothing.
         destroy = mlops("plan", *files, "--destroy", env=env)

@@ -62,10 +62,11 @@ def _tfvars(folder: Path) -> dict[str, Path]:
 class Shell:
     """Runs `mlops` commands as the README's reader would, with --aws and their variables."""
 
-    def __init__(self, emulator, files: dict[str, Path], ci: dict[str, str]):
+    def __init__(self, emulator, files: dict[str, Path], ci: dict[str, str], say):
         self.emulator = emulator
         self.files = files
         self.ci = ci
+        self.say = say
 
     def start(self, credentials: dict[str, str], *arguments: str) -> subprocess.Popen:
         aws = [] if arguments[0] in OFFLINE else ["--aws"]
@@ -86,6 +87,7 @@ class Shell:
 
     def side_by_side(self, *runs: tuple[dict[str, str], tuple[str, ...]]) -> list[str]:
         """Commands for different accounts at once; each must succeed. Their outputs."""
+        self.say("walkthrough: " + " & ".join(f"mlops {' '.join(a)}" for _, a in runs))
         started = [self.start(credentials, *arguments) for credentials, arguments in runs]
         outputs = []
         try:
@@ -116,10 +118,10 @@ def empty_local_aws(tmp_path, monkeypatch):
         control.down()
 
 
-def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path):
+def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path, say):
     emulator = empty_local_aws
     files = _tfvars(tmp_path)
-    shell = Shell(emulator, files, _ci_principal(emulator, files))
+    shell = Shell(emulator, files, _ci_principal(emulator, files), say)
     stages = ("dev", "prod")
     CI = shell.ci  # noqa: N806 (the README's principal, as the steps below name it)
 
