@@ -184,23 +184,29 @@ LONGEST_FIRST = [
 ]
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _group(item: pytest.Item, on_platform: set[str]) -> str:
+    module = item.module.__name__
+    group = PLATFORM_GROUPS.get(module, "platform") if module in on_platform else module
+    return item.originalname if item.originalname in OWN_GROUP else group
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
     """A test that uses the local AWS is marked `emulator` (the fast tier, `make test-fast`,
     leaves those out). Under pytest-xdist (`--dist loadgroup`), a module's tests run in one
     worker, so its module-scoped fixtures are set up once. The modules that use the applied
     platform form two groups, each applying the platform once in its own worker (and emulator):
-    one group would be the whole run's critical path."""
+    one group would be the whole run's critical path. Marked before any other plugin orders the
+    tests (pytest-xdist reads the groups); after all of them (pytest-randomly shuffles the
+    tests, so none relies on another having run before it) the longest groups are put first,
+    each group's tests staying in the shuffled order (a stable sort)."""
     on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
-    groups: dict[str, str] = {}
+    groups = {}
     for item in items:
         if {"emulator", "platform"} & set(item.fixturenames):
             item.add_marker(pytest.mark.emulator)
-        module = item.module.__name__
-        group = PLATFORM_GROUPS.get(module, "platform") if module in on_platform else module
-        if item.originalname in OWN_GROUP:
-            group = item.originalname
-        item.add_marker(pytest.mark.xdist_group(group))
-        groups[item.nodeid] = group
+        groups[id(item)] = _group(item, on_platform)
+        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
+    yield
     rank = {group: position for position, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(groups[item.nodeid], len(rank)))
+    items.sort(key=lambda item: rank.get(groups[id(item)], len(rank)))

@@ -339,7 +339,7 @@ def test_governance_report_shows_versions_promotions_and_flags(
 
 
 def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
-    emulator, stages, platform, capsys
+    emulator, stages, platform, whole_lifecycle, capsys
 ):
     """`models compare` scores a challenger and prod's champion on the same held-out data and
     records both AUCs on the challenger; `models promote` refuses it, worse by more than prod's
@@ -348,7 +348,7 @@ def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
     dev, owner = stages["dev"], platform["registry"]
     sagemaker = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
     prod_group = stages["prod"].settings.model_package_group_arn
-    champion = registry_module.serving(sagemaker, prod_group)
+    champion = registry_module.serving(sagemaker, prod_group)  # the lifecycle's, rolled back to
     # A challenger that learned nothing: trained on the data with its labels shuffled.
     rows = sample_data.training_csv().splitlines()
     labels = [row.rsplit(",", 1)[1] for row in rows[1:]]
