@@ -109,10 +109,12 @@ def test_second_plan_of_each_environment_is_empty(emulator, platform):
 
 
 def test_upsert_on_the_applied_environments(emulator, platform):
+    """Each stage's pipelines are written (created, or left as another test's upsert made
+    them: tests run in any order), then a second upsert writes nothing."""
     for name in ("dev", "prod"):
         contract = deploy.workload_platform(platform[name], emulator)
         changes, _ = upsert.upsert(platform[name], contract, emulator)
-        assert {c.action for c in changes} == {"created"}
+        assert changes and {c.action for c in changes} <= {"created", "unchanged"}
         changes, _ = upsert.upsert(platform[name], contract, emulator)
         assert {c.action for c in changes} == {"unchanged"}
 
@@ -213,16 +215,21 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         "baseline_uri": "s3://data/baseline.json",
         "hp_eta": "0.2",
     }
-    for _ in range(2):
+    # Whatever other tests registered before (they run in any order): these two versions.
+    first, second = (
         dev_sagemaker.create_model_package(
             ModelPackageGroupName=dev_group,
             InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus="PendingManualApproval",
             CustomerMetadataProperties=lineage,
-        )
+        )["ModelPackageArn"].rsplit("/", 1)[1]
+        for _ in range(2)
+    )
+    missing = str(int(second) + 7)
 
     code, out, _ = _mlops("models", "list", "--env", "dev", *files)
-    assert code == 0 and out.count("PendingManualApproval") == 2
+    listed = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:]}
+    assert code == 0 and listed[first] == listed[second] == "PendingManualApproval"
 
     code, _, err = _mlops(
         "models",
@@ -232,12 +239,13 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         *files,
         registry_file,
         "--version",
-        "9",
+        missing,
         "--comment",
         "looks good",
         person=DEV_APPROVER,
     )
-    assert code == 1 and "model version 9 does not exist" in err and err.count("\n") == 1
+    assert code == 1 and f"model version {missing} does not exist" in err
+    assert err.count("\n") == 1
 
     code, out, _ = _mlops(
         "models",
@@ -247,20 +255,25 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         *files,
         registry_file,
         "--version",
-        "1",
+        first,
         "--comment",
         "AUC 0.87 on the holdout",
         person=DEV_APPROVER,
     )
-    assert code == 0 and out.strip().endswith("/1: Approved")
+    assert code == 0 and out.strip().endswith(f"/{first}: Approved")
 
     promote = ["models", "promote", "--env", "dev", *files, registry_file, "--version"]
-    code, _, err = _mlops(*promote, "2", "--to", "prod", person=PROD_APPROVER)
+    code, _, err = _mlops(*promote, second, "--to", "prod", person=PROD_APPROVER)
     assert code == 1 and "is PendingManualApproval: only approved versions are promoted" in err
 
     # Two promotions of the same version at once (two approvers, a retried job): one copy.
     prod_file = platform["prod"].tfvars_file
-    promote = [*promote, "1"]
+    promote = [*promote, first]
+    prod_group = deploy.workload_platform(platform["prod"], emulator).model_package_group_arn
+    owner = client(
+        accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
+    )
+    in_prod = len(registry.list_versions(owner, prod_group))
     as_pat = {**os.environ, operator.PERSON_ENV: PROD_APPROVER}
     both = [
         started(*promote, "--to", "prod", f"--to-var-file={prod_file}", env=as_pat)
@@ -273,49 +286,47 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         [line for line in out.splitlines() if not line.startswith("  event:")] for out, _ in answers
     ]
     said = {lines[-1].split(" (promoted before")[0] for lines in answered}
-    assert len(said) == 1 and next(iter(said)).endswith("/1: Approved"), answers
+    assert len(said) == 1 and next(iter(said)).endswith(": Approved"), answers
     out = said.pop()
-    owner = client(
-        accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
-    )
     promoted = registry.to_version(
         owner.describe_model_package(ModelPackageName=out.strip().rsplit(": ", 1)[0])
     )
-    assert ":model-package/mammo-severity-prod/1" in promoted.arn
+    assert ":model-package/mammo-severity-prod/" in promoted.arn
     assert lineage.items() <= promoted.metadata.items()
-    assert promoted.metadata["source_model_package_arn"] == registry.package_arn(dev_group, 1)
+    source = registry.package_arn(dev_group, int(first))
+    assert promoted.metadata["source_model_package_arn"] == source
 
     code, out, _ = _mlops("models", "latest", "--env", "prod", f"--var-file={prod_file}")
     assert code == 0 and json.loads(out)["ModelPackageArn"] == promoted.arn
 
     # Promotion happens once: promoting again answers the existing copy and creates nothing.
-    promote_again = ["models", "promote", "--env", "dev", *files, registry_file, "--version", "1"]
+    promote_again = ["models", "promote", "--env", "dev", *files, registry_file, "--version", first]
     code, out, _ = _mlops(*promote_again, f"--to-var-file={prod_file}", person=PROD_APPROVER)
     assert (
         code == 0
         and out.strip() == f"{promoted.arn}: Approved (promoted before: this is that copy)"
     )
-    prod_group = deploy.workload_platform(platform["prod"], emulator).model_package_group_arn
-    assert len(registry.list_versions(owner, prod_group)) == 1
+    assert len(registry.list_versions(owner, prod_group)) == in_prod + 1
 
-    item = _recorded(emulator, platform, registry.package_arn(dev_group, 1))
+    item = _recorded(emulator, platform, source)
     assert item["status"] == "Approved" and item["comment"] == "AUC 0.87 on the holdout"
 
     def reject_in_dev(prod_tfvars: Path) -> str:
-        """Reject dev's version 1, looking for copies in the prod of these tfvars: the
+        """Reject dev's first version, looking for copies in the prod of these tfvars: the
         rejection stands whatever prod holds; the warning is returned."""
         code, out, _ = _mlops(
-            "models", "reject", "--env", "dev", *files, registry_file, "--version", "1",
+            "models", "reject", "--env", "dev", *files, registry_file, "--version", first,
             "--comment", "label leak found", f"--to-var-file={prod_tfvars}", person=DEV_APPROVER,
         )  # fmt: skip
         rejected, warning = out.strip().splitlines()
-        assert code == 0 and rejected.endswith("/1: Rejected")
+        assert code == 0 and rejected.endswith(f"/{first}: Rejected")
         return warning
 
     # Rejecting a source whose copy serves in prod says so, with the one command that follows.
     warning = reject_in_dev(prod_file)
     assert f"its copy {promoted.arn} is still Approved in prod and served" in warning
-    assert "`mlops models reject --env prod --version 1 --comment" in warning
+    copy_version = promoted.arn.rsplit("/", 1)[1]
+    assert f"`mlops models reject --env prod --version {copy_version} --comment" in warning
     assert warning.endswith(f"--var-file {prod_file} {registry_file.replace('=', ' ')}`")
     code, _, err = _mlops(*promote_again, f"--to-var-file={prod_file}", person=PROD_APPROVER)
     assert code == 1 and "is Rejected: only approved versions are promoted" in err
