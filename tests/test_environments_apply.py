@@ -273,6 +273,15 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     owner = client(
         accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
     )
+    # Prod serves nothing here, whatever another test promoted before (tests run in any order):
+    # this first promotion needs no comparison with a champion.
+    for served in registry.list_versions(owner, prod_group):
+        if served.status == "Approved":
+            with operator.acting_as(PROD_APPROVER):
+                governance.set_status(
+                    platform["prod"], platform["registry"], emulator, served.version, False,
+                    "not this test's: prod starts without a champion",
+                )  # fmt: skip
     in_prod = len(registry.list_versions(owner, prod_group))
     as_pat = {**os.environ, operator.PERSON_ENV: PROD_APPROVER}
     both = [

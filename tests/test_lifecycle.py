@@ -110,14 +110,17 @@ def whole_lifecycle(emulator, platform, stages):
         dev, prod, platform["registry"], emulator, lambda what, where, action: action()
     )
     record = control.authorizations(emulator, since)
-    return outcome, (sqs, queue), record
+    # What prod serves and its newest version as the lifecycle ends (later tests promote more).
+    served = governance.latest(prod.config, emulator)["ModelPackageArn"]
+    newest = governance.versions(prod.config, emulator)[-1]
+    return outcome, (sqs, queue), record, (served, newest)
 
 
 def test_failed_inference_retrains_through_the_deployed_rule(
     emulator, stages, whole_lifecycle, tmp_path
 ):
     prod = stages["prod"]
-    outcome, (sqs, queue), _ = whole_lifecycle
+    outcome, (sqs, queue), _, (served, newest) = whole_lifecycle
     outcomes = {d.rule: d for d in outcome.deliveries}
     retrain = outcomes["mammo-prod-inference-failed-retrain"]
     assert retrain.execution.pipeline == prod.settings.training_pipeline
@@ -130,10 +133,9 @@ def test_failed_inference_retrains_through_the_deployed_rule(
         "pipeline/mammo-severity-inference-pipeline"
     )
     # The retrained version was approved, then rolled back: the promoted one serves again.
-    assert governance.latest(prod.config, emulator)["ModelPackageArn"] == outcome.promoted.arn
-    rejected = governance.versions(prod.config, emulator)[-1]
-    assert rejected.version == lifecycle.retrained_version(outcome.deliveries)
-    assert rejected.status == "Rejected"
+    assert served == outcome.promoted.arn
+    assert newest.version == lifecycle.retrained_version(outcome.deliveries)
+    assert newest.status == "Rejected"
 
     # The same failure, after a plan that removes the retraining rule: no retraining.
     values = json.loads(prod.config.tfvars_file.read_text()) | {
@@ -452,7 +454,7 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
     alone, denies some request of the lifecycle's run (tests/least_privilege.py), or is one of
     what AWS does as the role and the local AWS does not (NOT_EMULATED), or another test's
     requests need it (EXERCISED_ELSEWHERE)."""
-    _, _, record = whole_lifecycle
+    _, _, record, _ = whole_lifecycle
     policies = record["policies"]
     roles = (
         "-sagemaker-execution#",
