@@ -456,3 +456,41 @@ def test_a_key_created_without_usage_is_a_single_region_encryption_key(emulator)
     assert (described["KeyUsage"], described["MultiRegion"]) == ("ENCRYPT_DECRYPT", False)
     assert key["KeyUsage"] == "ENCRYPT_DECRYPT"
     kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+
+
+def test_a_retried_change_is_answered_as_its_first_attempt_was(emulator):
+    """An SDK retries a call whose answer it did not read (the same amz-sdk-invocation-id, a
+    later attempt): the change was made, so the local AWS answers as it did the first time
+    instead of making it again ("already exists", issue 30's duplicated creates under load).
+    The same call sent anew (attempt 1) is made again, and refused as AWS refuses it."""
+    import urllib.error
+    import urllib.request
+
+    ssm = client(_session(emulator, ACCOUNTS["dev"]), "ssm", emulator)
+    sent: list = []
+    ssm.meta.events.register(
+        "before-send.ssm.PutParameter", lambda request, **_: sent.append(request)
+    )
+    name = f"/retried/{time.monotonic_ns()}"
+    first = ssm.put_parameter(Name=name, Value="v", Type="String")
+    [request] = sent
+
+    def again(attempt: str) -> tuple[int, bytes]:
+        headers = {
+            k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()
+        }
+        headers["amz-sdk-request"] = attempt
+        resent = urllib.request.Request(
+            request.url, data=request.body, headers=headers, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(resent, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read()
+
+    status, body = again("attempt=2; max=2")
+    assert status == 200 and json.loads(body)["Version"] == first["Version"] == 1
+    status, body = again("attempt=1; max=2")
+    assert status == 400 and b"ParameterAlreadyExists" in body
+    assert ssm.get_parameter(Name=name)["Parameter"]["Version"] == 1

@@ -30,6 +30,7 @@ from glue.local.emulator import (
     kms_extensions,
     lambda_extensions,
     principals,
+    retries,
     s3_extensions,
     sagemaker_cross_account,
     sagemaker_events,
@@ -147,7 +148,11 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
             HOST,
             port,
             answering_instance(
-                DomainDispatcherApplication(strict_requests.strict_backend_app(create_backend_app)),
+                retries.replaying_retries(
+                    DomainDispatcherApplication(
+                        strict_requests.strict_backend_app(create_backend_app)
+                    )
+                ),
                 instance,
             ),
             threaded=True,
