@@ -223,12 +223,15 @@ def test_a_redelivered_event_adds_nothing(emulator, platform, stages, registry):
     """EventBridge delivers at least once: the event id makes the second delivery a no-op."""
     dev, table = stages["dev"], _table(emulator, platform)
     console = _console(platform["registry"], emulator, "dev")
-    if not registry_module.list_versions(console, dev.settings.model_package_group_arn):
-        dev.put(dev.training_data_uri(), sample_data.training_csv())  # the first test to run
-        dev.runner.run(dev.settings.training_pipeline)
-    [latest] = registry_module.list_versions(console, dev.settings.model_package_group_arn)[-1:]
-    lifecycle.deliver(registry)  # what the tests before left
-    console.update_model_package(ModelPackageArn=latest.arn, ModelApprovalStatus="Rejected")
+    # A version pending approval (the tests before may have left none: they run in any order).
+    dev.put(dev.training_data_uri(), sample_data.training_csv())
+    version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
+    latest = registry_module.describe(console, dev.settings.model_package_group_arn, version)
+    assert latest["ModelApprovalStatus"] == "PendingManualApproval"
+    lifecycle.deliver(registry)  # what the tests before left, and this registration
+    console.update_model_package(
+        ModelPackageArn=latest["ModelPackageArn"], ModelApprovalStatus="Rejected"
+    )
     [event] = take_emitted_events(emulator)
     assert _recorded(registry.route(event)) == ["invoked, succeeded"]
     before = _items(table)
