@@ -421,6 +421,18 @@ def _copy_source(prefix: str, operation: str, params: dict[str, Any]) -> str | N
     return None
 
 
+def _through(
+    base: dict[str, tuple[str, ...]], service: str, caller: Caller, region: str
+) -> dict[str, tuple[str, ...]]:
+    """The context of a KMS call a service (ssm, s3, sns, sqs, dynamodb) makes for the caller."""
+    return {
+        **base,
+        "kms:viaservice": (f"{service}.{region}.amazonaws.com",),
+        "kms:calleraccount": (caller.account,),
+        "aws:viaawsservice": ("true",),
+    }
+
+
 def checks_for(
     prefix: str, operation: str, params: dict[str, Any], caller: Caller, region: str
 ) -> list[Request]:
@@ -453,36 +465,21 @@ def checks_for(
         passed = {**base, "iam:passedtoservice": (service,)}
         checks.append(Request("iam:PassRole", role, role.split(":")[4], passed))
     if prefix == "ssm":
-        via = {
-            **base,
-            "kms:viaservice": (f"ssm.{region}.amazonaws.com",),
-            "kms:calleraccount": (caller.account,),
-            "aws:viaawsservice": ("true",),
-        }
+        via = _through(base, "ssm", caller, region)
         for key in _ssm_kms_keys(operation, params, caller.account, region):
             checks.append(Request("kms:Decrypt", key, key.split(":")[4], via))
     if (prefix, operation) in _ENCRYPTED_STORES:
         key = _store_key(prefix, params, caller.account, region)
         if key is not None:
-            via = {
-                **base,
-                "kms:viaservice": (f"{prefix}.{region}.amazonaws.com",),
-                "kms:calleraccount": (caller.account,),
-                "aws:viaawsservice": ("true",),
-            }
-            if caller.service is not None:  # a service principal calls KMS as itself
-                via = base
+            # A service principal calls KMS as itself, not through a service.
+            via = base if caller.service is not None else _through(base, prefix, caller, region)
             for action in _ENCRYPTED_STORES[(prefix, operation)]:
                 checks.append(Request(action, key, key.split(":")[4], via))
     if prefix == "s3":
         sse = _sse_kms_key(operation, params, caller.account, region)
         if sse is not None:
             action, key = sse
-            via = {
-                **base,
-                "kms:viaservice": (f"s3.{region}.amazonaws.com",),
-                "kms:calleraccount": (caller.account,),
-                "aws:viaawsservice": ("true",),
-            }
-            checks.append(Request(action, key, key.split(":")[4], via))
+            checks.append(
+                Request(action, key, key.split(":")[4], _through(base, "s3", caller, region))
+            )
     return checks
