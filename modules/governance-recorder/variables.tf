@@ -47,15 +47,7 @@ variable "package" {
     handler      = string
     runtime      = string
   })
-  description = "The deployment package as `mlops plan` builds it: zip file, its base64 SHA-256, handler (`module.function`) and runtime (e.g. `python3.12`)."
-  validation {
-    condition     = endswith(var.package.path, ".zip") && can(regex("^[A-Za-z0-9+/]{43}=$", var.package.base64sha256))
-    error_message = "package.path must be a .zip file and package.base64sha256 the base64 SHA-256 of its content."
-  }
-  validation {
-    condition     = can(regex("^[^\\s]{1,128}$", var.package.handler)) && can(regex("^python3\\.[0-9]+$", var.package.runtime))
-    error_message = "package.handler must be 1-128 characters without spaces and package.runtime a Python runtime such as python3.12."
-  }
+  description = "The deployment package as `mlops plan` builds it: zip file, its base64 SHA-256, handler (`module.function`) and runtime (e.g. `python3.12`); validated by modules/lambda-function, which deploys it."
 }
 
 variable "reserved_concurrency" {
