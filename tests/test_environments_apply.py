@@ -199,9 +199,16 @@ def _recorded(emulator, platform, version_arn: str) -> dict:
     return table.get_item(Key=key)["Item"]
 
 
+def _upserted(platform, emulator, stage: str) -> None:
+    """The stage's pipelines, as CI upserts them after its apply: an approval there starts its
+    inference (whichever test ran first: tests run in any order)."""
+    upsert.upsert(platform[stage], deploy.workload_platform(platform[stage], emulator), emulator)
+
+
 def test_model_version_registered_approved_promoted_and_served(emulator, platform, tmp_path):
     """The dev pipeline registers into the registry through the group policy Terraform made;
     the registry approves and promotes; prod's Lambda logic finds it through its own policy."""
+    _upserted(platform, emulator, "prod")
     files = [f"--var-file={platform['dev'].tfvars_file}"]
     registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
     dev_group = deploy.workload_platform(platform["dev"], emulator).model_package_group_arn
@@ -345,6 +352,7 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
     """`models rollback` rejects what prod serves, as the registry account, records why, and
     the Lambda's pick (`models latest`) is the approved version before it; a repeat naming the
     version changes nothing."""
+    _upserted(platform, emulator, "prod")
     prod, owner = platform["prod"], platform["registry"]
     files = [f"--var-file={prod.tfvars_file}", f"--registry-var-file={owner.tfvars_file}"]
     group = deploy.workload_platform(prod, emulator).model_package_group_arn
