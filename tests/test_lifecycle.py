@@ -105,6 +105,9 @@ def whole_lifecycle(emulator, platform, stages):
     its outcome, the queue, and the authorization decisions the local AWS made meanwhile."""
     dev, prod = stages["dev"], stages["prod"]
     sqs, queue = _subscribe_queue(prod, emulator)
+    # What the tests before it left (in whatever order they ran): the lifecycle checks that
+    # each of its own changes reaches exactly the rules it names.
+    lifecycle.deliver(lifecycle.registry_router(platform["registry"], emulator, [dev, prod]))
     since = control.authorizations(emulator, policies=False)["next"]
     outcome = lifecycle.run(
         dev, prod, platform["registry"], emulator, lambda what, where, action: action()
@@ -289,7 +292,7 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
 
 
 def test_governance_report_shows_versions_promotions_and_flags(
-    emulator, stages, platform, tmp_path, capsys
+    emulator, stages, platform, whole_lifecycle, tmp_path, capsys
 ):
     """What a compliance officer reads: a version approved in the console (no comment) is
     flagged, its promoted copy links back to it and is flagged once the source is rejected; the
@@ -301,7 +304,8 @@ def test_governance_report_shows_versions_promotions_and_flags(
     with operator.acting_as(DEV_APPROVER):  # in the console, without a comment
         console = client(people.as_approver(owner, "dev", emulator)[0], "sagemaker", emulator)
     console.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
-    # Scored with prod's champion first (trained on the same data: as good), then promoted.
+    # Scored with prod's champion (the lifecycle's) first (trained on the same data: as good),
+    # then promoted.
     governance.compare(
         dev.config, stages["prod"].config, owner, emulator, version, None,
         lambda pipeline, parameters: dev.runner.run(pipeline, parameters),
