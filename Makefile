@@ -13,7 +13,7 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 TEST_WORKERS ?= 4
 XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
-.PHONY: setup browser demo lint test test-fast benchmark clean
+.PHONY: setup browser demo lint test test-fast benchmark mutation clean
 
 ## setup: both virtual environments (every other target runs it by itself)
 setup: $(GLUE) $(CHECKOV)
@@ -41,6 +41,14 @@ test-fast: $(GLUE) $(CHECKOV) browser
 benchmark: $(GLUE) $(CHECKOV)
 	$(VENV)/bin/python -m benchmarks.run
 
+## mutation: mutmut over the governance logic ([tool.mutmut] in pyproject.toml), then its score,
+## every survivor and why it is equivalent (benchmarks/mutation.py, reports/mutation.json);
+## fails below 90% killed or on a survivor not explained. Not part of `make test`.
+mutation: $(GLUE)
+	rm -rf mutants
+	$(VENV)/bin/mutmut run --max-children 2
+	$(VENV)/bin/python -m benchmarks.mutation
+
 # pip says what it collects and installs as it goes (a cold install takes a minute or two):
 # no silent minute.
 PIP_INSTALL = --disable-pip-version-check --progress-bar off
@@ -65,4 +73,4 @@ $(CHECKOV): requirements-checkov.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .mlops
+	rm -rf $(VENV) $(CHECKOV_VENV) .mlops mutants

@@ -46,11 +46,10 @@ def package_arn(group_arn: str, version: int) -> str:
 def to_version(described: dict[str, Any]) -> ModelVersion:
     return ModelVersion(
         arn=described["ModelPackageArn"],
-        version=int(
-            described.get("ModelPackageVersion") or described["ModelPackageArn"].rsplit("/", 1)[1]
-        ),
+        # Every version of a group has its number (DescribeModelPackage's ModelPackageVersion).
+        version=int(described["ModelPackageVersion"]),
         status=described["ModelApprovalStatus"],
-        created=str(described.get("CreationTime", "")),
+        created=str(described["CreationTime"]),
         metadata=dict(described.get("CustomerMetadataProperties") or {}),
         comment=(described.get("ApprovalDescription") or "").strip(),
         changed=described.get("LastModifiedTime") or described.get("CreationTime"),
@@ -61,7 +60,8 @@ def describe(sagemaker, group_arn: str, version: int) -> dict[str, Any]:
     try:
         return sagemaker.describe_model_package(ModelPackageName=package_arn(group_arn, version))
     except ClientError as error:
-        if error.response["Error"]["Code"] in ("ValidationException", "ResourceNotFound"):
+        # SageMaker answers a version that does not exist with a ValidationException.
+        if error.response["Error"]["Code"] == "ValidationException":
             raise MlopsError(
                 f"model version {version} does not exist in {group_arn}: "
                 "`mlops models list` shows the versions"
@@ -69,10 +69,11 @@ def describe(sagemaker, group_arn: str, version: int) -> dict[str, Any]:
         raise
 
 
-def list_versions(sagemaker, group_arn: str) -> list[ModelVersion]:
+def list_versions(sagemaker, group_arn: str, page_size: int = 100) -> list[ModelVersion]:
+    """Every version of the group, oldest first (every page of them)."""
     summaries = []
     for page in sagemaker.get_paginator("list_model_packages").paginate(
-        ModelPackageGroupName=group_arn
+        ModelPackageGroupName=group_arn, PaginationConfig={"PageSize": page_size}
     ):
         summaries += page["ModelPackageSummaryList"]
     return sorted(
@@ -143,13 +144,13 @@ def promote(
     description = f"promoted from {source['ModelPackageArn']} (approved: {why})"
     if not existing:
         problem = challenge(source)
-        if problem and forced is None:
-            raise MlopsError(
-                f"{problem}: nothing promoted (promote it anyway with --force --comment "
-                '"why", which the copy\'s approval records)'
-            )
         if problem:
-            require_comment(forced or "", "a challenger worse than the champion is promoted")
+            if forced is None:
+                raise MlopsError(
+                    f"{problem}: nothing promoted (promote it anyway with --force --comment "
+                    '"why", which the copy\'s approval records)'
+                )
+            require_comment(forced, "a challenger worse than the champion is promoted")
             description = f"forced: {forced.strip()} ({problem}); {description}"
     # A copy left pending (its approval failed after it was created) is approved now.
     created = existing[0].arn if existing else _copy(sagemaker, source, target_group_arn, commit)

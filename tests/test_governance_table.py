@@ -18,54 +18,7 @@ from glue.pipelines import upsert
 from glue.steps import governance_recorder as recorder
 from tests import accounts, least_privilege
 from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
-
-GROUPS = {"mammo-severity-dev": "dev", "mammo-severity-prod": "prod"}
-ARN = "arn:aws:sagemaker:us-east-1:111111111111:model-package/mammo-severity-dev/3"
-
-
-def _event(**detail_changes) -> dict:
-    detail = {
-        "ModelPackageGroupName": "mammo-severity-dev",
-        "ModelPackageVersion": 3,
-        "ModelPackageArn": ARN,
-        "ModelApprovalStatus": "Approved",
-        "ModelPackageStatus": "Completed",
-        "LastModifiedBy": {"IamIdentity": {"Arn": "arn:aws:sts::1:assumed-role/r/ana"}},
-    }
-    detail.update(detail_changes)
-    return {
-        "id": "844e2571-85d4-695f-b930-0153b71dcb42",
-        "detail-type": "SageMaker Model Package State Change",
-        "source": "aws.sagemaker",
-        "time": "2026-12-01T10:00:00Z",
-        "detail": {k: v for k, v in detail.items() if v is not None},
-    }
-
-
-def test_an_event_becomes_a_history_item_and_the_current_item():
-    history, current = recorder.items(_event(ApprovalDescription="good"), GROUPS)
-    assert history["record"] == f"v{3:010d}#2026-12-01T10:00:00Z#{history['event_id']}"
-    assert current["record"] == "v0000000003" and current["kind"] == "current"
-    assert (current["stage"], current["status"], current["comment"]) == ("dev", "Approved", "good")
-    assert current["changed_by"] == "arn:aws:sts::1:assumed-role/r/ana"
-
-
-@pytest.mark.parametrize(
-    ("event", "reason"),
-    [
-        ({**_event(), "source": "aws.s3"}, "not a SageMaker Model Package State Change event"),
-        (_event(ModelPackageGroupName="other-models"), "'other-models' is not governed here"),
-        (_event(ModelPackageVersion="3"), "do not name a version of mammo-severity-dev"),
-        (_event(ModelPackageVersion=4), "do not name a version of mammo-severity-dev"),
-        (_event(ModelPackageArn=None), "detail.ModelPackageArn is missing"),
-        (_event(ModelApprovalStatus=None), "detail.ModelApprovalStatus is missing"),
-        ({**_event(), "detail": "x"}, "no detail object"),
-        ("not an event", "not a JSON object"),
-    ],
-)
-def test_an_event_it_does_not_govern_is_refused_with_the_reason(event, reason):
-    with pytest.raises(recorder.UngovernedEvent, match=reason):
-        recorder.items(event, GROUPS)
+from tests.test_governance_recorder import _event
 
 
 @pytest.fixture(scope="module")

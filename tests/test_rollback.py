@@ -26,10 +26,11 @@ def group(emulator):
     ]
 
     def add(status: str) -> None:
+        """A version of that status ("Pending": pending manual approval)."""
         sagemaker.create_model_package(
             ModelPackageGroupName=arn,
             InferenceSpecification=accounts.INFERENCE_SPEC,
-            ModelApprovalStatus=status,
+            ModelApprovalStatus=status.replace("Pending", "PendingManualApproval"),
             CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
         )
 
@@ -42,21 +43,28 @@ def statuses(sagemaker, arn) -> list[str]:
 
 def test_rollback_serves_the_previous_approved_version_and_a_repeat_changes_nothing(group):
     sagemaker, arn, add = group
-    for status in ("Approved", "Approved", "Rejected", "Approved", "PendingManualApproval"):
+    for status in ("Approved", "Approved", "Approved", "Rejected", "Approved", "Pending"):
         add(status)
-    assert latest_approved(sagemaker, arn)["ModelPackageArn"].endswith("/4")
+    assert latest_approved(sagemaker, arn)["ModelPackageArn"].endswith("/5")
+    # A rejected version older than the one served was not rolled back from it: refused.
+    with pytest.raises(MlopsError) as refused:
+        registry.rollback(sagemaker, arn, "rollback: drift", version=4)
+    assert str(refused.value) == (
+        f"version 4 of {arn} is Rejected, not the one served (version 5 is): nothing rolled back"
+    )
 
-    done = registry.rollback(sagemaker, arn, "rollback: AUC fell to 0.6", version=4)
-    assert (done.rejected.version, done.rejected.status, done.changed) == (4, "Rejected", True)
-    assert done.serving.version == 2
+    done = registry.rollback(sagemaker, arn, "rollback: AUC fell to 0.6", version=5)
+    assert (done.rejected.version, done.rejected.status, done.changed) == (5, "Rejected", True)
+    assert done.serving.version == 3
     # What the next inference run gets from the Lambda.
     assert latest_approved(sagemaker, arn)["ModelPackageArn"] == done.serving.arn
-    described = registry.describe(sagemaker, arn, 4)
+    described = registry.describe(sagemaker, arn, 5)
     assert described["ApprovalDescription"] == "rollback: AUC fell to 0.6"
 
-    again = registry.rollback(sagemaker, arn, "rollback: AUC fell to 0.6", version=4)
-    assert (again.rejected.version, again.serving.version, again.changed) == (4, 2, False)
+    again = registry.rollback(sagemaker, arn, "rollback: AUC fell to 0.6", version=5)
+    assert (again.rejected.version, again.serving.version, again.changed) == (5, 3, False)
     assert statuses(sagemaker, arn) == [
+        "Approved",
         "Approved",
         "Approved",
         "Rejected",
@@ -65,14 +73,45 @@ def test_rollback_serves_the_previous_approved_version_and_a_repeat_changes_noth
     ]
 
 
+def test_two_approved_versions_are_enough_to_roll_back(group):
+    sagemaker, arn, add = group
+    add("Approved")
+    add("Approved")
+    done = registry.rollback(sagemaker, arn, "rollback: drift")
+    assert (done.rejected.version, done.serving.version, done.changed) == (2, 1, True)
+
+
 @pytest.mark.parametrize(
     ("versions", "arguments", "message"),
     [
-        (["Approved"], {}, "no earlier approved version in .* \\(version 1 is approved\\)"),
-        ([], {}, "no earlier approved version in .* \\(no version is approved\\)"),
-        (["Approved", "Approved"], {"version": 1}, "version 1 .* is Approved, not the one served"),
-        (["Approved", "Approved"], {"version": 7}, "model version 7 does not exist"),
-        (["Approved", "Approved"], {"comment": " "}, "a comment is required: say why the served"),
+        (
+            ["Approved"],
+            {},
+            "no earlier approved version in {arn} to roll back to (version 1 is approved): "
+            "rejecting it would leave nothing to serve; approve or promote another version first",
+        ),
+        ([], {}, "no earlier approved version in {arn} to roll back to (no version is approved)"),
+        (
+            ["Approved", "Approved"],
+            {"version": 1},
+            "version 1 of {arn} is Approved, not the one served (version 2 is): "
+            "nothing rolled back",
+        ),
+        (
+            ["Pending"],
+            {"version": 1},
+            "version 1 of {arn} is PendingManualApproval, not the one served (no version is)",
+        ),
+        (
+            ["Approved", "Approved"],
+            {"version": 7},
+            "model version 7 does not exist in {arn}: `mlops models list` shows the versions",
+        ),
+        (
+            ["Approved", "Approved"],
+            {"comment": " "},
+            "a comment is required: say why the served version is rolled back",
+        ),
     ],
 )
 def test_a_rollback_that_cannot_be_done_is_refused_and_changes_nothing(
@@ -85,6 +124,7 @@ def test_a_rollback_that_cannot_be_done_is_refused_and_changes_nothing(
     # (the parameters are read, never changed: a test run again gets them as they were)
     comment = arguments.get("comment", "rollback: drift")
     version = {k: v for k, v in arguments.items() if k != "comment"}
-    with pytest.raises(MlopsError, match=message):
+    with pytest.raises(MlopsError) as refused:
         registry.rollback(sagemaker, arn, comment, **version)
+    assert str(refused.value).startswith(message.format(arn=arn))
     assert statuses(sagemaker, arn) == before

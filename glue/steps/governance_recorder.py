@@ -52,10 +52,10 @@ def version_key(version: int) -> str:
     return f"v{version:010d}"
 
 
-def _text(detail: dict[str, Any], name: str) -> str:
-    value = detail.get(name)
+def _text(fields: dict[str, Any], name: str, where: str = "detail.") -> str:
+    value = fields.get(name)
     if not isinstance(value, str) or not value:
-        raise UngovernedEvent(f"detail.{name} is missing or not a string")
+        raise UngovernedEvent(f"{where}{name} is missing or not a string")
     return value
 
 
@@ -95,7 +95,7 @@ def items(event: dict[str, Any], groups: dict[str, str]) -> tuple[dict[str, Any]
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise UngovernedEvent("the event has no detail object")
-    event_id, time = _text(event, "id"), _text(event, "time")
+    event_id, time = _text(event, "id", "the event's "), _text(event, "time", "the event's ")
     group, arn = _text(detail, "ModelPackageGroupName"), _text(detail, "ModelPackageArn")
     if group not in groups:
         raise UngovernedEvent(
