@@ -208,6 +208,8 @@ def _upserted(platform, emulator, stage: str) -> None:
 def test_model_version_registered_approved_promoted_and_served(emulator, platform, tmp_path):
     """The dev pipeline registers into the registry through the group policy Terraform made;
     the registry approves and promotes; prod's Lambda logic finds it through its own policy."""
+    # The dev approval starts dev's inference, the promotion prod's.
+    _upserted(platform, emulator, "dev")
     _upserted(platform, emulator, "prod")
     files = [f"--var-file={platform['dev'].tfvars_file}"]
     registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
