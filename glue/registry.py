@@ -52,7 +52,7 @@ def to_version(described: dict[str, Any]) -> ModelVersion:
         created=str(described["CreationTime"]),
         metadata=dict(described.get("CustomerMetadataProperties") or {}),
         comment=(described.get("ApprovalDescription") or "").strip(),
-        changed=described.get("LastModifiedTime") or described.get("CreationTime"),
+        changed=described.get("LastModifiedTime") or described["CreationTime"],
     )
 
 

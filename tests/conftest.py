@@ -201,7 +201,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> Iterator[None]:
     tests, so none relies on another having run before it) the longest groups are put first,
     each group's tests staying in the shuffled order (a stable sort)."""
     on_platform = {item.module.__name__ for item in items if "platform" in item.fixturenames}
-    groups = {}
+    groups: dict[int, str] = {}  # by id(item): xdist renames node ids
     for item in items:
         if {"emulator", "platform"} & set(item.fixturenames):
             item.add_marker(pytest.mark.emulator)

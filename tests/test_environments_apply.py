@@ -123,8 +123,7 @@ def test_plans_and_dry_runs_change_nothing_in_any_account(emulator, platform):
     """A plan and every --dry-run (apply, bootstrap, upsert, start) leave the three accounts as
     they were, object versions, policies and modification times included (the state lock a
     plan takes and releases apart), the bootstrap's state bucket and key among them."""
-    dev_platform = deploy.workload_platform(platform["dev"], emulator)
-    upsert.upsert(platform["dev"], dev_platform, emulator)  # so a start has a pipeline to check
+    _upserted(platform, emulator, "dev")  # so a start has a pipeline to check
     accounts_of = sorted({env.account_id for env in platform.values()})
     before = {account: accounts.inventory(emulator, account) for account in accounts_of}
     # (the state store among what is compared: its objects' versions and its key)
