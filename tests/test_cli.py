@@ -206,6 +206,36 @@ def test_without_a_mirror_terraform_installs_the_provider(tmp_path, monkeypatch)
     )
 
 
+@pytest.mark.parametrize(
+    ("users", "given"),
+    [
+        ({}, {"GOGC": "off", "GOMEMLIMIT": "1GiB"}),
+        ({"GOGC": "100"}, {"GOGC": "100", "GOMEMLIMIT": ""}),
+        ({"GOMEMLIMIT": "4GiB"}, {"GOGC": "", "GOMEMLIMIT": "4GiB"}),
+    ],
+)
+def test_terraform_collects_garbage_near_its_memory_limit_unless_the_user_tuned_it(
+    tmp_path, monkeypatch, users, given
+):
+    """Terraform's commands mostly load the provider's schema and end: Go's collector runs only
+    near a memory limit (a quarter less CPU), unless the user set either of Go's variables."""
+    from glue import terraform
+
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    for name in ("GOGC", "GOMEMLIMIT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in users.items():
+        monkeypatch.setenv(name, value)
+    recorded = tmp_path / "recorded"
+    fake = tmp_path / "terraform"
+    fake.write_text(f'#!/bin/sh\necho "GOGC=$GOGC GOMEMLIMIT=$GOMEMLIMIT" > {recorded}\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+
+    terraform.TerraformRunner(tmp_path, "go-tuning").run("version")
+    assert recorded.read_text() == f"GOGC={given['GOGC']} GOMEMLIMIT={given['GOMEMLIMIT']}\n"
+
+
 @pytest.mark.parametrize("mirror", ["/nonexistent/mirror"])
 def test_provider_mirror_missing_is_one_line(tmp_path, mirror):
     result = mlops(
