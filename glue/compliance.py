@@ -5,17 +5,19 @@ with its status, the comment of its last approval or rejection, when it was made
 (from the governance table, which the versions' own events fill), its AUC, and for a promoted
 copy the version it came from. Flags what a compliance officer must look at: an approval without
 a comment, a copy served in a stage whose source was rejected since, the version each stage
-serves when its approval carries no comment or the table holds no record of it. `reconcile`
-lists where the table and the registry disagree. Rendered as one self-contained
-HTML page (a chart of AUC over versions drawn in SVG, no script, nothing fetched), as Markdown,
-or as CSV for a spreadsheet or a BI tool.
+serves when its approval carries no comment or the table holds no record of it. For the version
+each stage serves: the data-quality baseline it was registered with and the violations Model
+Monitor found in the stage's last inference batch (a drifted batch fails its run before anything
+is scored). `reconcile` lists where the table and the registry disagree. Rendered as one
+self-contained HTML page (a chart of AUC over versions drawn in SVG, no script, nothing
+fetched), as Markdown, or as CSV for a spreadsheet or a BI tool.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +38,7 @@ from glue.settings import PROJECT_ROOT, reports_dir
 from glue.steps.governance_recorder import CURRENT, GROUP_KEY
 
 SOURCE = "source_model_package_arn"  # metadata a promotion writes on the copy
+VIOLATIONS = "constraint_violations.json"  # Model Monitor's report of a checked batch
 
 
 @dataclass
@@ -52,6 +55,58 @@ class VersionRow:
     promoted_from: str = ""  # "<stage> v<N>" of the source of a promoted copy
     served: bool = False  # the version the stage's inference Lambda picks now
     flags: list[str] = field(default_factory=list)
+    # For the served version: its drift check baselines (statistics, constraints) and the
+    # stage's last data-quality check.
+    baseline: tuple[str, str] | None = None
+    quality: QualityCheck | None = None
+
+
+@dataclass(frozen=True)
+class QualityCheck:
+    """Model Monitor's report of a stage's last inference batch: which run, when, and each
+    violation (feature, check, description)."""
+
+    run: str
+    uri: str
+    checked: str
+    violations: list[dict[str, str]]
+
+    def summary(self) -> str:
+        if not self.violations:
+            return f"run {self.run} ({self.checked}): no violation"
+        found = "; ".join(
+            f"{v['feature_name']} {v['constraint_check_type']}: {v['description'].strip()}"
+            for v in self.violations
+        )
+        return f"run {self.run} ({self.checked}): {found}"
+
+
+def last_quality_check(s3, bucket: str, prefix: str) -> QualityCheck | None:
+    """The newest constraint_violations.json under a stage's report folder (one folder per
+    inference run), read; None before any run checked a batch."""
+    newest = None
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+    for page in pages:
+        for item in page.get("Contents", []):
+            if item["Key"].endswith(f"/{VIOLATIONS}") and (
+                newest is None or item["LastModified"] > newest["LastModified"]
+            ):
+                newest = item
+    if newest is None:
+        return None
+    body = s3.get_object(Bucket=bucket, Key=newest["Key"])["Body"].read()
+    try:
+        violations = json.loads(body)["violations"]
+    except (ValueError, KeyError, TypeError):
+        raise MlopsError(
+            f"s3://{bucket}/{newest['Key']} is not Model Monitor's violations report"
+        ) from None
+    return QualityCheck(
+        run=newest["Key"][len(prefix) + 1 :].split("/", 1)[0],
+        uri=f"s3://{bucket}/{newest['Key']}",
+        checked=_when(newest["LastModified"]),
+        violations=violations,
+    )
 
 
 def _when(moment: datetime | None) -> str:
@@ -116,16 +171,15 @@ def differences(rows: list[VersionRow], recorded: dict[str, dict[str, Any]]) -> 
 
 
 def collect(
-    sagemaker, platform: RegistryContract, recorded: dict[str, dict[str, Any]]
+    sagemaker, s3, platform: RegistryContract, recorded: dict[str, dict[str, Any]]
 ) -> list[VersionRow]:
-    """Every version of every group of the registry, described, linked and flagged."""
+    """Every version of every group of the registry, described, linked and flagged; the
+    served ones with their baseline and their stage's last data-quality check."""
     rows: list[VersionRow] = []
     sources: dict[str, str] = {}  # a promoted copy's ARN -> its source's ARN
     trainers: dict[str, str] = {}  # a version's ARN -> who started its training
     for stage, group_arn in sorted(platform.model_package_group_arns.items()):
-        served = None
-        with contextlib.suppress(MlopsError):  # nothing approved in the group: nothing served
-            served = registry.latest(sagemaker, group_arn)["ModelPackageArn"]
+        served = registry.serving(sagemaker, group_arn) or {}  # none approved: none served
         for summary in registry.list_versions(sagemaker, group_arn):
             sources[summary.arn] = summary.metadata.get(SOURCE, "")
             trainers[summary.arn] = summary.metadata.get(registry.TRAINED_BY, "")
@@ -140,9 +194,16 @@ def collect(
                     changed=_when(summary.changed),
                     changed_by=_by(recorded.get(summary.arn, {})),
                     auc=_auc(summary.metadata),
-                    served=summary.arn == served,
+                    served=summary.arn == served.get("ModelPackageArn"),
                 )
             )
+            if rows[-1].served:
+                rows[-1].baseline = _baseline(served)
+                rows[-1].quality = last_quality_check(
+                    s3,
+                    platform.artifacts_bucket_name,
+                    platform.data_quality_report_prefixes[stage],
+                )
     by_arn = {row.arn: row for row in rows}
     for row in rows:
         source = by_arn.get(sources[row.arn])
@@ -156,6 +217,10 @@ def collect(
             row.flags.append("approved without a comment")
             if row.served:
                 row.flags.append(f"served in {row.stage} without an approval comment")
+        if row.served and row.baseline is None:
+            row.flags.append(
+                f"served in {row.stage} without a data-quality baseline: its inference fails"
+            )
         if row.served and recorded.get(row.arn, {}).get("status") != registry.APPROVED:
             row.flags.append(f"served in {row.stage} without an approval record in the table")
         item = recorded.get(row.arn, {})
@@ -166,6 +231,14 @@ def collect(
         if row.status == registry.APPROVED and trainer and trainer == item.get("source_identity"):
             row.flags.append(f"approved by its trainer, {trainer} (four eyes)")
     return rows
+
+
+def _baseline(described: dict[str, Any]) -> tuple[str, str] | None:
+    """A version's data-quality drift check baselines (statistics, constraints), if it has them."""
+    files = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
+    if not {"Statistics", "Constraints"} <= set(files):
+        return None
+    return files["Statistics"]["S3Uri"], files["Constraints"]["S3Uri"]
 
 
 def _by(item: dict[str, Any]) -> str:
@@ -230,6 +303,9 @@ def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
                 "promoted_from",
                 "flags",
                 "arn",
+                "baseline_statistics",
+                "baseline_constraints",
+                "last_data_quality_check",
             ]
         )
         for row in rows:
@@ -248,6 +324,8 @@ def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
                     row.promoted_from,
                     "; ".join(row.flags),
                     row.arn,
+                    *(row.baseline or ("", "")),
+                    row.quality.summary() if row.quality else "",
                 ]
             )
         return out.getvalue()
@@ -298,7 +376,8 @@ def read(
             f"governance reader ({error})"
         ) from None
     sagemaker = client(session, "sagemaker", emulator)
-    return collect(sagemaker, platform, recorded), recorded
+    s3 = client(session, "s3", emulator)
+    return collect(sagemaker, s3, platform, recorded), recorded
 
 
 def reconcile(registry_config: EnvironmentConfig, emulator: Emulator | None) -> list[str]:

@@ -33,6 +33,7 @@ class RegistryContract:
     governance_dead_letter_queue_url: str
     model_approver_role_arns: dict[str, str]  # per stage: who decides there (glue/people.py)
     governance_reader_role_arn: str | None  # None: the tfvars name no governance reader
+    data_quality_report_prefixes: dict[str, str]  # per stage: its inference runs' reports
 
     OPTIONAL: ClassVar[tuple[str, ...]] = ("governance_reader_role_arn",)
 

@@ -188,8 +188,10 @@ def _copy(sagemaker, source: dict[str, Any], target_group_arn: str, commit: str)
             )
         ),
     }
-    if source.get("ModelMetrics"):
-        arguments["ModelMetrics"] = source["ModelMetrics"]
+    # Its metrics, and the data-quality baseline the stage's inference checks batches against.
+    for kept in ("ModelMetrics", "DriftCheckBaselines"):
+        if source.get(kept):
+            arguments[kept] = source[kept]
     return sagemaker.create_model_package(**arguments)["ModelPackageArn"]
 
 

@@ -31,6 +31,14 @@ INFERENCE_SPEC = {
     "SupportedContentTypes": ["text/csv"],
     "SupportedResponseMIMETypes": ["text/csv"],
 }
+# A version's data-quality baseline as the training pipeline registers it (what the inference
+# pipeline's Lambda reads).
+DRIFT_CHECK_BASELINES = {
+    "ModelDataQuality": {
+        kind: {"ContentType": "application/json", "S3Uri": f"s3://m/baseline/{kind.lower()}.json"}
+        for kind in ("Statistics", "Constraints")
+    }
+}
 
 
 # The people of the shipped tfvars (the registry's model_approvers and governance_readers, dev's

@@ -668,3 +668,24 @@ def test_a_key_named_by_its_alias_arn_is_that_alias_key(local_aws):
         client(user, "kms", local_aws).describe_key(KeyId=alias_arn)["KeyMetadata"]["Arn"]
         == (key["Arn"])
     )
+
+
+def test_a_listing_s_prefix_is_its_s3_prefix_condition(local_aws):
+    """s3:prefix narrows s3:ListBucket to folders (the governance reader lists only the stages'
+    data-quality reports): a listing of another folder, or of the whole bucket, is refused."""
+    bucket = f"listed-{uuid.uuid4().hex[:8]}"
+    client(_root(local_aws, A), "s3", local_aws).create_bucket(Bucket=bucket)
+    reports = {"StringLike": {"s3:prefix": "stage/reports/*"}}
+    own, arn = _user(
+        local_aws, A, _allow("s3:ListBucket", f"arn:aws:s3:::{bucket}", Condition=reports)
+    )
+    s3 = client(own, "s3", local_aws)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="stage/reports/")["KeyCount"] == 0
+    for listing in ({"Prefix": "stage/models/"}, {}):
+        with pytest.raises(ClientError) as refused:
+            s3.list_objects_v2(Bucket=bucket, **listing)
+        error = refused.value.response["Error"]
+        assert error["Code"] == "AccessDenied"
+        assert error["Message"].startswith(
+            f"User: {arn} is not authorized to perform: s3:ListBucket"
+        )

@@ -88,6 +88,7 @@ def test_training_gates_registration_on_auc():
     definition = training_definition(SETTINGS)
     assert [s["Type"] for s in definition["Steps"]] == [
         "Processing",
+        "QualityCheck",
         "Training",
         "Processing",
         "Condition",
@@ -117,12 +118,50 @@ def test_training_gates_registration_on_auc():
         "Get": "Parameters.TrainedBy"
     }
     lineage = register["Arguments"]["CustomerMetadataProperties"]
-    assert {"dataset_uri", "hp_max_depth", "auc", "accuracy", "baseline_uri"} <= set(lineage)
+    assert {"dataset_uri", "hp_max_depth", "auc", "accuracy"} <= set(lineage)
     # The run's held-out split, which a comparison with the champion scores both models on.
     assert lineage["test_data_uri"] == {
         "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri"
     }
     assert lineage["training_commit"] == SETTINGS.source_commit
+
+
+def test_training_registers_the_data_quality_baseline_model_monitor_computed():
+    """As the SageMaker Python SDK's QualityCheckStep and RegisterModel write them: the
+    training features' baseline, computed by Model Monitor's analyzer (the region's image, from
+    the SDK's own image data) without a check, becomes the version's drift check baseline."""
+    definition = training_definition(SETTINGS)
+    baseline = definition["Steps"][1]
+    assert baseline["Name"] == "DataQualityBaseline" and baseline["CheckType"] == "DATA_QUALITY"
+    assert (baseline["SkipCheck"], baseline["RegisterNewBaseline"]) == (True, True)
+    arguments = baseline["Arguments"]
+    assert arguments["AppSpecification"] == {
+        "ImageUri": "156813124566.dkr.ecr.us-east-1.amazonaws.com/sagemaker-model-monitor-analyzer"
+    }
+    [dataset] = arguments["ProcessingInputs"]
+    assert dataset["InputName"] == "baseline_dataset_input"
+    assert dataset["S3Input"]["S3Uri"] == {
+        "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"
+    }
+    assert arguments["Environment"] == {
+        "dataset_format": '{"csv": {"header": false}}',
+        "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
+        "output_path": "/opt/ml/processing/output",
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+    register = definition["Steps"][-1]["Arguments"]["IfSteps"][0]["Arguments"]
+
+    def of(prefix: str) -> dict:
+        return {
+            kind: {
+                "ContentType": "application/json",
+                "S3Uri": {"Get": f"Steps.DataQualityBaseline.{prefix}{kind}"},
+            }
+            for kind in ("Statistics", "Constraints")
+        }
+
+    assert register["ModelMetrics"]["ModelDataQuality"] == of("CalculatedBaseline")
+    assert register["DriftCheckBaselines"] == {"ModelDataQuality": of("BaselineUsedForDriftCheck")}
 
 
 def test_the_comparison_scores_both_models_on_the_given_data_in_one_job():
@@ -159,11 +198,24 @@ def test_inference_runs_lambda_model_check_transform():
     assert [s["Type"] for s in definition["Steps"]] == [
         "Lambda",
         "Model",
-        "Processing",
+        "QualityCheck",
         "Transform",
     ]
     transform = definition["Steps"][-1]
     assert transform["DependsOn"] == ["DataQualityCheck"]
+    # The batch, checked against the served version's registered baseline; a violation fails.
+    check = definition["Steps"][2]
+    assert (check["SkipCheck"], check["FailOnViolation"], check["RegisterNewBaseline"]) == (
+        False,
+        True,
+        False,
+    )
+    assert check["SuppliedBaselineConstraints"] == {
+        "Get": "Steps.LatestApprovedModel.OutputParameters['BaselineConstraintsUri']"
+    }
+    assert check["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {
+        "Get": "Parameters.BatchInputUri"
+    }
     assert definition["Steps"][0]["FunctionArn"] == SETTINGS.lambda_function_arn
 
 

@@ -12,8 +12,10 @@ from glue.local.runner import Execution
 
 PROD = "prod (333333333333)"
 DRIFTED = (
-    "step CheckDataQuality failed: data-quality violation: Age: mean 97.40 drifted from the "
-    "training mean 55.49 (more than three standard deviations of the training data away)"
+    "step DataQualityCheck failed: ClientError: Quality check failed. See violation report: _c1 "
+    "baseline_drift_check: Numerical distance: 0.98 exceeds numerical threshold: 0.1 "
+    "(s3://mammo-model-artifacts-111111111111/mammo-prod/inference/quality/run-1/"
+    "constraint_violations.json)"
 )
 
 
@@ -53,7 +55,7 @@ def test_an_intended_failure_reads_ok_and_says_it_failed_as_intended():
     )
     [step] = steps
     assert step.status == "ok"
-    assert step.detail.startswith("failed as intended: step CheckDataQuality failed")
+    assert step.detail.startswith("failed as intended: step DataQualityCheck failed")
 
     row = _row(demo.table(steps), "infer, batch with outliers")
     assert "  ok  " in row and "FAILED" not in row

@@ -220,7 +220,6 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
         "dataset_uri": "s3://data/train/",
         "training_commit": "abc1234",
         "auc": "0.87",
-        "baseline_uri": "s3://data/baseline.json",
         "hp_eta": "0.2",
     }
     # Whatever other tests registered before (they run in any order): these two versions.
@@ -230,6 +229,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
             InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus="PendingManualApproval",
             CustomerMetadataProperties=lineage,
+            DriftCheckBaselines=accounts.DRIFT_CHECK_BASELINES,
         )["ModelPackageArn"].rsplit("/", 1)[1]
         for _ in range(2)
     )
@@ -364,7 +364,7 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
             ModelPackageGroupName=group,
             InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus="PendingManualApproval",
-            CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
+            DriftCheckBaselines=accounts.DRIFT_CHECK_BASELINES,
         )["ModelPackageArn"]
         version = int(arn.rsplit("/", 1)[1])
         with operator.acting_as(PROD_APPROVER):

@@ -13,11 +13,11 @@ import pytest
 
 from glue import cli, config, deploy, governance, people
 from glue import registry as registry_module
-from glue.aws import client
+from glue.aws import client, split_s3
 from glue.local import lifecycle, operator, sample_data
 from glue.local.emulator import control
 from glue.pipelines import upsert
-from tests import least_privilege
+from tests import least_privilege, test_model_monitor
 from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
 
 GOVERNANCE_RULE = "mammo-governance-recorder"
@@ -58,6 +58,7 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
     assert passed.status == "Succeeded", passed.failure_reason
     assert [s.name for s in passed.steps] == [
         "Preprocess",
+        "DataQualityBaseline",
         "Train",
         "Evaluate",
         "CheckAuc",
@@ -68,10 +69,24 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
     assert registered[-1].version == lifecycle.registered_version(passed)
     assert registered[-1].status == "PendingManualApproval"
     lineage = registered[-1].metadata
-    assert {"dataset_uri", "hp_eta", "baseline_uri", "auc", "accuracy"} <= set(lineage)
+    assert {"dataset_uri", "hp_eta", "auc", "accuracy"} <= set(lineage)
     # Recorded by the pipeline itself: the commit its code comes from.
     assert lineage["training_commit"] == upsert.source_commit() != "unknown"
     assert float(lineage["auc"]) == lifecycle.auc(passed)
+    # Its data-quality baseline, computed by Model Monitor's analyzer from the training
+    # features and registered with it: what SageMaker returns, in Model Monitor's schemas.
+    described = client(dev.session, "sagemaker", emulator).describe_model_package(
+        ModelPackageName=registered[-1].arn
+    )
+    baselines = described["DriftCheckBaselines"]["ModelDataQuality"]
+    assert described["ModelMetrics"]["ModelDataQuality"] == baselines
+    s3 = client(dev.runner.as_pipeline, "s3", emulator)
+    for kind, schema in (("Statistics", "statistics"), ("Constraints", "constraints")):
+        uri = baselines[kind]["S3Uri"]
+        assert uri.endswith(f"/data-quality-baseline/{schema}.json")
+        bucket, key = split_s3(uri)
+        document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        test_model_monitor.valid(document, schema)
 
     blocked = dev.runner.run(dev.settings.training_pipeline, {"AucThreshold": 0.999})
     assert blocked.status == "Failed"
@@ -316,6 +331,10 @@ def test_governance_report_shows_versions_promotions_and_flags(
     comment = '=HYPERLINK("http://x") worse on the May batch'
     with operator.acting_as(DEV_APPROVER):
         governance.set_status(dev.config, owner, emulator, version, False, comment)
+    # dev's next batch has ages no patient has: Model Monitor fails its inference run.
+    dev.put(dev.batch_uri(), sample_data.batch_csv(outliers=True))
+    drifted = dev.runner.run(dev.settings.inference_pipeline)
+    assert drifted.steps[-1].name == "DataQualityCheck" and drifted.status == "Failed"
 
     reports = {}
     for fmt in ("csv", "md", "html"):
@@ -335,12 +354,28 @@ def test_governance_report_shows_versions_promotions_and_flags(
     assert promoted["flags"] == f"approved copy of dev v{version}, which was rejected since"
     assert promoted["comment"] == f"promoted from {arn} (approved: no comment)"
     assert f"**prod v{copy.version}** (Approved): approved copy of dev v{version}" in reports["md"]
+    # What each stage serves: its registered baseline, and its last batch's check (dev's
+    # drifted, prod's clean).
+    served = {r["stage"]: r for r in rows.values() if r["served"] == "true"}
+    assert set(served) == {"dev", "prod"}
+    for row in served.values():
+        assert row["baseline_statistics"].endswith("/data-quality-baseline/statistics.json")
+        assert row["baseline_constraints"].endswith("/data-quality-baseline/constraints.json")
+    assert served["dev"]["last_data_quality_check"].startswith(f"run {drifted.id} (")
+    assert served["dev"]["last_data_quality_check"].endswith(
+        "_c1 baseline_drift_check: Numerical distance: "
+        f"{served['dev']['last_data_quality_check'].split('distance: ')[1].split()[0]} "
+        "exceeds numerical threshold: 0.1"
+    )
+    assert served["prod"]["last_data_quality_check"].endswith("): no violation")
+    assert "`_c1` baseline_drift_check: Numerical distance:" in reports["md"]
 
     html = reports["html"]
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<polyline" in html
     assert "<script" not in html and "url(" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "fetches nothing"
     assert html.count("<tr") == len(rows) + len({r["stage"] for r in rows.values()})
+    assert "<code>_c1</code> baseline_drift_check: Numerical distance:" in html
     assert "&#34;http://x&#34;" in html or "&quot;http://x&quot;" in html  # escaped, not markup
 
 

@@ -169,15 +169,25 @@ def test_a_copy_left_pending_is_approved_by_the_next_promotion_not_made_again(gr
     assert [v.arn for v in registry.list_versions(sagemaker, target)] == [left]
 
 
-def test_the_copy_keeps_the_source_s_metrics_and_a_comment_within_sagemaker_s_limit(groups):
+def test_the_copy_keeps_the_source_s_metrics_baseline_and_a_comment_within_sagemaker_s_limit(
+    groups,
+):
+    """The copy serves the next stage: its inference checks batches against the baseline the
+    version was registered with, and its reviewers see the same metrics."""
     sagemaker, source, target, add = groups
     metrics = {"ModelQuality": {"Statistics": {"ContentType": "application/json",
                                                "S3Uri": "s3://m/evaluation.json"}}}  # fmt: skip
-    add("Approved", "0.9", "x" * 1000, ModelMetrics=metrics)
+    baselines = accounts.DRIFT_CHECK_BASELINES
+    add("Approved", "0.9", "x" * 1000, ModelMetrics=metrics, DriftCheckBaselines=baselines)
     copy = registry.promote(sagemaker, source, target, 1, COMMIT).version
     # ApprovalDescription holds at most 1024 characters (botocore's model): cut there.
     assert len(copy.comment) == 1024 and copy.comment.startswith("promoted from ")
-    assert sagemaker.describe_model_package(ModelPackageName=copy.arn)["ModelMetrics"] == metrics
+    described = sagemaker.describe_model_package(ModelPackageName=copy.arn)
+    assert described["ModelMetrics"] == metrics
+    assert described["DriftCheckBaselines"] == baselines
+    assert registry.latest(sagemaker, target)["BaselineConstraintsUri"] == (
+        "s3://m/baseline/constraints.json"
+    )
 
 
 def test_promoting_a_version_that_does_not_exist_says_so(groups):
@@ -209,7 +219,7 @@ def test_what_a_stage_serves_is_its_newest_approved_version(groups):
     served = registry.serving(sagemaker, source)
     assert served["ModelPackageArn"] == registry.package_arn(source, 3)
     assert served["ModelApprovalStatus"] == "Approved"
-    with pytest.raises(MlopsError, match="has no baseline_uri metadata"):  # the Lambda's rule
-        registry.latest(sagemaker, source)
-    add("Approved", "0.9", "reviewed", {"baseline_uri": "s3://m/baseline.json"})
+    with pytest.raises(MlopsError, match="has no data-quality drift check baselines"):
+        registry.latest(sagemaker, source)  # the Lambda's rule
+    add("Approved", "0.9", "reviewed", DriftCheckBaselines=accounts.DRIFT_CHECK_BASELINES)
     assert registry.latest(sagemaker, source)["ModelPackageArn"] == registry.package_arn(source, 6)

@@ -31,7 +31,7 @@ def group(emulator):
             ModelPackageGroupName=arn,
             InferenceSpecification=accounts.INFERENCE_SPEC,
             ModelApprovalStatus=status.replace("Pending", "PendingManualApproval"),
-            CustomerMetadataProperties={"baseline_uri": "s3://m/baseline.json"},
+            DriftCheckBaselines=accounts.DRIFT_CHECK_BASELINES,
         )
 
     return sagemaker, arn, add

@@ -1,4 +1,4 @@
-"""The step scripts on their own: preprocessing, evaluation, data quality, the Lambda."""
+"""The step scripts on their own: preprocessing, evaluation, the Lambda."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import tarfile
 import pandas as pd
 import pytest
 
-from glue.steps import data_quality, evaluate, preprocess
+from glue.steps import evaluate, preprocess
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
 from tests import accounts
 from tests.conftest import ACCOUNTS
@@ -23,7 +23,7 @@ def write_input(folder, rows):
         csv.writer(handle).writerows([HEADER, *rows])
 
 
-def test_preprocess_cleans_splits_and_writes_a_baseline(tmp_path):
+def test_preprocess_cleans_splits_and_writes_the_baseline_dataset(tmp_path):
     rows = [[4, 40 + i % 30, 1 + i % 4, 1 + i % 5, 3, i % 2] for i in range(100)]
     rows += [["?", 50, 1, 1, 3, 1], [5, 67, 9, 5, 3, 1], [4, 55, 2, 2, 3, 7]]  # dropped
     write_input(tmp_path, rows)
@@ -35,9 +35,17 @@ def test_preprocess_cleans_splits_and_writes_a_baseline(tmp_path):
     assert counts == {"train": 70, "validation": 15, "test": 15}
     first = (tmp_path / "train" / "train.csv").read_text().splitlines()[0].split(",")
     assert first[0] in ("0.0", "1.0") and len(first) == 6, "label first, then 5 features"
-    baseline = json.loads((tmp_path / "baseline" / "baseline.json").read_text())
-    assert baseline["features"] == HEADER[:-1] and baseline["rows"] == 70
-    assert 40 <= baseline["statistics"]["Age"]["mean"] <= 70
+    # The training split's features as batches arrive (no label, no header, whole numbers as
+    # such): what Model Monitor's analyzer computes the data-quality baseline from.
+    baseline = (tmp_path / "baseline" / "baseline.csv").read_text().splitlines()
+    assert len(baseline) == 70
+    train = [
+        line.split(",")[1:] for line in (tmp_path / "train" / "train.csv").read_text().splitlines()
+    ]
+    assert [line.split(",") for line in baseline] == [
+        [f"{float(v):g}" for v in row] for row in train
+    ]
+    assert all(value.isdigit() for line in baseline for value in line.split(","))
 
 
 def test_preprocess_is_deterministic(tmp_path):
@@ -75,48 +83,6 @@ def test_evaluate_reads_only_the_model_file_from_the_archive(tmp_path):
     assert not (tmp_path / "outside").exists()
 
 
-BASELINE = {
-    "features": HEADER[:-1],
-    "statistics": {
-        name: {"mean": m, "std": s, "min": lo, "max": hi}
-        for name, m, s, lo, hi in [
-            ("BI-RADS", 4.3, 0.7, 1, 5),
-            ("Age", 55, 14, 18, 96),
-            ("Shape", 2.7, 1.2, 1, 4),
-            ("Margin", 2.8, 1.5, 1, 5),
-            ("Density", 2.9, 0.4, 1, 4),
-        ]
-    },
-}
-
-
-def test_data_quality_passes_a_clean_batch_and_fails_outliers(tmp_path):
-    clean = [["4", "50", "2", "3", "3"], ["5", "65", "4", "4", "3"], ["3", "40", "1", "1", "3"]]
-    assert data_quality.violations(pd.DataFrame(clean), BASELINE) == []
-    outliers = [
-        ["4", "250", "2", "3", "3"],
-        ["5", "300", "4", "4", "3"],
-        ["3", "40", "1", "1", "3"],
-    ]
-    found = data_quality.violations(pd.DataFrame(outliers), BASELINE)
-    assert any(v.startswith("Age:") and "outside the training range" in v for v in found)
-    assert data_quality.violations(pd.DataFrame([["4", "x", "2", "3", "3"]]), BASELINE)
-    assert data_quality.violations(pd.DataFrame([["4", "50"]]), BASELINE)
-    assert data_quality.violations(pd.DataFrame(), BASELINE) == ["the batch is empty"]
-
-
-def test_data_quality_exit_code(tmp_path):
-    (tmp_path / "baseline").mkdir()
-    (tmp_path / "baseline" / "baseline.json").write_text(json.dumps(BASELINE))
-    (tmp_path / "batch").mkdir()
-    (tmp_path / "batch" / "b.csv").write_text("4,50,2,3,3\n4,51,2,3,3\n")
-    assert data_quality.main(["--base-dir", str(tmp_path)]) == 0
-    (tmp_path / "batch" / "b.csv").write_text("4,500,2,3,3\n4,510,2,3,3\n")
-    assert data_quality.main(["--base-dir", str(tmp_path)]) == 1
-    report = json.loads((tmp_path / "report" / "violations.json").read_text())
-    assert report["violations"] and report["rows"] == 2
-
-
 @pytest.mark.emulator
 def test_latest_approved_pages_through_every_version(emulator):
     sagemaker = accounts.client_in(emulator, ACCOUNTS["registry"], "sagemaker")
@@ -136,7 +102,15 @@ def test_latest_approved_pages_through_every_version(emulator):
                     "SupportedContentTypes": ["text/csv"],
                     "SupportedResponseMIMETypes": ["text/csv"],
                 },
-                CustomerMetadataProperties={"baseline_uri": f"s3://b/baseline{index}.json"},
+                DriftCheckBaselines={
+                    "ModelDataQuality": {
+                        kind: {
+                            "ContentType": "application/json",
+                            "S3Uri": f"s3://b/{index}/{kind}.json",
+                        }
+                        for kind in ("Statistics", "Constraints")
+                    }
+                },
             )["ModelPackageArn"]
         )
     found = latest_approved(sagemaker, group, page_size=1)
@@ -144,7 +118,8 @@ def test_latest_approved_pages_through_every_version(emulator):
         "ModelPackageArn": arns[3],
         "ModelDataUrl": "s3://b/m3.tar.gz",
         "ImageUri": "xgboost",
-        "BaselineUri": "s3://b/baseline3.json",
+        "BaselineStatisticsUri": "s3://b/3/Statistics.json",
+        "BaselineConstraintsUri": "s3://b/3/Constraints.json",
     }
 
 

@@ -316,15 +316,17 @@ def _register_as_the_training_pipeline_would(emulator, stage: dict, auc: str = "
     version's ARN."""
     role = _as_sagemaker(emulator, stage, "training")
     data = f"s3://{stage['artifacts_bucket_name']}/{stage['data_prefix']}"
+    baseline = {
+        kind: {"ContentType": "application/json", "S3Uri": f"{data}/baseline/{kind.lower()}.json"}
+        for kind in ("Statistics", "Constraints")
+    }
     return client(role, "sagemaker", emulator).create_model_package(
         ModelPackageGroupName=stage["model_package_group_arn"],
         ModelApprovalStatus="PendingManualApproval",
         InferenceSpecification=accounts.INFERENCE_SPEC,
-        CustomerMetadataProperties={
-            "auc": auc,
-            "baseline_uri": f"{data}/baseline/baseline.json",
-            "test_data_uri": f"{data}/preprocessed/test",
-        },
+        CustomerMetadataProperties={"auc": auc, "test_data_uri": f"{data}/preprocessed/test"},
+        ModelMetrics={"ModelDataQuality": baseline},
+        DriftCheckBaselines={"ModelDataQuality": baseline},
     )["ModelPackageArn"]
 
 

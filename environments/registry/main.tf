@@ -91,15 +91,17 @@ module "governance_recorder" {
 # who reads the record. The contract parameter's ARN is built, not read from the contract
 # module, which carries these roles' ARNs.
 module "model_approvers" {
-  source                 = "../../modules/model-approvers"
-  approvers              = var.model_approvers
-  approver_role_names    = module.naming.model_approver_role_names
-  governance_readers     = var.governance_readers
-  reader_role_name       = module.naming.governance_reader_role_name
-  stage_group_arns       = { for stage, registry in module.model_registry : stage => registry.group_arn }
-  promotions             = { prod = "dev" }
-  governance_table_arn   = module.governance_table.table_arn
-  contract_parameter_arn = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names["registry"]}"
-  kms_key_arn            = module.artifacts_key.key_arn
-  region                 = var.region
+  source                  = "../../modules/model-approvers"
+  approvers               = var.model_approvers
+  approver_role_names     = module.naming.model_approver_role_names
+  governance_readers      = var.governance_readers
+  reader_role_name        = module.naming.governance_reader_role_name
+  stage_group_arns        = { for stage, registry in module.model_registry : stage => registry.group_arn }
+  promotions              = { prod = "dev" }
+  governance_table_arn    = module.governance_table.table_arn
+  contract_parameter_arn  = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names["registry"]}"
+  kms_key_arn             = module.artifacts_key.key_arn
+  artifacts_bucket_arn    = module.artifacts_bucket.bucket_arn
+  quality_report_prefixes = module.naming.data_quality_report_prefixes
+  region                  = var.region
 }

@@ -16,6 +16,7 @@ locals {
     governance_dead_letter_queue_url = module.governance_recorder.dead_letter_queue_url
     model_approver_role_arns         = module.model_approvers.approver_role_arns
     governance_reader_role_arn       = module.model_approvers.reader_role_arn
+    data_quality_report_prefixes     = module.naming.data_quality_report_prefixes
   }
 }
 

@@ -16,7 +16,7 @@ data "aws_kms_alias" "artifacts" {
 
 module "workload" {
   source                      = "../../modules/workload-account"
-  name_prefix                 = "${var.name_prefix}-${var.environment}"
+  name_prefix                 = module.naming.stage_name_prefixes[var.environment]
   model_name                  = var.model_name
   artifacts_bucket_name       = module.naming.artifacts_bucket_name
   artifacts_kms_key_arn       = data.aws_kms_alias.artifacts.target_key_arn

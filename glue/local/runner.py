@@ -8,6 +8,8 @@ step locally against the emulator's S3 and SageMaker:
   (`/opt/ml/processing/...`) mapped to a local folder, inputs downloaded and outputs uploaded;
 - Training: the built-in XGBoost algorithm's contract (CSV channels, label first; hyperparameters;
   `model.tar.gz` holding `xgboost-model`) with the xgboost library;
+- QualityCheck (data quality): Model Monitor's analyzer (`glue.local.model_monitor`) on the
+  job's inputs and environment, its files uploaded where the job puts them;
 - Condition (JsonGet on property files), Fail, RegisterModel, Lambda (the project's handler),
   Model and Transform (scores the batch with the model).
 
@@ -28,10 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from glue.aws import client, split_s3
-from glue.local import warm
+from glue.local import model_monitor, warm
 from glue.local.emulator.control import Emulator
 from glue.local.services import as_service
-from glue.pipelines import expressions, validation
+from glue.pipelines import definitions, expressions, validation
 from glue.steps import STEPS_DIR, images
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
 
@@ -223,6 +225,74 @@ class LocalRunner:
                 f"Steps.{step['Name']}.PropertyFiles.{property_file['PropertyFileName']}"
             ] = json.loads(path.read_text())
 
+    def _quality_check(self, step: dict, arguments: dict, execution: Execution) -> None:
+        """Model Monitor's analyzer as SageMaker runs it for the step: the dataset downloaded,
+        the supplied baseline (when the step checks) where the container contract puts it, the
+        statistics, constraints and violations uploaded to the job's output; the properties
+        the step's later steps read; a violation fails the step when it fails on them."""
+        image = arguments["AppSpecification"]["ImageUri"]
+        expected = definitions.MODEL_MONITOR_REPOSITORY
+        if step.get("CheckType") != "DATA_QUALITY" or image.rsplit("/", 1)[-1] != expected:
+            raise StepFailed(
+                step["Name"],
+                f"only DATA_QUALITY checks with Model Monitor's {expected} image are emulated",
+            )
+        base = self.workdir / execution.id / step["Name"]
+        local = lambda path: Path(str(path).replace(PROCESSING_ROOT, str(base)))  # noqa: E731
+        for source in arguments["ProcessingInputs"]:
+            self.download(source["S3Input"]["S3Uri"], local(source["S3Input"]["LocalPath"]))
+        environment = {
+            name: str(local(value)) if str(value).startswith(PROCESSING_ROOT) else value
+            for name, value in arguments.get("Environment", {}).items()
+        }
+        flag = lambda name: str(self.resolve(step.get(name), execution)).lower() == "true"  # noqa: E731
+        supplied = {
+            kind: self.resolve(step.get(f"SuppliedBaseline{kind.title()}"), execution)
+            for kind in ("statistics", "constraints")
+        }
+        checks = not flag("SkipCheck")
+        if checks:
+            if not supplied["constraints"]:
+                raise StepFailed(step["Name"], "a check needs SuppliedBaselineConstraints")
+            for kind, uri in supplied.items():
+                if uri:
+                    bucket, key = split_s3(uri)
+                    target = base / "baseline" / kind / f"{kind}.json"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self.s3.download_file(bucket, key, str(target))
+                    environment[f"baseline_{kind}"] = str(target)
+        try:
+            found = model_monitor.analyze(environment)
+        except model_monitor.AnalyzerError as error:
+            raise StepFailed(step["Name"], f"ClientError: {error}") from None
+        [output] = arguments["ProcessingOutputConfig"]["Outputs"]
+        uri = output["S3Output"]["S3Uri"].rstrip("/")
+        self.upload(local(output["S3Output"]["LocalPath"]), uri)
+        calculated = {
+            "statistics": f"{uri}/{model_monitor.STATISTICS}",
+            "constraints": f"{uri}/{model_monitor.CONSTRAINTS}",
+        }
+        used = calculated if flag("RegisterNewBaseline") else supplied
+        for kind in ("statistics", "constraints"):
+            name = kind.title()
+            execution.properties[f"Steps.{step['Name']}.CalculatedBaseline{name}"] = calculated[
+                kind
+            ]
+            execution.properties[f"Steps.{step['Name']}.BaselineUsedForDriftCheck{name}"] = used[
+                kind
+            ]
+        if checks and found and flag("FailOnViolation"):
+            listed = "; ".join(
+                f"{v['feature_name']} {v['constraint_check_type']}: {v['description']}"
+                for v in found
+            )
+            # SageMaker's reason begins so (the SDK's integration test of the step reads it).
+            raise StepFailed(
+                step["Name"],
+                f"ClientError: Quality check failed. See violation report: {listed} "
+                f"({uri}/{model_monitor.VIOLATIONS})",
+            )
+
     def _training(self, step: dict, arguments: dict, execution: Execution) -> None:
         import xgboost  # noqa: PLC0415 - only the training and transform steps need it
 
@@ -352,6 +422,7 @@ class LocalRunner:
         arguments = self.resolve(step.get("Arguments", {}), execution)
         handlers = {
             "Processing": self._processing,
+            "QualityCheck": self._quality_check,
             "Training": self._training,
             "RegisterModel": self._register,
             "Lambda": self._lambda,

@@ -1,10 +1,12 @@
 """SageMaker pipeline definitions (format version 2020-12-01), built deterministically.
 
 The same settings give byte-identical JSON: no timestamps, no random names, sorted keys.
-Training: preprocess -> train (built-in XGBoost) -> evaluate -> AUC >= threshold ? register
-in the central group : fail. Inference: latest approved version (Lambda) -> create model ->
-data-quality check of the batch -> batch transform. Comparison: the evaluation of a challenger
-and a champion model on the same held-out data, in one processing job.
+Training: preprocess -> data-quality baseline (Model Monitor) and train (built-in XGBoost) ->
+evaluate -> AUC >= threshold ? register in the central group, with the baseline as the version's
+drift check baselines : fail. Inference: latest approved version (Lambda) -> create model ->
+data-quality check of the batch against that version's baseline (Model Monitor) -> batch
+transform. Comparison: the evaluation of a challenger and a champion model on the same held-out
+data, in one processing job.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from glue.aws import s3_uri
@@ -36,6 +39,24 @@ PROCESSING_ROOT = "/opt/ml/processing"
 # Customer metadata holds flat strings in a small alphabet (no JSON): one key per hyperparameter.
 HYPERPARAMETER_PREFIX = "hp_"
 LATEST_MODEL_OUTPUT = "Steps.LatestApprovedModel.OutputParameters['{}']"
+# What the latest-approved-model Lambda returns (glue/steps/latest_approved_model.py).
+LATEST_MODEL_OUTPUTS = (
+    "ModelPackageArn",
+    "ModelDataUrl",
+    "ImageUri",
+    "BaselineStatisticsUri",
+    "BaselineConstraintsUri",
+)
+# SageMaker Model Monitor's analyzer image: its repository and the account hosting it in each
+# region, as the SageMaker Python SDK retrieves it (`image_uris.retrieve("model-monitor", ...)`),
+# from the SDK's own data file, copied unchanged from aws/sagemaker-python-sdk
+# (sagemaker-core/src/sagemaker/core/image_uri_config/model-monitor.json).
+MODEL_MONITOR_IMAGES = Path(__file__).parent / "image_uri_config" / "model-monitor.json"
+MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
+# What the QualityCheck steps' analyzer writes (Model Monitor's container contract).
+MONITOR_ROOT = "/opt/ml/processing"
+BASELINE_DATASET_INPUT = "baseline_dataset_input"
+QUALITY_CHECK_OUTPUT = "quality_check_output"
 
 
 @dataclass(frozen=True)
@@ -78,6 +99,14 @@ class PipelineSettings:
                 f"supported regions are {', '.join(sorted(_IMAGE_ACCOUNTS))}"
             )
         return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{name}"
+
+    def model_monitor_image(self) -> str:
+        """Model Monitor's analyzer in this region (untagged: the SDK's URI, the latest)."""
+        [config] = json.loads(MODEL_MONITOR_IMAGES.read_text())["versions"].values()
+        account = config["registries"].get(self.region)
+        if account is None or config["repository"] != MODEL_MONITOR_REPOSITORY:
+            raise MlopsError(f"SageMaker Model Monitor has no analyzer image in {self.region}")
+        return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{MODEL_MONITOR_REPOSITORY}"
 
 
 def check_pipeline_name(name: str) -> str:
@@ -179,6 +208,80 @@ def _output_uri(step: str, output: str) -> dict[str, str]:
     return get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{output}'].S3Output.S3Uri")
 
 
+def _data_quality_check(
+    settings: PipelineSettings,
+    name: str,
+    dataset: Any,
+    output: Any,
+    instance_type: Any,
+    supplied_baseline: tuple[Any, Any] | None = None,
+) -> dict[str, Any]:
+    """A QualityCheck step of type DATA_QUALITY, as the SageMaker Python SDK's QualityCheckStep
+    writes it: its Arguments are the analyzer's processing job (dataset in, statistics and
+    constraints out, and the violations when it checks). Without `supplied_baseline` it only
+    computes the dataset's baseline, which becomes the one to check drift against (training);
+    with the (statistics, constraints) of a registered version it checks the dataset against
+    them and fails on a violation (inference)."""
+    checks = supplied_baseline is not None
+    statistics, constraints = supplied_baseline if checks else (None, None)
+    return {
+        "Name": name,
+        "Type": "QualityCheck",
+        "Arguments": {
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": instance_type,
+                    "VolumeSizeInGB": 30,
+                    "VolumeKmsKeyId": settings.workload_kms_key_arn,
+                }
+            },
+            "AppSpecification": {"ImageUri": settings.model_monitor_image()},
+            "Environment": {
+                # Batches and the baseline alike: features only, no header (columns _c0, ...).
+                "dataset_format": json.dumps({"csv": {"header": False}}),
+                "dataset_source": f"{MONITOR_ROOT}/input/{BASELINE_DATASET_INPUT}",
+                "output_path": f"{MONITOR_ROOT}/output",
+                "publish_cloudwatch_metrics": "Disabled",
+            },
+            "RoleArn": settings.role_arn,
+            "ProcessingInputs": [
+                {
+                    "InputName": BASELINE_DATASET_INPUT,
+                    "AppManaged": False,
+                    "S3Input": _s3_input(dataset, f"{MONITOR_ROOT}/input/{BASELINE_DATASET_INPUT}"),
+                }
+            ],
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": QUALITY_CHECK_OUTPUT,
+                        "AppManaged": False,
+                        "S3Output": {
+                            "S3Uri": output,
+                            "LocalPath": f"{MONITOR_ROOT}/output",
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ],
+                "KmsKeyId": settings.artifacts_kms_key_arn,
+            },
+            "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+        },
+        "CheckType": "DATA_QUALITY",
+        "ModelPackageGroupName": settings.model_package_group_arn,
+        "SkipCheck": not checks,
+        "FailOnViolation": True,
+        "RegisterNewBaseline": not checks,
+        "SuppliedBaselineStatistics": statistics,
+        "SuppliedBaselineConstraints": constraints,
+    }
+
+
+def _json_file(uri: Any) -> dict[str, Any]:
+    return {"ContentType": "application/json", "S3Uri": uri}
+
+
 def training_definition(settings: PipelineSettings) -> dict[str, Any]:
     run = "Execution.PipelineExecutionId"
     run_uri = {"Std:Join": {"On": "/", "Values": [settings.s3("training", "runs"), get(run)]}}
@@ -239,6 +342,15 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
         },
         "DependsOn": ["Preprocess"],
     }
+    # The training features' data-quality baseline (Model Monitor's statistics and constraints),
+    # beside training; the version registered carries it for inference to check batches against.
+    baseline = _data_quality_check(
+        settings,
+        "DataQualityBaseline",
+        _output_uri("Preprocess", "baseline"),
+        run_path("data-quality-baseline"),
+        get("Parameters.ProcessingInstanceType"),
+    )
     evaluate = _processing_step(
         settings,
         "Evaluate",
@@ -288,10 +400,26 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             },
             "ModelMetrics": {
                 "ModelQuality": {
-                    "Statistics": {
-                        "ContentType": "application/json",
-                        "S3Uri": run_path("evaluation", "evaluation.json"),
-                    }
+                    "Statistics": _json_file(run_path("evaluation", "evaluation.json"))
+                },
+                "ModelDataQuality": {
+                    "Statistics": _json_file(
+                        get("Steps.DataQualityBaseline.CalculatedBaselineStatistics")
+                    ),
+                    "Constraints": _json_file(
+                        get("Steps.DataQualityBaseline.CalculatedBaselineConstraints")
+                    ),
+                },
+            },
+            # What the inference pipeline checks each batch against (and SageMaker Studio shows).
+            "DriftCheckBaselines": {
+                "ModelDataQuality": {
+                    "Statistics": _json_file(
+                        get("Steps.DataQualityBaseline.BaselineUsedForDriftCheckStatistics")
+                    ),
+                    "Constraints": _json_file(
+                        get("Steps.DataQualityBaseline.BaselineUsedForDriftCheckConstraints")
+                    ),
                 }
             },
             "CustomerMetadataProperties": {
@@ -299,7 +427,6 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
                 "pipeline_execution": get(run),
                 # Four eyes: its trainer does not approve it (glue/governance.py).
                 "trained_by": get("Parameters.TrainedBy"),
-                "baseline_uri": run_path("baseline", "baseline.json"),
                 # The held-out split: a comparison with the champion evaluates both on it.
                 "test_data_uri": _output_uri("Preprocess", "test"),
                 **{
@@ -363,7 +490,7 @@ def training_definition(settings: PipelineSettings) -> dict[str, Any]:
             "ExperimentName": get("Execution.PipelineName"),
             "TrialName": get(run),
         },
-        "Steps": [preprocess, train, evaluate, condition],
+        "Steps": [preprocess, baseline, train, evaluate, condition],
     }
 
 
@@ -411,8 +538,7 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
         "Type": "Lambda",
         "FunctionArn": settings.lambda_function_arn,
         "OutputParameters": [
-            {"OutputName": name, "OutputType": "String"}
-            for name in ("ModelPackageArn", "ModelDataUrl", "ImageUri", "BaselineUri")
+            {"OutputName": name, "OutputType": "String"} for name in LATEST_MODEL_OUTPUTS
         ],
         "Arguments": {"model_package_group_arn": settings.model_package_group_arn},
     }
@@ -427,20 +553,18 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
             },
         },
     }
-    check = _processing_step(
+    # The batch checked against the served version's baseline: a violation fails the run (and
+    # the deployed failure rule starts retraining) before anything is scored.
+    check = _data_quality_check(
         settings,
         "DataQualityCheck",
-        "data_quality.py",
-        inputs={
-            "batch": get("Parameters.BatchInputUri"),
-            "baseline": get(LATEST_MODEL_OUTPUT.format("BaselineUri")),
-        },
-        outputs={
-            "report": {
-                "Std:Join": {"On": "/", "Values": [settings.s3("inference", "quality"), run]}
-            }
-        },
-        instance_type=settings.processing_instance_type,
+        get("Parameters.BatchInputUri"),
+        {"Std:Join": {"On": "/", "Values": [settings.s3("inference", "quality"), run]}},
+        settings.processing_instance_type,
+        supplied_baseline=(
+            get(LATEST_MODEL_OUTPUT.format("BaselineStatisticsUri")),
+            get(LATEST_MODEL_OUTPUT.format("BaselineConstraintsUri")),
+        ),
     )
     transform = {
         "Name": "BatchTransform",
@@ -503,9 +627,12 @@ def representative_run_time_values(settings: PipelineSettings) -> dict[str, Any]
         ),
         LATEST_MODEL_OUTPUT.format("ModelDataUrl"): model,
         LATEST_MODEL_OUTPUT.format("ImageUri"): settings.image(XGBOOST_IMAGE),
-        LATEST_MODEL_OUTPUT.format("BaselineUri"): settings.s3(
-            "training", "runs", run, "baseline", "baseline.json"
-        ),
+        **{
+            LATEST_MODEL_OUTPUT.format(f"Baseline{kind.title()}Uri"): settings.s3(
+                "training", "runs", run, "data-quality-baseline", f"{kind}.json"
+            )
+            for kind in ("statistics", "constraints")
+        },
         "Parameters.ChallengerModelUri": model,
         "Parameters.ChampionModelUri": model,
         "Parameters.TestDataUri": settings.s3("training", "runs", run, "test"),

@@ -20,6 +20,8 @@ from glue.pipelines.expressions import resolve, steps
 # The API a step type becomes, and the name member SageMaker fills in for it.
 STEP_APIS: dict[str, tuple[str, str | None]] = {
     "Processing": ("CreateProcessingJob", "ProcessingJobName"),
+    # Model Monitor's analyzer, run as a processing job (QualityCheckStep.arguments).
+    "QualityCheck": ("CreateProcessingJob", "ProcessingJobName"),
     "Training": ("CreateTrainingJob", "TrainingJobName"),
     "RegisterModel": ("CreateModelPackage", None),
     "Model": ("CreateModel", "ModelName"),
@@ -32,6 +34,10 @@ REPRESENTATIVE_S3_OUTPUT = "s3://amzn-s3-demo-bucket/pipelines/" + REPRESENTATIV
 # A value read from a property file (the evaluation report's metrics are numbers).
 REPRESENTATIVE_PROPERTY_VALUE = 0.5
 _STEP_OUTPUT = re.compile(r"Steps\.[A-Za-z0-9-]+\..*(S3Uri|S3ModelArtifacts|S3OutputPath)$")
+# A QualityCheck step's baseline files (its properties are their S3 URIs).
+_QUALITY_CHECK_FILE = re.compile(
+    r"Steps\.[A-Za-z0-9-]+\.(CalculatedBaseline|BaselineUsedForDriftCheck)(Statistics|Constraints)$"
+)
 
 
 def step_request(step: dict[str, Any], arguments: Mapping[str, Any]) -> tuple[str, dict] | None:
@@ -95,6 +101,10 @@ def representative_lookup(
             return pipeline
         if _STEP_OUTPUT.match(path):
             return f"{REPRESENTATIVE_S3_OUTPUT}/{path.split('.')[1]}"
+        quality_check_file = _QUALITY_CHECK_FILE.match(path)
+        if quality_check_file:
+            kind = quality_check_file.group(2).lower()
+            return f"{REPRESENTATIVE_S3_OUTPUT}/{path.split('.')[1]}/{kind}.json"
         if ".PropertyFiles." in path:
             return _PropertyFile()
         if path.endswith(".ModelName"):

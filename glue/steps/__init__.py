@@ -5,7 +5,7 @@ from pathlib import Path
 
 STEPS_DIR = Path(__file__).resolve().parent
 # Uploaded to the environment's bucket by the upsert; the processing steps run them.
-PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py", "data_quality.py")
+PROCESSING_SCRIPTS = ("preprocess.py", "evaluate.py")
 # The handler of the Lambda step, deployed by Terraform (see glue/lambda_package.py).
 LAMBDA_HANDLER_SCRIPT = "latest_approved_model.py"
 PIPELINE_SCRIPTS = (*PROCESSING_SCRIPTS, LAMBDA_HANDLER_SCRIPT)

@@ -1,8 +1,10 @@
 """Lambda handler of the inference pipeline: the newest approved version of a model group.
 
-Returns the version's ARN, model data URL, image and data-quality baseline: the outputs the
-pipeline's CreateModel and data-quality steps read. Pages through every version (never trusts
-one page) and fails with a clear message when no version is approved.
+Returns the version's ARN, model data URL, image and data-quality baseline (the statistics and
+constraints registered as its drift check baselines): the outputs the pipeline's CreateModel and
+data-quality check steps read, as the reference design's helper returns them. Pages through
+every version (never trusts one page) and fails with a clear message when no version is
+approved.
 """
 
 from __future__ import annotations
@@ -37,17 +39,18 @@ def latest_approved(sagemaker: Any, group: str, page_size: int = 100) -> dict[st
         )
     described = sagemaker.describe_model_package(ModelPackageName=newest["ModelPackageArn"])
     container = described["InferenceSpecification"]["Containers"][0]
-    baseline = described.get("CustomerMetadataProperties", {}).get("baseline_uri")
-    if not baseline:
+    baseline = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
+    if not {"Statistics", "Constraints"} <= set(baseline):
         raise NoApprovedModel(
-            f"{newest['ModelPackageArn']} has no baseline_uri metadata: register versions "
-            "through the training pipeline, which records it"
+            f"{newest['ModelPackageArn']} has no data-quality drift check baselines: register "
+            "versions through the training pipeline, which registers its baseline with them"
         )
     return {
         "ModelPackageArn": newest["ModelPackageArn"],
         "ModelDataUrl": container["ModelDataUrl"],
         "ImageUri": container["Image"],
-        "BaselineUri": baseline,
+        "BaselineStatisticsUri": baseline["Statistics"]["S3Uri"],
+        "BaselineConstraintsUri": baseline["Constraints"]["S3Uri"],
     }
 
 

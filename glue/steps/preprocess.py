@@ -2,15 +2,15 @@
 
 Container layout: input CSV(s) under /opt/ml/processing/input, outputs under
 /opt/ml/processing/{train,validation,test,baseline}. Training and validation files carry the
-label first and no header (the built-in XGBoost CSV format); the baseline holds per-feature
-statistics of the training data, which the inference data-quality check compares against.
+label first and no header (the built-in XGBoost CSV format); the baseline is the training split's
+features alone, no header, as inference batches arrive: Model Monitor's analyzer computes the
+data-quality baseline from it that each batch is then checked against.
 Written for the image's Python (3.8) and pandas (1.1) / scikit-learn (1.2).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -58,19 +58,6 @@ def split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, p
     return train, validation, test
 
 
-def baseline(train: pd.DataFrame) -> dict:
-    statistics = {
-        name: {
-            "mean": float(train[name].mean()),
-            "std": float(train[name].std(ddof=0)),
-            "min": float(train[name].min()),
-            "max": float(train[name].max()),
-        }
-        for name in FEATURES
-    }
-    return {"features": FEATURES, "statistics": statistics, "rows": len(train)}
-
-
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(path, header=False, index=False)
@@ -84,9 +71,12 @@ def main(argv: list[str] | None = None) -> None:
     train, validation, test = split(clean(read_rows(args.base_dir / "input")), args.seed)
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         write_csv(args.base_dir / name / f"{name}.csv", part)
-    out = args.base_dir / "baseline" / "baseline.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(baseline(train), indent=2, sort_keys=True))
+    # Whole numbers written as such ("4", not "4.0"), as batches carry them: the analyzer infers
+    # each feature's type (Integral or Fractional) from the baseline and checks batches for it.
+    baseline = args.base_dir / "baseline" / "baseline.csv"
+    baseline.parent.mkdir(parents=True, exist_ok=True)
+    features = train[FEATURES].apply(lambda c: c.astype(int) if (c % 1 == 0).all() else c)
+    features.to_csv(baseline, header=False, index=False)
 
 
 if __name__ == "__main__":

@@ -124,14 +124,31 @@ data "aws_iam_policy_document" "read" {
     actions   = ["ssm:GetParameter"]
     resources = [var.contract_parameter_arn]
   }
+  # The report shows each stage's last inference data-quality check (Model Monitor's
+  # violations): found by listing the stage's report folder, read report by report.
   statement {
-    sid       = "DecryptTheTableAndContract"
+    sid       = "FindEachStagesDataQualityReports"
+    actions   = ["s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = [for prefix in values(var.quality_report_prefixes) : "${prefix}/*"]
+    }
+  }
+  statement {
+    sid       = "ReadEachStagesDataQualityReports"
+    actions   = ["s3:GetObject"]
+    resources = [for prefix in values(var.quality_report_prefixes) : "${var.artifacts_bucket_arn}/${prefix}/*/constraint_violations.json"]
+  }
+  statement {
+    sid       = "DecryptTheTableContractAndReports"
     actions   = ["kms:Decrypt"]
     resources = [var.kms_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
-      values   = ["ssm.${var.region}.amazonaws.com", "dynamodb.${var.region}.amazonaws.com"]
+      values   = ["ssm.${var.region}.amazonaws.com", "dynamodb.${var.region}.amazonaws.com", "s3.${var.region}.amazonaws.com"]
     }
   }
 }

@@ -53,9 +53,27 @@ variable "kms_key_arn" {
   description = "The key of the contract parameter and the governance table."
 }
 
+variable "artifacts_bucket_arn" {
+  type        = string
+  description = "The central artifacts bucket, where the stages' inference runs write their data-quality reports (encrypted with kms_key_arn)."
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_arn))
+    error_message = "artifacts_bucket_arn must be an S3 bucket ARN."
+  }
+}
+
+variable "quality_report_prefixes" {
+  type        = map(string)
+  description = "Stage -> the folder (in the artifacts bucket) of its inference runs' data-quality reports, which the reader role reads."
+  validation {
+    condition     = alltrue([for prefix in values(var.quality_report_prefixes) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9!_.*'()/-]*[^/]$", prefix))])
+    error_message = "Each quality report prefix is a folder of the bucket, without a leading or trailing slash."
+  }
+}
+
 variable "region" {
   type        = string
-  description = "Region of the registry (the kms:ViaService condition names its SSM and DynamoDB endpoints)."
+  description = "Region of the registry (the kms:ViaService condition names its SSM, DynamoDB and S3 endpoints)."
 }
 
 variable "tags" {

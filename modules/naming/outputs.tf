@@ -47,3 +47,13 @@ output "governance_reader_role_name" {
   description = "The compliance officer's read-only role, in the registry account (glue/people.py derives the same name)."
   value       = "${var.name_prefix}-governance-reader"
 }
+
+output "stage_name_prefixes" {
+  description = "Name prefix of each workload stage: of its resources, and of its data in the central bucket."
+  value       = { for stage in local.workload_stages : stage => "${var.name_prefix}-${stage}" }
+}
+
+output "data_quality_report_prefixes" {
+  description = "Where each stage's inference runs write Model Monitor's data-quality reports in the central bucket (one folder per run)."
+  value       = { for stage in local.workload_stages : stage => "${var.name_prefix}-${stage}/inference/quality" }
+}

@@ -54,6 +54,7 @@ KNOWN_CONDITION_KEYS = frozenset(
         "sts:rolesessionname",
         "sagemaker:modelapprovalstatus",
         "cloudwatch:namespace",
+        "s3:prefix",
     }
 )
 # (kms:EncryptionContext:* is in the context only of a call that gives one: CloudWatch Logs'.)

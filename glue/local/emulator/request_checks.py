@@ -212,6 +212,9 @@ def _base_context(caller: Caller, region: str) -> dict[str, tuple[str, ...]]:
     return context
 
 
+_LISTINGS = ("ListObjects", "ListObjectsV2", "ListObjectVersions")
+
+
 def _request_context(
     prefix: str, operation: str, params: dict[str, Any], caller: Caller
 ) -> dict[str, tuple[str, ...]]:
@@ -222,6 +225,10 @@ def _request_context(
         context["kms:calleraccount"] = (caller.account,)
     if prefix == "cloudwatch" and params.get("Namespace"):
         context["cloudwatch:namespace"] = (params["Namespace"],)
+    if prefix == "s3" and operation in _LISTINGS and params.get("Prefix") is not None:
+        # A listing's prefix (the S3 actions' reference: s3:prefix on s3:ListBucket and
+        # s3:ListBucketVersions); a listing without one has no such key.
+        context["s3:prefix"] = (params["Prefix"],)
     if prefix == "sts":
         # A session's source identity persists across role chaining: assuming a role with it
         # sets it on the new session as if the request gave it (IAM User Guide, "Monitor and

@@ -1,0 +1,165 @@
+"""The local Model Monitor analyzer (glue/local/model_monitor.py), in process: its files against
+the schemas Model Monitor documents (tests/fixtures/model_monitor, each citing its page), and
+each data-quality check the inference pipeline relies on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glue.local import model_monitor, sample_data
+from glue.pipelines import definitions
+
+SCHEMAS = Path(__file__).parent / "fixtures" / "model_monitor"
+CSV = json.dumps({"csv": {"header": False}})
+
+
+def valid(document: dict, name: str) -> dict:
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    return document
+
+
+def _analyze(folder: Path, dataset: str, baseline: Path | None = None) -> list | None:
+    """One analyzer job on a CSV dataset, as the QualityCheck step's contract gives it; with a
+    baseline (an earlier job's output folder), the check against it."""
+    source = folder / "input" / definitions.BASELINE_DATASET_INPUT
+    source.mkdir(parents=True)
+    (source / "data.csv").write_text(dataset)
+    environment = {
+        "dataset_format": CSV,
+        "dataset_source": str(source),
+        "output_path": str(folder / "output"),
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+    if baseline is not None:
+        environment["baseline_statistics"] = str(baseline / model_monitor.STATISTICS)
+        environment["baseline_constraints"] = str(baseline / model_monitor.CONSTRAINTS)
+    return model_monitor.analyze(environment)
+
+
+@pytest.fixture()
+def baseline(tmp_path) -> Path:
+    """The data-quality baseline of the training features, as the training pipeline's
+    DataQualityBaseline step computes it."""
+    rows = sample_data.training_csv().splitlines()[1:]
+    features = "".join(",".join(row.split(",")[:-1]) + "\n" for row in rows)
+    assert _analyze(tmp_path / "baseline", features) is None  # nothing to check against
+    return tmp_path / "baseline" / "output"
+
+
+def _read(folder: Path, name: str) -> dict:
+    return json.loads((folder / name).read_text())
+
+
+def _found(violations: list) -> set[tuple[str, str]]:
+    return {(v["feature_name"], v["constraint_check_type"]) for v in violations}
+
+
+def test_the_baseline_s_statistics_and_constraints_are_model_monitor_s_files(baseline):
+    statistics = valid(_read(baseline, model_monitor.STATISTICS), "statistics")
+    constraints = valid(_read(baseline, model_monitor.CONSTRAINTS), "constraints")
+    assert not (baseline / model_monitor.VIOLATIONS).exists()
+    # A CSV without a header: Spark's column names; whole numbers: Integral.
+    assert [f["name"] for f in statistics["features"]] == [f"_c{i}" for i in range(5)]
+    assert statistics["dataset"]["item_count"] == 600
+    age = statistics["features"][1]["numerical_statistics"]
+    assert 18 <= age["min"] < age["mean"] < age["max"] <= 95
+    assert sum(b["count"] for b in age["distribution"]["kll"]["buckets"]) == 600
+    assert len(age["distribution"]["kll"]["sketch"]["data"][0]) == 600  # k = 2048: all kept
+    assert {(f["inferred_type"], f["completeness"]) for f in constraints["features"]} == {
+        ("Integral", 1.0)
+    }
+    assert (
+        constraints["monitoring_config"]["distribution_constraints"]["comparison_threshold"] == 0.1
+    )
+
+
+def test_a_batch_like_the_training_data_passes(tmp_path, baseline):
+    found = _analyze(tmp_path / "clean", sample_data.batch_csv(rows=200), baseline)
+    assert found == []
+    output = tmp_path / "clean" / "output"
+    assert valid(_read(output, model_monitor.VIOLATIONS), "constraint_violations") == {
+        "violations": []
+    }
+    valid(_read(output, model_monitor.STATISTICS), "statistics")
+
+
+def test_ages_no_patient_has_drift_from_the_baseline(tmp_path, baseline):
+    """The demo's batch with outliers: Age (the second column) drifts, nothing else."""
+    found = _analyze(tmp_path / "drift", sample_data.batch_csv(outliers=True), baseline)
+    assert _found(found) == {("_c1", "baseline_drift_check")}
+    [violation] = found
+    distance = float(violation["description"].split("distance: ")[1].split()[0])
+    assert distance > 0.9 and violation["description"].endswith("numerical threshold: 0.1")
+    written = _read(tmp_path / "drift" / "output", model_monitor.VIOLATIONS)
+    assert valid(written, "constraint_violations")["violations"] == found
+
+
+def test_a_batch_without_a_column_fails_its_missing_column_check(tmp_path, baseline):
+    rows = sample_data.batch_csv().splitlines()
+    found = _analyze(
+        tmp_path / "short", "".join(r.rsplit(",", 1)[0] + "\n" for r in rows), baseline
+    )
+    assert _found(found) == {("_c4", "missing_column_check")}
+    assert "Number of columns in current dataset: 4" in found[0]["description"]
+
+
+def test_an_extra_column_a_missing_value_and_a_word_each_fail_their_check(tmp_path, baseline):
+    rows = sample_data.batch_csv(rows=100).splitlines()
+    rows = [f"{row},1" for row in rows]  # a sixth column
+    rows[0] = "4,,2,3,3,1"  # no age
+    rows[1] = "4,63,round,3,3,1"  # a shape that is no number
+    found = _analyze(tmp_path / "odd", "\n".join(rows) + "\n", baseline)
+    assert _found(found) == {
+        ("_c5", "extra_column_check"),
+        ("_c1", "completeness_check"),
+        ("_c2", "data_type_check"),
+    }
+    by_check = {v["constraint_check_type"]: v["description"] for v in found}
+    assert (
+        by_check["completeness_check"] == "Value: 0.99 does not meet the constraint requirement! "
+    )
+    assert by_check["data_type_check"] == "Value: 0.99 does not meet the constraint requirement! "
+
+
+def test_robust_comparison_needs_enough_rows_to_call_a_distance_drift(tmp_path, baseline):
+    """Three rows of patients in their sixties are far from the baseline (distance 0.6) but
+    prove little: the Robust method (the default) asks the two-sample test to agree at 95%
+    (p = 0.14 here); the Simple method does not."""
+    few = "4,60,2,3,3\n4,62,2,3,3\n4,65,2,3,3\n"
+    assert _analyze(tmp_path / "robust", few, baseline) == []
+    constraints = _read(baseline, model_monitor.CONSTRAINTS)
+    constraints["monitoring_config"]["distribution_constraints"]["comparison_method"] = "Simple"
+    (baseline / model_monitor.CONSTRAINTS).write_text(json.dumps(constraints))
+    assert ("_c1", "baseline_drift_check") in _found(_analyze(tmp_path / "simple", few, baseline))
+
+
+def test_an_empty_or_unreadable_dataset_fails_the_job(tmp_path):
+    with pytest.raises(model_monitor.AnalyzerError, match="has no rows"):
+        _analyze(tmp_path / "empty", "")
+    with pytest.raises(model_monitor.AnalyzerError, match="only csv is emulated"):
+        model_monitor.read_dataset(tmp_path, {"json": {"lines": True}})
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_any_numeric_dataset_s_files_validate_and_it_passes_against_itself(tmp_path_factory, rows):
+    folder = tmp_path_factory.mktemp("any")
+    dataset = "".join(f"{a},{b!r}\n" for a, b in rows)
+    assert _analyze(folder / "baseline", dataset) is None
+    output = folder / "baseline" / "output"
+    valid(_read(output, model_monitor.STATISTICS), "statistics")
+    valid(_read(output, model_monitor.CONSTRAINTS), "constraints")
+    assert _analyze(folder / "again", dataset, output) == []
