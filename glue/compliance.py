@@ -171,10 +171,10 @@ def differences(rows: list[VersionRow], recorded: dict[str, dict[str, Any]]) -> 
 
 
 def collect(
-    sagemaker, s3, platform: RegistryContract, recorded: dict[str, dict[str, Any]]
+    sagemaker, platform: RegistryContract, recorded: dict[str, dict[str, Any]], s3=None
 ) -> list[VersionRow]:
     """Every version of every group of the registry, described, linked and flagged; the
-    served ones with their baseline and their stage's last data-quality check."""
+    served ones with their baseline, and (given `s3`) their stage's last data-quality check."""
     rows: list[VersionRow] = []
     sources: dict[str, str] = {}  # a promoted copy's ARN -> its source's ARN
     trainers: dict[str, str] = {}  # a version's ARN -> who started its training
@@ -199,6 +199,7 @@ def collect(
             )
             if rows[-1].served:
                 rows[-1].baseline = _baseline(served)
+            if rows[-1].served and s3 is not None:
                 rows[-1].quality = last_quality_check(
                     s3,
                     platform.artifacts_bucket_name,
@@ -351,7 +352,7 @@ def write(
     out: Path | None = None,
 ) -> tuple[Path, list[VersionRow]]:
     """Read the registry as its own account, render, write (default reports/governance.<fmt>)."""
-    rows, _ = read(registry_config, emulator)
+    rows, _ = read(registry_config, emulator, data_quality=True)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = out or reports_dir() / f"governance.{fmt}"
     write_output(out, render(rows, fmt, generated).encode())
@@ -359,10 +360,10 @@ def write(
 
 
 def read(
-    registry_config: EnvironmentConfig, emulator: Emulator | None
+    registry_config: EnvironmentConfig, emulator: Emulator | None, data_quality: bool = False
 ) -> tuple[list[VersionRow], dict[str, dict[str, Any]]]:
-    """The registry's versions and the table's current items, both read by the person as the
-    governance reader role."""
+    """The registry's versions and the table's current items (and with `data_quality`, each
+    stage's last data-quality check), all read by the person as the governance reader role."""
     session, _ = people.as_reader(registry_config, emulator)
     platform = people.registry_contract(session, registry_config, emulator)
     table = session.resource(
@@ -376,8 +377,8 @@ def read(
             f"governance reader ({error})"
         ) from None
     sagemaker = client(session, "sagemaker", emulator)
-    s3 = client(session, "s3", emulator)
-    return collect(sagemaker, s3, platform, recorded), recorded
+    s3 = client(session, "s3", emulator) if data_quality else None
+    return collect(sagemaker, platform, recorded, s3), recorded
 
 
 def reconcile(registry_config: EnvironmentConfig, emulator: Emulator | None) -> list[str]:

@@ -185,6 +185,11 @@ def test_a_step_request_aws_refuses_is_named_with_its_member_and_rule():
     )
     assert "at 'processingResources.clusterConfig.volumeKmsKeyId'" in problems[0]
     assert "Member must satisfy regular expression pattern" in problems[0]
+    # Model Monitor's analyzer job too: a QualityCheck step is a CreateProcessingJob request.
+    assert any(
+        p.startswith(f"{broken.training_pipeline}: step DataQualityBaseline (CreateProcessingJob)")
+        for p in problems
+    )
     assert service_model.compiled("[a-zA-Z0-9:/_-]*").fullmatch("key/work load") is None
 
 

@@ -166,7 +166,7 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
         "ReadEveryStagesVersions",
         "ReadTheGovernanceTable",
         "ReadTheRegistrysContract",
-        "DecryptTheTableAndContract",
+        "DecryptTheTableContractAndReports",
         "TheGovernanceReadersAsThemselves",
     }, needs
     assert all(needs.values()), needs

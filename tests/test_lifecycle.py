@@ -331,11 +331,14 @@ def test_governance_report_shows_versions_promotions_and_flags(
     comment = '=HYPERLINK("http://x") worse on the May batch'
     with operator.acting_as(DEV_APPROVER):
         governance.set_status(dev.config, owner, emulator, version, False, comment)
-    # dev's next batch has ages no patient has: Model Monitor fails its inference run.
+    # The decisions' events first (an approval starts an inference run); then dev's next batch
+    # has ages no patient has: Model Monitor fails its inference run, the stage's last.
+    lifecycle.deliver(lifecycle.registry_router(owner, emulator, list(stages.values())))
     dev.put(dev.batch_uri(), sample_data.batch_csv(outliers=True))
     drifted = dev.runner.run(dev.settings.inference_pipeline)
     assert drifted.steps[-1].name == "DataQualityCheck" and drifted.status == "Failed"
 
+    since = control.authorizations(emulator, policies=False)["next"]
     reports = {}
     for fmt in ("csv", "md", "html"):
         out = tmp_path / f"governance.{fmt}"
@@ -369,6 +372,21 @@ def test_governance_report_shows_versions_promotions_and_flags(
     )
     assert served["prod"]["last_data_quality_check"].endswith("): no violation")
     assert "`_c1` baseline_drift_check: Numerical distance:" in reports["md"]
+    # The reader's statements for those reports, each removed alone, deny some request of the
+    # reports' (tests/least_privilege.py).
+    record = control.authorizations(emulator, since)
+    chosen = [
+        statement
+        for statement in least_privilege.statements(
+            record["policies"], lambda label: "role/mammo-governance-reader#" in label
+        )
+        if statement.sid.endswith("DataQualityReports")
+    ]
+    needs = least_privilege.needs_by_sid(record["records"], record["policies"], chosen)
+    assert needs == {
+        "FindEachStagesDataQualityReports": {"s3:ListBucket"},
+        "ReadEachStagesDataQualityReports": {"s3:GetObject"},
+    }, needs
 
     html = reports["html"]
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "<polyline" in html

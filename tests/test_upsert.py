@@ -89,9 +89,10 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, plat
     session, calls = counted_session(emulator, platform)
     changes, _ = upsert.upsert(dev, platform, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
-    # The processing scripts and the three pipelines; the Lambda is Terraform's.
-    assert [c.kind for c in changes] == ["script"] * 3 + ["pipeline"] * 3
-    assert [n for n in calls if n.startswith(WRITES)] == ["PutObject"] * 3 + ["CreatePipeline"] * 3
+    # The processing scripts (preprocess, evaluate: the QualityCheck steps run Model Monitor's
+    # image, no script) and the three pipelines; the Lambda is Terraform's.
+    assert [c.kind for c in changes] == ["script"] * 2 + ["pipeline"] * 3
+    assert [n for n in calls if n.startswith(WRITES)] == ["PutObject"] * 2 + ["CreatePipeline"] * 3
     sagemaker = client(session, "sagemaker", emulator)
     training = sagemaker.describe_pipeline(
         PipelineName=f"{dev.values['model_name']}-train-pipeline"
