@@ -337,6 +337,11 @@ def test_governance_report_shows_versions_promotions_and_flags(
     dev.put(dev.batch_uri(), sample_data.batch_csv(outliers=True))
     drifted = dev.runner.run(dev.settings.inference_pipeline)
     assert drifted.steps[-1].name == "DataQualityCheck" and drifted.status == "Failed"
+    # prod's, a clean batch, passes its check and is scored.
+    prod = stages["prod"]
+    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    clean = prod.runner.run(prod.settings.inference_pipeline)
+    assert clean.status == "Succeeded", clean.failure_reason
 
     since = control.authorizations(emulator, policies=False)["next"]
     reports = {}
@@ -369,6 +374,9 @@ def test_governance_report_shows_versions_promotions_and_flags(
         "_c1 baseline_drift_check: Numerical distance: "
         f"{served['dev']['last_data_quality_check'].split('distance: ')[1].split()[0]} "
         "exceeds numerical threshold: 0.1"
+    )
+    assert served["prod"]["last_data_quality_check"] == (
+        f"run {clean.id} ({served['prod']['last_data_quality_check'].split('(')[1]}"
     )
     assert served["prod"]["last_data_quality_check"].endswith("): no violation")
     assert "`_c1` baseline_drift_check: Numerical distance:" in reports["md"]

@@ -269,7 +269,10 @@ def _data_quality_check(
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
         },
         "CheckType": "DATA_QUALITY",
-        "ModelPackageGroupName": settings.model_package_group_arn,
+        # No group to fetch a baseline from: training computes its own, inference is given the
+        # served version's (supplied baselines win over a group's, and the group is another
+        # account's). Written as the SDK writes a parameter not given.
+        "ModelPackageGroupName": None,
         "SkipCheck": not checks,
         "FailOnViolation": True,
         "RegisterNewBaseline": not checks,
