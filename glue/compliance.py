@@ -34,11 +34,11 @@ from glue.contract import RegistryContract
 from glue.errors import MlopsError
 from glue.files import write_output
 from glue.local.emulator.control import Emulator
+from glue.pipelines.definitions import VIOLATIONS_FILE
 from glue.settings import PROJECT_ROOT, reports_dir
 from glue.steps.governance_recorder import CURRENT, GROUP_KEY
 
 SOURCE = "source_model_package_arn"  # metadata a promotion writes on the copy
-VIOLATIONS = "constraint_violations.json"  # Model Monitor's report of a checked batch
 
 
 @dataclass
@@ -83,20 +83,25 @@ class QualityCheck:
 
 def last_quality_check(s3, bucket: str, prefix: str) -> QualityCheck | None:
     """The newest constraint_violations.json under a stage's report folder (one folder per
-    inference run), read; None before any run checked a batch."""
+    inference run), read: the stage's last checked batch, whichever version served it (a run
+    that failed before its check wrote none); None before any run checked a batch. Two runs
+    within the same second (S3's LastModified) are told apart by nothing: either may show."""
     newest = None
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
     for page in pages:
         for item in page.get("Contents", []):
-            if item["Key"].endswith(f"/{VIOLATIONS}") and (
+            if item["Key"].endswith(f"/{VIOLATIONS_FILE}") and (
                 newest is None or item["LastModified"] > newest["LastModified"]
             ):
                 newest = item
     if newest is None:
         return None
     body = s3.get_object(Bucket=bucket, Key=newest["Key"])["Body"].read()
+    fields = ("feature_name", "constraint_check_type", "description")
     try:
         violations = json.loads(body)["violations"]
+        if not all(isinstance(v[f], str) for v in violations for f in fields):
+            raise TypeError
     except (ValueError, KeyError, TypeError):
         raise MlopsError(
             f"s3://{bucket}/{newest['Key']} is not Model Monitor's violations report"

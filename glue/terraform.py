@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from glue.errors import Interrupted, MlopsError
 from glue.files import write_whole
@@ -458,7 +459,10 @@ class TerraformRunner:
         if _interrupts:
             raise Interrupted(f"interrupted before terraform {command} in {self.working_dir}")
         environment = {k: v for k, v in os.environ.items() if k not in self.unset}
-        with tempfile.TemporaryFile() as stdout_file, tempfile.TemporaryFile("w+") as stderr:
+        with (
+            self._output(command, "json", "w+b") as stdout_file,
+            self._output(command, "stderr", "w+") as stderr,
+        ):
             with _RUNNING_LOCK:
                 _starting += 1
             try:
@@ -502,6 +506,23 @@ class TerraformRunner:
                     f"terraform {command} failed in {self.working_dir}: {_errors(said)}"
                 )
         return stdout
+
+    @contextlib.contextmanager
+    def _output(self, command: str, kind: str, mode: str) -> Iterator[IO[Any]]:
+        """Where Terraform writes. An apply writes to a named file in the root's Terraform
+        folder under the state folder (`apply-*.json`, `apply-*.stderr`), removed once mlops
+        has read it: a killed mlops leaves Terraform to finish alone, and its file is then what
+        says what Terraform did. Other commands write to an unnamed temporary file."""
+        if command != "apply":
+            with tempfile.TemporaryFile(mode) as output:
+                yield output
+            return
+        folder = Path(self._env["TF_DATA_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            mode, dir=folder, prefix="apply-", suffix=f".{kind}"
+        ) as output:
+            yield output
 
     def _interrupted(self, command: str) -> str:
         if _interrupts == 1:

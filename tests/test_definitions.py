@@ -144,7 +144,7 @@ def test_training_registers_the_data_quality_baseline_model_monitor_computed():
         "Get": "Steps.Preprocess.ProcessingOutputConfig.Outputs['baseline'].S3Output.S3Uri"
     }
     assert arguments["Environment"] == {
-        "dataset_format": '{"csv": {"header": false}}',
+        "dataset_format": '{"csv": {"header": false, "output_columns_position": "START"}}',
         "dataset_source": "/opt/ml/processing/input/baseline_dataset_input",
         "output_path": "/opt/ml/processing/output",
         "publish_cloudwatch_metrics": "Disabled",
@@ -210,8 +210,9 @@ def test_inference_runs_lambda_model_check_transform():
         True,
         False,
     )
-    assert check["SuppliedBaselineConstraints"] == {
-        "Get": "Steps.LatestApprovedModel.OutputParameters['BaselineConstraintsUri']"
+    assert {kind: check[f"SuppliedBaseline{kind}"] for kind in ("Statistics", "Constraints")} == {
+        kind: {"Get": f"Steps.LatestApprovedModel.OutputParameters['Baseline{kind}Uri']"}
+        for kind in ("Statistics", "Constraints")
     }
     assert check["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] == {
         "Get": "Parameters.BatchInputUri"

@@ -12,10 +12,9 @@ from glue.local.runner import Execution
 
 PROD = "prod (333333333333)"
 DRIFTED = (
-    "step DataQualityCheck failed: ClientError: Quality check failed. See violation report: _c1 "
-    "baseline_drift_check: Numerical distance: 0.98 exceeds numerical threshold: 0.1 "
-    "(s3://mammo-model-artifacts-111111111111/mammo-prod/inference/quality/run-1/"
-    "constraint_violations.json)"
+    "step DataQualityCheck failed: ClientError: Quality check failed. See violation report "
+    "s3://mammo-model-artifacts-111111111111/mammo-prod/inference/quality/run-1/"
+    "constraint_violations.json"
 )
 
 

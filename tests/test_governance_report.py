@@ -123,7 +123,7 @@ def test_the_csv_is_safe_in_a_spreadsheet_and_the_markdown_lists_the_flags():
     )
     assert table[2]["last_data_quality_check"] == ""
     assert "- **prod v1**: baseline s3://b/p/statistics.json and s3://b/p/constraints.json; " \
-        "last inference batch: none checked yet" in markdown  # fmt: skip
+        "the stage's last checked inference batch: none checked yet" in markdown  # fmt: skip
 
 
 def test_the_last_data_quality_report_of_a_stage_is_its_newest_run_s():
@@ -137,25 +137,26 @@ def test_the_last_data_quality_report_of_a_stage_is_its_newest_run_s():
         s3.create_bucket(Bucket=BUCKET)
         prefix = "mammo-dev/inference/quality"
         assert compliance.last_quality_check(s3, BUCKET, prefix) is None
-        for run, violations in (("run-1", [{"feature_name": "_c1"}]), ("run-2", [])):
-            s3.put_object(Bucket=BUCKET, Key=f"{prefix}/run-x/statistics.json", Body=b"{}")
+        # The newer run's id sorts first, and is listed first: only its time makes it newest.
+        for run, violations in (("run-b", [DRIFTED]), ("run-a", [])):
+            s3.put_object(Bucket=BUCKET, Key=f"{prefix}/{run}/statistics.json", Body=b"{}")
             s3.put_object(
                 Bucket=BUCKET,
                 Key=f"{prefix}/{run}/constraint_violations.json",
                 Body=json.dumps({"violations": violations}).encode(),
             )
             time.sleep(1.1)  # S3 keeps LastModified to the second
-        s3.put_object(
-            Bucket=BUCKET,
-            Key="mammo-prod/inference/quality/run-9/constraint_violations.json",
-            Body=b"{}",
-        )
+        for elsewhere in ("mammo-prod/inference/quality", f"{prefix}-old", "mammo-dev2/inference"):
+            key = f"{elsewhere}/run-z/constraint_violations.json"
+            s3.put_object(Bucket=BUCKET, Key=key, Body=b"{}")
         found = compliance.last_quality_check(s3, BUCKET, prefix)
-        assert (found.run, found.violations) == ("run-2", [])
-        assert found.uri == f"s3://{BUCKET}/{prefix}/run-2/constraint_violations.json"
+        assert (found.run, found.violations) == ("run-a", [])
+        assert found.uri == f"s3://{BUCKET}/{prefix}/run-a/constraint_violations.json"
         assert found.summary().endswith("): no violation")
-        s3.put_object(Bucket=BUCKET, Key=f"{prefix}/run-3/constraint_violations.json", Body=b"[]")
-        with pytest.raises(MlopsError, match="run-3/constraint_violations.json is not Model"):
+        malformed = {"violations": [{"feature_name": "_c1"}]}  # no check, no description
+        key = f"{prefix}/run-c/constraint_violations.json"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=json.dumps(malformed).encode())
+        with pytest.raises(MlopsError, match="run-c/constraint_violations.json is not Model"):
             compliance.last_quality_check(s3, BUCKET, prefix)
 
 

@@ -84,6 +84,7 @@ def test_every_change_reaches_the_table_through_the_deployed_rule(
     """A pipeline's registration, a CLI approval, a raw UpdateModelPackage (the console's path),
     a rejection and a promotion: each is recorded once, with who and why, by the recorder."""
     dev, owner, table = stages["dev"], platform["registry"], _table(emulator, platform)
+    lifecycle.deliver(registry)  # what earlier tests left undelivered (they run in any order)
     dev.put(dev.training_data_uri(), sample_data.training_csv())
     version = lifecycle.registered_version(dev.runner.run(dev.settings.training_pipeline))
     arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)

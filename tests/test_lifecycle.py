@@ -17,8 +17,9 @@ from glue.aws import client, split_s3
 from glue.local import lifecycle, operator, sample_data
 from glue.local.emulator import control
 from glue.pipelines import upsert
-from tests import least_privilege, test_model_monitor
+from tests import least_privilege
 from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
+from tests.model_monitor_schemas import valid
 
 GOVERNANCE_RULE = "mammo-governance-recorder"
 
@@ -86,7 +87,7 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
         assert uri.endswith(f"/data-quality-baseline/{schema}.json")
         bucket, key = split_s3(uri)
         document = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        test_model_monitor.valid(document, schema)
+        valid(document, schema)
 
     blocked = dev.runner.run(dev.settings.training_pipeline, {"AucThreshold": 0.999})
     assert blocked.status == "Failed"
@@ -336,7 +337,13 @@ def test_governance_report_shows_versions_promotions_and_flags(
     lifecycle.deliver(lifecycle.registry_router(owner, emulator, list(stages.values())))
     dev.put(dev.batch_uri(), sample_data.batch_csv(outliers=True))
     drifted = dev.runner.run(dev.settings.inference_pipeline)
+    dev.put(dev.batch_uri(), sample_data.batch_csv())  # the module's other tests' batch again
     assert drifted.steps[-1].name == "DataQualityCheck" and drifted.status == "Failed"
+    assert drifted.failure_reason.startswith(
+        "step DataQualityCheck failed: ClientError: Quality check failed. See violation report "
+    )
+    assert {(v["feature_name"], v["constraint_check_type"]) for v in lifecycle.violations(
+        dev, drifted)} == {("_c1", "baseline_drift_check")}  # fmt: skip
     # prod's, a clean batch, passes its check and is scored.
     prod = stages["prod"]
     prod.put(prod.batch_uri(), sample_data.batch_csv())
@@ -369,16 +376,16 @@ def test_governance_report_shows_versions_promotions_and_flags(
     for row in served.values():
         assert row["baseline_statistics"].endswith("/data-quality-baseline/statistics.json")
         assert row["baseline_constraints"].endswith("/data-quality-baseline/constraints.json")
-    assert served["dev"]["last_data_quality_check"].startswith(f"run {drifted.id} (")
-    assert served["dev"]["last_data_quality_check"].endswith(
-        "_c1 baseline_drift_check: Numerical distance: "
-        f"{served['dev']['last_data_quality_check'].split('distance: ')[1].split()[0]} "
-        "exceeds numerical threshold: 0.1"
-    )
-    assert served["prod"]["last_data_quality_check"] == (
-        f"run {clean.id} ({served['prod']['last_data_quality_check'].split('(')[1]}"
-    )
-    assert served["prod"]["last_data_quality_check"].endswith("): no violation")
+    dev_check = served["dev"]["last_data_quality_check"]
+    assert re.fullmatch(
+        rf"run {drifted.id} \(\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\): _c1 baseline_drift_check: "
+        r"Numerical distance: (0\.[5-9]\d*|1\.0) exceeds numerical threshold: 0\.1",
+        dev_check,
+    ), dev_check
+    assert re.fullmatch(
+        rf"run {clean.id} \(\d{{4}}-\d\d-\d\d \d\d:\d\d UTC\): no violation",
+        served["prod"]["last_data_quality_check"],
+    ), served["prod"]["last_data_quality_check"]
     assert "`_c1` baseline_drift_check: Numerical distance:" in reports["md"]
     # The reader's statements for those reports, each removed alone, deny some request of the
     # reports' (tests/least_privilege.py).

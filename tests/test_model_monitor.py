@@ -7,22 +7,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from glue.local import model_monitor, sample_data
 from glue.pipelines import definitions
+from tests.model_monitor_schemas import valid
 
-SCHEMAS = Path(__file__).parent / "fixtures" / "model_monitor"
-CSV = json.dumps({"csv": {"header": False}})
-
-
-def valid(document: dict, name: str) -> dict:
-    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
-    jsonschema.validate(document, schema)
-    return document
+CSV = json.dumps({"csv": {"header": False, "output_columns_position": "START"}})
 
 
 def _analyze(folder: Path, dataset: str, baseline: Path | None = None) -> list | None:
@@ -143,8 +136,35 @@ def test_robust_comparison_needs_enough_rows_to_call_a_distance_drift(tmp_path, 
 def test_an_empty_or_unreadable_dataset_fails_the_job(tmp_path):
     with pytest.raises(model_monitor.AnalyzerError, match="has no rows"):
         _analyze(tmp_path / "empty", "")
+    with pytest.raises(model_monitor.AnalyzerError, match="data.csv as CSV: Error tokenizing"):
+        _analyze(tmp_path / "ragged", "1,2\n1,2,3\n")
     with pytest.raises(model_monitor.AnalyzerError, match="only csv is emulated"):
         model_monitor.read_dataset(tmp_path, {"json": {"lines": True}})
+
+
+def test_types_are_deequ_s_and_a_column_without_values_is_unknown(tmp_path):
+    """A decimal point makes a number Fractional, an exponent makes it text (Deequ's
+    patterns); a column with no value has no type to check a batch against."""
+    assert [model_monitor._kind(v) for v in ("-7", "+ 3", "2.5", ".5", "1e-05", "٣", "-")] == [
+        "Integral", "Integral", "Fractional", "Fractional", "String", "String", "String",
+    ]  # fmt: skip
+    assert _analyze(tmp_path / "baseline", "1,,a\n2,,b\n") is None
+    output = tmp_path / "baseline" / "output"
+    statistics = valid(_read(output, model_monitor.STATISTICS), "statistics")
+    constraints = valid(_read(output, model_monitor.CONSTRAINTS), "constraints")
+    assert [f["inferred_type"] for f in statistics["features"]] == ["Integral", "Unknown", "String"]
+    assert constraints["features"][1]["completeness"] == 0.0
+    # Text where the baseline had numbers, numbers where it had text: each its type's check.
+    found = _analyze(tmp_path / "swapped", "x,,1\n2,,2\n", output)
+    assert _found(found) == {("_c0", "data_type_check"), ("_c2", "data_type_check")}
+
+
+def test_a_header_names_the_columns(tmp_path):
+    source = tmp_path / "input"
+    source.mkdir()
+    (source / "batch.csv").write_text("age,shape\n63,2\n")
+    frame = model_monitor.read_dataset(source, {"csv": {"header": True}})
+    assert list(frame.columns) == ["age", "shape"] and frame.iloc[0].tolist() == ["63", "2"]
 
 
 @settings(max_examples=40, deadline=None)
@@ -157,7 +177,7 @@ def test_an_empty_or_unreadable_dataset_fails_the_job(tmp_path):
 )
 def test_any_numeric_dataset_s_files_validate_and_it_passes_against_itself(tmp_path_factory, rows):
     folder = tmp_path_factory.mktemp("any")
-    dataset = "".join(f"{a},{b!r}\n" for a, b in rows)
+    dataset = "".join(f"{a},{b:.6f}\n" for a, b in rows)  # numbers as a CSV writer gives them
     assert _analyze(folder / "baseline", dataset) is None
     output = folder / "baseline" / "output"
     valid(_read(output, model_monitor.STATISTICS), "statistics")

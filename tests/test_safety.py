@@ -510,11 +510,23 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         assert "mlops: interrupted: waiting for Terraform to finish" in shown
         assert "it finished what it had started, saved its state and released its lock" in shown
         assert _to_add(mlops("plan", *files, env=env)) < everything
+        # An apply mlops saw to its end keeps no output file; a killed one's stays (below).
+        assert not list((tmp_path / "state" / "terraform").glob("*/apply-*"))
         killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
         assert killed.returncode == -signal.SIGKILL
         assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
+        # What Terraform did alone stays where mlops had it write (mlops removes it once read).
+        [alone] = (tmp_path / "state" / "terraform").glob("*/apply-*.json")
+        errors = [
+            m["diagnostic"]
+            for m in map(json.loads, alone.read_text().splitlines())
+            if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"
+        ]
+        assert '"type":"apply_complete"' in alone.read_text().replace(" ", "")
         again = mlops("plan", *files, env=env)
-        assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout
+        assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout, (
+            errors
+        )
         say("cut short: converged; the protected registry's destroy")
         # Protected (protect_from_destroy), the registry's destroy is refused whole: its plan
         # names the obstacle, its apply deletes nothing.

@@ -12,6 +12,7 @@ then rolled back, and the next inference run serves the version before it.
 from __future__ import annotations
 
 import contextlib
+import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from glue.errors import MlopsError
 from glue.local import operator, sample_data
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
-from glue.local.runner import Execution, LocalRunner
+from glue.local.runner import VIOLATION_REPORT, Execution, LocalRunner
 from glue.local.services import as_aws
 from glue.pipelines.definitions import PipelineSettings
 from glue.pipelines.start import TRAINED_BY, trained_by
@@ -123,6 +124,19 @@ def describe(execution: Execution) -> str:
     if execution.failure_reason:
         parts.append(reason(execution))
     return ", ".join(parts)
+
+
+def violations(stage: Stage, execution: Execution) -> list[dict[str, str]]:
+    """What Model Monitor found in the run's batch: its data-quality check's violation report,
+    read as the pipeline's role (which wrote it); none when no check reported."""
+    reports = [v for k, v in execution.properties.items() if k.endswith(VIOLATION_REPORT)]
+    found = []
+    for report in reports:
+        bucket, key = split_s3(report)
+        found += json.loads(stage.runner.s3.get_object(Bucket=bucket, Key=key)["Body"].read())[
+            "violations"
+        ]
+    return found
 
 
 def _require(execution: Execution, status: str) -> Execution:
@@ -222,6 +236,11 @@ def run(
         prod.where,
         lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Failed"),
     )
+    for violation in violations(prod, drifted):
+        print(
+            f"    Model Monitor: {violation['feature_name']} "
+            f"{violation['constraint_check_type']}: {violation['description'].strip()}"
+        )
     deliveries = timed(
         "route failure event", prod.where, lambda: prod.router.route(drifted.status_change_event())
     )

@@ -22,19 +22,22 @@ Taken from the SageMaker developer guide (docs.aws.amazon.com/sagemaker/latest/d
   threshold: Y"); none is published for the column checks, whose wording here is ours.
 
 A CSV without a header has its columns named `_c0`, `_c1`, ... (as Spark names them, which the
-analyzer runs on). The drift distance is the L-infinity distance between the baseline's and the
-batch's cumulative distributions (Model Monitor's "Simple" method; "Robust" also asks the
-two-sample Kolmogorov-Smirnov test to reject at the 95% level, for small samples). Model
-Monitor computes the CDFs from KLL sketches (k = 2048): a sketch keeps every value of up to k
-values exactly, which covers this project's data sets, so the distance here is the one Model
-Monitor finds on them; beyond k values the baseline keeps k evenly spaced quantiles (numpy), a
-rank error under 1/k, far below the 0.1 threshold, where KLL's own error is about 1%.
+analyzer runs on); a value's type follows Deequ's patterns (the analyzer's engine): a whole
+number is Integral, one with a decimal point Fractional, anything else (`1e-05` too) String. The
+drift distance is the L-infinity distance between the baseline's and the batch's cumulative
+distributions, as documented ("Simple"). Two points are assumptions, since AWS publishes neither:
+"Robust" (`linf_robust`, "used when there are not enough samples ... based on the two-sample
+Kolmogorov-Smirnov test") is taken as the distance over the threshold *and* the KS test
+rejecting at 95%; and the CDFs are taken from the sketch's values. A KLL sketch (k = 2048) keeps
+every value of up to k values exactly, which covers this project's data sets; beyond k values
+the baseline keeps k evenly spaced quantiles (numpy), a rank error under 1/k, far below the 0.1
+threshold, where KLL's own error is about 1%.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -45,11 +48,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from glue.pipelines.definitions import VIOLATIONS_FILE
+
 # The sketch parameters Model Monitor writes (its KLL: k items per level, c the level ratio).
 KLL_K = 2048
 KLL_C = 0.64
 BUCKETS = 10  # "the distribution is materialized in ten buckets"
-# constraints.json's monitoring_config as the analyzer suggests it.
+# constraints.json's monitoring_config as the analyzer suggests it (its own output: thresholds
+# of 1.0, Robust; the SDK's test data), and the documented defaults of a key a file leaves out.
 MONITORING_CONFIG = {
     "evaluate_constraints": "Enabled",
     "emit_metrics": "Enabled",
@@ -63,13 +69,22 @@ MONITORING_CONFIG = {
         "categorical_drift_method": "LInfinity",
     },
 }
+DOCUMENTED_DEFAULTS = {
+    "evaluate_constraints": "Enabled",
+    "datatype_check_threshold": 0.1,
+    "domain_content_threshold": 0.1,
+    "distribution_constraints": {
+        "perform_comparison": "Enabled",
+        "comparison_threshold": 0.1,
+        "comparison_method": "Robust",
+    },
+}
+ROBUST = ("Robust", "linf_robust")  # the schema's spelling and the documentation table's
 ROBUST_SIGNIFICANCE = 0.05
-STATISTICS, CONSTRAINTS, VIOLATIONS = (
-    "statistics.json",
-    "constraints.json",
-    "constraint_violations.json",
-)
-_INTEGRAL = re.compile(r"^[+-]?\d+$")
+STATISTICS, CONSTRAINTS, VIOLATIONS = "statistics.json", "constraints.json", VIOLATIONS_FILE
+# Deequ's type patterns (ASCII digits; at least one, so a lone sign is text).
+_INTEGRAL = re.compile(r"^[-+]? ?[0-9]+$")
+_FRACTIONAL = re.compile(r"^[-+]? ?([0-9]+\.[0-9]*|\.[0-9]+)$")
 
 
 class AnalyzerError(Exception):
@@ -77,37 +92,44 @@ class AnalyzerError(Exception):
 
 
 def read_dataset(source: Path, dataset_format: Mapping[str, Any]) -> pd.DataFrame:
-    """Every CSV under `source`, as text (types are inferred per column), a missing value as
-    None; a file without a header gets Spark's column names."""
+    """Every file under `source`, as text (types are inferred per column), an empty value as
+    missing; a file without a header gets Spark's column names."""
     if set(dataset_format) != {"csv"}:
         raise AnalyzerError(f"dataset_format {json.dumps(dataset_format)}: only csv is emulated")
     header = bool(dataset_format["csv"].get("header", False))
-    frames = [
-        pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False)
-        for path in sorted(source.rglob("*.csv"))
-        if path.stat().st_size
-    ]
-    if not frames:
+    frames = []
+    for path in sorted(p for p in source.rglob("*") if p.is_file() and p.stat().st_size):
+        try:
+            frames.append(
+                pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False)
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise AnalyzerError(f"cannot read {path.name} as CSV: {error}") from None
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frame.empty:
         raise AnalyzerError(f"the dataset at {source} has no rows")
-    frame = pd.concat(frames, ignore_index=True)
     if not header:
         frame.columns = [f"_c{index}" for index in range(len(frame.columns))]
-    return frame.apply(lambda column: column.str.strip()).replace({"": None})
+    return frame.replace({"": None})
 
 
 def _kind(value: str) -> str:
     if _INTEGRAL.match(value):
         return "Integral"
-    try:
-        return "Fractional" if math.isfinite(float(value)) else "String"
-    except ValueError:
-        return "String"
+    return "Fractional" if _FRACTIONAL.match(value) else "String"
+
+
+def _number(value: str) -> float:
+    return float(value.replace(" ", ""))
 
 
 def inferred_type(present: pd.Series) -> str:
-    """Integral if every value is a whole number, Fractional if every value is a number."""
+    """Integral if every value is a whole number, Fractional if every value is a number;
+    Unknown for a column without a value."""
     kinds = set(present.map(_kind))
-    if not kinds or kinds == {"Integral"}:
+    if not kinds:
+        return "Unknown"
+    if kinds == {"Integral"}:
         return "Integral"
     return "Fractional" if kinds <= {"Integral", "Fractional"} else "String"
 
@@ -152,7 +174,7 @@ def statistics(frame: pd.DataFrame) -> dict[str, Any]:
         present = frame[name].dropna()
         kind = inferred_type(present)
         common = {"num_present": len(present), "num_missing": len(frame) - len(present)}
-        if kind == "String" or present.empty:
+        if kind in ("String", "Unknown"):
             counts = present.value_counts()
             features.append(
                 {
@@ -173,10 +195,10 @@ def statistics(frame: pd.DataFrame) -> dict[str, Any]:
                 }
             )
             continue
-        values = present.astype(float).to_numpy()
+        values = np.array([_number(v) for v in present])
         numerical = _numerical(values, common["num_present"], common["num_missing"])
         features.append({"name": name, "inferred_type": kind, "numerical_statistics": numerical})
-    return {"version": 0.0, "dataset": {"item_count": float(len(frame))}, "features": features}
+    return {"version": 0.0, "dataset": {"item_count": len(frame)}, "features": features}
 
 
 def suggest_constraints(statistics_document: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,7 +217,11 @@ def suggest_constraints(statistics_document: Mapping[str, Any]) -> dict[str, Any
         if numerical is not None:
             suggested["num_constraints"] = {"is_non_negative": numerical["min"] >= 0}
         features.append(suggested)
-    return {"version": 0.0, "features": features, "monitoring_config": MONITORING_CONFIG}
+    return {
+        "version": 0.0,
+        "features": features,
+        "monitoring_config": copy.deepcopy(MONITORING_CONFIG),
+    }
 
 
 def _violation(feature: str, check: str, description: str) -> dict[str, str]:
@@ -226,11 +252,11 @@ def check(
     missing or extra, then per feature completeness, data type and drift. (A text feature gets
     no drift check: Model Monitor's categorical comparison is not emulated, and this project's
     features are numbers.)"""
-    config = {**MONITORING_CONFIG, **baseline_constraints.get("monitoring_config", {})}
+    config = {**DOCUMENTED_DEFAULTS, **baseline_constraints.get("monitoring_config", {})}
     if config["evaluate_constraints"] != "Enabled":
         return []
     distribution = {
-        **MONITORING_CONFIG["distribution_constraints"],
+        **DOCUMENTED_DEFAULTS["distribution_constraints"],
         **config.get("distribution_constraints", {}),
     }
     expected = [feature["name"] for feature in baseline_constraints["features"]]
@@ -276,15 +302,16 @@ def check(
         if "completeness" in constraint and completeness < constraint["completeness"]:
             found.append(_violation(name, "completeness_check", _unmet(completeness)))
         wanted = constraint["inferred_type"]
-        if wanted in ("Integral", "Fractional") and not present.empty:
+        if wanted != "Unknown" and not present.empty:
             kinds = present.map(_kind)
-            matching = kinds.eq("Integral") | (kinds.eq("Fractional") & (wanted == "Fractional"))
+            # A whole number is a number too: it matches Fractional (and only text is String).
+            matching = kinds.eq(wanted) | (kinds.eq("Integral") & (wanted == "Fractional"))
             share = float(matching.mean())
             if share < config["datatype_check_threshold"]:
                 found.append(_violation(name, "data_type_check", _unmet(share)))
         # Python's float() (correctly rounded, as the baseline's values were read): pandas'
         # faster parser can be one unit in the last place off, a different value to a CDF.
-        numbers = np.array([float(v) for v in present if _kind(v) != "String"])
+        numbers = np.array([_number(v) for v in present if _kind(v) != "String"])
         if (
             distribution["perform_comparison"] == "Enabled"
             and name in sketches
@@ -294,7 +321,7 @@ def check(
             distance, pvalue = drift_distance(sketches[name], numbers)
             threshold = distribution["comparison_threshold"]
             significant = (
-                distribution["comparison_method"] != "Robust" or pvalue < ROBUST_SIGNIFICANCE
+                distribution["comparison_method"] not in ROBUST or pvalue < ROBUST_SIGNIFICANCE
             )
             if distance > threshold and significant:
                 found.append(

@@ -37,7 +37,9 @@ from glue.pipelines import definitions, expressions, validation
 from glue.steps import STEPS_DIR, images
 from glue.steps.latest_approved_model import NoApprovedModel, latest_approved
 
-PROCESSING_ROOT = "/opt/ml/processing"
+PROCESSING_ROOT = definitions.PROCESSING_ROOT
+# Where SageMaker lists a QualityCheck step's violation report (ListPipelineExecutionSteps).
+VIOLATION_REPORT = "Metadata.QualityCheck.ViolationReport"
 STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "GreaterThanOrEqualTo": lambda a, b: float(a) >= float(b),
@@ -227,9 +229,12 @@ class LocalRunner:
 
     def _quality_check(self, step: dict, arguments: dict, execution: Execution) -> None:
         """Model Monitor's analyzer as SageMaker runs it for the step: the dataset downloaded,
-        the supplied baseline (when the step checks) where the container contract puts it, the
-        statistics, constraints and violations uploaded to the job's output; the properties
-        the step's later steps read; a violation fails the step when it fails on them."""
+        the supplied baseline (when the step checks) given by the contract's environment
+        variables (where SageMaker puts the files is not published: here under `baseline/`),
+        the statistics, constraints and violations uploaded to the job's output; the properties
+        the step's later steps read, and the violation report's URI as SageMaker lists it with
+        the step (`Metadata.QualityCheck.ViolationReport`); a violation fails the step unless
+        it is told not to (`FailOnViolation` defaults to true, as in the SDK)."""
         image = arguments["AppSpecification"]["ImageUri"]
         expected = definitions.MODEL_MONITOR_REPOSITORY
         if step.get("CheckType") != "DATA_QUALITY" or image.rsplit("/", 1)[-1] != expected:
@@ -245,7 +250,11 @@ class LocalRunner:
             name: str(local(value)) if str(value).startswith(PROCESSING_ROOT) else value
             for name, value in arguments.get("Environment", {}).items()
         }
-        flag = lambda name: str(self.resolve(step.get(name), execution)).lower() == "true"  # noqa: E731
+
+        def flag(name: str, default: bool = False) -> bool:
+            value = self.resolve(step.get(name), execution)
+            return default if value is None else str(value).lower() == "true"
+
         supplied = {
             kind: self.resolve(step.get(f"SuppliedBaseline{kind.title()}"), execution)
             for kind in ("statistics", "constraints")
@@ -281,16 +290,17 @@ class LocalRunner:
             execution.properties[f"Steps.{step['Name']}.BaselineUsedForDriftCheck{name}"] = used[
                 kind
             ]
-        if checks and found and flag("FailOnViolation"):
-            listed = "; ".join(
-                f"{v['feature_name']} {v['constraint_check_type']}: {v['description']}"
-                for v in found
+        if checks:
+            execution.properties[f"Steps.{step['Name']}.{VIOLATION_REPORT}"] = (
+                f"{uri}/{model_monitor.VIOLATIONS}"
             )
-            # SageMaker's reason begins so (the SDK's integration test of the step reads it).
+        if checks and found and flag("FailOnViolation", default=True):
+            # SageMaker's reason (as the SDK's integration test of the step reads it), and the
+            # report it points to: the violations are in the report, not in the reason.
             raise StepFailed(
                 step["Name"],
-                f"ClientError: Quality check failed. See violation report: {listed} "
-                f"({uri}/{model_monitor.VIOLATIONS})",
+                f"ClientError: Quality check failed. See violation report "
+                f"{uri}/{model_monitor.VIOLATIONS}",
             )
 
     def _training(self, step: dict, arguments: dict, execution: Execution) -> None:

@@ -53,10 +53,11 @@ LATEST_MODEL_OUTPUTS = (
 # (sagemaker-core/src/sagemaker/core/image_uri_config/model-monitor.json).
 MODEL_MONITOR_IMAGES = Path(__file__).parent / "image_uri_config" / "model-monitor.json"
 MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
-# What the QualityCheck steps' analyzer writes (Model Monitor's container contract).
-MONITOR_ROOT = "/opt/ml/processing"
+# The QualityCheck steps' analyzer job: its input and output names (the SDK's), and the report of
+# a checked dataset it writes in its output (Model Monitor's container contract).
 BASELINE_DATASET_INPUT = "baseline_dataset_input"
 QUALITY_CHECK_OUTPUT = "quality_check_output"
+VIOLATIONS_FILE = "constraint_violations.json"
 
 
 @dataclass(frozen=True)
@@ -238,10 +239,13 @@ def _data_quality_check(
             },
             "AppSpecification": {"ImageUri": settings.model_monitor_image()},
             "Environment": {
-                # Batches and the baseline alike: features only, no header (columns _c0, ...).
-                "dataset_format": json.dumps({"csv": {"header": False}}),
-                "dataset_source": f"{MONITOR_ROOT}/input/{BASELINE_DATASET_INPUT}",
-                "output_path": f"{MONITOR_ROOT}/output",
+                # Batches and the baseline alike: features only, no header (columns _c0, ...);
+                # as the SDK's DatasetFormat.csv writes it.
+                "dataset_format": json.dumps(
+                    {"csv": {"header": False, "output_columns_position": "START"}}
+                ),
+                "dataset_source": f"{PROCESSING_ROOT}/input/{BASELINE_DATASET_INPUT}",
+                "output_path": f"{PROCESSING_ROOT}/output",
                 "publish_cloudwatch_metrics": "Disabled",
             },
             "RoleArn": settings.role_arn,
@@ -249,7 +253,9 @@ def _data_quality_check(
                 {
                     "InputName": BASELINE_DATASET_INPUT,
                     "AppManaged": False,
-                    "S3Input": _s3_input(dataset, f"{MONITOR_ROOT}/input/{BASELINE_DATASET_INPUT}"),
+                    "S3Input": _s3_input(
+                        dataset, f"{PROCESSING_ROOT}/input/{BASELINE_DATASET_INPUT}"
+                    ),
                 }
             ],
             "ProcessingOutputConfig": {
@@ -259,7 +265,7 @@ def _data_quality_check(
                         "AppManaged": False,
                         "S3Output": {
                             "S3Uri": output,
-                            "LocalPath": f"{MONITOR_ROOT}/output",
+                            "LocalPath": f"{PROCESSING_ROOT}/output",
                             "S3UploadMode": "EndOfJob",
                         },
                     }

@@ -66,8 +66,8 @@ variable "quality_report_prefixes" {
   type        = map(string)
   description = "Stage -> the folder (in the artifacts bucket) of its inference runs' data-quality reports, which the reader role reads."
   validation {
-    condition     = alltrue([for prefix in values(var.quality_report_prefixes) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9!_.*'()/-]*[^/]$", prefix))])
-    error_message = "Each quality report prefix is a folder of the bucket, without a leading or trailing slash."
+    condition     = alltrue([for prefix in values(var.quality_report_prefixes) : can(regex("^[a-zA-Z0-9][a-zA-Z0-9!_.'()/-]*[a-zA-Z0-9!_.'()-]$", prefix))])
+    error_message = "Each quality report prefix is a folder of the bucket, without a leading or trailing slash or a wildcard (*, which IAM would read as one)."
   }
 }
 

@@ -50,10 +50,10 @@ output "governance_reader_role_name" {
 
 output "stage_name_prefixes" {
   description = "Name prefix of each workload stage: of its resources, and of its data in the central bucket."
-  value       = { for stage in local.workload_stages : stage => "${var.name_prefix}-${stage}" }
+  value       = local.stage_prefixes
 }
 
 output "data_quality_report_prefixes" {
   description = "Where each stage's inference runs write Model Monitor's data-quality reports in the central bucket (one folder per run)."
-  value       = { for stage in local.workload_stages : stage => "${var.name_prefix}-${stage}/inference/quality" }
+  value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/inference/quality" }
 }
