@@ -511,12 +511,12 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         assert "it finished what it had started, saved its state and released its lock" in shown
         assert _to_add(mlops("plan", *files, env=env)) < everything
         # An apply mlops saw to its end keeps no output file; a killed one's stays (below).
-        assert not list((tmp_path / "state" / "terraform").glob("*/apply-*"))
+        assert not list((tmp_path / "state" / "terraform" / "registry").glob("apply-*"))
         killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
         assert killed.returncode == -signal.SIGKILL
         assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
         # What Terraform did alone stays where mlops had it write (mlops removes it once read).
-        [alone] = (tmp_path / "state" / "terraform").glob("*/apply-*.json")
+        [alone] = (tmp_path / "state" / "terraform" / "registry").glob("apply-*.json")
         errors = [
             m["diagnostic"]
             for m in map(json.loads, alone.read_text().splitlines())
