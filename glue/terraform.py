@@ -16,6 +16,7 @@ that finishes its run and saves its state, where a closed pipe would kill it mid
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
 import json
@@ -556,29 +557,47 @@ class TerraformRunner:
                 digest.update(path.read_bytes())
         return digest.hexdigest()
 
+    @contextlib.contextmanager
+    def _alone(self) -> Iterator[None]:
+        """This root's Terraform folder to this process alone while it checks and sets it up:
+        commands that share it (`validate` of dev and prod: one root) run side by side, and two
+        `terraform init` at once in one folder fail to install the provider."""
+        folder = Path(self._env["TF_DATA_DIR"])
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{folder}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
     def init(self, backend_config: Path | None = None) -> None:
         """`terraform init`, only when something it depends on changed since the last one."""
         done = Path(self._env["TF_DATA_DIR"]) / "mlops-init.sha256"
-        if done.is_file() and done.read_text() == self._init_fingerprint(backend_config):
-            return
-        done.unlink(missing_ok=True)
-        if backend_config is not None:
-            self.run("init", "-input=false", f"-backend-config={backend_config}", "-reconfigure")
-        else:
-            self.run("init", "-input=false", "-backend=false")
-        done.parent.mkdir(parents=True, exist_ok=True)
-        done.write_text(self._init_fingerprint(backend_config))
+        with self._alone():
+            if done.is_file() and done.read_text() == self._init_fingerprint(backend_config):
+                return
+            done.unlink(missing_ok=True)
+            if backend_config is not None:
+                self.run(
+                    "init", "-input=false", f"-backend-config={backend_config}", "-reconfigure"
+                )
+            else:
+                self.run("init", "-input=false", "-backend=false")
+            done.parent.mkdir(parents=True, exist_ok=True)
+            done.write_text(self._init_fingerprint(backend_config))
 
     def validate(self) -> None:
         """`terraform validate`, only when the configuration or the Terraform binary changed
         since the last one passed (what it checks does not depend on variable values)."""
         passed = Path(self._env["TF_DATA_DIR"]) / "mlops-validate.sha256"
         fingerprint = self._init_fingerprint(None)
-        if passed.is_file() and passed.read_text() == fingerprint:
-            return
-        passed.unlink(missing_ok=True)
-        self.run("validate")
-        passed.write_text(fingerprint)
+        with self._alone():
+            if passed.is_file() and passed.read_text() == fingerprint:
+                return
+            passed.unlink(missing_ok=True)
+            self.run("validate")
+            passed.write_text(fingerprint)
 
     def plan(
         self, plan_file: Path, *var_files: Path, destroy: bool = False

@@ -183,6 +183,40 @@ def test_init_runs_again_when_another_terraform_runs_the_root(tmp_path):
     assert inits == ["terraform-a init", "terraform-b init"]
 
 
+def test_two_commands_on_one_root_init_it_once_not_both_at_once(tmp_path, monkeypatch):
+    """`mlops validate --env dev` and `--env prod` side by side (the walkthrough, a CI job's
+    parallel stages) share the workload root's Terraform folder: two inits at once in one
+    folder make Terraform fail to install the provider. The second waits for the first, then
+    finds the root initialized."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from glue import terraform
+
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    calls = tmp_path / "calls"
+    fake = tmp_path / "terraform"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = version ]; then echo \'{"terraform_version": "1.11.4"}\'; exit 0; fi\n'
+        f'echo "start $1" >> {calls}; sleep 1; echo "end $1" >> {calls}\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    root = PROJECT_ROOT / "environments/workload"
+
+    def validated() -> None:
+        runner = terraform.TerraformRunner(root, "workload-validate")
+        runner.init()
+        runner.validate()
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(validated) for _ in range(2)]:
+            done.result()
+    assert calls.read_text().splitlines() == [
+        "start init", "end init", "start validate", "end validate",
+    ]  # fmt: skip
+
+
 def test_without_a_mirror_terraform_installs_the_provider(tmp_path, monkeypatch):
     """On a machine with no mirror, Terraform's own configuration and registry are used: no CLI
     configuration is imposed. A fake terraform records what it is given (nothing leaves the
