@@ -37,6 +37,7 @@ from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import VIOLATIONS_FILE
 from glue.settings import PROJECT_ROOT, reports_dir
 from glue.steps.governance_recorder import CURRENT, GROUP_KEY
+from glue.steps.latest_approved_model import drift_check_baselines
 
 SOURCE = "source_model_package_arn"  # metadata a promotion writes on the copy
 
@@ -81,6 +82,20 @@ class QualityCheck:
         return f"run {self.run} ({self.checked}): {found}"
 
 
+def read_violations(s3, bucket: str, key: str) -> list[dict[str, str]]:
+    """The violations of Model Monitor's report (constraint_violations.json) at the key; a
+    file that is not one is a clear error."""
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    fields = ("feature_name", "constraint_check_type", "description")
+    try:
+        violations = json.loads(body)["violations"]
+        if not all(isinstance(v[f], str) for v in violations for f in fields):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise MlopsError(f"s3://{bucket}/{key} is not Model Monitor's violations report") from None
+    return violations
+
+
 def last_quality_check(s3, bucket: str, prefix: str) -> QualityCheck | None:
     """The newest constraint_violations.json under a stage's report folder (one folder per
     inference run), read: the stage's last checked batch, whichever version served it (a run
@@ -96,16 +111,7 @@ def last_quality_check(s3, bucket: str, prefix: str) -> QualityCheck | None:
                 newest = item
     if newest is None:
         return None
-    body = s3.get_object(Bucket=bucket, Key=newest["Key"])["Body"].read()
-    fields = ("feature_name", "constraint_check_type", "description")
-    try:
-        violations = json.loads(body)["violations"]
-        if not all(isinstance(v[f], str) for v in violations for f in fields):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        raise MlopsError(
-            f"s3://{bucket}/{newest['Key']} is not Model Monitor's violations report"
-        ) from None
+    violations = read_violations(s3, bucket, newest["Key"])
     return QualityCheck(
         run=newest["Key"][len(prefix) + 1 :].split("/", 1)[0],
         uri=f"s3://{bucket}/{newest['Key']}",
@@ -203,7 +209,7 @@ def collect(
                 )
             )
             if rows[-1].served:
-                rows[-1].baseline = _baseline(served)
+                rows[-1].baseline = drift_check_baselines(served)
             if rows[-1].served and s3 is not None:
                 rows[-1].quality = last_quality_check(
                     s3,
@@ -237,14 +243,6 @@ def collect(
         if row.status == registry.APPROVED and trainer and trainer == item.get("source_identity"):
             row.flags.append(f"approved by its trainer, {trainer} (four eyes)")
     return rows
-
-
-def _baseline(described: dict[str, Any]) -> tuple[str, str] | None:
-    """A version's data-quality drift check baselines (statistics, constraints), if it has them."""
-    files = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
-    if not {"Statistics", "Constraints"} <= set(files):
-        return None
-    return files["Statistics"]["S3Uri"], files["Constraints"]["S3Uri"]
 
 
 def _by(item: dict[str, Any]) -> str:

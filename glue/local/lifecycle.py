@@ -12,7 +12,6 @@ then rolled back, and the next inference run serves the version before it.
 from __future__ import annotations
 
 import contextlib
-import json
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from typing import Any
 
 from glue import deploy, governance, people
 from glue.aws import assumed_session, client, split_s3
+from glue.compliance import read_violations
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
@@ -130,13 +130,11 @@ def violations(stage: Stage, execution: Execution) -> list[dict[str, str]]:
     """What Model Monitor found in the run's batch: its data-quality check's violation report,
     read as the pipeline's role (which wrote it); none when no check reported."""
     reports = [v for k, v in execution.properties.items() if k.endswith(VIOLATION_REPORT)]
-    found = []
-    for report in reports:
-        bucket, key = split_s3(report)
-        found += json.loads(stage.runner.s3.get_object(Bucket=bucket, Key=key)["Body"].read())[
-            "violations"
-        ]
-    return found
+    return [
+        violation
+        for report in reports
+        for violation in read_violations(stage.runner.s3, *split_s3(report))
+    ]
 
 
 def _require(execution: Execution, status: str) -> Execution:

@@ -195,12 +195,23 @@ class LocalRunner:
         if problems:
             raise StepFailed(step["Name"], "; ".join(problems))
 
-    def _processing(self, step: dict, arguments: dict, execution: Execution) -> None:
-        self._refuse_unfit_script(step, arguments)
+    def _job_with_inputs(
+        self, step: dict, arguments: dict, execution: Execution
+    ) -> tuple[Path, Callable[[Any], Path]]:
+        """A processing job's folder on this machine, standing for `/opt/ml/processing`, with
+        the job's inputs downloaded into it; and the map of a container path to its place."""
         base = self.workdir / execution.id / step["Name"]
-        local = lambda path: Path(str(path).replace(PROCESSING_ROOT, str(base)))  # noqa: E731
+
+        def local(path: Any) -> Path:
+            return Path(str(path).replace(PROCESSING_ROOT, str(base)))
+
         for source in arguments["ProcessingInputs"]:
             self.download(source["S3Input"]["S3Uri"], local(source["S3Input"]["LocalPath"]))
+        return base, local
+
+    def _processing(self, step: dict, arguments: dict, execution: Execution) -> None:
+        self._refuse_unfit_script(step, arguments)
+        base, local = self._job_with_inputs(step, arguments, execution)
         command = [
             local(part) if str(part).startswith(PROCESSING_ROOT) else part
             for part in arguments["AppSpecification"]["ContainerEntrypoint"]
@@ -242,10 +253,7 @@ class LocalRunner:
                 step["Name"],
                 f"only DATA_QUALITY checks with Model Monitor's {expected} image are emulated",
             )
-        base = self.workdir / execution.id / step["Name"]
-        local = lambda path: Path(str(path).replace(PROCESSING_ROOT, str(base)))  # noqa: E731
-        for source in arguments["ProcessingInputs"]:
-            self.download(source["S3Input"]["S3Uri"], local(source["S3Input"]["LocalPath"]))
+        base, local = self._job_with_inputs(step, arguments, execution)
         environment = {
             name: str(local(value)) if str(value).startswith(PROCESSING_ROOT) else value
             for name, value in arguments.get("Environment", {}).items()

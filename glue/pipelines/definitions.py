@@ -161,14 +161,7 @@ def _processing_step(
         "Name": name,
         "Type": "Processing",
         "Arguments": {
-            "ProcessingResources": {
-                "ClusterConfig": {
-                    "InstanceCount": 1,
-                    "InstanceType": instance_type,
-                    "VolumeSizeInGB": 30,
-                    "VolumeKmsKeyId": settings.workload_kms_key_arn,
-                }
-            },
+            "ProcessingResources": _processing_resources(settings, instance_type),
             "AppSpecification": {
                 "ImageUri": settings.image(images.declared_image(STEPS_DIR / script)),
                 "ContainerEntrypoint": ["python3", f"{PROCESSING_ROOT}/input/code/{script}"],
@@ -192,6 +185,18 @@ def _processing_step(
             },
             "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
         },
+    }
+
+
+def _processing_resources(settings: PipelineSettings, instance_type: Any) -> dict[str, Any]:
+    """One instance of the type, its volume encrypted with the workload key."""
+    return {
+        "ClusterConfig": {
+            "InstanceCount": 1,
+            "InstanceType": instance_type,
+            "VolumeSizeInGB": 30,
+            "VolumeKmsKeyId": settings.workload_kms_key_arn,
+        }
     }
 
 
@@ -229,14 +234,7 @@ def _data_quality_check(
         "Name": name,
         "Type": "QualityCheck",
         "Arguments": {
-            "ProcessingResources": {
-                "ClusterConfig": {
-                    "InstanceCount": 1,
-                    "InstanceType": instance_type,
-                    "VolumeSizeInGB": 30,
-                    "VolumeKmsKeyId": settings.workload_kms_key_arn,
-                }
-            },
+            "ProcessingResources": _processing_resources(settings, instance_type),
             "AppSpecification": {"ImageUri": settings.model_monitor_image()},
             "Environment": {
                 # Batches and the baseline alike: features only, no header (columns _c0, ...);

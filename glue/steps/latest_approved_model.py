@@ -21,6 +21,15 @@ class NoApprovedModel(Exception):
     pass
 
 
+def drift_check_baselines(described: dict) -> tuple[str, str] | None:
+    """A described version's data-quality drift check baselines (statistics, constraints URIs),
+    if it has both."""
+    files = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
+    if not {"Statistics", "Constraints"} <= set(files):
+        return None
+    return files["Statistics"]["S3Uri"], files["Constraints"]["S3Uri"]
+
+
 def latest_approved(sagemaker: Any, group: str, page_size: int = 100) -> dict[str, str]:
     newest = None
     paginator = sagemaker.get_paginator("list_model_packages")
@@ -39,8 +48,8 @@ def latest_approved(sagemaker: Any, group: str, page_size: int = 100) -> dict[st
         )
     described = sagemaker.describe_model_package(ModelPackageName=newest["ModelPackageArn"])
     container = described["InferenceSpecification"]["Containers"][0]
-    baseline = described.get("DriftCheckBaselines", {}).get("ModelDataQuality", {})
-    if not {"Statistics", "Constraints"} <= set(baseline):
+    baseline = drift_check_baselines(described)
+    if baseline is None:
         raise NoApprovedModel(
             f"{newest['ModelPackageArn']} has no data-quality drift check baselines: register "
             "versions through the training pipeline, which registers its baseline with them"
@@ -49,8 +58,8 @@ def latest_approved(sagemaker: Any, group: str, page_size: int = 100) -> dict[st
         "ModelPackageArn": newest["ModelPackageArn"],
         "ModelDataUrl": container["ModelDataUrl"],
         "ImageUri": container["Image"],
-        "BaselineStatisticsUri": baseline["Statistics"]["S3Uri"],
-        "BaselineConstraintsUri": baseline["Constraints"]["S3Uri"],
+        "BaselineStatisticsUri": baseline[0],
+        "BaselineConstraintsUri": baseline[1],
     }
 
 
