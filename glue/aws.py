@@ -1,11 +1,14 @@
-"""boto3 sessions: local emulator or real AWS, and one per account through an assumed role."""
+"""Where commands run (Target: AWS itself here, the local AWS in glue/local/target.py), and boto3
+sessions: ambient, or one per account through an assumed role."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Protocol
 
 import boto3
 import botocore.loaders
@@ -13,38 +16,137 @@ import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.errors import MlopsError
-from glue.local.emulator.control import Emulator
 
-# A gap in the emulator must fail in seconds, not after the provider's retries of HTTP 500s
-# (tens of minutes). boto3 reads AWS_MAX_ATTEMPTS; the AWS provider ignores it for those
-# retries and needs `max_retries` in its block, which every root module takes as a variable.
-# A few retries remain: the emulator's HTTP server sometimes closes a kept-alive connection.
-EMULATOR_MAX_ATTEMPTS = "2"
-EMULATOR_PROVIDER_MAX_RETRIES = "3"
-# Ambient settings that would send the emulator's callers elsewhere: unset, not set empty (an
-# empty AWS_PROFILE is a profile named "" to boto3 and the AWS CLI, which they refuse).
-EMULATOR_UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+if TYPE_CHECKING:
+    from glue.config import EnvironmentConfig
 
 
-def emulator_environment(
-    emulator: Emulator, region: str, credentials: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Environment for Terraform and boto3 so that every AWS call goes to the emulator (with the
-    variables of EMULATOR_UNSET removed), signed with `credentials` (environment variables:
-    AWS_ACCESS_KEY_ID, ...), by default the local platform's CI principal's
-    (glue/local/operator.py)."""
-    if credentials is None:
-        from glue.local import operator
+@dataclass(frozen=True)
+class PipelineRun:
+    """A pipeline execution a command started. On SageMaker it runs on by itself (`ended`
+    False); the local AWS runs it to its end first, and says how it ended."""
 
-        credentials = operator.credentials(emulator, region)
-    return {
-        **credentials,
-        "AWS_ENDPOINT_URL": emulator.endpoint,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_MAX_ATTEMPTS": EMULATOR_MAX_ATTEMPTS,
-        "TF_VAR_aws_max_retries": EMULATOR_PROVIDER_MAX_RETRIES,
-    }
+    arn: str
+    outcome: str  # "started (it runs on SageMaker)", or how it ended: "Succeeded, AUC 0.912"
+    ended: bool = False
+    failure: str | None = None  # how an ended run did not succeed: "Failed: <its reason>"
+    deliveries: tuple[str, ...] = ()  # each rule its events fired: "rule R -> T: what happened"
+
+
+class Target(Protocol):
+    """What a command needs from where it runs. The AWS-side modules know only this: AWS (below)
+    or the local AWS (glue/local/target.py), chosen once by the CLI."""
+
+    @property
+    def name(self) -> str:
+        """Recorded in each plan's stamp: a plan is applied only where it was made."""
+
+    @property
+    def endpoint(self) -> str | None:
+        """Every service's endpoint URL; None: AWS's own."""
+
+    def ambient_credentials(self, region: str) -> Mapping[str, str] | None:
+        """What a command signs with unless it assumes a role (environment variables:
+        AWS_ACCESS_KEY_ID, ...); None: boto3's credential chain."""
+
+    def administrator_credentials(self, config: EnvironmentConfig) -> Mapping[str, str] | None:
+        """An administrator of the environment's account, who bootstraps it; None: ambient."""
+
+    def prepare_account(self, config: EnvironmentConfig) -> None:
+        """Before a session in the environment's account: its Terraform role assumable."""
+
+    def terraform_environment(
+        self, region: str, credentials: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, str], tuple[str, ...]]:
+        """What Terraform runs with: variables set, and ambient ones removed."""
+
+    def backend_settings(self) -> dict[str, object]:
+        """What the S3 backend needs beyond the state store's bucket, key and key ARN."""
+
+    def refuse_plan_of(self, planned_on: str) -> str:
+        """Why a plan made on `planned_on` (another target's name) is not applied here."""
+
+    def check_not_restarted(self, environment: str) -> None:
+        """Raise when what the environment's state says is gone from where it runs."""
+
+    def why_registry_may_be_missing(self, environment: str) -> str:
+        """A hint for a stage's failed plan ("" when there is none)."""
+
+    def apply_starting(self, environment: str) -> None: ...
+
+    def apply_failed(self, environment: str, reasons: list[str]) -> None:
+        """Raise, with the reasons, when the apply failed because where it ran went away."""
+
+    def destroyed(self, environment: str) -> None: ...
+
+    def start_pipeline(
+        self, config: EnvironmentConfig, session: boto3.Session, name: str, parameters: dict
+    ) -> PipelineRun:
+        """Start the pipeline as the session's principal (its parameters already checked)."""
+
+    def deliver_events(self, registry_config: EnvironmentConfig) -> tuple[str, ...]:
+        """What the rules did by now with the events the command's changes caused."""
+
+
+class Aws:
+    """AWS itself: ambient credentials and AWS's endpoints; SageMaker runs the pipelines and
+    EventBridge delivers the events, by themselves."""
+
+    name = "aws"
+    endpoint = None
+
+    def ambient_credentials(self, region: str) -> None:
+        return None
+
+    def administrator_credentials(self, config: EnvironmentConfig) -> None:
+        return None
+
+    def prepare_account(self, config: EnvironmentConfig) -> None:
+        return None
+
+    def terraform_environment(
+        self, region: str, credentials: Mapping[str, str] | None = None
+    ) -> tuple[dict[str, str], tuple[str, ...]]:
+        return {}, ()
+
+    def backend_settings(self) -> dict[str, object]:
+        return {}
+
+    def refuse_plan_of(self, planned_on: str) -> str:
+        return planned_elsewhere(planned_on, self.name)
+
+    def check_not_restarted(self, environment: str) -> None:
+        return None
+
+    def why_registry_may_be_missing(self, environment: str) -> str:
+        return ""
+
+    def apply_starting(self, environment: str) -> None:
+        return None
+
+    def apply_failed(self, environment: str, reasons: list[str]) -> None:
+        return None
+
+    def destroyed(self, environment: str) -> None:
+        return None
+
+    def start_pipeline(
+        self, config: EnvironmentConfig, session: boto3.Session, name: str, parameters: dict
+    ) -> PipelineRun:
+        from glue.pipelines import start
+
+        arn = start.start(client(session, "sagemaker", self), name, parameters)
+        return PipelineRun(arn, "started (it runs on SageMaker)")
+
+    def deliver_events(self, registry_config: EnvironmentConfig) -> tuple[str, ...]:
+        return ()
+
+
+AWS = Aws()
+
+
+def planned_elsewhere(planned_on: str, here: str) -> str:
+    return f"planned against {planned_on}, not {here}: plan again against the target you mean"
 
 
 class _SearchPaths(list):
@@ -80,14 +182,11 @@ def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
     )
 
 
-def base_session(region: str, emulator: Emulator | None = None) -> boto3.Session:
-    """The ambient credentials' session; on the local AWS, its CI principal's, or the person's
-    that MLOPS_LOCAL_AS names (glue/local/operator.py)."""
-    if emulator is None:
-        return session(region)
-    from glue.local import operator
-
-    return session_with(region, operator.ambient_credentials(emulator, region))
+def base_session(region: str, target: Target = AWS) -> boto3.Session:
+    """The session of the target's ambient credentials (on the local AWS: its CI principal's,
+    or the person's that MLOPS_LOCAL_AS names)."""
+    keys = target.ambient_credentials(region)
+    return session(region) if keys is None else session_with(region, keys)
 
 
 # Credentials of the roles this process assumed, until shortly before they expire: a command
@@ -103,18 +202,17 @@ _EXPIRY_MARGIN = timedelta(minutes=5)
 def assumed_session(
     role_arn: str,
     region: str,
-    emulator: Emulator | None = None,
+    target: Target = AWS,
     session_name: str = "mlops",
     source_identity: str | None = None,
 ) -> boto3.Session:
     """A session in the role's account (the emulator derives the account from the role ARN),
     with `source_identity` (the person, glue/people.py) set on it when given."""
-    endpoint = emulator.endpoint if emulator else None
     try:
-        base = base_session(region, emulator)
-        sts = base.client("sts", endpoint_url=endpoint)
-        # Where: the STS endpoint, and for the emulator its run (a restart forgets its keys).
-        where = (sts.meta.endpoint_url, emulator.instance if emulator else None)
+        base = base_session(region, target)
+        sts = client(base, "sts", target)
+        # Where: the STS endpoint, and the target (a restarted local AWS forgets its keys).
+        where = (sts.meta.endpoint_url, target.name)
         key = (role_arn, region, session_name, source_identity, where, _caller(base))
         with _ASSUMED_LOCK:
             credentials = _ASSUMED.get(key)
@@ -148,8 +246,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def client(session: boto3.Session, service: str, emulator: Emulator | None = None):
-    return session.client(service, endpoint_url=emulator.endpoint if emulator else None)
+def client(session: boto3.Session, service: str, target: Target = AWS):
+    return session.client(service, endpoint_url=target.endpoint)
 
 
 def s3_uri(bucket: str, *parts: str) -> str:

@@ -12,10 +12,9 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue import aws, deploy
-from glue.aws import EMULATOR_UNSET, client, emulator_environment
+from glue.aws import Target, client
 from glue.config import EnvironmentConfig
 from glue.errors import MlopsError
-from glue.local.emulator.control import Emulator
 from glue.settings import PROJECT_ROOT, state_dir
 from glue.terraform import TerraformRunner
 
@@ -37,20 +36,16 @@ def require_bootstrappable(config: EnvironmentConfig) -> None:
 
 
 def _administrator(
-    config: EnvironmentConfig, emulator: Emulator | None
-) -> tuple[boto3.Session, dict[str, str]]:
-    """A session of an administrator of the account and the environment Terraform runs with:
-    the ambient credentials on AWS, the local administrator of the account here."""
-    if emulator is None:
-        session, environment = aws.session(config.region), {}
-    else:
-        from glue.local import administrators
-
-        keys = administrators.credentials(emulator, config.account_id, config.region)
-        session = aws.session_with(config.region, keys)
-        environment = emulator_environment(emulator, config.region, keys)
+    config: EnvironmentConfig, target: Target
+) -> tuple[boto3.Session, tuple[dict[str, str], tuple[str, ...]]]:
+    """A session of an administrator of the account and the environment Terraform runs with
+    (set, and unset): the ambient credentials on AWS, the local administrator of the account
+    on the local AWS."""
+    keys = target.administrator_credentials(config)
+    session = aws.session(config.region) if keys is None else aws.session_with(config.region, keys)
+    environment = target.terraform_environment(config.region, keys)
     try:
-        account = client(session, "sts", emulator).get_caller_identity()["Account"]
+        account = client(session, "sts", target).get_caller_identity()["Account"]
     except (BotoCoreError, ClientError) as error:
         raise MlopsError(
             f"cannot tell whose AWS credentials these are ({error}): bootstrapping "
@@ -99,7 +94,7 @@ class StoreMissing(MlopsError):
 
 def bootstrap(
     config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> deploy.PlanSummary:
@@ -107,24 +102,23 @@ def bootstrap(
     a bootstrapped account plans no change. A dry run creates nothing: before the first
     bootstrap it raises StoreMissing, saying what the bootstrap would create."""
     require_bootstrappable(config)
-    session, environment = _administrator(config, emulator)
-    if dry_run and deploy.existing_state_store(config, emulator, session) is None:
+    session, environment = _administrator(config, target)
+    if dry_run and deploy.existing_state_store(config, target, session) is None:
         raise StoreMissing(
             f"bootstrap of {config.name}: would create the state bucket "
             f"{deploy.state_bucket_name(config)} and its key {deploy.state_key_alias(config)}, "
             "then plan and apply the bootstrap (--dry-run: nothing created; the plan needs them "
             "first)"
         )
-    store = deploy.ensure_state_bucket(config, emulator, session)
+    store = deploy.ensure_state_bucket(config, target, session)
     backend = deploy.write_backend_config(
-        config, emulator, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False
+        config, target, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False
     )
     terraform = TerraformRunner(
         # One working folder and plan per state store: two platforms in one account are two.
         ROOT,
         f"bootstrap-{store.bucket}",
-        environment,
-        EMULATOR_UNSET if emulator else (),
+        *environment,
     )
     terraform.init(backend)
     plan_file = state_dir() / "plans" / f"bootstrap-{store.bucket}.tfplan"

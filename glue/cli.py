@@ -21,8 +21,8 @@ from glue.local.emulator import control
 from glue.settings import PROJECT_ROOT
 
 if TYPE_CHECKING:
+    from glue.aws import Target
     from glue.config import EnvironmentConfig
-    from glue.local.emulator.control import Emulator
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -58,8 +58,8 @@ def _local_status(args: argparse.Namespace) -> None:
 
 def _local_env(args: argparse.Namespace) -> None:
     from glue import config
-    from glue.aws import EMULATOR_UNSET, emulator_environment
     from glue.local import operator
+    from glue.local.target import EMULATOR_UNSET, emulator_environment
 
     emulator = control.require()
     # Signed as the local platform's CI principal (the one the registry's tfvars name).
@@ -80,9 +80,12 @@ def _doctor(args: argparse.Namespace) -> None:
     print(f"local AWS emulator: {emulator.endpoint if emulator else 'not running'}")
 
 
-def _target(args: argparse.Namespace):
-    """The emulator by default; real AWS (ambient credentials) with --aws."""
-    return None if args.aws else control.require()
+def _target(args: argparse.Namespace) -> Target:
+    """Where the command runs: the local AWS by default; real AWS (ambient credentials) with
+    --aws. The one place that chooses (glue/aws.py's Target)."""
+    from glue.aws import AWS
+
+    return AWS if args.aws else control.require()
 
 
 def _config(args: argparse.Namespace):
@@ -239,23 +242,15 @@ def _pipelines_start(args: argparse.Namespace) -> None:
         shown = ", ".join(f"{p['Name']}={p['Value']}" for p in parameters) or "its defaults"
         print(f"would start {name} with {shown} (nothing started)")
         return
-    if target is None:
-        print(f"{start.start(sagemaker, name, given)}: started (it runs on SageMaker)")
-        return
-    from glue.local import lifecycle
-    from glue.settings import state_dir
-
     start.prepared(sagemaker, name, given)
-    execution, deliveries = lifecycle.start_here(
-        loaded, target, name, given, state_dir() / "runs" / loaded.name, session
-    )
-    print(f"{execution.arn}: {lifecycle.describe(execution)}")
-    _print_deliveries(deliveries, "  ")
+    run = target.start_pipeline(loaded, session, name, given)
+    print(f"{run.arn}: {run.outcome}")
+    _print_deliveries(run.deliveries, "  ")
     from glue import config
 
     _deliver_emitted(config.load("registry", None), target)  # its registration, if any
-    if execution.status != "Succeeded":
-        raise MlopsError(f"{name} ended {execution.status}: {execution.failure_reason}")
+    if run.failure is not None:
+        raise MlopsError(f"{name} ended {run.failure}")
 
 
 def _models(args: argparse.Namespace) -> None:
@@ -313,38 +308,29 @@ def _models(args: argparse.Namespace) -> None:
         _warn_of_served_copies(args, loaded, next_stage, owner, target)
 
 
-def _comparison_runner(stage: EnvironmentConfig, target: Emulator | None):
-    """Runs the stage's comparison pipeline to its end: on SageMaker (started as the deploy
-    role CI assumes, followed until it ends), or here on the local AWS."""
+def _comparison_runner(stage: EnvironmentConfig, target: Target):
+    """Runs the stage's comparison pipeline to its end, started as the deploy role CI assumes:
+    followed on SageMaker until it ends; the local AWS runs it to its end first."""
     from glue import comparison, deploy
     from glue.aws import assumed_session, client
-    from glue.pipelines import start
 
-    def on_aws(pipeline: str, parameters: dict[str, str]) -> None:
-        platform = deploy.workload_platform(stage, None)
+    def run(pipeline: str, parameters: dict[str, str]) -> None:
+        platform = deploy.workload_platform(stage, target)
         session = assumed_session(
-            platform.deploy_role_arn, stage.region, None, f"mlops-compare-{stage.name}"
+            platform.deploy_role_arn, stage.region, target, f"mlops-compare-{stage.name}"
         )
-        sagemaker = client(session, "sagemaker", None)
-        execution = start.start(sagemaker, pipeline, parameters)
-        print(f"{execution}: started, waiting for it to end")
-        comparison.wait(sagemaker, execution)
-
-    def here(pipeline: str, parameters: dict[str, str]) -> None:
-        from glue.local import lifecycle
-        from glue.settings import state_dir
-
-        execution, _ = lifecycle.start_here(
-            stage, target, pipeline, parameters, state_dir() / "runs" / stage.name
-        )
-        print(f"{execution.arn}: {lifecycle.describe(execution)}")
-        if execution.status != "Succeeded":
+        started = target.start_pipeline(stage, session, pipeline, parameters)
+        if not started.ended:
+            print(f"{started.arn}: started, waiting for it to end")
+            comparison.wait(client(session, "sagemaker", target), started.arn)
+            return
+        print(f"{started.arn}: {started.outcome}")
+        if started.failure is not None:
             raise MlopsError(
-                f"the comparison {execution.arn} ended {execution.status}: "
-                f"{execution.failure_reason}; nothing recorded"
+                f"the comparison {started.arn} ended {started.failure}; nothing recorded"
             )
 
-    return on_aws if target is None else here
+    return run
 
 
 def _warn_of_served_copies(
@@ -352,7 +338,7 @@ def _warn_of_served_copies(
     source: EnvironmentConfig,
     next_stage: str,
     owner: EnvironmentConfig,
-    target: Emulator | None,
+    target: Target,
 ) -> None:
     """After a rejection: the copies promoted from that version that the next stage still
     serves, each with the command that rejects it. The rejection stands whatever this finds."""
@@ -399,8 +385,7 @@ def _scan(args: argparse.Namespace) -> None:
             raise UsageError("scan: give --env (a saved plan) or paths (sources), not both")
         loaded = _config(args)
         saved = deploy.SavedPlan.load(args.plan_file or deploy.plan_file_for(loaded))
-        # What checkov reads is the plan's content: where it was planned does not change it.
-        saved.check_made_from(loaded, None, check_target=False)
+        saved.check_made_from(loaded, None)  # wherever it was planned
         result = checkov.scan(loaded.name, plan_json=saved.plan_json(loaded))
         subject = f"the saved plan of {loaded.name}"
     print(result)
@@ -433,26 +418,15 @@ def _report(args: argparse.Namespace) -> None:
         print(f"warning: plan refused, not summarized: {refused}", file=sys.stderr)
 
 
-def _deliver_emitted(registry_config: EnvironmentConfig, target: Emulator | None) -> None:
-    """On the local AWS, what EventBridge would have done by now with the events SageMaker
-    emitted (on AWS it does it by itself): each goes through the deployed rules, here."""
-    if target is None:
-        return
-    from glue.local import lifecycle
-    from glue.settings import state_dir
-
-    _print_deliveries(
-        lifecycle.deliver_here(registry_config, target, state_dir() / "runs"), "  event: "
-    )
+def _deliver_emitted(registry_config: EnvironmentConfig, target: Target) -> None:
+    """What the rules did by now with the events the command caused: on the local AWS, each
+    goes through the deployed rules now (on AWS, EventBridge delivers them by itself)."""
+    _print_deliveries(target.deliver_events(registry_config), "  event: ")
 
 
-def _print_deliveries(deliveries: list, prefix: str) -> None:
-    """Each rule that fired, its target and what happened there (a run: how it ended)."""
-    from glue.local import lifecycle
-
+def _print_deliveries(deliveries: Sequence[str], prefix: str) -> None:
     for delivery in deliveries:
-        outcome = lifecycle.describe(delivery.execution) if delivery.execution else delivery.outcome
-        print(f"{prefix}rule {delivery.rule} -> {delivery.target.rsplit(':', 1)[-1]}: {outcome}")
+        print(f"{prefix}{delivery}")
 
 
 def _governance_report(args: argparse.Namespace) -> None:

@@ -28,12 +28,11 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from glue import people, registry
-from glue.aws import client
+from glue.aws import Target, client
 from glue.config import EnvironmentConfig
 from glue.contract import RegistryContract
 from glue.errors import MlopsError
 from glue.files import write_output
-from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import VIOLATIONS_FILE
 from glue.settings import PROJECT_ROOT, reports_dir
 from glue.steps.governance_recorder import CURRENT, GROUP_KEY
@@ -350,12 +349,12 @@ def render(rows: list[VersionRow], fmt: str, generated: str) -> str:
 
 def write(
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     fmt: str,
     out: Path | None = None,
 ) -> tuple[Path, list[VersionRow]]:
     """Read the registry as its own account, render, write (default reports/governance.<fmt>)."""
-    rows, _ = read(registry_config, emulator, data_quality=True)
+    rows, _ = read(registry_config, target, data_quality=True)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = out or reports_dir() / f"governance.{fmt}"
     write_output(out, render(rows, fmt, generated).encode())
@@ -363,15 +362,15 @@ def write(
 
 
 def read(
-    registry_config: EnvironmentConfig, emulator: Emulator | None, data_quality: bool = False
+    registry_config: EnvironmentConfig, target: Target, data_quality: bool = False
 ) -> tuple[list[VersionRow], dict[str, dict[str, Any]]]:
     """The registry's versions and the table's current items (and with `data_quality`, each
     stage's last data-quality check), all read by the person as the governance reader role."""
-    session, _ = people.as_reader(registry_config, emulator)
-    platform = people.registry_contract(session, registry_config, emulator)
-    table = session.resource(
-        "dynamodb", endpoint_url=emulator.endpoint if emulator else None
-    ).Table(platform.governance_table_name)
+    session, _ = people.as_reader(registry_config, target)
+    platform = people.registry_contract(session, registry_config, target)
+    table = session.resource("dynamodb", endpoint_url=target.endpoint).Table(
+        platform.governance_table_name
+    )
     try:
         recorded = recorded_versions(table, platform)
     except ClientError as error:
@@ -379,12 +378,12 @@ def read(
             f"cannot read the governance table {platform.governance_table_name} as the "
             f"governance reader ({error})"
         ) from None
-    sagemaker = client(session, "sagemaker", emulator)
-    s3 = client(session, "s3", emulator) if data_quality else None
+    sagemaker = client(session, "sagemaker", target)
+    s3 = client(session, "s3", target) if data_quality else None
     return collect(sagemaker, platform, recorded, s3), recorded
 
 
-def reconcile(registry_config: EnvironmentConfig, emulator: Emulator | None) -> list[str]:
+def reconcile(registry_config: EnvironmentConfig, target: Target) -> list[str]:
     """`mlops governance reconcile`: the table against the registry, one line per difference."""
-    rows, recorded = read(registry_config, emulator)
+    rows, recorded = read(registry_config, target)
     return differences(rows, recorded)

@@ -1,10 +1,10 @@
-"""Init, plan, apply and destroy an environment, on the local emulator or on real AWS.
+"""Init, plan, apply and destroy an environment, on the local AWS or on real AWS.
 
 State lives in an S3 bucket of the target account (created here if missing, since Terraform
 cannot store its state in a bucket it has yet to create), locked with `use_lockfile`.
 
 A saved plan is the plan and a stamp naming what it was made from (environment, account,
-tfvars digest, target: real AWS or one run of the local emulator), its digest and the changes
+tfvars digest, target: real AWS or one run of the local AWS), its digest and the changes
 it makes (read from the plan's own JSON stream). A plan is written to temporary files and moved
 into place only once it succeeded, stamp last, so a failed plan never replaces the one a person
 reviewed; whatever reads a plan checks the stamp first. Its `terraform show -json` is produced
@@ -26,19 +26,11 @@ import boto3
 from botocore.exceptions import ClientError
 
 from glue import contract, lambda_package, pipelines, quotas, refused_deletions
-from glue.aws import (
-    EMULATOR_UNSET,
-    assumed_session,
-    base_session,
-    client,
-    emulator_environment,
-)
+from glue.aws import AWS, Target, assumed_session, base_session, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.contract import RegistryContract, WorkloadContract
 from glue.errors import Interrupted, MlopsError
-from glue.files import scratch, write_whole
-from glue.local.emulator import control
-from glue.local.emulator.control import Emulator
+from glue.files import scratch
 from glue.settings import packages_dir, state_dir
 from glue.terraform import TerraformRunner
 
@@ -113,23 +105,12 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _target(emulator: Emulator | None) -> str:
-    return "aws" if emulator is None else f"local AWS instance {emulator.instance}"
-
-
-def restarted_message(since: str) -> str:
-    return (
-        f"the local AWS was restarted since {since}, and its state (kept in memory) is gone: "
-        "plan and apply registry, dev and prod again, in that order"
-    )
-
-
-def made_from(config: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
+def made_from(config: EnvironmentConfig, target: Target) -> dict[str, str]:
     return {
         "environment": config.name,
         "account_id": config.account_id,
         "tfvars_sha256": _sha256(config.tfvars_file.read_bytes()),
-        "target": _target(emulator),
+        "target": target.name,
     }
 
 
@@ -194,11 +175,11 @@ class SavedPlan:
             raise MlopsError(incomplete.format("the plan and its stamp do not match"))
         return cls(plan_file, stamped, changes, content)
 
-    def check_made_from(
-        self, config: EnvironmentConfig, emulator: Emulator | None, check_target: bool = True
-    ) -> None:
-        """Refuse the plan unless it was made from what is given now, saying what differs."""
-        now = made_from(config, emulator)
+    def check_made_from(self, config: EnvironmentConfig, target: Target | None) -> None:
+        """Refuse the plan unless it was made from what is given now, saying what differs;
+        where it was made too, unless `target` is None (what checkov reads is the plan's
+        content: where it was planned does not change it)."""
+        now = made_from(config, target or AWS)
         planned = {key: self.stamp.get(key) for key in now}
         if (planned["environment"], planned["account_id"]) != (config.name, config.account_id):
             raise MlopsError(
@@ -211,14 +192,8 @@ class SavedPlan:
                 f"{self.plan_file} was planned from other tfvars than {config.tfvars_file} "
                 "holds now (edited since, or another --var-file): plan again and review that"
             )
-        if check_target and planned["target"] != now["target"]:
-            local = [t for t in (planned["target"], now["target"]) if t.startswith("local")]
-            if len(local) == 2:
-                raise MlopsError(f"{self.plan_file}: {restarted_message('it was planned')}")
-            raise MlopsError(
-                f"{self.plan_file} was planned against {planned['target']}, not "
-                f"{now['target']}: plan again against the target you mean"
-            )
+        if target is not None and planned["target"] != now["target"]:
+            raise MlopsError(f"{self.plan_file}: {target.refuse_plan_of(planned['target'])}")
 
     def summary(self) -> PlanSummary:
         return PlanSummary(self.stamp["environment"], self.plan_file, self.changes)
@@ -231,7 +206,7 @@ class SavedPlan:
         recorded = self.stamp.get("plan_json_sha256")
         if recorded and path.is_file() and _sha256(path.read_bytes()) == recorded:
             return path
-        shown = runner(config, None).show(self.plan_file)
+        shown = runner(config, AWS).show(self.plan_file)  # offline: no target needed
         with (
             scratch(path.parent, path.name) as new_json,
             scratch(path.parent, stamp_for(self.plan_file).name) as new_stamp,
@@ -243,16 +218,13 @@ class SavedPlan:
         return path
 
 
-def session_for(config: EnvironmentConfig, emulator: Emulator | None):
+def session_for(config: EnvironmentConfig, target: Target):
     """A session in the environment's account (its terraform_role_arn, else ambient; on the
     local AWS, the account bootstrapped first for the local platform's CI principal)."""
-    if emulator is not None:
-        from glue.local import operator
-
-        operator.bootstrapped(config, emulator)
+    target.prepare_account(config)
     if config.terraform_role_arn:
-        return assumed_session(config.terraform_role_arn, config.region, emulator)
-    return base_session(config.region, emulator)
+        return assumed_session(config.terraform_role_arn, config.region, target)
+    return base_session(config.region, target)
 
 
 @dataclass(frozen=True)
@@ -306,20 +278,20 @@ def _tls_only_policy(partition: str, bucket: str) -> str:
 
 
 def existing_state_store(
-    config: EnvironmentConfig, emulator: Emulator | None, session: boto3.Session
+    config: EnvironmentConfig, target: Target, session: boto3.Session
 ) -> StateStore | None:
     """The environment's state bucket and key if both exist and the bucket was set up to the
     end (its TLS-only policy, put last, is there); None otherwise. Creates nothing."""
     alias = state_key_alias(config)
     try:
-        key = client(session, "kms", emulator).describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
+        key = client(session, "kms", target).describe_key(KeyId=alias)["KeyMetadata"]["Arn"]
     except ClientError as error:
         if error.response["Error"]["Code"] == "NotFoundException":
             return None
         raise MlopsError(f"cannot look up the state key {alias}: {error}") from None
     bucket = state_bucket_name(config)
     try:  # the TLS-only policy is put last: a bucket that has it was set up completely
-        client(session, "s3", emulator).get_bucket_policy(Bucket=bucket)
+        client(session, "s3", target).get_bucket_policy(Bucket=bucket)
     except ClientError as error:
         if error.response["Error"]["Code"] in ("NoSuchBucket", "NoSuchBucketPolicy"):
             return None
@@ -328,21 +300,21 @@ def existing_state_store(
 
 
 def ensure_state_bucket(
-    config: EnvironmentConfig, emulator: Emulator | None, session: boto3.Session | None = None
+    config: EnvironmentConfig, target: Target, session: boto3.Session | None = None
 ) -> StateStore:
     """The environment's state bucket and key, created if missing as every bucket of the
     platform is: private, versioned, encrypted with a customer managed key, TLS only. A bucket
     whose set-up was interrupted (no policy yet) is set up again. Bootstrapping the account
     (environments/bootstrap) makes them Terraform's; `session` is the one of its administrator
     then, else the environment's."""
-    session = session or session_for(config, emulator)
-    found = existing_state_store(config, emulator, session)
+    session = session or session_for(config, target)
+    found = existing_state_store(config, target, session)
     if found is not None:
         return found
     store = StateStore(
-        state_bucket_name(config), _state_key(config, client(session, "kms", emulator))
+        state_bucket_name(config), _state_key(config, client(session, "kms", target))
     )
-    s3 = client(session, "s3", emulator)
+    s3 = client(session, "s3", target)
     try:
         s3.head_bucket(Bucket=store.bucket)
     except ClientError as error:
@@ -383,7 +355,7 @@ def ensure_state_bucket(
 
 def write_backend_config(
     config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     store: StateStore,
     key: str | None = None,
     assume_role: bool = True,
@@ -402,9 +374,7 @@ def write_backend_config(
     }
     if config.terraform_role_arn and assume_role:
         settings["assume_role"] = {"role_arn": config.terraform_role_arn}
-    if emulator is not None:
-        settings["use_path_style"] = True
-        settings["endpoints"] = {"s3": emulator.endpoint, "sts": emulator.endpoint}
+    settings |= target.backend_settings()
     # Named by bucket too: two platforms in one account have a bucket each.
     path = state_dir() / "backend" / f"{store.bucket}.{key.replace('/', '.')}.s3.tfbackend"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -418,17 +388,15 @@ def _hcl(value: object) -> str:
     return json.dumps(value)
 
 
-def runner(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
-    if emulator is None:
-        return TerraformRunner(config.terraform_dir, config.name)
-    environment = emulator_environment(emulator, config.region)
-    return TerraformRunner(config.terraform_dir, config.name, environment, EMULATOR_UNSET)
+def runner(config: EnvironmentConfig, target: Target) -> TerraformRunner:
+    environment, unset = target.terraform_environment(config.region)
+    return TerraformRunner(config.terraform_dir, config.name, environment, unset)
 
 
-def init(config: EnvironmentConfig, emulator: Emulator | None) -> TerraformRunner:
-    store = ensure_state_bucket(config, emulator)
-    terraform = runner(config, emulator)
-    terraform.init(write_backend_config(config, emulator, store))
+def init(config: EnvironmentConfig, target: Target) -> TerraformRunner:
+    store = ensure_state_bucket(config, target)
+    terraform = runner(config, target)
+    terraform.init(write_backend_config(config, target, store))
     return terraform
 
 
@@ -454,15 +422,15 @@ def var_files(config: EnvironmentConfig) -> list[Path]:
 
 def plan(
     config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     plan_file: Path | None = None,
     destroy: bool = False,
 ) -> PlanSummary:
     """Save a plan, its JSON and its stamp; on any failure the previous ones stay as they were."""
-    terraform = init(config, emulator)
+    terraform = init(config, target)
     plan_file = plan_file or plan_file_for(config)
     plan_file.parent.mkdir(parents=True, exist_ok=True)
-    origin = made_from(config, emulator)
+    origin = made_from(config, target)
     with (
         scratch(plan_file.parent, plan_file.name) as new_plan,
         scratch(plan_file.parent, stamp_for(plan_file).name) as new_stamp,
@@ -472,13 +440,13 @@ def plan(
         except Interrupted:
             raise
         except MlopsError as error:
-            hint = _why_the_registry_may_be_missing(config, emulator)
+            hint = target.why_registry_may_be_missing(config.name)
             raise MlopsError(f"{error}{hint}") from None
         changes = tuple(ResourceChange(action, address) for action, address in planned)
         content = new_plan.read_bytes()
-        blocked = _refused_deletions(config, emulator, content, changes)
+        blocked = _refused_deletions(config, target, content, changes)
         quotas.check_concurrency(
-            config, content, changes, lambda: session_for(config, emulator), emulator
+            config, content, changes, lambda: session_for(config, target), target
         )
         new_stamp.write_text(stamp(origin, destroy, content, changes))
         # The stamp goes first and comes back last: in between, readers see no complete plan.
@@ -491,61 +459,17 @@ def plan(
 
 
 def _refused_deletions(
-    config: EnvironmentConfig, emulator: Emulator | None, plan: bytes, changes
+    config: EnvironmentConfig, target: Target, plan: bytes, changes
 ) -> list[str]:
     pairs = [(change.action, change.address) for change in changes]
     if not any(action in ("delete", "replace") for action, _ in pairs):
         return []
-    return refused_deletions.obstacles(plan, pairs, session_for(config, emulator), emulator)
-
-
-def _applied_marker(environment: str) -> Path:
-    """Which local AWS instance an environment was last applied to (or an apply started on)."""
-    return state_dir() / "applied" / f"{environment}.json"
-
-
-def _applied_to(environment: str) -> str | None:
-    """The target an environment was last applied to on the local AWS, if recorded."""
-    try:
-        target = json.loads(_applied_marker(environment).read_text())["target"]
-    except (OSError, ValueError, TypeError, KeyError):
-        return None
-    return target if isinstance(target, str) else None
-
-
-def record_applied(environment: str, emulator: Emulator) -> None:
-    write_whole(_applied_marker(environment), json.dumps({"target": _target(emulator)}).encode())
-
-
-def applied_here(environment: str, emulator: Emulator) -> bool:
-    """Whether an apply of the environment was started on this run of the local AWS."""
-    return _applied_to(environment) == _target(emulator)
-
-
-def _check_not_restarted(config: EnvironmentConfig, emulator: Emulator | None) -> None:
-    if emulator is None:
-        return
-    applied_to = _applied_to(config.name)
-    if applied_to is not None and applied_to != _target(emulator):
-        raise MlopsError(restarted_message(f"{config.name} was applied"))
-
-
-def _why_the_registry_may_be_missing(config: EnvironmentConfig, emulator: Emulator | None) -> str:
-    """A stage's plan reads the registry's key and groups: on the local AWS, say when they are
-    not there because the registry is not applied to this run of it."""
-    if emulator is None or config.name not in WORKLOAD_ENVIRONMENTS:
-        return ""
-    applied_to = _applied_to("registry")
-    if applied_to is None:
-        return "; the registry is not applied on this local AWS: plan and apply registry first"
-    if applied_to != _target(emulator):
-        return f"; {restarted_message('the registry was applied')}"
-    return ""
+    return refused_deletions.obstacles(plan, pairs, session_for(config, target), target)
 
 
 def apply(
     config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     plan_file: Path,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
@@ -553,12 +477,12 @@ def apply(
     """Apply exactly a saved plan, and only one made from what is given now; `progress` hears
     what Terraform is doing, resource by resource."""
     saved = SavedPlan.load(plan_file)
-    saved.check_made_from(config, emulator)
+    saved.check_made_from(config, target)
     if dry_run:
         return saved.summary()
-    terraform = init(config, emulator)
+    terraform = init(config, target)
     # Checked now, not only when planned: the obstacles may have been cleared, or appeared.
-    blocked = _refused_deletions(config, emulator, saved.content, saved.changes)
+    blocked = _refused_deletions(config, target, saved.content, saved.changes)
     if blocked:
         raise MlopsError(
             f"{saved.plan_file} was not applied: AWS would refuse {len(blocked)} of its "
@@ -567,11 +491,8 @@ def apply(
             + "\nclear them and apply the same plan again"
         )
     if saved.stamp.get("destroy"):
-        _delete_pipelines(config, emulator, progress)
-    if emulator is not None:
-        # Recorded as the apply starts: what it creates is there however it ends (an mlops
-        # killed mid-apply leaves a Terraform that finishes on its own).
-        record_applied(config.name, emulator)
+        _delete_pipelines(config, target, progress)
+    target.apply_starting(config.name)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
         with scratch(plan_file.parent, plan_file.name) as checked:
@@ -582,18 +503,11 @@ def apply(
         kept = keep_errored_state(config.terraform_dir, config.name)
         if kept is not None:
             reasons.append(kept)
-        if emulator is not None and control.answered_instance(emulator.endpoint) != (
-            emulator.instance
-        ):
-            raise MlopsError(
-                f"the local AWS stopped (or restarted) during the apply of {config.name}: "
-                "start it with `mlops local up`, then plan and apply registry, dev and prod again "
-                f"({'; '.join(reasons)})"
-            ) from None
+        target.apply_failed(config.name, reasons)
         # An interrupted apply stays one (exit 130), with what Terraform saved said beside it.
         raise type(error)("; ".join(reasons)) from None
-    if emulator is not None and saved.stamp.get("destroy"):
-        _applied_marker(config.name).unlink(missing_ok=True)  # nothing of it is left there
+    if saved.stamp.get("destroy"):
+        target.destroyed(config.name)
     return saved.summary()
 
 
@@ -634,16 +548,16 @@ def registry_then_stages(
 
 
 def _delete_pipelines(
-    config: EnvironmentConfig, emulator: Emulator | None, progress: Callable[[str], None] | None
+    config: EnvironmentConfig, target: Target, progress: Callable[[str], None] | None
 ) -> None:
     """A stage's destroy takes its pipelines too: the upsert made them, from the names in the
     stage's outputs, so Terraform's plan does not hold them."""
     if config.name not in WORKLOAD_ENVIRONMENTS:
         return
     # Tolerant of a partial apply: a root that failed before its outputs has no pipelines either.
-    platform = _stored_outputs(config, emulator).get("platform") or {}
+    platform = _stored_outputs(config, target).get("platform") or {}
     names = platform.get("pipeline_names") or {}
-    sagemaker = client(session_for(config, emulator), "sagemaker", emulator)
+    sagemaker = client(session_for(config, target), "sagemaker", target)
     for name in sorted(names.values()):
         if pipelines.deployed(sagemaker, name) is None:
             continue
@@ -668,16 +582,16 @@ def keep_errored_state(root: Path, name: str) -> str | None:
     )
 
 
-def unlock(config: EnvironmentConfig, emulator: Emulator | None, lock_id: str) -> None:
+def unlock(config: EnvironmentConfig, target: Target, lock_id: str) -> None:
     """Release a state lock left by a run that was killed."""
-    init(config, emulator).force_unlock(lock_id)
+    init(config, target).force_unlock(lock_id)
 
 
-def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
+def outputs(config: EnvironmentConfig, target: Target) -> dict:
     """The environment's Terraform outputs, read from its state object: no init, and neither
     the Terraform binary nor the provider is needed to read a name. An environment that was
     never applied (or whose local AWS restarted) is an error, not an empty answer."""
-    found = _stored_outputs(config, emulator)
+    found = _stored_outputs(config, target)
     if not found:
         raise MlopsError(
             f"environment {config.name} has no Terraform outputs in account "
@@ -687,25 +601,25 @@ def outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
     return found
 
 
-def registry_platform(config: EnvironmentConfig, emulator: Emulator | None) -> RegistryContract:
+def registry_platform(config: EnvironmentConfig, target: Target) -> RegistryContract:
     """The registry account's platform contract, from its state."""
-    return contract.parse(RegistryContract, config.name, outputs(config, emulator).get("platform"))
+    return contract.parse(RegistryContract, config.name, outputs(config, target).get("platform"))
 
 
-def workload_platform(config: EnvironmentConfig, emulator: Emulator | None) -> WorkloadContract:
+def workload_platform(config: EnvironmentConfig, target: Target) -> WorkloadContract:
     """A stage's platform contract, from its state."""
     if config.name not in WORKLOAD_ENVIRONMENTS:
         raise MlopsError(
             f"environment {config.name!r} is not a stage: expected one of "
             f"{', '.join(WORKLOAD_ENVIRONMENTS)}"
         )
-    return contract.parse(WorkloadContract, config.name, outputs(config, emulator).get("platform"))
+    return contract.parse(WorkloadContract, config.name, outputs(config, target).get("platform"))
 
 
-def _stored_outputs(config: EnvironmentConfig, emulator: Emulator | None) -> dict:
+def _stored_outputs(config: EnvironmentConfig, target: Target) -> dict:
     """The outputs in the environment's state object; none where it has no state yet."""
-    _check_not_restarted(config, emulator)
-    s3 = client(session_for(config, emulator), "s3", emulator)
+    target.check_not_restarted(config.name)
+    s3 = client(session_for(config, target), "s3", target)
     try:
         state = s3.get_object(Bucket=state_bucket_name(config), Key=state_key(config))["Body"]
         found = {name: o["value"] for name, o in json.load(state).get("outputs", {}).items()}

@@ -14,10 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from glue import comparison, deploy, people, registry
-from glue.aws import client
+from glue.aws import Target, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError, UsageError
-from glue.local.emulator.control import Emulator
 from glue.pipelines.upsert import git_commit
 
 # The one way models move between stages: a version approved in dev is copied to prod.
@@ -34,39 +33,39 @@ def require_stage(stage: EnvironmentConfig) -> None:
         )
 
 
-def _registry_sagemaker(registry_config: EnvironmentConfig, emulator: Emulator | None):
-    return client(deploy.session_for(registry_config, emulator), "sagemaker", emulator)
+def _registry_sagemaker(registry_config: EnvironmentConfig, target: Target):
+    return client(deploy.session_for(registry_config, target), "sagemaker", target)
 
 
-def versions(stage: EnvironmentConfig, emulator: Emulator | None) -> list[registry.ModelVersion]:
+def versions(stage: EnvironmentConfig, target: Target) -> list[registry.ModelVersion]:
     require_stage(stage)
-    group = deploy.workload_platform(stage, emulator).model_package_group_arn
-    sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
+    group = deploy.workload_platform(stage, target).model_package_group_arn
+    sagemaker = client(deploy.session_for(stage, target), "sagemaker", target)
     return registry.list_versions(sagemaker, group)
 
 
-def latest(stage: EnvironmentConfig, emulator: Emulator | None) -> dict[str, str]:
+def latest(stage: EnvironmentConfig, target: Target) -> dict[str, str]:
     require_stage(stage)
-    group = deploy.workload_platform(stage, emulator).model_package_group_arn
-    sagemaker = client(deploy.session_for(stage, emulator), "sagemaker", emulator)
+    group = deploy.workload_platform(stage, target).model_package_group_arn
+    sagemaker = client(deploy.session_for(stage, target), "sagemaker", target)
     return registry.latest(sagemaker, group)
 
 
 class _Decider:
     """The stage's approver: its SageMaker client, the person, and the registry's groups."""
 
-    def __init__(self, registry_config: EnvironmentConfig, stage: str, emulator: Emulator | None):
-        session, self.person = people.as_approver(registry_config, stage, emulator)
-        self.sagemaker = client(session, "sagemaker", emulator)
+    def __init__(self, registry_config: EnvironmentConfig, stage: str, target: Target):
+        session, self.person = people.as_approver(registry_config, stage, target)
+        self.sagemaker = client(session, "sagemaker", target)
         self.groups = people.registry_contract(
-            session, registry_config, emulator
+            session, registry_config, target
         ).model_package_group_arns
 
 
 def set_status(
     stage: EnvironmentConfig,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     version: int,
     approve: bool,
     comment: str,
@@ -76,7 +75,7 @@ def set_status(
     decision that changes nothing but its comment (no state-change event would record it)."""
     require_stage(stage)
     registry.require_comment(comment, "the version is approved or rejected")
-    decider = _Decider(registry_config, stage.name, emulator)
+    decider = _Decider(registry_config, stage.name, target)
     group = decider.groups[stage.name]
     described = registry.describe(decider.sagemaker, group, version)
     status = registry.APPROVED if approve else registry.REJECTED
@@ -100,41 +99,41 @@ def set_status(
 
 def served_copies(
     source: EnvironmentConfig,
-    target: EnvironmentConfig,
+    to: EnvironmentConfig,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     version: int,
 ) -> list[registry.ModelVersion]:
     """The approved copies of a source version in the stage it is promoted to."""
-    require_promotion(source, target)
-    decider = _Decider(registry_config, source.name, emulator)
+    require_promotion(source, to)
+    decider = _Decider(registry_config, source.name, target)
     copies = registry.copies_of(
         decider.sagemaker,
         registry.package_arn(decider.groups[source.name], version),
-        decider.groups[target.name],
+        decider.groups[to.name],
     )
     return [copy for copy in copies if copy.status == registry.APPROVED]
 
 
-def require_promotion(source: EnvironmentConfig, target: EnvironmentConfig) -> None:
-    if PROMOTIONS.get(source.name) != target.name:
+def require_promotion(source: EnvironmentConfig, to: EnvironmentConfig) -> None:
+    if PROMOTIONS.get(source.name) != to.name:
         ways = ", ".join(f"{s} -> {t}" for s, t in PROMOTIONS.items())
         raise UsageError(
-            f"--env {source.name} --to {target.name} is not a promotion: models are promoted "
+            f"--env {source.name} --to {to.name} is not a promotion: models are promoted "
             f"one way only ({ways})"
         )
 
 
-def tolerance(target: EnvironmentConfig) -> float:
+def tolerance(to: EnvironmentConfig) -> float:
     """How much lower than the target's champion a challenger's AUC may be (its tfvars)."""
-    return float(target.values.get("challenger_auc_tolerance") or 0)
+    return float(to.values.get("challenger_auc_tolerance") or 0)
 
 
 def promote(
     source: EnvironmentConfig,
-    target: EnvironmentConfig,
+    to: EnvironmentConfig,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     version: int,
     forced: str | None = None,
 ) -> registry.Promotion:
@@ -142,15 +141,15 @@ def promote(
     stage's approver (accepting a model there is their decision); a challenger worse than the
     champion there (compared on the same held-out data) only when `forced`, the comment saying
     why."""
-    require_promotion(source, target)
-    decider = _Decider(registry_config, target.name, emulator)
-    source_group, target_group = decider.groups[source.name], decider.groups[target.name]
+    require_promotion(source, to)
+    decider = _Decider(registry_config, to.name, target)
+    source_group, target_group = decider.groups[source.name], decider.groups[to.name]
     sagemaker = decider.sagemaker
     trainer = registry.to_version(registry.describe(sagemaker, source_group, version)).metadata
     if trainer.get(registry.TRAINED_BY) == decider.person:
         raise MlopsError(
             f"{decider.person} trained version {version} of {source.name}: another of "
-            f"{target.name}'s approvers promotes it (four eyes; nothing promoted)"
+            f"{to.name}'s approvers promotes it (four eyes; nothing promoted)"
         )
 
     def challenge(candidate: dict) -> str | None:
@@ -158,7 +157,7 @@ def promote(
         metadata = (champion or {}).get("CustomerMetadataProperties") or {}
         if metadata.get("source_model_package_arn") == candidate["ModelPackageArn"]:
             return None  # its own copy, just made by a promotion running at the same time
-        return comparison.promotion_problem(candidate, champion, target.name, tolerance(target))
+        return comparison.promotion_problem(candidate, champion, to.name, tolerance(to))
 
     return registry.promote(
         sagemaker, source_group, target_group, version, git_commit(), challenge, forced
@@ -172,9 +171,9 @@ RunPipeline = Callable[[str, dict[str, str]], None]
 
 def compare(
     source: EnvironmentConfig,
-    target: EnvironmentConfig,
+    to: EnvironmentConfig,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     version: int,
     test_data: str | None,
     run: RunPipeline,
@@ -182,15 +181,15 @@ def compare(
     """Score a source stage's version and the target stage's champion on the same held-out
     data with the source stage's comparison pipeline; record both AUCs on the version. A
     comparison recorded before with this champion on this data is answered, nothing run."""
-    require_promotion(source, target)
-    platform = deploy.workload_platform(source, emulator)
-    target_group = deploy.workload_platform(target, emulator).model_package_group_arn
-    sagemaker = _registry_sagemaker(registry_config, emulator)
+    require_promotion(source, to)
+    platform = deploy.workload_platform(source, target)
+    target_group = deploy.workload_platform(to, target).model_package_group_arn
+    sagemaker = _registry_sagemaker(registry_config, target)
     candidate = registry.describe(sagemaker, platform.model_package_group_arn, version)
     champion = registry.serving(sagemaker, target_group)
     if champion is None:
         raise MlopsError(
-            f"{target.name} serves no version yet: there is no champion to compare with "
+            f"{to.name} serves no version yet: there is no champion to compare with "
             f"(the first promotion needs no comparison)"
         )
     data = comparison.held_out_data(candidate, test_data)
@@ -204,7 +203,7 @@ def compare(
         champion["ModelPackageArn"],
     )
     run(platform.comparison_pipeline, comparison.parameters(candidate, champion, data, report))
-    s3 = client(deploy.session_for(source, emulator), "s3", emulator)
+    s3 = client(deploy.session_for(source, target), "s3", target)
     aucs = comparison.read_report(s3, report)
     return comparison.record(sagemaker, candidate, champion["ModelPackageArn"], aucs, data, report)
 
@@ -212,7 +211,7 @@ def compare(
 def rollback(
     stage: EnvironmentConfig,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    target: Target,
     comment: str,
     version: int | None = None,
 ) -> registry.Rollback:
@@ -220,7 +219,7 @@ def rollback(
     the person as the stage's approver."""
     require_stage(stage)
     registry.require_comment(comment, registry.ROLLED_BACK)
-    decider = _Decider(registry_config, stage.name, emulator)
+    decider = _Decider(registry_config, stage.name, target)
     return registry.rollback(
         decider.sagemaker, decider.groups[stage.name], f"rollback: {comment}", version
     )

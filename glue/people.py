@@ -21,10 +21,9 @@ import re
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue import contract
-from glue.aws import assumed_session, base_session, client
+from glue.aws import Target, assumed_session, base_session, client
 from glue.config import EnvironmentConfig
 from glue.errors import MlopsError
-from glue.local.emulator.control import Emulator
 
 # STS's SourceIdentity (and RoleSessionName): 2-64 of these characters, not starting "aws:".
 SOURCE_IDENTITY = re.compile(r"[a-zA-Z0-9_+=,.@-]{2,64}")
@@ -74,17 +73,17 @@ def identity_from_arn(arn: str) -> str:
     return name
 
 
-def caller_arn(emulator: Emulator | None, region: str) -> str:
+def caller_arn(target: Target, region: str) -> str:
     """The ARN of the ambient credentials (GetCallerIdentity)."""
     try:
-        return client(base_session(region, emulator), "sts", emulator).get_caller_identity()["Arn"]
+        return client(base_session(region, target), "sts", target).get_caller_identity()["Arn"]
     except (ClientError, BotoCoreError) as error:
         raise MlopsError(f"cannot tell who the AWS credentials are ({error})") from None
 
 
-def person(emulator: Emulator | None, region: str) -> str:
+def person(target: Target, region: str) -> str:
     """Who the ambient credentials are."""
-    return identity_from_arn(caller_arn(emulator, region))
+    return identity_from_arn(caller_arn(target, region))
 
 
 def is_role_session(caller: str, role_arn: str) -> bool:
@@ -94,11 +93,11 @@ def is_role_session(caller: str, role_arn: str) -> bool:
     return kind == "assumed-role" and caller.split(":")[4] == account and rest.split("/")[0] == name
 
 
-def _as(role_arn: str, what: str, config: EnvironmentConfig, emulator: Emulator | None, keys: str):
-    who = person(emulator, config.region)
+def _as(role_arn: str, what: str, config: EnvironmentConfig, target: Target, keys: str):
+    who = person(target, config.region)
     try:
         return assumed_session(
-            role_arn, config.region, emulator, session_name=who, source_identity=who
+            role_arn, config.region, target, session_name=who, source_identity=who
         ), who
     except MlopsError as error:
         raise MlopsError(
@@ -107,45 +106,45 @@ def _as(role_arn: str, what: str, config: EnvironmentConfig, emulator: Emulator 
         ) from None
 
 
-def as_approver(registry: EnvironmentConfig, stage: str, emulator: Emulator | None):
+def as_approver(registry: EnvironmentConfig, stage: str, target: Target):
     """(session as the stage's approver role with the caller's identity, the person)."""
     return _as(
-        approver_role_arn(registry, stage), f"the {stage} approver", registry, emulator,
+        approver_role_arn(registry, stage), f"the {stage} approver", registry, target,
         "model_approvers",
     )  # fmt: skip
 
 
-def as_reader(registry: EnvironmentConfig, emulator: Emulator | None):
+def as_reader(registry: EnvironmentConfig, target: Target):
     """(session as the governance reader role with the caller's identity, the person)."""
     return _as(
-        reader_role_arn(registry), "the governance reader", registry, emulator,
+        reader_role_arn(registry), "the governance reader", registry, target,
         "governance_readers",
     )  # fmt: skip
 
 
-def as_data_scientist(stage: EnvironmentConfig, emulator: Emulator | None):
+def as_data_scientist(stage: EnvironmentConfig, target: Target):
     """(session as the stage's data scientist role with the caller's identity, the person)."""
     return _as(
-        data_scientist_role_arn(stage), f"{stage.name}'s data scientist", stage, emulator,
+        data_scientist_role_arn(stage), f"{stage.name}'s data scientist", stage, target,
         "data_scientists",
     )  # fmt: skip
 
 
 def registry_contract(
-    session, registry: EnvironmentConfig, emulator: Emulator | None
+    session, registry: EnvironmentConfig, target: Target
 ) -> contract.RegistryContract:
     """The registry's platform contract, from its SSM parameter (what a role without access to
     the Terraform state reads)."""
-    return stored_contract(contract.RegistryContract, session, registry, emulator)
+    return stored_contract(contract.RegistryContract, session, registry, target)
 
 
 def stored_contract(
-    kind: type[contract.Contract], session, environment: EnvironmentConfig, emulator
+    kind: type[contract.Contract], session, environment: EnvironmentConfig, target
 ) -> contract.Contract:
     """An environment's platform contract, from its SSM parameter."""
     name = contract_parameter_name(environment)
     try:
-        value = client(session, "ssm", emulator).get_parameter(Name=name, WithDecryption=True)
+        value = client(session, "ssm", target).get_parameter(Name=name, WithDecryption=True)
         platform = {**json.loads(value["Parameter"]["Value"]), "parameter_name": name}
     except ClientError as error:
         raise MlopsError(

@@ -35,7 +35,7 @@ def _reserved_now(plan: bytes) -> int:
     return reserved if isinstance(reserved, int) and reserved > 0 else 0
 
 
-def check_concurrency(config, plan: bytes, changes, session: Callable, emulator) -> None:
+def check_concurrency(config, plan: bytes, changes, session: Callable, target) -> None:
     """Refuse a registry plan reserving more concurrency than the account can spare; the
     environment's session is made (`session()`) only when the account must be read."""
     wanted = config.values.get(RESERVATION_KEY)
@@ -49,7 +49,7 @@ def check_concurrency(config, plan: bytes, changes, session: Callable, emulator)
     if more <= 0:
         return
     try:
-        settings = client(session(), "lambda", emulator).get_account_settings()["AccountLimit"]
+        settings = client(session(), "lambda", target).get_account_settings()["AccountLimit"]
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") not in _DENIED:
             raise

@@ -36,17 +36,17 @@ def deleted(plan: bytes, changes: Iterable[tuple[str, str]]) -> Iterator[Deleted
             yield Deleted(address, kind, attributes)
 
 
-def obstacles(plan: bytes, changes: Iterable[tuple[str, str]], session, emulator) -> list[str]:
+def obstacles(plan: bytes, changes: Iterable[tuple[str, str]], session, target) -> list[str]:
     """What AWS would refuse of the plan's deletions, as it stands now: one sentence each."""
     found = []
     for resource in deleted(plan, changes):
-        why = _refusal(resource, session, emulator)
+        why = _refusal(resource, session, target)
         if why:
             found.append(f"{resource.address}: {why}")
     return found
 
 
-def _refusal(resource: Deleted, session, emulator) -> str | None:
+def _refusal(resource: Deleted, session, target) -> str | None:
     attributes = resource.attributes
     if resource.type == "aws_dynamodb_table" and attributes.get("deletion_protection_enabled"):
         return (
@@ -56,7 +56,7 @@ def _refusal(resource: Deleted, session, emulator) -> str | None:
         )
     if resource.type == "aws_s3_bucket" and not attributes.get("force_destroy"):
         bucket = attributes.get("bucket")
-        listed = client(session, "s3", emulator).list_object_versions(Bucket=bucket, MaxKeys=1)
+        listed = client(session, "s3", target).list_object_versions(Bucket=bucket, MaxKeys=1)
         if listed.get("Versions") or listed.get("DeleteMarkers"):
             return (
                 f"S3 refuses to delete bucket {bucket} while it holds objects, and force_destroy "
@@ -65,7 +65,7 @@ def _refusal(resource: Deleted, session, emulator) -> str | None:
             )
     if resource.type == "aws_sagemaker_model_package_group":
         group = attributes.get("model_package_group_name")
-        sagemaker = client(session, "sagemaker", emulator)
+        sagemaker = client(session, "sagemaker", target)
         listed = sagemaker.list_model_packages(ModelPackageGroupName=group, MaxResults=1)
         if listed.get("ModelPackageSummaryList"):
             return (

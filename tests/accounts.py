@@ -9,9 +9,10 @@ import os
 
 from botocore.exceptions import ClientError
 
-from glue.aws import EMULATOR_UNSET, client, session_with
+from glue.aws import client, session_with
 from glue.local import administrators, services
 from glue.local.emulator.control import as_variables
+from glue.local.target import EMULATOR_UNSET
 from tests.conftest import REGION
 
 # What the roles and the user a test makes for itself may do: anything in their account (the

@@ -18,8 +18,8 @@ from typing import Any
 
 import tftest
 
-from glue.aws import emulator_environment
 from glue.local.emulator.control import Emulator
+from glue.local.target import emulator_environment
 from glue.terraform import cli_environment, find_terraform
 from tests import accounts
 

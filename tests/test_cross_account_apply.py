@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from glue.aws import client, emulator_environment
+from glue.aws import client
 from glue.errors import MlopsError
+from glue.local.target import emulator_environment
 from glue.terraform import TerraformRunner
 from tests import accounts
 from tests.conftest import ACCOUNTS, REGION

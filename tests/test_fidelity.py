@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue import service_model
-from glue.aws import emulator_environment
 from glue.errors import MlopsError
+from glue.local.target import emulator_environment
 from glue.pipelines import validation
 from glue.pipelines.definitions import (
     inference_definition,

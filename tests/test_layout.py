@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -103,3 +104,48 @@ def test_set_up_says_what_it_installs():
     assert not [line for line in installs if re.search(r"\s(--quiet|-q)\b", line)]
     assert "--quiet" not in makefile.split("PIP_INSTALL =", 1)[1].splitlines()[0]
     assert makefile.count('@echo "setting up $(') == 2
+
+
+# Where a command runs is chosen once, by the CLI (its `--aws` flag); what runs only locally
+# lives under glue/local/.
+CHOOSES_THE_TARGET = ("glue/cli.py",)
+
+
+def _imports(source: Path) -> set[str]:
+    tree = ast.parse(source.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def test_the_aws_side_knows_the_local_aws_only_as_a_target():
+    """The AWS-side modules reach the local AWS only through glue/aws.py's Target (an Emulator
+    is one): none imports glue.local, not even lazily or for a type."""
+    found = {}
+    for source in sorted((ROOT / "glue").rglob("*.py")):
+        relative = source.relative_to(ROOT).as_posix()
+        if relative.startswith("glue/local/") or relative in CHOOSES_THE_TARGET:
+            continue
+        local = sorted(
+            n for n in _imports(source) if n == "glue.local" or n.startswith("glue.local.")
+        )
+        if local:
+            found[relative] = local
+    assert not found
+
+
+def test_the_seam_finds_an_import_of_the_local_side(tmp_path):
+    """The check above sees every form of import."""
+    for line in (
+        "import glue.local.operator",
+        "from glue.local import operator",
+        "from glue import local",
+        "def f():\n    from glue.local.target import Emulator",
+    ):
+        (tmp_path / "m.py").write_text(line + "\n")
+        names = _imports(tmp_path / "m.py")
+        assert any(n == "glue.local" or n.startswith("glue.local.") for n in names), line

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from glue import quotas
+from glue.aws import AWS
 from glue.deploy import ResourceChange
 from glue.errors import MlopsError
 from tests import accounts
@@ -66,7 +67,7 @@ def test_only_a_new_or_larger_reservation_reads_the_account(now, wanted, action,
     changes = [ResourceChange(action, quotas.RECORDER)]
     read = False
     try:
-        quotas.check_concurrency(_registry(wanted), _plan(now), changes, session, None)
+        quotas.check_concurrency(_registry(wanted), _plan(now), changes, session, AWS)
     except Read:
         read = True
     assert read is reads

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 
 from glue import refused_deletions
-from glue.aws import client
+from glue.aws import AWS, client
 from glue.errors import MlopsError
 from tests import accounts
 
@@ -93,10 +93,10 @@ def test_a_protected_table_is_an_obstacle_and_an_unprotected_one_is_not():
         ],
     }
     delete = [("delete", "module.governance_table.aws_dynamodb_table.this")]
-    (obstacle,) = refused_deletions.obstacles(_plan([protected]), delete, None, None)
+    (obstacle,) = refused_deletions.obstacles(_plan([protected]), delete, None, AWS)
     assert "DynamoDB refuses to delete table mammo-governance" in obstacle
     assert "protect_from_destroy to false" in obstacle
-    assert refused_deletions.obstacles(_plan([TABLE]), delete, None, None) == []
+    assert refused_deletions.obstacles(_plan([TABLE]), delete, None, AWS) == []
 
 
 def test_a_bucket_is_an_obstacle_while_it_holds_objects_unless_force_destroyed(emulator):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from glue import checkov, config, deploy
+from glue.aws import AWS
 from glue.deploy import PlanSummary, ResourceChange
 from glue.terraform import planned_changes
 
@@ -121,7 +122,7 @@ def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:
         ResourceChange(change["change"]["actions"][0], change["address"])
         for change in json.loads(shown)["resource_changes"]
     )
-    origin = deploy.made_from(made_from, None)
+    origin = deploy.made_from(made_from, AWS)
     stamp = deploy.stamp(origin, False, plan, changes, plan_json=shown)
     deploy.stamp_for(plan_file).write_text(stamp)
 

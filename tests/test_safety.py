@@ -25,9 +25,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from glue import config, deploy
-from glue.aws import client
+from glue.aws import AWS, client
 from glue.errors import MlopsError
 from glue.local.emulator import control
+from glue.local.target import record_applied
 from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
@@ -132,7 +133,7 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
     env = config.load("dev")
     plan_file = tmp_path / "dev.tfplan"
     plan_file.write_bytes(b"the reviewed plan")
-    origin = deploy.made_from(env, None)
+    origin = deploy.made_from(env, AWS)
     deploy.stamp_for(plan_file).write_text(deploy.stamp(origin, False, b"the reviewed plan", ()))
     applied = []
 
@@ -142,7 +143,7 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
             applied.append(path.read_bytes())
 
     monkeypatch.setattr(deploy, "init", lambda *_: Terraform())
-    deploy.apply(env, None, plan_file)
+    deploy.apply(env, AWS, plan_file)
     assert applied == [b"the reviewed plan"]
 
 
@@ -283,7 +284,7 @@ def test_the_demo_on_a_local_aws_that_holds_a_platform_says_what_to_do(tmp_path,
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path))
     emulator = control.up(watch_pid=os.getpid())
     try:
-        deploy.record_applied("registry", emulator)  # as the kept demo's registry apply did
+        record_applied("registry", emulator)  # as the kept demo's registry apply did
         demo = mlops("demo", env={"MLOPS_STATE_DIR": str(tmp_path)})
         assert demo.returncode == 1
         line = one_line(demo.stderr)

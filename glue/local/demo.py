@@ -22,7 +22,7 @@ from typing import TypeVar
 from glue import compliance, config, deploy
 from glue.comparison import Comparison, version_name
 from glue.errors import MlopsError
-from glue.local import lifecycle, operator
+from glue.local import lifecycle, operator, target
 from glue.local.emulator import control
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery
@@ -252,7 +252,7 @@ def run(
         for name in config.ENVIRONMENTS
     ]
     running = control.find()
-    if running is not None and deploy.applied_here("registry", running):
+    if running is not None and target.applied_here("registry", running):
         raise MlopsError(
             f"the local AWS at {running.endpoint} already holds a platform (a demo kept with "
             "--keep, or applies of your own): the demo's lifecycle starts from an empty "

@@ -126,6 +126,15 @@ def describe(execution: Execution) -> str:
     return ", ".join(parts)
 
 
+def delivered(deliveries: list[Delivery]) -> tuple[str, ...]:
+    """Each rule that fired, its target and what happened there (a run: how it ended)."""
+    return tuple(
+        f"rule {d.rule} -> {d.target.rsplit(':', 1)[-1]}: "
+        + (describe(d.execution) if d.execution else d.outcome)
+        for d in deliveries
+    )
+
+
 def violations(stage: Stage, execution: Execution) -> list[dict[str, str]]:
     """What Model Monitor found in the run's batch: its data-quality check's violation report,
     read as the pipeline's role (which wrote it); none when no check reported."""

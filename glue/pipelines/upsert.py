@@ -18,11 +18,10 @@ import boto3
 from botocore.exceptions import ClientError
 
 from glue import pipelines
-from glue.aws import assumed_session, client
+from glue.aws import Target, assumed_session, client
 from glue.config import EnvironmentConfig
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
-from glue.local.emulator.control import Emulator
 from glue.pipelines.definitions import (
     PipelineSettings,
     comparison_definition,
@@ -212,7 +211,7 @@ def upsert_pipeline(
 def upsert(
     config: EnvironmentConfig,
     platform: WorkloadContract,
-    emulator: Emulator | None,
+    target: Target,
     dry_run: bool = False,
     session: boto3.Session | None = None,
 ) -> tuple[list[Change], list[str]]:
@@ -232,14 +231,14 @@ def upsert(
     if refused:
         raise MlopsError(f"pipelines of {config.name} not upserted: {'; '.join(refused)}")
     session = session or assumed_session(
-        platform.deploy_role_arn, config.region, emulator, f"mlops-upsert-{config.name}"
+        platform.deploy_role_arn, config.region, target, f"mlops-upsert-{config.name}"
     )
-    changes = upload_scripts(client(session, "s3", emulator), settings, dry_run)
+    changes = upload_scripts(client(session, "s3", target), settings, dry_run)
     tags = [
         {"Key": "environment", "Value": config.name},
         {"Key": "git-commit", "Value": settings.source_commit},
     ]
-    sagemaker = client(session, "sagemaker", emulator)
+    sagemaker = client(session, "sagemaker", target)
     diffs = []
     for name, definition in built.items():
         change, diff = upsert_pipeline(sagemaker, name, render(definition), settings, tags, dry_run)

@@ -20,11 +20,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError
 from glue.files import locked
+from glue.local.target import Emulator
 from glue.settings import state_dir
 
 START_TIMEOUT_SECONDS = 30.0
@@ -42,18 +42,6 @@ SERVICE_CREDENTIALS_PATH = "/_mlops/service-credentials"
 # How the emulator authorizes requests: "enforce" (refuses what IAM would; the default), "audit"
 # (records the decisions, refuses nothing), "off". Read by the server from its environment.
 AUTHORIZATION_ENV = "MLOPS_EMULATOR_IAM"
-
-
-@dataclass(frozen=True)
-class Emulator:
-    pid: int
-    host: str
-    port: int
-    instance: str  # new at every start: the in-memory state of one run of the emulator
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
 
 def _state_file() -> Path:
