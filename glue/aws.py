@@ -250,6 +250,15 @@ def client(session: boto3.Session, service: str, target: Target = AWS):
     return session.client(service, endpoint_url=target.endpoint)
 
 
+def session_for(config: EnvironmentConfig, target: Target):
+    """A session in the environment's account (its terraform_role_arn, else ambient; on the
+    local AWS, the account bootstrapped first for the local platform's CI principal)."""
+    target.prepare_account(config)
+    if config.terraform_role_arn:
+        return assumed_session(config.terraform_role_arn, config.region, target)
+    return base_session(config.region, target)
+
+
 def s3_uri(bucket: str, *parts: str) -> str:
     """The s3:// URI of a key or prefix, from the bucket and the key's parts (the reverse of
     split_s3)."""

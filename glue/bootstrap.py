@@ -11,7 +11,7 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from glue import aws, deploy
+from glue import aws, deploy, saved_plans, state_store
 from glue.aws import Target, client
 from glue.config import EnvironmentConfig
 from glue.errors import MlopsError
@@ -59,7 +59,7 @@ def _administrator(
     return session, environment
 
 
-def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
+def _variables(config: EnvironmentConfig, store: state_store.StateStore) -> Path:
     values = {
         key: config.values[key]
         for key in (
@@ -79,7 +79,7 @@ def _variables(config: EnvironmentConfig, store: deploy.StateStore) -> Path:
     values |= {
         "state_bucket_name": store.bucket,
         "state_key_arn": store.kms_key_arn,
-        "state_key_alias": deploy.state_key_alias(config).removeprefix("alias/"),
+        "state_key_alias": state_store.state_key_alias(config).removeprefix("alias/"),
     }
     path = state_dir() / "bootstrap" / f"{store.bucket}.tfvars.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,21 +97,22 @@ def bootstrap(
     target: Target,
     dry_run: bool = False,
     progress: Callable[[str], None] | None = None,
-) -> deploy.PlanSummary:
+) -> saved_plans.PlanSummary:
     """Plan the bootstrap of the environment's account and, unless `dry_run`, apply that plan;
     a bootstrapped account plans no change. A dry run creates nothing: before the first
     bootstrap it raises StoreMissing, saying what the bootstrap would create."""
     require_bootstrappable(config)
     session, environment = _administrator(config, target)
-    if dry_run and deploy.existing_state_store(config, target, session) is None:
+    if dry_run and state_store.existing_state_store(config, target, session) is None:
         raise StoreMissing(
             f"bootstrap of {config.name}: would create the state bucket "
-            f"{deploy.state_bucket_name(config)} and its key {deploy.state_key_alias(config)}, "
+            f"{state_store.state_bucket_name(config)} and its key "
+            f"{state_store.state_key_alias(config)}, "
             "then plan and apply the bootstrap (--dry-run: nothing created; the plan needs them "
             "first)"
         )
-    store = deploy.ensure_state_bucket(config, target, session)
-    backend = deploy.write_backend_config(
+    store = state_store.ensure_state_bucket(config, target, session)
+    backend = state_store.write_backend_config(
         config, target, store, key=f"{config.name}/bootstrap.tfstate", assume_role=False
     )
     terraform = TerraformRunner(
@@ -124,10 +125,10 @@ def bootstrap(
     plan_file = state_dir() / "plans" / f"bootstrap-{store.bucket}.tfplan"
     plan_file.parent.mkdir(parents=True, exist_ok=True)
     planned = terraform.plan(plan_file, _variables(config, store))
-    summary = deploy.PlanSummary(
+    summary = saved_plans.PlanSummary(
         f"bootstrap of {config.name}",
         plan_file,
-        tuple(deploy.ResourceChange(action, address) for action, address in planned),
+        tuple(saved_plans.ResourceChange(action, address) for action, address in planned),
     )
     if summary.has_changes and not dry_run:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from glue import comparison, deploy, people, registry
+from glue import aws, comparison, people, registry, state_store
 from glue.aws import Target, client
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import MlopsError, UsageError
@@ -34,20 +34,20 @@ def require_stage(stage: EnvironmentConfig) -> None:
 
 
 def _registry_sagemaker(registry_config: EnvironmentConfig, target: Target):
-    return client(deploy.session_for(registry_config, target), "sagemaker", target)
+    return client(aws.session_for(registry_config, target), "sagemaker", target)
 
 
 def versions(stage: EnvironmentConfig, target: Target) -> list[registry.ModelVersion]:
     require_stage(stage)
-    group = deploy.workload_platform(stage, target).model_package_group_arn
-    sagemaker = client(deploy.session_for(stage, target), "sagemaker", target)
+    group = state_store.workload_platform(stage, target).model_package_group_arn
+    sagemaker = client(aws.session_for(stage, target), "sagemaker", target)
     return registry.list_versions(sagemaker, group)
 
 
 def latest(stage: EnvironmentConfig, target: Target) -> dict[str, str]:
     require_stage(stage)
-    group = deploy.workload_platform(stage, target).model_package_group_arn
-    sagemaker = client(deploy.session_for(stage, target), "sagemaker", target)
+    group = state_store.workload_platform(stage, target).model_package_group_arn
+    sagemaker = client(aws.session_for(stage, target), "sagemaker", target)
     return registry.latest(sagemaker, group)
 
 
@@ -182,8 +182,8 @@ def compare(
     data with the source stage's comparison pipeline; record both AUCs on the version. A
     comparison recorded before with this champion on this data is answered, nothing run."""
     require_promotion(source, to)
-    platform = deploy.workload_platform(source, target)
-    target_group = deploy.workload_platform(to, target).model_package_group_arn
+    platform = state_store.workload_platform(source, target)
+    target_group = state_store.workload_platform(to, target).model_package_group_arn
     sagemaker = _registry_sagemaker(registry_config, target)
     candidate = registry.describe(sagemaker, platform.model_package_group_arn, version)
     champion = registry.serving(sagemaker, target_group)
@@ -203,7 +203,7 @@ def compare(
         champion["ModelPackageArn"],
     )
     run(platform.comparison_pipeline, comparison.parameters(candidate, champion, data, report))
-    s3 = client(deploy.session_for(source, target), "s3", target)
+    s3 = client(aws.session_for(source, target), "s3", target)
     aucs = comparison.read_report(s3, report)
     return comparison.record(sagemaker, candidate, champion["ModelPackageArn"], aucs, data, report)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import cli, config, deploy, governance, registry
+from glue import aws, cli, config, deploy, governance, registry, state_store
 from glue.aws import client
 from glue.local import operator
 from glue.local.emulator import control
@@ -53,7 +53,7 @@ def test_every_resource_lands_in_its_account(emulator, platform):
         assert not found["tables"], "the governance table is the registry's"
         assert not found["groups"], "model package groups live in the registry account only"
     grants = client(accounts.session(emulator, registry), "kms", emulator).list_grants(
-        KeyId=deploy.registry_platform(platform["registry"], emulator).artifacts_kms_key_arn
+        KeyId=state_store.registry_platform(platform["registry"], emulator).artifacts_kms_key_arn
     )["Grants"]
     assert {g["GranteePrincipal"] for g in grants} == {
         f"arn:aws:iam::{dev}:role/mammo-dev-sagemaker-execution",
@@ -78,7 +78,7 @@ def test_every_resource_lands_in_its_account(emulator, platform):
     assert json.loads(feature_policy["ResourcePolicy"]) == json.loads(
         json.dumps(dev_policy).replace("mammo-severity-dev", feature)
     )
-    contract = deploy.registry_platform(platform["registry"], emulator)
+    contract = state_store.registry_platform(platform["registry"], emulator)
     assert contract.feature_group_arns == {
         "better-features": f"arn:aws:sagemaker:us-east-1:{registry}:model-package-group/{feature}"
     }
@@ -92,7 +92,7 @@ def test_deploy_role_may_follow_only_its_own_pipelines_executions(emulator, plat
     policy = iam.get_role_policy(RoleName="mammo-dev-ci-deploy", PolicyName="least-privilege")
     statements = policy["PolicyDocument"]["Statement"]
     [follow] = [s for s in statements if s.get("Sid") == "FollowPipelineExecutions"]
-    pipelines = deploy.workload_platform(dev, emulator).pipeline_names.values()
+    pipelines = state_store.workload_platform(dev, emulator).pipeline_names.values()
     prefix = f"arn:aws:sagemaker:us-east-1:{dev.account_id}:pipeline"
     assert (follow["Effect"], follow["Action"]) == ("Allow", "sagemaker:DescribePipelineExecution")
     assert sorted(follow["Resource"]) == sorted(
@@ -112,7 +112,7 @@ def test_upsert_on_the_applied_environments(emulator, platform):
     """Each stage's pipelines are written (created, or left as another test's upsert made
     them: tests run in any order), then a second upsert writes nothing."""
     for name in ("dev", "prod"):
-        contract = deploy.workload_platform(platform[name], emulator)
+        contract = state_store.workload_platform(platform[name], emulator)
         changes, _ = upsert.upsert(platform[name], contract, emulator)
         assert changes and {c.action for c in changes} <= {"created", "unchanged"}
         changes, _ = upsert.upsert(platform[name], contract, emulator)
@@ -127,7 +127,9 @@ def test_plans_and_dry_runs_change_nothing_in_any_account(emulator, platform):
     accounts_of = sorted({env.account_id for env in platform.values()})
     before = {account: accounts.inventory(emulator, account) for account in accounts_of}
     # (the state store among what is compared: its objects' versions and its key)
-    assert before[platform["dev"].account_id][f"s3 {deploy.state_bucket_name(platform['dev'])}"]
+    assert before[platform["dev"].account_id][
+        f"s3 {state_store.state_bucket_name(platform['dev'])}"
+    ]
     dev = ["--env", "dev", f"--var-file={platform['dev'].tfvars_file}"]
     for command in (
         ["plan", *dev],
@@ -152,10 +154,10 @@ def test_each_account_holds_its_platform_contract_encrypted_in_ssm(emulator, pla
     """CI and other tools read the contract from SSM, as the glue reads it from the state."""
     for name in config.ENVIRONMENTS:
         if name in config.WORKLOAD_ENVIRONMENTS:
-            stored = deploy.workload_platform(platform[name], emulator)
+            stored = state_store.workload_platform(platform[name], emulator)
             key = stored.workload_kms_key_arn
         else:
-            stored = deploy.registry_platform(platform[name], emulator)
+            stored = state_store.registry_platform(platform[name], emulator)
             key = stored.artifacts_kms_key_arn
         ssm = client(accounts.session(emulator, platform[name].account_id), "ssm", emulator)
         described = ssm.describe_parameters(
@@ -189,9 +191,9 @@ def _recorded(emulator, platform, version_arn: str) -> dict:
     version's events)."""
     owner = platform["registry"]
     table = (
-        deploy.session_for(owner, emulator)
+        aws.session_for(owner, emulator)
         .resource("dynamodb", endpoint_url=emulator.endpoint)
-        .Table(deploy.registry_platform(owner, emulator).governance_table_name)
+        .Table(state_store.registry_platform(owner, emulator).governance_table_name)
     )
     group, version = version_arn.split("/")[1:]
     key = {"model_package_group": group, "record": f"v{int(version):010d}"}
@@ -201,7 +203,9 @@ def _recorded(emulator, platform, version_arn: str) -> dict:
 def _upserted(platform, emulator, stage: str) -> None:
     """The stage's pipelines, as CI upserts them after its apply: an approval there starts its
     inference (whichever test ran first: tests run in any order)."""
-    upsert.upsert(platform[stage], deploy.workload_platform(platform[stage], emulator), emulator)
+    upsert.upsert(
+        platform[stage], state_store.workload_platform(platform[stage], emulator), emulator
+    )
 
 
 def test_model_version_registered_approved_promoted_and_served(emulator, platform, tmp_path):
@@ -212,7 +216,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     _upserted(platform, emulator, "prod")
     files = [f"--var-file={platform['dev'].tfvars_file}"]
     registry_file = f"--registry-var-file={platform['registry'].tfvars_file}"
-    dev_group = deploy.workload_platform(platform["dev"], emulator).model_package_group_arn
+    dev_group = state_store.workload_platform(platform["dev"], emulator).model_package_group_arn
     dev_sagemaker = client(
         accounts.session(emulator, platform["dev"].account_id), "sagemaker", emulator
     )
@@ -277,7 +281,7 @@ def test_model_version_registered_approved_promoted_and_served(emulator, platfor
     # Two promotions of the same version at once (two approvers, a retried job): one copy.
     prod_file = platform["prod"].tfvars_file
     promote = [*promote, first]
-    prod_group = deploy.workload_platform(platform["prod"], emulator).model_package_group_arn
+    prod_group = state_store.workload_platform(platform["prod"], emulator).model_package_group_arn
     owner = client(
         accounts.session(emulator, platform["registry"].account_id), "sagemaker", emulator
     )
@@ -356,7 +360,7 @@ def test_rollback_in_prod_through_the_cli(emulator, platform):
     _upserted(platform, emulator, "prod")
     prod, owner = platform["prod"], platform["registry"]
     files = [f"--var-file={prod.tfvars_file}", f"--registry-var-file={owner.tfvars_file}"]
-    group = deploy.workload_platform(prod, emulator).model_package_group_arn
+    group = state_store.workload_platform(prod, emulator).model_package_group_arn
     prod_sagemaker = client(accounts.session(emulator, prod.account_id), "sagemaker", emulator)
     added = []
     for _ in range(2):

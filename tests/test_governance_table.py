@@ -8,7 +8,7 @@ import json
 import pytest
 from boto3.dynamodb.conditions import Key
 
-from glue import aws, cli, deploy, governance, people
+from glue import aws, cli, deploy, governance, people, saved_plans, state_store
 from glue import registry as registry_module
 from glue.aws import client
 from glue.local import lifecycle, operator, sample_data
@@ -25,7 +25,9 @@ from tests.test_governance_recorder import _event
 def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
     workdir = tmp_path_factory.mktemp("runs")
     for name in ("dev", "prod"):
-        upsert.upsert(platform[name], deploy.workload_platform(platform[name], emulator), emulator)
+        upsert.upsert(
+            platform[name], state_store.workload_platform(platform[name], emulator), emulator
+        )
     stages = {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
     for stage in stages.values():
         # An approval starts the stage's inference: with a batch to score it succeeds (and
@@ -43,9 +45,9 @@ def registry(emulator, platform, stages) -> lifecycle.EventRouter:
 
 def _table(emulator, platform):
     owner = platform["registry"]
-    name = deploy.registry_platform(owner, emulator).governance_table_name
+    name = state_store.registry_platform(owner, emulator).governance_table_name
     return (
-        deploy.session_for(owner, emulator)
+        aws.session_for(owner, emulator)
         .resource("dynamodb", endpoint_url=emulator.endpoint)
         .Table(name)
     )
@@ -207,8 +209,8 @@ def test_an_event_it_cannot_record_waits_in_the_dead_letter_queue(emulator, plat
     assert outcome.endswith("the event waits in mammo-governance-recorder-dead-letter")
     assert _items(table) == before
 
-    contract = deploy.registry_platform(platform["registry"], emulator)
-    sqs = client(deploy.session_for(platform["registry"], emulator), "sqs", emulator)
+    contract = state_store.registry_platform(platform["registry"], emulator)
+    sqs = client(aws.session_for(platform["registry"], emulator), "sqs", emulator)
     [message] = sqs.receive_message(
         QueueUrl=contract.governance_dead_letter_queue_url, MessageAttributeNames=["All"]
     )["Messages"]
@@ -225,9 +227,9 @@ def test_an_event_the_function_s_policy_refuses_waits_in_the_rule_s_dead_letter_
     (not retried: a permission error) to the target's dead-letter queue, as itself too (the
     queue's policy and its key's policy must let it)."""
     owner, table = platform["registry"], _table(emulator, platform)
-    session = deploy.session_for(owner, emulator)
+    session = aws.session_for(owner, emulator)
     awslambda = client(session, "lambda", emulator)
-    contract = deploy.registry_platform(owner, emulator)
+    contract = state_store.registry_platform(owner, emulator)
     function = contract.governance_function_arn
     [statement] = json.loads(awslambda.get_policy(FunctionName=function)["Policy"])["Statement"]
     awslambda.remove_permission(FunctionName=function, StatementId=statement["Sid"])
@@ -292,7 +294,7 @@ def test_removing_the_rule_by_plan_stops_the_flow(emulator, platform, stages, re
         assert cli.main(["governance", "reconcile", f"--var-file={owner.tfvars_file}"]) == 0
     terraform = deploy.init(owner, emulator)
     var_files = [f"-var-file={path}" for path in deploy.var_files(owner)]
-    plan = deploy.plan_file_for(owner).with_name("governance-rule.tfplan")
+    plan = saved_plans.plan_file_for(owner).with_name("governance-rule.tfplan")
     rule = "-target=module.governance_recorder.aws_cloudwatch_event_rule.this"
     # The state is this apply's own: no refresh needed to plan against it.
     options = ["-input=false", "-refresh=false", f"-out={plan}", *var_files]

@@ -91,8 +91,8 @@ def test_python_computes_no_aws_name_terraform_owns():
         "return f\"/{environment.values['name_prefix']}/{environment.name}/platform\"",
     ]
     named = [line.split(": ", 1) for line in found]
-    assert [line for _, line in named] == state_store + entry_points, "\n".join(found)
-    assert {where.split(":")[0] for where, _ in named} == {"glue/deploy.py", "glue/people.py"}
+    assert [line for _, line in named] == entry_points + state_store, "\n".join(found)
+    assert {where.split(":")[0] for where, _ in named} == {"glue/state_store.py", "glue/people.py"}
 
 
 def test_set_up_says_what_it_installs():
@@ -108,7 +108,7 @@ def test_set_up_says_what_it_installs():
 
 # Where a command runs is chosen once, by the CLI (its `--aws` flag); what runs only locally
 # lives under glue/local/.
-CHOOSES_THE_TARGET = ("glue/cli.py",)
+CHOOSES_THE_TARGET = ("glue/cli/common.py", "glue/cli/local.py")
 
 
 def _imports(source: Path) -> set[str]:

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from glue import cli, config, deploy, governance, people
+from glue import aws, cli, config, deploy, governance, people, state_store
 from glue import registry as registry_module
 from glue.aws import client, split_s3
 from glue.local import lifecycle, operator, sample_data
@@ -30,7 +30,9 @@ pytestmark = pytest.mark.emulator
 def stages(emulator, platform, tmp_path_factory) -> dict[str, lifecycle.Stage]:
     workdir = tmp_path_factory.mktemp("runs")
     for name in ("dev", "prod"):
-        upsert.upsert(platform[name], deploy.workload_platform(platform[name], emulator), emulator)
+        upsert.upsert(
+            platform[name], state_store.workload_platform(platform[name], emulator), emulator
+        )
     stages = {name: lifecycle.stage(platform[name], emulator, workdir) for name in ("dev", "prod")}
     # prod serves nothing yet, as in the demo: the walkthrough's first promotion has no
     # champion to beat (earlier tests approved versions there by hand).
@@ -97,7 +99,7 @@ def test_training_registers_only_above_the_auc_threshold(emulator, stages):
 
 
 def _subscribe_queue(stage: lifecycle.Stage, emulator) -> tuple:
-    topic = deploy.workload_platform(stage.config, emulator).notification_topic_arn
+    topic = state_store.workload_platform(stage.config, emulator).notification_topic_arn
     sqs = client(stage.session, "sqs", emulator)
     queue = sqs.create_queue(QueueName="failure-notifications")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
@@ -420,7 +422,7 @@ def test_a_worse_challenger_is_refused_with_both_metrics_unless_forced(
     tolerance, naming both, and changes nothing, unless forced with a comment, which the
     copy's approval keeps."""
     dev, owner = stages["dev"], platform["registry"]
-    sagemaker = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    sagemaker = client(aws.session_for(owner, emulator), "sagemaker", emulator)
     prod_group = stages["prod"].settings.model_package_group_arn
     champion = registry_module.serving(sagemaker, prod_group)  # the lifecycle's, rolled back to
     # A challenger that learned nothing: trained on the data with its labels shuffled.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import checkov, config, deploy
+from glue import checkov, config, saved_plans
 from glue.aws import AWS
 from glue.deploy import PlanSummary, ResourceChange
 from glue.terraform import planned_changes
@@ -117,14 +117,14 @@ def _stamp(plan_file: Path, made_from: config.EnvironmentConfig) -> None:
     hand (its changes are the resource changes of that JSON)."""
     plan = b"a plan written by hand"
     plan_file.write_bytes(plan)
-    shown = deploy.plan_json_for(plan_file).read_bytes()
+    shown = saved_plans.plan_json_for(plan_file).read_bytes()
     changes = tuple(
         ResourceChange(change["change"]["actions"][0], change["address"])
         for change in json.loads(shown)["resource_changes"]
     )
-    origin = deploy.made_from(made_from, AWS)
-    stamp = deploy.stamp(origin, False, plan, changes, plan_json=shown)
-    deploy.stamp_for(plan_file).write_text(stamp)
+    origin = saved_plans.made_from(made_from, AWS)
+    stamp = saved_plans.stamp(origin, False, plan, changes, plan_json=shown)
+    saved_plans.stamp_for(plan_file).write_text(stamp)
 
 
 def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path):

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from glue import config, deploy
+from glue import aws, config, deploy, saved_plans, state_store
 from glue.aws import AWS, client
 from glue.errors import MlopsError
 from glue.local.emulator import control
@@ -50,7 +50,7 @@ def _tfvars(folder: Path, environment: str, **changes) -> Path:
 
 
 def _plan_files(plan_file: Path) -> dict[str, bytes]:
-    files = [plan_file, deploy.stamp_for(plan_file)]
+    files = [plan_file, saved_plans.stamp_for(plan_file)]
     return {path.name: path.read_bytes() for path in files}
 
 
@@ -110,12 +110,12 @@ def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
     )  # fmt: skip
     assert scan.returncode == 1 and "planned from other tfvars" in one_line(scan.stderr)
     # The JSON checkov reads is produced from the checked plan once, and again if it was altered.
-    shown = deploy.SavedPlan.load(plan_file).plan_json(reviewed)
+    shown = saved_plans.SavedPlan.load(plan_file).plan_json(reviewed)
     produced = shown.read_bytes()
     assert json.loads(produced)["resource_changes"]
-    assert deploy.SavedPlan.load(plan_file).stamp["plan_json_sha256"]
+    assert saved_plans.SavedPlan.load(plan_file).stamp["plan_json_sha256"]
     shown.write_text("{}")
-    assert deploy.SavedPlan.load(plan_file).plan_json(reviewed).read_bytes() == produced
+    assert saved_plans.SavedPlan.load(plan_file).plan_json(reviewed).read_bytes() == produced
     plan_file.write_bytes(plan_file.read_bytes() + b"altered")
     report = mlops("report", "--plans", str(plan_file.parent), "--out", str(tmp_path / "r.md"))
     # The report still reaches reviewers, naming the refused plan instead of summarizing it.
@@ -133,8 +133,10 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
     env = config.load("dev")
     plan_file = tmp_path / "dev.tfplan"
     plan_file.write_bytes(b"the reviewed plan")
-    origin = deploy.made_from(env, AWS)
-    deploy.stamp_for(plan_file).write_text(deploy.stamp(origin, False, b"the reviewed plan", ()))
+    origin = saved_plans.made_from(env, AWS)
+    saved_plans.stamp_for(plan_file).write_text(
+        saved_plans.stamp(origin, False, b"the reviewed plan", ())
+    )
     applied = []
 
     class Terraform:
@@ -149,7 +151,7 @@ def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
 
 def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path):
     locked = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="safety"))
-    store = deploy.ensure_state_bucket(locked, emulator)
+    store = state_store.ensure_state_bucket(locked, emulator)
     lock = {
         "ID": "5e2a7a1c-0000-4000-8000-000000000001",
         "Operation": "OperationTypeApply",
@@ -159,7 +161,7 @@ def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path)
         "Created": "2026-11-23T06:00:00Z",
         "Path": f"{store.bucket}/registry/terraform.tfstate",
     }
-    s3 = client(deploy.session_for(locked, emulator), "s3", emulator)
+    s3 = client(aws.session_for(locked, emulator), "s3", emulator)
     s3.put_object(
         Bucket=store.bucket, Key="registry/terraform.tfstate.tflock", Body=json.dumps(lock)
     )
@@ -177,9 +179,9 @@ def test_a_state_lock_names_its_holder_and_how_to_release_it(emulator, tmp_path)
 
 def test_the_state_bucket_is_encrypted_with_its_own_key_and_tls_only(emulator, tmp_path):
     env = config.load("registry", _tfvars(tmp_path, "registry", name_prefix="safety"))
-    store = deploy.ensure_state_bucket(env, emulator)
-    assert deploy.ensure_state_bucket(env, emulator) == store  # idempotent
-    session = deploy.session_for(env, emulator)
+    store = state_store.ensure_state_bucket(env, emulator)
+    assert state_store.ensure_state_bucket(env, emulator) == store  # idempotent
+    session = aws.session_for(env, emulator)
     s3, kms = client(session, "s3", emulator), client(session, "kms", emulator)
     rule = s3.get_bucket_encryption(Bucket=store.bucket)["ServerSideEncryptionConfiguration"]
     default = rule["Rules"][0]["ApplyServerSideEncryptionByDefault"]
@@ -188,15 +190,15 @@ def test_the_state_bucket_is_encrypted_with_its_own_key_and_tls_only(emulator, t
     (statement,) = json.loads(s3.get_bucket_policy(Bucket=store.bucket)["Policy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    backend = deploy.write_backend_config(env, emulator, store).read_text()
+    backend = state_store.write_backend_config(env, emulator, store).read_text()
     assert f'kms_key_id = "{store.kms_key_arn}"' in backend
 
     # A set-up interrupted after the bucket was created is completed by the next run.
     halfway = config.load("registry", _tfvars(tmp_path / "halfway", "registry", name_prefix="half"))
     inside = accounts.client_in(emulator, halfway.account_id, "s3")  # (its own platform's)
-    inside.create_bucket(Bucket=deploy.state_bucket_name(halfway))
+    inside.create_bucket(Bucket=state_store.state_bucket_name(halfway))
     # (by whoever sets it up: the bootstrap, as the account's administrator)
-    completed = deploy.ensure_state_bucket(
+    completed = state_store.ensure_state_bucket(
         halfway, emulator, accounts.session(emulator, halfway.account_id)
     )
     assert inside.get_bucket_policy(Bucket=completed.bucket)["Policy"]
@@ -233,7 +235,7 @@ def test_a_state_key_whose_alias_cannot_be_made_is_not_left_behind():
 
     kms = Kms()
     with pytest.raises(MlopsError, match="cannot create the state key alias/mammo-tfstate"):
-        deploy._state_key(config.load("registry"), kms)
+        state_store._state_key(config.load("registry"), kms)
     assert kms.scheduled == ["k-1"]
 
 

@@ -10,7 +10,7 @@ import dataclasses
 import pytest
 from botocore.exceptions import ClientError
 
-from glue import cli, compliance, deploy, governance, people
+from glue import aws, cli, compliance, governance, people, state_store
 from glue import registry as registry_module
 from glue.aws import assumed_session, base_session, client
 from glue.local import lifecycle, operator, sample_data
@@ -22,7 +22,9 @@ from tests.accounts import DATA_SCIENTIST, DEV_APPROVER, PROD_APPROVER, READER
 
 @pytest.fixture(scope="module")
 def dev(emulator, platform, tmp_path_factory) -> lifecycle.Stage:
-    upsert.upsert(platform["dev"], deploy.workload_platform(platform["dev"], emulator), emulator)
+    upsert.upsert(
+        platform["dev"], state_store.workload_platform(platform["dev"], emulator), emulator
+    )
     stage = lifecycle.stage(platform["dev"], emulator, tmp_path_factory.mktemp("runs"))
     stage.put(stage.training_data_uri(), sample_data.training_csv())
     stage.put(stage.batch_uri(), sample_data.batch_csv())
@@ -57,7 +59,7 @@ def test_what_a_person_assumes_is_named_as_terraform_names_it(emulator, platform
     """The names glue/people.py derives before any state can be read are the applied
     registry's."""
     owner = platform["registry"]
-    contract = deploy.registry_platform(owner, emulator)
+    contract = state_store.registry_platform(owner, emulator)
     assert contract.model_approver_role_arns == {
         stage: people.approver_role_arn(owner, stage) for stage in ("dev", "prod")
     }
@@ -72,7 +74,7 @@ def test_only_the_stages_approver_decides_and_only_with_their_identity(
     owner = platform["registry"]
     version = _trained_by(dev, "sam")
     dev_version = registry_module.package_arn(dev.settings.model_package_group_arn, version)
-    prod_group = deploy.workload_platform(platform["prod"], emulator).model_package_group_arn
+    prod_group = state_store.workload_platform(platform["prod"], emulator).model_package_group_arn
     prod_version = registry_module.package_arn(prod_group, 1)
     approve = {"ModelApprovalStatus": "Approved", "ApprovalDescription": "looks fine"}
 
@@ -97,9 +99,9 @@ def test_only_the_stages_approver_decides_and_only_with_their_identity(
         people.as_approver(owner, "dev", emulator)
 
     # Neither the Terraform roles nor CI's deploy role decide.
-    registry_terraform = client(deploy.session_for(owner, emulator), "sagemaker", emulator)
+    registry_terraform = client(aws.session_for(owner, emulator), "sagemaker", emulator)
     _denied(lambda: registry_terraform.update_model_package(ModelPackageArn=dev_version, **approve))
-    deploy_role = deploy.workload_platform(platform["dev"], emulator).deploy_role_arn
+    deploy_role = state_store.workload_platform(platform["dev"], emulator).deploy_role_arn
     ci = client(assumed_session(deploy_role, owner.region, emulator), "sagemaker", emulator)
     _denied(lambda: ci.update_model_package(ModelPackageArn=dev_version, **approve))
 
@@ -121,7 +123,7 @@ def test_a_data_scientist_starts_training_as_themselves_and_the_version_says_so(
     out = capsys.readouterr().out
     assert ": Succeeded" in out and "registered v" in out
     version = int(out.split("registered v", 1)[1].split(",")[0].split()[0])
-    sagemaker = client(deploy.session_for(platform["dev"], emulator), "sagemaker", emulator)
+    sagemaker = client(aws.session_for(platform["dev"], emulator), "sagemaker", emulator)
     registered = registry_module.describe(sagemaker, dev.settings.model_package_group_arn, version)
     assert registered["CustomerMetadataProperties"][registry_module.TRAINED_BY] == DATA_SCIENTIST
     # A person starts training only; one dev's tfvars do not name starts nothing.
@@ -147,7 +149,7 @@ def test_no_run_registers_a_decided_version_and_no_workload_account_decides(
     assert "mlops sets it" in capsys.readouterr().err
 
     # The execution role registers versions, pending: the group's policy denies the rest.
-    execution_role = deploy.workload_platform(
+    execution_role = state_store.workload_platform(
         platform["dev"], emulator
     ).sagemaker_execution_role_arn
     steps = client(

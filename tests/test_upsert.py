@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from glue import config, contract, deploy
+from glue import config, contract, state_store
 from glue.aws import client
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
@@ -128,7 +128,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, platform):
 
 def test_registry_environment_has_no_pipelines(emulator, platform):
     with pytest.raises(MlopsError, match="environment 'registry' is not a stage"):
-        deploy.workload_platform(config.load("registry"), emulator)
+        state_store.workload_platform(config.load("registry"), emulator)
     with pytest.raises(MlopsError, match="pipelines of registry not upserted: the platform given"):
         upsert.upsert(config.load("registry"), platform, emulator)
 

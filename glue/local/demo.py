@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from glue import compliance, config, deploy
+from glue import compliance, config, deploy, saved_plans, state_store
 from glue.comparison import Comparison, version_name
 from glue.errors import MlopsError
 from glue.local import lifecycle, operator, target
@@ -100,7 +100,7 @@ def _describe(result: object) -> str:
     if isinstance(result, tuple):  # an upsert's changes and diffs
         actions = Counter(change.action for change in result[0])
         return ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
-    if isinstance(result, deploy.PlanSummary):
+    if isinstance(result, saved_plans.PlanSummary):
         return f"+{result.add} ~{result.change} -{result.destroy}"
     if isinstance(result, Emulator):
         return result.endpoint
@@ -183,7 +183,7 @@ def _deploy(
             steps,
             "upsert pipelines",
             where,
-            lambda: upsert.upsert(env, deploy.workload_platform(env, emulator), emulator),
+            lambda: upsert.upsert(env, state_store.workload_platform(env, emulator), emulator),
         )
 
 

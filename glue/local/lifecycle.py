@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glue import deploy, governance, people
+from glue import governance, people, state_store
 from glue.aws import assumed_session, client, split_s3
 from glue.compliance import read_violations
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
@@ -75,7 +75,7 @@ def stage(config: EnvironmentConfig, emulator: Emulator, workdir: Path) -> Stage
     """The stage's runner and router: SageMaker, EventBridge and Lambda read the account as
     AWS does (its root), and a pipeline that no rule starts is started as CI starts it (the
     stage's deploy role, as `mlops pipelines start`)."""
-    platform = deploy.workload_platform(config, emulator)
+    platform = state_store.workload_platform(config, emulator)
     session = as_aws(emulator, config.account_id, config.region)
     starter = assumed_session(
         platform.deploy_role_arn, config.region, emulator, f"mlops-start-{config.name}"

@@ -1,0 +1,7 @@
+"""`python -m glue.cli`."""
+
+import sys
+
+from glue.cli import main
+
+sys.exit(main())
