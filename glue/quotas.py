@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from glue.aws import client
 from glue.errors import MlopsError
-from glue.terraform import prior_instances
+from glue.terraform_output import prior_instances
 
 # Lambda keeps this many concurrent executions unreserved in every account and region.
 MINIMUM_UNRESERVED = 100

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from glue.aws import client
-from glue.terraform import prior_instances
+from glue.terraform_output import prior_instances
 
 
 @dataclass(frozen=True)

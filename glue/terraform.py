@@ -1,4 +1,4 @@
-"""Terraform, offline: find the binary and the AWS provider's filesystem mirror, and run it.
+"""Terraform, offline: run it (glue/terraform_setup.py finds the binary and the provider).
 
 The only module that drives Terraform: one subprocess call per command, each given its own
 environment (no process-wide environment is changed, so runs can overlap).
@@ -18,275 +18,22 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from glue.errors import Interrupted, MlopsError
-from glue.files import write_whole
 from glue.settings import PROJECT_ROOT, state_dir
-
-TERRAFORM_ENV = "MLOPS_TERRAFORM"
-MIRROR_ENV = "MLOPS_TF_PLUGIN_MIRROR"
-AWS_PROVIDER = Path("registry.terraform.io/hashicorp/aws")
-MIRROR_CANDIDATES = (
-    Path("/opt/tf-plugins"),
-    Path.home() / ".terraform.d/plugins",
-    Path.home() / ".local/share/terraform/plugins",
-    Path("/usr/local/share/terraform/plugins"),
-    Path("/usr/share/terraform/plugins"),
-)
-
-
-def find_terraform() -> str:
-    configured = os.environ.get(TERRAFORM_ENV)
-    if configured:
-        found = shutil.which(configured)
-        if found is None:
-            raise MlopsError(f"terraform not found: {TERRAFORM_ENV}={configured} is not executable")
-        return found
-    found = shutil.which("terraform")
-    if found is None:
-        raise MlopsError(
-            "terraform not found: looked on PATH; install Terraform >= 1.11 "
-            f"or set {TERRAFORM_ENV} to its path"
-        )
-    return found
-
-
-def _binary_identity(binary: str) -> str:
-    """Which Terraform binary this is (a new install at the same path is another)."""
-    resolved = Path(binary).resolve()
-    status = resolved.stat()
-    return f"{resolved} {status.st_size} {status.st_mtime_ns}"
-
-
-def terraform_version(binary: str) -> str:
-    """The version the binary reports (`terraform version -json`), asked once per binary."""
-    known = state_dir() / "terraform-version.json"
-    identity = _binary_identity(binary)
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        recorded = json.loads(known.read_text())
-        if recorded.get("binary") == identity:
-            return str(recorded["version"])
-    answer = subprocess.run(
-        [binary, "version", "-json"], capture_output=True, text=True, stdin=subprocess.DEVNULL
-    )
-    try:
-        version = json.loads(answer.stdout)["terraform_version"]
-    except (ValueError, TypeError, KeyError):  # before 0.13, only `Terraform v0.12.31`
-        said = re.match(r"Terraform v(\d+\.\d+\.\d+\S*)", answer.stdout)
-        if said is None:
-            raise MlopsError(
-                f"{binary} is not Terraform: `{binary} version -json` does not say its version"
-            ) from None
-        version = said.group(1)
-    write_whole(known, json.dumps({"binary": identity, "version": version}).encode())
-    return str(version)
-
-
-def _release(version: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in re.findall(r"\d+", version.split("-")[0])[:3])
-
-
-def _meets(version: tuple[int, ...], constraint: str) -> bool:
-    """Whether a version meets one Terraform version constraint (`>= 1.11`, `~> 1.11.0`, ...)."""
-    operator, wanted_text = re.fullmatch(r"\s*(>=|<=|!=|~>|>|<|=)?\s*(\S+)\s*", constraint).groups()
-    wanted = _release(wanted_text)
-    padded = version + (0,) * (3 - len(version))
-    wanted_padded = wanted + (0,) * (3 - len(wanted))
-    if operator == "~>":  # the rightmost given part may grow, the others are fixed
-        fixed = wanted[:-1] if len(wanted) > 1 else wanted
-        return padded >= wanted_padded and padded[: len(fixed)] == fixed
-    comparisons = {
-        ">=": padded >= wanted_padded,
-        "<=": padded <= wanted_padded,
-        ">": padded > wanted_padded,
-        "<": padded < wanted_padded,
-        "!=": padded != wanted_padded,
-    }
-    return comparisons.get(operator or "=", padded == wanted_padded)
-
-
-def required_version(root: Path) -> str | None:
-    """The root's `required_version` (its versions.tf), the one place the supported range is set."""
-    versions = root / "versions.tf"
-    found = (
-        re.search(r'required_version\s*=\s*"([^"]*)"', versions.read_text())
-        if versions.is_file()
-        else None
-    )
-    return found.group(1) if found else None
-
-
-def check_version(binary: str, root: Path) -> None:
-    """Refuse a Terraform the root does not support, before it runs (its own refusal comes only
-    at init, and a binary that is not Terraform would never give one)."""
-    required = required_version(root)
-    if required is None:
-        return
-    version = terraform_version(binary)
-    if not all(_meets(_release(version), part) for part in required.split(",")):
-        raise MlopsError(
-            f"terraform {version} ({binary}) is not one {root.name} supports: its versions.tf "
-            f"requires {required}; install such a Terraform or set {TERRAFORM_ENV} to its path"
-        )
-
-
-def _holds_provider(folder: Path) -> bool:
-    return any((folder / AWS_PROVIDER).glob("*/*/terraform-provider-aws*"))
-
-
-def find_provider_mirror() -> Path | None:
-    """The folder holding registry.terraform.io/hashicorp/aws/<version>/<platform>/: the one
-    configured in MLOPS_TF_PLUGIN_MIRROR (an error if it holds no provider), else the first
-    usual place that holds one, else None: Terraform installs the provider from its registry."""
-    configured = os.environ.get(MIRROR_ENV)
-    if configured:
-        if not _holds_provider(Path(configured)):
-            raise MlopsError(
-                f"AWS provider mirror not found: looked for {AWS_PROVIDER}/<version>/ in "
-                f"{configured} ({MIRROR_ENV}); point it at the folder that holds "
-                "registry.terraform.io/, or unset it to let Terraform install the provider"
-            )
-        return Path(configured)
-    return next((c for c in MIRROR_CANDIDATES if _holds_provider(c)), None)
-
-
-def provider_installation() -> str:
-    """How the AWS provider is installed, as `mlops doctor` says it."""
-    mirror = find_provider_mirror()
-    if mirror is not None:
-        return f"from the filesystem mirror {mirror}"
-    looked = ", ".join(str(c) for c in MIRROR_CANDIDATES)
-    return (
-        "by Terraform from its registry, checked against the committed lock files (no mirror "
-        f"in {looked}; set {MIRROR_ENV} to use one)"
-    )
-
-
-# Terraform and the AWS provider are Go programs that spend about a quarter of their CPU time
-# in Go's garbage collector while they load the provider's schema (thousands of resource types),
-# which every command does. Collecting at 4x the live heap instead of 2x (Go's GOGC) costs about
-# a fifth more memory (~370 MB instead of ~310 MB for a validate of the workload root) and saves
-# about a quarter of the CPU (3.5 -> 2.8 CPU seconds there). Collecting only near a memory limit
-# (GOGC=off, GOMEMLIMIT=1GiB) saved a little more on a validate (2.4 CPU seconds, 665 MB) but
-# nothing measurable on the suite, and the suite's killed-apply test failed in 3 of 8 runs with
-# it (0 of about 15 before), so it is not used. A GOGC or GOMEMLIMIT the user set wins (then
-# neither is set here).
-GO_GARBAGE_COLLECTION = {"GOGC": "400"}
-GO_TUNING_VARIABLES = ("GOGC", "GOMEMLIMIT")
-
-
-def cli_environment() -> dict[str, str]:
-    """What every Terraform run gets: with a mirror, a CLI config that installs providers from
-    it only (offline machines; without one, Terraform's own configuration and registry install
-    them); Go's garbage collection tuned for the provider's schema, unless the user tuned it."""
-    mirror = find_provider_mirror()
-    installation = {} if mirror is None else {"TF_CLI_CONFIG_FILE": str(write_cli_config(mirror))}
-    tuned_by_user = any(name in os.environ for name in GO_TUNING_VARIABLES)
-    return installation | ({} if tuned_by_user else GO_GARBAGE_COLLECTION)
-
-
-def write_cli_config(mirror: Path) -> Path:
-    """A CLI config that installs providers from the mirror only: no registry is reachable."""
-    config = state_dir() / "terraform.rc"
-    text = (
-        "provider_installation {\n"
-        f"  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n"
-        "}\n"
-    )
-    if not config.is_file() or config.read_text() != text:
-        # Replaced whole, never rewritten in place: a Terraform run started meanwhile (another
-        # environment planned at the same time) reads the old file or the new, not half of one.
-        write_whole(config, text.encode())
-    return config
-
-
-def _lock_holder(lines: list[str]) -> str | None:
-    """Who holds the state lock, from Terraform's `Lock Info:`, as a person can act on it."""
-    info = {}
-    for line in lines:
-        key, separator, value = line.strip().partition(":")
-        if separator and key in ("ID", "Who", "Operation", "Created"):
-            info.setdefault(key, value.strip())
-    if "ID" not in info:
-        return None
-    return (
-        f"the state is locked by {info.get('Who', 'someone')} "
-        f"({info.get('Operation', 'an operation')} since {info.get('Created', '?')}, "
-        f"lock ID {info['ID']}): wait for that run to finish; if it was killed and nothing "
-        f"runs, release the lock with `mlops unlock --lock-id {info['ID']}` and the same --env"
-    )
-
-
-def _errors(stderr: str) -> str:
-    """The `Error:` lines of Terraform's output, which say what failed."""
-    text = re.sub(r"\x1b\[[0-9;]*m", "", stderr)
-    lines = [line.strip(" │╷╵") for line in text.splitlines()]
-    if any("Error acquiring the state lock" in line for line in lines):
-        holder = _lock_holder(lines)
-        if holder:
-            return holder
-    errors = [line for line in lines if line.startswith("Error:")]
-    return "; ".join(errors) if errors else (text.strip().splitlines() or ["no output"])[-1]
-
-
-def _messages(stream: str) -> Iterator[dict]:
-    """The JSON messages of a `-json` run (one per line)."""
-    for line in stream.splitlines():
-        with contextlib.suppress(ValueError):
-            message = json.loads(line)
-            if isinstance(message, dict):
-                yield message
-
-
-def _diagnostics(stream: str) -> str:
-    """The error diagnostics of a `-json` run, as Terraform prints them without -json."""
-    lines = []
-    for message in _messages(stream):
-        diagnostic = message.get("diagnostic") or {}
-        if message.get("type") == "diagnostic" and diagnostic.get("severity") == "error":
-            lines += [f"Error: {diagnostic.get('summary', '')}"]
-            lines += str(diagnostic.get("detail", "")).splitlines()
-    return "\n".join(lines)
-
-
-# What a plan does to a resource, by the name `terraform show -json` gives it; moves, imports
-# without changes, no-ops and data source reads change nothing.
-_CHANGING_ACTIONS = {
-    "create": "create",
-    "update": "update",
-    "delete": "delete",
-    "replace": "replace",
-    "remove": "forget",
-}
-
-
-def planned_changes(stream: str) -> list[tuple[str, str]]:
-    """(action, address) of every resource a `plan -json` run changes, in Terraform's order."""
-    changes = []
-    for message in _messages(stream):
-        if message.get("type") != "planned_change":
-            continue
-        change = message.get("change") or {}
-        action = _CHANGING_ACTIONS.get(change.get("action"))
-        if action:
-            changes.append((action, change["resource"]["addr"]))
-    return changes
-
+from glue.terraform_output import diagnostics, errors, is_plan_file, messages, planned_changes
+from glue.terraform_setup import binary_identity, check_version, cli_environment, find_terraform
 
 # The Terraform processes running now (several: the stages apply side by side), how many
 # interrupts each has heard, and how many the command was given. The signal handler only counts
@@ -386,46 +133,12 @@ def _follow(
             written += chunk
         if on_message is not None:
             lines_end = written.rfind(b"\n") + 1
-            for message in _messages(written[told:lines_end].decode(errors="replace")):
+            for message in messages(written[told:lines_end].decode(errors="replace")):
                 on_message(message)
             told = max(told, lines_end)
         if ended:
             return written.decode(errors="replace")
         time.sleep(0.05)
-
-
-def _instance_address(resource: dict, instance: dict) -> str:
-    module = f"{resource['module']}." if resource.get("module") else ""
-    key = instance.get("index_key")
-    index = "" if key is None else f"[{json.dumps(key)}]"
-    return f"{module}{resource['type']}.{resource['name']}{index}"
-
-
-def prior_instances(plan: bytes) -> dict[str, tuple[str, dict]]:
-    """Each managed resource instance of the state a saved plan was made from (the plan file's
-    `tfstate`), by its Terraform address: its type and its attributes. No `terraform show`."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(plan)) as archive:
-            prior = json.loads(archive.read("tfstate"))
-    except (KeyError, ValueError, zipfile.BadZipFile):
-        raise MlopsError("the saved plan holds no prior state (its tfstate): plan again") from None
-    return {
-        _instance_address(resource, instance): (
-            resource["type"],
-            instance.get("attributes") or {},
-        )
-        for resource in prior.get("resources", [])
-        if resource.get("mode") == "managed"
-        for instance in resource.get("instances", [])
-    }
-
-
-def _is_plan_file(path: Path) -> bool:
-    try:
-        with zipfile.ZipFile(path) as plan:
-            return "tfplan" in plan.namelist()
-    except (OSError, zipfile.BadZipFile):
-        return False
 
 
 # Terraform's messages while it applies: a resource started, still going (every 10 s), done, failed.
@@ -505,9 +218,9 @@ class TerraformRunner:
                 if _interrupts:
                     raise Interrupted(self._interrupted(command))
                 stderr.seek(0)
-                said = f"{stderr.read()}\n{_diagnostics(stdout)}".strip()
+                said = f"{stderr.read()}\n{diagnostics(stdout)}".strip()
                 raise MlopsError(
-                    f"terraform {command} failed in {self.working_dir}: {_errors(said)}"
+                    f"terraform {command} failed in {self.working_dir}: {errors(said)}"
                 )
         return stdout
 
@@ -544,7 +257,7 @@ class TerraformRunner:
         module and provider blocks), the lock file, the CLI and the backend configuration, and
         the Terraform binary that ran it."""
         digest = hashlib.sha256(str(self.working_dir.resolve()).encode())
-        digest.update(f"{_binary_identity(self._binary)}\0".encode())
+        digest.update(f"{binary_identity(self._binary)}\0".encode())
         inputs = [
             *sorted(self.working_dir.glob("*.tf")),
             *sorted((PROJECT_ROOT / "modules").glob("**/*.tf")),
@@ -615,8 +328,8 @@ class TerraformRunner:
         # Terraform's plan stream ends with its change summary, and its plan file is a zip
         # archive holding `tfplan`: anything else is no plan (a binary that is not Terraform, a
         # plan cut short), and a stamp must never vouch for it.
-        summarized = any(message.get("type") == "change_summary" for message in _messages(stream))
-        if not summarized or not _is_plan_file(plan_file):
+        summarized = any(message.get("type") == "change_summary" for message in messages(stream))
+        if not summarized or not is_plan_file(plan_file):
             raise MlopsError(
                 f"terraform plan in {self.working_dir} ({self._binary}) wrote no plan: its "
                 "output has no change summary, or its plan file is not one; is it Terraform?"

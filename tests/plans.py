@@ -20,7 +20,7 @@ import tftest
 
 from glue.local.emulator.control import Emulator
 from glue.local.target import emulator_environment
-from glue.terraform import cli_environment, find_terraform
+from glue.terraform_setup import cli_environment, find_terraform
 from tests import accounts
 
 ROOT = Path(__file__).resolve().parent.parent

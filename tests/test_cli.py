@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from glue import terraform_setup
 from glue.errors import MlopsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +157,7 @@ def test_a_plan_terraform_did_not_write_is_never_stamped(tmp_path, monkeypatch):
 
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
     fake = _fake_terraform(tmp_path, '{"terraform_version": "1.11.4"}')
-    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    monkeypatch.setenv(terraform_setup.TERRAFORM_ENV, str(fake))
     runner = terraform.TerraformRunner(PROJECT_ROOT / "environments/workload", "fake-plan")
     plan_file = tmp_path / "dev.tfplan"
     plan_file.write_bytes(b"")
@@ -201,7 +202,7 @@ def test_two_commands_on_one_root_init_it_once_not_both_at_once(tmp_path, monkey
         f'echo "start $1" >> {calls}; sleep 1; echo "end $1" >> {calls}\n'
     )
     fake.chmod(0o755)
-    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    monkeypatch.setenv(terraform_setup.TERRAFORM_ENV, str(fake))
     root = PROJECT_ROOT / "environments/workload"
 
     def validated() -> None:
@@ -223,17 +224,17 @@ def test_without_a_mirror_terraform_installs_the_provider(tmp_path, monkeypatch)
     machine)."""
     from glue import terraform
 
-    monkeypatch.setattr(terraform, "MIRROR_CANDIDATES", (tmp_path / "no-mirror",))
-    monkeypatch.delenv(terraform.MIRROR_ENV, raising=False)
+    monkeypatch.setattr(terraform_setup, "MIRROR_CANDIDATES", (tmp_path / "no-mirror",))
+    monkeypatch.delenv(terraform_setup.MIRROR_ENV, raising=False)
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "users-own.tfrc"))
     recorded = tmp_path / "recorded"
     fake = tmp_path / "terraform"
     fake.write_text(f'#!/bin/sh\necho "$TF_CLI_CONFIG_FILE $*" >> {recorded}\n')
     fake.chmod(0o755)
-    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    monkeypatch.setenv(terraform_setup.TERRAFORM_ENV, str(fake))
 
-    assert terraform.provider_installation().startswith("by Terraform from its registry")
+    assert terraform_setup.provider_installation().startswith("by Terraform from its registry")
     terraform.TerraformRunner(tmp_path, "no-mirror").init()
     assert recorded.read_text() == (
         f"{tmp_path / 'users-own.tfrc'} init -no-color -input=false -backend=false\n"
@@ -264,7 +265,7 @@ def test_terraform_collects_garbage_less_often_unless_the_user_tuned_it(
     fake = tmp_path / "terraform"
     fake.write_text(f'#!/bin/sh\necho "GOGC=$GOGC GOMEMLIMIT=$GOMEMLIMIT" > {recorded}\n')
     fake.chmod(0o755)
-    monkeypatch.setenv(terraform.TERRAFORM_ENV, str(fake))
+    monkeypatch.setenv(terraform_setup.TERRAFORM_ENV, str(fake))
 
     terraform.TerraformRunner(tmp_path, "go-tuning").run("version")
     assert recorded.read_text() == f"GOGC={given['GOGC']} GOMEMLIMIT={given['GOMEMLIMIT']}\n"

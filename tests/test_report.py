@@ -15,7 +15,7 @@ import pytest
 from glue import checkov, config, saved_plans
 from glue.aws import AWS
 from glue.deploy import PlanSummary, ResourceChange
-from glue.terraform import planned_changes
+from glue.terraform_output import planned_changes
 
 ROOT = Path(__file__).resolve().parent.parent
 INSECURE = Path("tests/fixtures/insecure_module")

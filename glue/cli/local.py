@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from glue import terraform
+from glue import terraform_setup
 from glue.local.emulator import control
 from glue.settings import PROJECT_ROOT
 
@@ -46,11 +46,11 @@ def _local_env(args: argparse.Namespace) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> None:
-    binary = terraform.find_terraform()
+    binary = terraform_setup.find_terraform()
     for root in sorted((PROJECT_ROOT / "environments").iterdir()):
-        terraform.check_version(binary, root)
-    print(f"terraform: {binary} ({terraform.terraform_version(binary)})")
-    print(f"AWS provider: installed {terraform.provider_installation()}")
+        terraform_setup.check_version(binary, root)
+    print(f"terraform: {binary} ({terraform_setup.terraform_version(binary)})")
+    print(f"AWS provider: installed {terraform_setup.provider_installation()}")
     emulator = control.find()
     print(f"local AWS emulator: {emulator.endpoint if emulator else 'not running'}")
 
