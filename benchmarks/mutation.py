@@ -52,6 +52,10 @@ EQUIVALENT = {
         )
         for n in (4, 5, 8)
     },
+    "glue.governance.x_require_promotion__mutmut_5": (
+        "the separator between the ways models are promoted: there is one way (dev -> prod), "
+        "so no separator is ever written"
+    ),
     "glue.steps.governance_recorder.x_record__mutmut_45": (
         "no expression values given as None instead of {}: both mean none are sent"
     ),

@@ -18,6 +18,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from glue.errors import MlopsError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from glue.config import EnvironmentConfig
 
 
@@ -63,7 +65,7 @@ class Target(Protocol):
     def backend_settings(self) -> dict[str, object]:
         """What the S3 backend needs beyond the state store's bucket, key and key ARN."""
 
-    def refuse_plan_of(self, planned_on: str) -> str:
+    def refuse_plan_of(self, plan_file: Path, planned_on: str) -> str:
         """Why a plan made on `planned_on` (another target's name) is not applied here."""
 
     def check_not_restarted(self, environment: str) -> None:
@@ -112,8 +114,8 @@ class Aws:
     def backend_settings(self) -> dict[str, object]:
         return {}
 
-    def refuse_plan_of(self, planned_on: str) -> str:
-        return planned_elsewhere(planned_on, self.name)
+    def refuse_plan_of(self, plan_file: Path, planned_on: str) -> str:
+        return planned_elsewhere(plan_file, planned_on, self.name)
 
     def check_not_restarted(self, environment: str) -> None:
         return None
@@ -145,8 +147,11 @@ class Aws:
 AWS = Aws()
 
 
-def planned_elsewhere(planned_on: str, here: str) -> str:
-    return f"planned against {planned_on}, not {here}: plan again against the target you mean"
+def planned_elsewhere(plan_file: Path, planned_on: str, here: str) -> str:
+    return (
+        f"{plan_file} was planned against {planned_on}, not {here}: plan again against the "
+        "target you mean"
+    )
 
 
 class _SearchPaths(list):

@@ -171,7 +171,7 @@ class SavedPlan:
                 "holds now (edited since, or another --var-file): plan again and review that"
             )
         if target is not None and planned["target"] != now["target"]:
-            raise MlopsError(f"{self.plan_file}: {target.refuse_plan_of(planned['target'])}")
+            raise MlopsError(target.refuse_plan_of(self.plan_file, planned["target"]))
 
     def summary(self) -> PlanSummary:
         return PlanSummary(self.stamp["environment"], self.plan_file, self.changes)

@@ -381,3 +381,63 @@ def test_aws_without_credentials_is_one_clear_line(tmp_path):
     )
     assert unknown_profile.returncode == 1
     assert "The config profile (ci) could not be found" in one_line(unknown_profile.stderr)
+
+
+def test_help_works_without_docstrings():
+    """`python -OO` strips docstrings: the parser's description does not come from one."""
+    ran = subprocess.run(
+        [sys.executable, "-OO", "-m", "glue.cli", "--help"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert "the one command-line entry point" in ran.stdout
+
+
+def test_a_run_started_on_sagemaker_reads_nothing_more(monkeypatch, capsys):
+    """`pipelines start --aws`: the run goes on on SageMaker, so none of its events are there
+    to deliver yet, and the registry's tfvars (which the stage's CI job may not hold) are not
+    read: the command ends once the run started."""
+    from types import SimpleNamespace
+
+    from glue import aws, cli, config, people, state_store
+    from glue.cli import pipelines
+
+    stage = config.load("dev")
+    started_runs, loaded = [], []
+
+    class OnSageMaker:
+        name = "aws"
+
+        def start_pipeline(self, config_, session, name, parameters):
+            started_runs.append((config_.name, session, name, dict(parameters)))
+            return aws.PipelineRun("arn:run", "started (it runs on SageMaker)")
+
+        def deliver_events(self, registry_config):
+            raise AssertionError("a run on SageMaker has nothing delivered here")
+
+    real_load = config.load
+
+    def load(name, var_file=None):
+        loaded.append(name)
+        return real_load(name, var_file)
+
+    platform = SimpleNamespace(deploy_role_arn="arn:aws:iam::444444444444:role/deploy",
+                               training_pipeline="mammo-dev-training",
+                               inference_pipeline="mammo-dev-inference")  # fmt: skip
+    monkeypatch.setattr(config, "load", load)
+    monkeypatch.setattr(pipelines, "config_of", lambda args: stage)
+    monkeypatch.setattr(pipelines, "target_of", lambda args: OnSageMaker())
+    monkeypatch.setattr(
+        people,
+        "caller_arn",
+        lambda target, region: "arn:aws:sts::444444444444:assumed-role/jenkins/b-7",
+    )
+    monkeypatch.setattr(state_store, "workload_platform", lambda config_, target: platform)
+    monkeypatch.setattr(aws, "assumed_session", lambda *args: "deploy-role-session")
+    monkeypatch.setattr(aws, "client", lambda session, service, target: None)
+    assert cli.main(["pipelines", "start", "--env", "dev", "--aws", "train"]) == 0
+    assert started_runs == [
+        ("dev", "deploy-role-session", "mammo-dev-training", {"TrainedBy": "b-7"})
+    ]
+    assert capsys.readouterr().out == "arn:run: started (it runs on SageMaker)\n"
+    assert "registry" not in loaded

@@ -28,7 +28,7 @@ from glue import aws, config, deploy, saved_plans, state_store
 from glue.aws import AWS, client
 from glue.errors import MlopsError
 from glue.local.emulator import control
-from glue.local.target import record_applied
+from glue.local.target import Emulator, record_applied
 from tests import accounts
 from tests.test_cli import PROJECT_ROOT, mlops, one_line, started
 
@@ -102,6 +102,12 @@ def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
     restarted = dataclasses.replace(emulator, instance="another-run")
     with pytest.raises(MlopsError, match="the local AWS was restarted since it was planned"):
         deploy.apply(reviewed, restarted, plan_file, dry_run=True)
+    with pytest.raises(MlopsError) as elsewhere:
+        deploy.apply(reviewed, AWS, plan_file, dry_run=True)
+    assert str(elsewhere.value) == (
+        f"{plan_file} was planned against local AWS instance {emulator.instance}, not aws: plan "
+        "again against the target you mean"
+    )
 
     # What CI runs on the same files: scan and report refuse what the stamp does not vouch for.
     scan = mlops(
@@ -125,6 +131,24 @@ def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
     assert "### Plans refused (not summarized)" in markdown and "| registry |" not in markdown
     with pytest.raises(MlopsError, match="not a complete plan saved by `mlops plan`"):
         deploy.apply(reviewed, emulator, plan_file, dry_run=True)
+
+
+def test_a_plan_made_on_aws_is_not_applied_to_the_local_aws(tmp_path):
+    env = config.load("dev")
+    plan_file = tmp_path / "dev.tfplan"
+    plan_file.write_bytes(b"the reviewed plan")
+    origin = saved_plans.made_from(env, AWS)
+    saved_plans.stamp_for(plan_file).write_text(
+        saved_plans.stamp(origin, False, b"the reviewed plan", ())
+    )
+    local = Emulator(pid=0, host="127.0.0.1", port=1, instance="r")
+    with pytest.raises(MlopsError) as elsewhere:
+        saved_plans.SavedPlan.load(plan_file).check_made_from(env, local)
+    assert str(elsewhere.value) == (
+        f"{plan_file} was planned against aws, not local AWS instance r: plan again against the "
+        "target you mean"
+    )
+    saved_plans.SavedPlan.load(plan_file).check_made_from(env, None)  # a scan: wherever
 
 
 def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(

@@ -16,10 +16,12 @@ from glue import terraform
 from glue.cli import environments, local, models, pipelines, reports
 from glue.errors import Interrupted, MlopsError, UsageError
 
+DESCRIPTION = (
+    "`mlops`: the one command-line entry point. Every error is one line and a non-zero exit."
+)
+
 EXIT_ERROR = 1
-
 EXIT_USAGE = 2
-
 EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C (128 + SIGINT)
 
 
@@ -31,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mlops", description=__doc__.split("\n", 1)[0])
+    parser = _Parser(prog="mlops", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for group in (local, environments, pipelines, models, reports):
         group.register(commands)

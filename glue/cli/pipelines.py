@@ -74,13 +74,13 @@ def _pipelines_start(args: argparse.Namespace) -> None:
         shown = ", ".join(f"{p['Name']}={p['Value']}" for p in parameters) or "its defaults"
         print(f"would start {name} with {shown} (nothing started)")
         return
-    start.prepared(sagemaker, name, given)
     run = target.start_pipeline(loaded, session, name, given)
     print(f"{run.arn}: {run.outcome}")
     print_deliveries(run.deliveries, "  ")
-    from glue import config
+    if run.ended:  # its registration, if any (a run on SageMaker has not ended yet)
+        from glue import config
 
-    deliver_emitted(config.load("registry", None), target)  # its registration, if any
+        deliver_emitted(config.load("registry", None), target)
     if run.failure is not None:
         raise MlopsError(f"{name} ended {run.failure}")
 

@@ -51,7 +51,7 @@ class EventRouter:
         self,
         account: str,
         session,
-        emulator: Emulator | None,
+        emulator: Emulator,
         runner: LocalRunner | None,
         accounts: Mapping[str, EventRouter] | None = None,
     ):
@@ -59,7 +59,7 @@ class EventRouter:
         self.events = client(session, "events", emulator)
         # What EventBridge knows of a queue (its URL), read as the account.
         self.sqs = client(session, "sqs", emulator)
-        self.functions = LocalFunctions(session, emulator) if emulator else None
+        self.functions = LocalFunctions(session, emulator)
         self.runner = runner
         self.accounts = dict(accounts or {})
 
@@ -100,8 +100,6 @@ class EventRouter:
         self, matched: dict[str, Any], target: dict[str, Any], event: dict[str, Any], depth: int
     ) -> list[Delivery]:
         rule, arn = matched["Name"], target["Arn"]
-        if self.emulator is None:
-            return [Delivery(rule, arn, "not delivered (no local AWS)")]
         if ":function:" in arn:
             invoker = self._as_events(matched["Arn"])
             outcome = self.functions.invoke_for_rule(arn, invoker, event)

@@ -156,7 +156,7 @@ def _require(execution: Execution, status: str) -> Execution:
 
 
 def registry_router(
-    registry_config: EnvironmentConfig, emulator: Emulator | None, stages: list[Stage]
+    registry_config: EnvironmentConfig, emulator: Emulator, stages: list[Stage]
 ) -> EventRouter:
     """The registry account's router: it owns the groups, so SageMaker emits the versions'
     state changes there; its rules forward approvals to the stages' buses."""
@@ -211,7 +211,7 @@ def run(
     dev: Stage,
     prod: Stage,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    emulator: Emulator,
     timed: Timed,
     data: Path | None = None,
 ) -> Outcome:
@@ -317,7 +317,7 @@ def _train_and_approve(
     dev: Stage,
     registry: EventRouter,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    emulator: Emulator,
     timed: Timed,
     which: str,
     why: Callable[[Execution], str],
@@ -353,7 +353,7 @@ def _train_and_approve(
     return trained, version
 
 
-def _training_start(stage: Stage, emulator: Emulator | None) -> tuple[Any, dict[str, str]]:
+def _training_start(stage: Stage, emulator: Emulator) -> tuple[Any, dict[str, str]]:
     """Who starts the demo's training, as `mlops pipelines start` does for them: the stage's
     first data scientist its tfvars name, as its data scientist role (else CI, as the runner's
     starter); the session and the run's parameters."""
@@ -376,7 +376,7 @@ def _promote(
     prod: Stage,
     registry: EventRouter,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    emulator: Emulator,
     timed: Timed,
     version: int,
     which: str,
@@ -404,7 +404,7 @@ def _challenge(
     prod: Stage,
     registry: EventRouter,
     registry_config: EnvironmentConfig,
-    emulator: Emulator | None,
+    emulator: Emulator,
     timed: Timed,
 ) -> ModelVersion:
     """A challenger trained in dev, scored with prod's champion on the same held-out data by

@@ -130,7 +130,7 @@ class LocalRunner:
     steps act as the pipeline's role, which SageMaker assumes (the local AWS hands it over only
     if the role's trust admits SageMaker)."""
 
-    def __init__(self, session, emulator: Emulator | None, workdir: Path, starter=None):
+    def __init__(self, session, emulator: Emulator, workdir: Path, starter=None):
         self.session = session
         self.starter = starter or session
         self.emulator = emulator
@@ -140,10 +140,7 @@ class LocalRunner:
         self.as_pipeline = self.s3 = self.steps_sagemaker = None
 
     def _as_service(self, service: str, role_arn: str, session_name: str):
-        """A session of the role as the service gets it (the runner's own session when there
-        is no local AWS to hand it over)."""
-        if self.emulator is None:
-            return self.session
+        """A session of the role as the service gets it from the local AWS."""
         return as_service(self.emulator, service, role_arn, self.session.region_name, session_name)
 
     # --- S3 -------------------------------------------------------------------------------
@@ -365,10 +362,9 @@ class LocalRunner:
     def _lambda(self, step: dict, arguments: dict, execution: Execution) -> None:
         # SageMaker invokes the function as the pipeline's role (checked here with a dry run:
         # the local AWS does not run functions), and Lambda runs it with the function's role.
-        if self.emulator is not None:
-            client(self.as_pipeline, "lambda", self.emulator).invoke(
-                FunctionName=step["FunctionArn"], InvocationType="DryRun"
-            )
+        client(self.as_pipeline, "lambda", self.emulator).invoke(
+            FunctionName=step["FunctionArn"], InvocationType="DryRun"
+        )
         function = client(self.session, "lambda", self.emulator).get_function_configuration(
             FunctionName=step["FunctionArn"]
         )

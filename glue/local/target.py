@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from glue.aws import PipelineRun, planned_elsewhere
 from glue.errors import MlopsError
 from glue.files import write_whole
 from glue.settings import state_dir
@@ -22,6 +21,7 @@ from glue.settings import state_dir
 if TYPE_CHECKING:
     import boto3
 
+    from glue.aws import PipelineRun
     from glue.config import EnvironmentConfig
 
 # A gap in the emulator must fail in seconds, not after the provider's retries of HTTP 500s
@@ -104,10 +104,12 @@ class Emulator:
     def backend_settings(self) -> dict[str, object]:
         return {"use_path_style": True, "endpoints": {"s3": self.endpoint, "sts": self.endpoint}}
 
-    def refuse_plan_of(self, planned_on: str) -> str:
+    def refuse_plan_of(self, plan_file: Path, planned_on: str) -> str:
+        from glue.aws import planned_elsewhere
+
         if planned_on.startswith("local"):
-            return restarted_message("it was planned")
-        return planned_elsewhere(planned_on, self.name)
+            return f"{plan_file}: {restarted_message('it was planned')}"
+        return planned_elsewhere(plan_file, planned_on, self.name)
 
     def check_not_restarted(self, environment: str) -> None:
         applied_to = _applied_to(environment)
@@ -150,8 +152,13 @@ class Emulator:
         self, config: EnvironmentConfig, session: boto3.Session, name: str, parameters: dict
     ) -> PipelineRun:
         """SageMaker runs it on AWS; here it runs to its end first, and the event of its end goes
-        through the deployed rules, as AWS would send it."""
+        through the deployed rules, as AWS would send it. Its parameters are checked against
+        the deployed definition first, as SageMaker checks them."""
+        from glue.aws import PipelineRun, client
         from glue.local import lifecycle
+        from glue.pipelines import start
+
+        start.prepared(client(session, "sagemaker", self), name, parameters)
 
         execution, deliveries = lifecycle.start_here(
             config, self, name, parameters, state_dir() / "runs" / config.name, session
