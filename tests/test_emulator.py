@@ -494,3 +494,45 @@ def test_a_retried_change_is_answered_as_its_first_attempt_was(emulator):
     status, body = again("attempt=1; max=2")
     assert status == 400 and b"ParameterAlreadyExists" in body
     assert ssm.get_parameter(Name=name)["Parameter"]["Version"] == 1
+
+
+def test_concurrent_creates_on_a_busy_machine_each_happen_once(emulator):
+    """Issue 30's stress test: 240 creates from 16 connections at once, while the machine's
+    cores are busy (two spinning processes, beside whatever else the suite runs), with the
+    SDK's standard retries. Each create is made once and answered as made: none meets "already
+    exists" (what a retry of a create already made would meet without the replay above), none
+    is lost, none is made twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.config import Config
+
+    ssm = _session(emulator, ACCOUNTS["dev"]).client(
+        "ssm",
+        endpoint_url=emulator.endpoint,
+        config=Config(max_pool_connections=16, retries={"mode": "standard", "max_attempts": 5}),
+    )
+    prefix = f"/stress/{time.monotonic_ns()}"
+    names = [f"{prefix}/{n}" for n in range(240)]
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(
+                pool.map(
+                    lambda name: ssm.put_parameter(Name=name, Value=name, Type="String"),
+                    names,
+                )
+            )
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
+    try:
+        assert [answer["Version"] for answer in answers] == [1] * len(names)
+        with ThreadPoolExecutor(16) as pool:
+            stored = list(pool.map(lambda name: ssm.get_parameter(Name=name)["Parameter"], names))
+        assert [(p["Name"], p["Value"], p["Version"]) for p in stored] == [
+            (name, name, 1) for name in names
+        ]
+    finally:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda name: ssm.delete_parameter(Name=name), names))
