@@ -47,6 +47,7 @@ class WorkloadContract:
     artifacts_bucket_name: str
     artifacts_kms_key_arn: str
     data_prefix: str
+    data_quality_report_prefix: str  # its inference runs' Model Monitor reports, one per run
     model_package_group_arn: str
     workload_kms_key_arn: str
     sagemaker_execution_role_arn: str

@@ -26,6 +26,7 @@ SETTINGS = PipelineSettings(
     role_arn="arn:aws:iam::222222222222:role/mammo-dev-sagemaker-execution",
     bucket="mammo-model-artifacts-111111111111",
     prefix="mammo-dev",
+    quality_report_prefix="mammo-dev/inference/quality",
     artifacts_kms_key_arn="arn:aws:kms:us-east-1:111111111111:key/artifacts",
     workload_kms_key_arn="arn:aws:kms:us-east-1:222222222222:key/workload",
     model_package_group_arn="arn:aws:sagemaker:us-east-1:111111111111:model-package-group/mammo-severity-dev",

@@ -63,6 +63,7 @@ def outputs(emulator, dev) -> dict:
             "comparison": f"{dev.values['model_name']}-comparison-pipeline",
         },
         "data_prefix": dev.values["name_prefix"],
+        "data_quality_report_prefix": f"{dev.values['name_prefix']}/inference/quality",
         "artifacts_bucket_name": bucket,
         "artifacts_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['registry']}:key/artifacts",
         "workload_kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/workload",

@@ -7,6 +7,7 @@ locals {
     artifacts_bucket_name        = module.naming.artifacts_bucket_name
     artifacts_kms_key_arn        = data.aws_kms_alias.artifacts.target_key_arn
     data_prefix                  = module.workload.data_prefix
+    data_quality_report_prefix   = module.naming.data_quality_report_prefixes[var.environment]
     model_package_group_arn      = module.naming.model_package_group_arns[var.environment]
     workload_kms_key_arn         = module.workload.kms_key_arn
     sagemaker_execution_role_arn = module.workload.sagemaker_execution_role_arn

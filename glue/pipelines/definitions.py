@@ -71,6 +71,7 @@ class PipelineSettings:
     role_arn: str
     bucket: str
     prefix: str
+    quality_report_prefix: str  # Model Monitor's reports (the governance reader reads them)
     artifacts_kms_key_arn: str
     workload_kms_key_arn: str
     model_package_group_arn: str
@@ -566,7 +567,12 @@ def inference_definition(settings: PipelineSettings) -> dict[str, Any]:
         settings,
         "DataQualityCheck",
         get("Parameters.BatchInputUri"),
-        {"Std:Join": {"On": "/", "Values": [settings.s3("inference", "quality"), run]}},
+        {
+            "Std:Join": {
+                "On": "/",
+                "Values": [s3_uri(settings.bucket, settings.quality_report_prefix), run],
+            }
+        },
         settings.processing_instance_type,
         supplied_baseline=(
             get(LATEST_MODEL_OUTPUT.format("BaselineStatisticsUri")),

@@ -62,6 +62,7 @@ def settings_for(config: EnvironmentConfig, platform: WorkloadContract) -> Pipel
         role_arn=platform.sagemaker_execution_role_arn,
         bucket=platform.artifacts_bucket_name,
         prefix=platform.data_prefix,
+        quality_report_prefix=platform.data_quality_report_prefix,
         artifacts_kms_key_arn=platform.artifacts_kms_key_arn,
         workload_kms_key_arn=platform.workload_kms_key_arn,
         model_package_group_arn=platform.model_package_group_arn,
