@@ -84,7 +84,8 @@ class Target(Protocol):
     def start_pipeline(
         self, config: EnvironmentConfig, session: boto3.Session, name: str, parameters: dict
     ) -> PipelineRun:
-        """Start the pipeline as the session's principal (its parameters already checked)."""
+        """Start the pipeline as the session's principal, its parameters checked against the
+        deployed definition first."""
 
     def deliver_events(self, registry_config: EnvironmentConfig) -> tuple[str, ...]:
         """What the rules did by now with the events the command's changes caused."""
@@ -176,9 +177,12 @@ def session(region: str, **credentials: str) -> boto3.Session:
     return boto3.Session(botocore_session=core, region_name=region, **credentials)
 
 
-def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
+def session_with(region: str, keys: Mapping[str, str] | None) -> boto3.Session:
     """A session with credentials given as environment variables (AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY and, for a role's session, AWS_SESSION_TOKEN)."""
+    AWS_SECRET_ACCESS_KEY and, for a role's session, AWS_SESSION_TOKEN); None: the ambient
+    ones (what a Target answers on AWS)."""
+    if keys is None:
+        return session(region)
     return session(
         region,
         aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
@@ -190,8 +194,7 @@ def session_with(region: str, keys: Mapping[str, str]) -> boto3.Session:
 def base_session(region: str, target: Target = AWS) -> boto3.Session:
     """The session of the target's ambient credentials (on the local AWS: its CI principal's,
     or the person's that MLOPS_LOCAL_AS names)."""
-    keys = target.ambient_credentials(region)
-    return session(region) if keys is None else session_with(region, keys)
+    return session_with(region, target.ambient_credentials(region))
 
 
 # Credentials of the roles this process assumed, until shortly before they expire: a command

@@ -42,7 +42,7 @@ def _administrator(
     (set, and unset): the ambient credentials on AWS, the local administrator of the account
     on the local AWS."""
     keys = target.administrator_credentials(config)
-    session = aws.session(config.region) if keys is None else aws.session_with(config.region, keys)
+    session = aws.session_with(config.region, keys)
     environment = target.terraform_environment(config.region, keys)
     try:
         account = client(session, "sts", target).get_caller_identity()["Account"]

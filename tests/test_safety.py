@@ -133,14 +133,19 @@ def test_a_failed_plan_leaves_the_reviewed_plan_and_stale_plans_are_refused(
         deploy.apply(reviewed, emulator, plan_file, dry_run=True)
 
 
-def test_a_plan_made_on_aws_is_not_applied_to_the_local_aws(tmp_path):
-    env = config.load("dev")
+def _reviewed_on_aws(tmp_path: Path) -> Path:
+    """dev's plan `b"the reviewed plan"`, stamped as `mlops plan` made it on AWS."""
     plan_file = tmp_path / "dev.tfplan"
     plan_file.write_bytes(b"the reviewed plan")
-    origin = saved_plans.made_from(env, AWS)
+    origin = saved_plans.made_from(config.load("dev"), AWS)
     saved_plans.stamp_for(plan_file).write_text(
         saved_plans.stamp(origin, False, b"the reviewed plan", ())
     )
+    return plan_file
+
+
+def test_a_plan_made_on_aws_is_not_applied_to_the_local_aws(tmp_path):
+    env, plan_file = config.load("dev"), _reviewed_on_aws(tmp_path)
     local = Emulator(pid=0, host="127.0.0.1", port=1, instance="r")
     with pytest.raises(MlopsError) as elsewhere:
         saved_plans.SavedPlan.load(plan_file).check_made_from(env, local)
@@ -154,13 +159,7 @@ def test_a_plan_made_on_aws_is_not_applied_to_the_local_aws(tmp_path):
 def test_apply_applies_the_plan_it_checked_even_if_the_file_changes_meanwhile(
     tmp_path, monkeypatch
 ):
-    env = config.load("dev")
-    plan_file = tmp_path / "dev.tfplan"
-    plan_file.write_bytes(b"the reviewed plan")
-    origin = saved_plans.made_from(env, AWS)
-    saved_plans.stamp_for(plan_file).write_text(
-        saved_plans.stamp(origin, False, b"the reviewed plan", ())
-    )
+    env, plan_file = config.load("dev"), _reviewed_on_aws(tmp_path)
     applied = []
 
     class Terraform:

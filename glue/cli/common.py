@@ -18,10 +18,8 @@ def target_of(args: argparse.Namespace) -> Target:
     --aws. The one place that chooses (glue/aws.py's Target)."""
     from glue.aws import AWS
 
-    return AWS if args.aws else _local_aws()
-
-
-def _local_aws() -> Target:
+    if args.aws:
+        return AWS
     from glue.local.emulator import control
 
     return control.require()
