@@ -122,20 +122,26 @@ def bootstrap(
         *environment,
     )
     terraform.init(backend)
-    plan_file = state_dir() / "plans" / f"bootstrap-{store.bucket}.tfplan"
-    plan_file.parent.mkdir(parents=True, exist_ok=True)
-    planned = terraform.plan(plan_file, _variables(config, store))
-    summary = saved_plans.PlanSummary(
+    variables = _variables(config, store)
+    if dry_run:
+        plan_file = state_dir() / "plans" / f"bootstrap-{store.bucket}.tfplan"
+        plan_file.parent.mkdir(parents=True, exist_ok=True)
+        planned = terraform.plan(plan_file, variables)
+        return _summary(config, planned, plan_file)
+    try:
+        return _summary(config, terraform.plan_and_apply(variables, progress=progress))
+    except BaseException as error:
+        kept = deploy.keep_errored_state(ROOT, f"bootstrap-{store.bucket}")
+        if kept is None or not isinstance(error, MlopsError):
+            raise
+        raise type(error)(f"{error}; {kept}") from None
+
+
+def _summary(
+    config: EnvironmentConfig, planned: list[tuple[str, str]], plan_file: Path | None = None
+) -> saved_plans.PlanSummary:
+    return saved_plans.PlanSummary(
         f"bootstrap of {config.name}",
         plan_file,
         tuple(saved_plans.ResourceChange(action, address) for action, address in planned),
     )
-    if summary.has_changes and not dry_run:
-        try:
-            terraform.apply(plan_file, progress)
-        except BaseException as error:
-            kept = deploy.keep_errored_state(ROOT, f"bootstrap-{store.bucket}")
-            if kept is None or not isinstance(error, MlopsError):
-                raise
-            raise type(error)(f"{error}; {kept}") from None
-    return summary

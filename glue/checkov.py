@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError, UsageError
-from glue.settings import PROJECT_ROOT, reports_dir
+from glue.settings import PROJECT_ROOT, cache_dir, reports_dir
 
 CHECKOV_ENV = "MLOPS_CHECKOV"
 SOURCES = (Path("modules"), Path("environments"))
@@ -162,6 +162,8 @@ def scan(
             return summarize(folder, read_reports(folder))
     if folder.exists():
         shutil.rmtree(folder)
+    if fingerprint is not None and _from_cache(fingerprint, folder):
+        return summarize(folder, read_reports(folder))
     folder.mkdir(parents=True)
     if plan_json is not None:
         # Plan results point back at the sources, whose inline skips (with reasons) apply.
@@ -183,4 +185,41 @@ def scan(
     summary = summarize(folder, read_reports(folder))
     if fingerprint is not None:
         (folder / FINGERPRINT).write_text(fingerprint)
+        _to_cache(fingerprint, folder)
     return summary
+
+
+# Folder scans kept by their sources' fingerprint, for another reports folder to copy (the
+# tests scan the sources that `make lint` just scanned, each into a folder of its own): the
+# newest few (each a few MB): those of the sources and of the test fixtures.
+CACHED_SCANS = 8
+
+
+def _from_cache(fingerprint: str, folder: Path) -> bool:
+    cached = cache_dir() / "checkov" / fingerprint
+    try:
+        shutil.copytree(cached, folder)
+    except OSError:  # not cached, or pruned while copied (by another scan): scan it
+        shutil.rmtree(folder, ignore_errors=True)
+        return False
+    return True
+
+
+def _to_cache(fingerprint: str, folder: Path) -> None:
+    """Copied whole under a temporary name, then renamed: a scan reading the cache meanwhile
+    (another test worker) finds all of it or nothing."""
+    cache = cache_dir() / "checkov"
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = cache / f".{fingerprint}.{os.getpid()}"
+    shutil.copytree(folder, staging, dirs_exist_ok=True)
+    try:
+        staging.rename(cache / fingerprint)
+    except OSError:  # another process cached the same scan first
+        shutil.rmtree(staging, ignore_errors=True)
+    kept = sorted(
+        (entry for entry in cache.iterdir() if not entry.name.startswith(".")),
+        key=lambda entry: entry.stat().st_mtime_ns,
+        reverse=True,
+    )
+    for stale in kept[CACHED_SCANS:]:
+        shutil.rmtree(stale, ignore_errors=True)

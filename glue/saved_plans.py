@@ -33,7 +33,7 @@ class ResourceChange:
 @dataclass(frozen=True)
 class PlanSummary:
     environment: str
-    plan_file: Path
+    plan_file: Path | None  # None: planned and applied in one run (the bootstrap)
     changes: tuple[ResourceChange, ...]
     blocked: tuple[str, ...] = ()  # deletions AWS would refuse as things stand (see apply)
 

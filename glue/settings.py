@@ -32,3 +32,9 @@ def packages_dir() -> Path:
 def reports_dir() -> Path:
     """What CI publishes (checkov results, the reviewers' report): MLOPS_REPORTS_DIR."""
     return _folder("MLOPS_REPORTS_DIR", PROJECT_ROOT / "reports")
+
+
+def cache_dir() -> Path:
+    """What is kept by content and shared by every run on this machine (results of scans of
+    unchanged sources): MLOPS_CACHE_DIR."""
+    return _folder("MLOPS_CACHE_DIR", PROJECT_ROOT / ".mlops" / "cache")

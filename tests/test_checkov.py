@@ -14,6 +14,13 @@ def reports(tmp_path, monkeypatch):
     monkeypatch.setenv("MLOPS_REPORTS_DIR", str(tmp_path / "reports"))
 
 
+@pytest.fixture
+def own_cache(tmp_path, monkeypatch):
+    """A scan of a throwaway folder keeps its results out of the machine's cache (which keeps
+    the newest few: the sources' scan by `make lint` stays for the tests that scan them)."""
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
+
+
 def skipped_without_reason(result: checkov.ScanResult) -> list[str]:
     return [
         f"{check['check_id']} {check['resource']} ({check['file_path']})"
@@ -57,7 +64,7 @@ def test_the_pre_commit_scan_covers_the_folders_of_the_files_it_is_given(capsys)
     assert not {("environments", "workload"), ("modules", "iam-roles")} & scanned
 
 
-def test_a_folder_scan_runs_again_only_when_its_sources_changed(tmp_path):
+def test_a_folder_scan_runs_again_only_when_its_sources_changed(tmp_path, own_cache):
     """`make test` lints, then tests, the same sources: an unchanged folder is not scanned
     twice; a changed file (or another checkov) is scanned again."""
     module = tmp_path / "module"
@@ -73,3 +80,31 @@ def test_a_folder_scan_runs_again_only_when_its_sources_changed(tmp_path):
     )
     again = checkov.scan("probe", directories=(module,))
     assert results.stat().st_mtime_ns != written and again.failed < first.failed
+
+
+def test_a_folder_scan_of_sources_scanned_before_is_copied_not_run(
+    tmp_path, monkeypatch, own_cache
+):
+    """`make lint` scans the sources, then the tests scan them again, each into a reports
+    folder of its own: a scan of the same files by the same checkov is copied from the
+    cache, whole, and checkov does not run."""
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
+    first = checkov.scan("probe", directories=(module,))
+
+    monkeypatch.setenv("MLOPS_REPORTS_DIR", str(tmp_path / "other-reports"))
+
+    def not_run(*args, **kwargs):
+        raise AssertionError(f"checkov ran again: {args}")
+
+    monkeypatch.setattr(checkov.subprocess, "run", not_run)
+    copied = checkov.scan("probe", directories=(module,))
+    assert copied.folder != first.folder
+    assert (copied.passed, copied.failed, copied.skipped) == (
+        first.passed,
+        first.failed,
+        first.skipped,
+    )
+    for result in (checkov.RESULTS_JSON, checkov.RESULTS_TEXT):
+        assert (copied.folder / result).read_bytes() == (first.folder / result).read_bytes()

@@ -59,8 +59,10 @@ def _bootstrap(args: argparse.Namespace) -> None:
     if not summary.has_changes:
         print(f"{summary}: bootstrapped before, nothing to change")
         return
-    verb = "would apply (--dry-run: nothing applied)" if args.dry_run else "applied"
-    print(f"{verb} {summary.plan_file}\n{summary.details()}")
+    if args.dry_run:
+        print(f"would apply (--dry-run: nothing applied) {summary.plan_file}\n{summary.details()}")
+    else:
+        print(f"applied {summary.details()}")
 
 
 def _apply(args: argparse.Namespace) -> None:
