@@ -168,18 +168,22 @@ PLATFORM_GROUPS = {
 }
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.
-OWN_GROUP = {"test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages"}
+CUT_SHORT = "test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages"
+INTERRUPTED = "test_an_interrupted_apply_saves_what_it_made_and_says_so"
+OWN_GROUP = {CUT_SHORT, INTERRUPTED}
 # The groups that take longest, longest first: pytest-xdist hands groups out in collection order
 # (with --no-loadscope-reorder, which the Makefile passes), one to each worker, then a second to
 # each worker whose first is a single test. Those seconds wait behind the single test (minutes),
-# so they are two groups of moments (docs, definitions); the rest go to whichever worker frees.
+# so they are two groups of moments (docs, definitions); then each group goes to the first
+# worker left with at most two tests to run: the next longest (minutes each) first.
 LONGEST_FIRST = [
     "tests.test_walkthrough",
     "platform",
     "platform-runs",
-    *sorted(OWN_GROUP),
+    CUT_SHORT,
     "tests.test_docs",
     "tests.test_definitions",
+    INTERRUPTED,
     "tests.test_bootstrap",
 ]
 

@@ -492,12 +492,9 @@ def _to_add(planned: subprocess.CompletedProcess) -> int:
 
 
 def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp_path, say):
-    """Cut short by its emulator's end (the state is in memory: every command says so), by mlops
-    being killed (Terraform goes on alone and saves it: planning again converges, nothing left
-    behind) or by an interrupt (Terraform finishes what it started and saves its state: the next
-    plan adds only the rest; a create the interrupt cancelled in flight may have been made
-    without Terraform hearing of it, as on AWS, so convergence after an interrupt is not
-    claimed: README, "Interrupting a command")."""
+    """Cut short by its emulator's end (the state is in memory: every command says so) or by
+    mlops being killed (Terraform goes on alone and saves it: planning again converges, nothing
+    left behind)."""
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
     tfvars = _tfvars(tmp_path, "registry", protect_from_destroy=True)
     files = ["--env", "registry", "--var-file", str(tfvars)]
@@ -563,7 +560,20 @@ def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp
         planned = mlops("plan", *dev, env=env)
         assert planned.returncode == 1
         assert "restarted since the registry was applied" in one_line(planned.stderr)
+    finally:
+        mlops("local", "down", env=env)
 
+
+def test_an_interrupted_apply_saves_what_it_made_and_says_so(tmp_path, say):
+    """Cut short by an interrupt, then by a terminal's Ctrl-C: Terraform finishes what it
+    started and saves its state, so the next plan adds only the rest (a create the interrupt
+    cancelled in flight may have been made without Terraform hearing of it, as on AWS, so
+    convergence after an interrupt is not claimed: README, "Interrupting a command")."""
+    env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
+    tfvars = _tfvars(tmp_path, "registry", protect_from_destroy=True)
+    files = ["--env", "registry", "--var-file", str(tfvars)]
+    try:
+        assert mlops("local", "up", env=env).returncode == 0
         say("cut short: an interrupt, then a Ctrl-C in a terminal")
         everything = _to_add(mlops("plan", *files, env=env))
         interrupted, said, err = _apply_until(

@@ -74,21 +74,23 @@ def outputs(emulator, dev) -> dict:
 
 
 @pytest.fixture()
-def platform(outputs) -> WorkloadContract:
+def workload(outputs) -> WorkloadContract:
+    """dev's contract, as the upsert reads it from dev's state (named apart from the suite's
+    `platform` fixture: nothing here needs the applied platform)."""
     return contract.parse(WorkloadContract, "dev", outputs)
 
 
-def counted_session(emulator, platform) -> tuple[object, list[str]]:
+def counted_session(emulator, workload) -> tuple[object, list[str]]:
     """The deploy role's session, as the upsert assumes it, counting every call made."""
-    session = accounts.role_session(emulator, platform.deploy_role_arn, "upsert")
+    session = accounts.role_session(emulator, workload.deploy_role_arn, "upsert")
     calls: list[str] = []
     session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
     return session, calls
 
 
-def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, platform):
-    session, calls = counted_session(emulator, platform)
-    changes, _ = upsert.upsert(dev, platform, emulator, session=session)
+def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, workload):
+    session, calls = counted_session(emulator, workload)
+    changes, _ = upsert.upsert(dev, workload, emulator, session=session)
     assert {c.action for c in changes} == {"created"}
     # The processing scripts (preprocess, evaluate: the QualityCheck steps run Model Monitor's
     # image, no script) and the three pipelines; the Lambda is Terraform's.
@@ -103,7 +105,7 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, plat
     assert any(t["Key"] == "git-commit" and len(t["Value"]) >= 7 for t in tags)
 
     calls.clear()
-    changes, _ = upsert.upsert(dev, platform, emulator, session=session)
+    changes, _ = upsert.upsert(dev, workload, emulator, session=session)
     assert {c.action for c in changes} == {"unchanged"}
     writes = [name for name in calls if name.startswith(WRITES)]
     assert writes == [], f"second upsert wrote: {writes}"
@@ -112,26 +114,26 @@ def test_upsert_creates_then_writes_nothing_then_updates_one(emulator, dev, plat
         dev.name, dev.tfvars_file, dev.values | {"auc_threshold": 0.9}
     )
     calls.clear()
-    changes, _ = upsert.upsert(raised, platform, emulator, session=session)
+    changes, _ = upsert.upsert(raised, workload, emulator, session=session)
     updated = [c.name for c in changes if c.action == "updated"]
     assert updated == [f"{dev.values['model_name']}-train-pipeline"]
     assert [n for n in calls if n.startswith(WRITES)] == ["UpdatePipeline", "AddTags"]
 
 
-def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, platform):
-    session, calls = counted_session(emulator, platform)
-    changes, diffs = upsert.upsert(dev, platform, emulator, dry_run=True, session=session)
+def test_dry_run_prints_the_diff_and_writes_nothing(emulator, dev, workload):
+    session, calls = counted_session(emulator, workload)
+    changes, diffs = upsert.upsert(dev, workload, emulator, dry_run=True, session=session)
     assert {c.action for c in changes if c.kind == "pipeline"} == {"would create"}
     assert [n for n in calls if n.startswith(WRITES)] == []
     assert any('"AucThreshold"' in diff or "AucThreshold" in diff for diff in diffs)
     assert diffs[0].startswith(f"--- {dev.values['model_name']}-train-pipeline (deployed)")
 
 
-def test_registry_environment_has_no_pipelines(emulator, platform):
+def test_registry_environment_has_no_pipelines(emulator, workload):
     with pytest.raises(MlopsError, match="environment 'registry' is not a stage"):
         state_store.workload_platform(config.load("registry"), emulator)
     with pytest.raises(MlopsError, match="pipelines of registry not upserted: the platform given"):
-        upsert.upsert(config.load("registry"), platform, emulator)
+        upsert.upsert(config.load("registry"), workload, emulator)
 
 
 def test_a_contract_lacking_a_field_is_a_clear_error(outputs):
@@ -150,13 +152,13 @@ def test_a_contract_lacking_a_field_is_a_clear_error(outputs):
         contract.parse(WorkloadContract, "prod", outputs)
 
 
-def test_upsert_refuses_a_step_request_aws_would_refuse_and_writes_nothing(emulator, dev, platform):
-    session, calls = counted_session(emulator, platform)
+def test_upsert_refuses_a_step_request_aws_would_refuse_and_writes_nothing(emulator, dev, workload):
+    session, calls = counted_session(emulator, workload)
     key = f"arn:aws:kms:{REGION}:{ACCOUNTS['dev']}:key/work load"
-    platform = dataclasses.replace(platform, workload_kms_key_arn=key)
+    workload = dataclasses.replace(workload, workload_kms_key_arn=key)
     for dry_run in (True, False):
         with pytest.raises(MlopsError) as refused:
-            upsert.upsert(dev, platform, emulator, dry_run=dry_run, session=session)
+            upsert.upsert(dev, workload, emulator, dry_run=dry_run, session=session)
         message = str(refused.value)
         assert message.startswith("pipelines of dev not upserted: ")
         assert "step Preprocess (CreateProcessingJob): ValidationException: " in message
