@@ -7,9 +7,10 @@ CHECKOV := $(CHECKOV_VENV)/.installed
 
 # Parallel test workers: some tests wait (Terraform's provider polls AWS-style propagation
 # checks, 55 s for each new bucket lifecycle rule), most of the rest is CPU (Terraform and its
-# provider about two thirds of it). On CI's 2 cores 4 workers beat 6 (measured: 440 s against
-# 477 s). Groups start in the order tests/conftest.py gives them (longest first), not xdist's
-# (most tests first); within them, pytest-randomly shuffles the tests (the seed is printed).
+# provider about half of it). On CI's 2 cores 4 workers beat 6 (measured: 440 s against 477 s)
+# and 5 (425 s against 429 s). Groups start in the order tests/conftest.py gives them (longest
+# first), not xdist's (most tests first); within them, pytest-randomly shuffles the tests (the
+# seed is printed).
 TEST_WORKERS ?= 4
 XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 

@@ -183,3 +183,45 @@ def test_any_numeric_dataset_s_files_validate_and_it_passes_against_itself(tmp_p
     valid(_read(output, model_monitor.STATISTICS), "statistics")
     valid(_read(output, model_monitor.CONSTRAINTS), "constraints")
     assert _analyze(folder / "again", dataset, output) == []
+
+
+def _data_unlike_the_sample() -> str:
+    """A data set with the UCI file's header and quirks (a '?', a BI-RADS of 55, older
+    patients with denser masses than the generated sample): what `mlops demo --data` trains on."""
+    rows = sample_data.training_csv(rows=400, seed=3).splitlines()
+    shifted = [rows[0]]
+    for row in rows[1:]:
+        birads, age, shape, margin, _, severity = row.split(",")
+        shifted.append(f"{birads},{min(95, int(age) + 15)},{shape},{margin},4,{severity}")
+    shifted += ["55,60,4,4,3,1", "4,?,2,2,3,0"]
+    return "\ufeff" + "\n".join(shifted) + "\n"
+
+
+def test_a_demo_on_given_data_infers_on_batches_of_that_data(tmp_path):
+    """The inference batches of a demo on given data are drawn from that data, as its training
+    preprocesses it: Model Monitor finds no drift in its clean batch against the baseline
+    preprocessing writes, and the age drift in its batch with outliers (a generated batch,
+    not of that data's distribution, drifts and fails the demo's clean inference)."""
+    import io
+
+    import pandas as pd
+
+    from glue.steps import preprocess
+
+    data = _data_unlike_the_sample()
+    train, _, _ = preprocess.split(
+        preprocess.clean(pd.read_csv(io.StringIO(data.lstrip("\ufeff")), na_values="?")), 42
+    )
+    features = preprocess.as_batches_carry_them(train[preprocess.FEATURES])
+    assert _analyze(tmp_path / "baseline", features.to_csv(header=False, index=False)) is None
+    baseline = tmp_path / "baseline" / "output"
+
+    clean = sample_data.batch_from(data)
+    assert len(clean.splitlines()) == 50
+    assert _analyze(tmp_path / "clean", clean, baseline) == []
+    outliers = _analyze(
+        tmp_path / "outliers", sample_data.batch_from(data, outliers=True), baseline
+    )
+    assert _found(outliers) == {("_c1", "baseline_drift_check")}
+    generated = _analyze(tmp_path / "generated", sample_data.batch_csv(), baseline)
+    assert ("_c4", "baseline_drift_check") in _found(generated)

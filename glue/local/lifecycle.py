@@ -217,10 +217,16 @@ def run(
 ) -> Outcome:
     registry = registry_router(registry_config, emulator, [dev, prod])
     training = data.read_text() if data else sample_data.training_csv()
+
+    def batch(outliers: bool = False) -> str:
+        if data is None:
+            return sample_data.batch_csv(outliers=outliers)
+        return sample_data.batch_from(training, outliers=outliers)
+
     dev.put(dev.training_data_uri(), training)
     # Each stage's approval rule starts its inference run on the newly approved model.
-    dev.put(dev.batch_uri(), sample_data.batch_csv())
-    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    dev.put(dev.batch_uri(), batch())
+    prod.put(prod.batch_uri(), batch())
     trained, version = _train_and_approve(
         dev,
         registry,
@@ -237,7 +243,7 @@ def run(
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
     extra = sample_data.training_csv(rows=300, seed=8).split("\n", 1)[1]
     prod.put(prod.training_data_uri(), training.rstrip("\n") + "\n" + extra)
-    prod.put(prod.batch_uri(), sample_data.batch_csv(outliers=True))
+    prod.put(prod.batch_uri(), batch(outliers=True))
     drifted = timed(
         "infer, batch with outliers",
         prod.where,
@@ -260,7 +266,7 @@ def run(
     retrained = retrained_version(deliveries)
     if retrained is None:
         raise MlopsError("the failed inference started no retraining that registered a version")
-    prod.put(prod.batch_uri(), sample_data.batch_csv())
+    prod.put(prod.batch_uri(), batch())
     timed(
         _by("approve retrained", registry_config, prod),
         prod.where,

@@ -3,7 +3,9 @@
 Deterministic (seeded), so runs are reproducible; the relation between the features and the
 label mimics the real data closely enough for an AUC in the real data's range. Batches for
 inference have the features only, no header, as batch transform reads them; an "outliers"
-batch carries values no training row has, which the data-quality check must catch.
+batch carries values no training row has, which the data-quality check must catch. A demo on
+given data (`--data`) draws its batches from that data's own rows instead: a generated batch
+is not of its distribution, and Model Monitor would rightly call it drift.
 """
 
 from __future__ import annotations
@@ -67,3 +69,19 @@ def batch_csv(rows: int = 50, seed: int = 11, outliers: bool = False) -> str:
             features[1] = 150 + rng.randint(0, 100)
         lines.append(",".join(str(v) for v in features))
     return "\n".join(lines) + "\n"
+
+
+def batch_from(training: str, rows: int = 50, outliers: bool = False) -> str:
+    """Features only, no header, of rows of the given training data that its preprocessing
+    keeps, evenly spaced through it (so of the data's own distribution: the batch a model of
+    that data scores without drift), as preprocessing writes the baseline; with outliers, ages
+    no patient has."""
+    import pandas as pd  # only a demo on given data needs pandas here
+
+    from glue.steps import preprocess
+
+    frame = preprocess.clean(pd.read_csv(io.StringIO(training.lstrip("\ufeff")), na_values="?"))
+    features = frame[preprocess.FEATURES].iloc[:: max(1, len(frame) // rows)].head(rows)
+    if outliers:
+        features = features.assign(Age=[150 + (17 * i) % 101 for i in range(len(features))])
+    return preprocess.as_batches_carry_them(features).to_csv(header=False, index=False)

@@ -71,12 +71,16 @@ def main(argv: list[str] | None = None) -> None:
     train, validation, test = split(clean(read_rows(args.base_dir / "input")), args.seed)
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         write_csv(args.base_dir / name / f"{name}.csv", part)
-    # Whole numbers written as such ("4", not "4.0"), as batches carry them: the analyzer infers
-    # each feature's type (Integral or Fractional) from the baseline and checks batches for it.
     baseline = args.base_dir / "baseline" / "baseline.csv"
     baseline.parent.mkdir(parents=True, exist_ok=True)
-    features = train[FEATURES].apply(lambda c: c.astype(int) if (c % 1 == 0).all() else c)
-    features.to_csv(baseline, header=False, index=False)
+    as_batches_carry_them(train[FEATURES]).to_csv(baseline, header=False, index=False)
+
+
+def as_batches_carry_them(features: pd.DataFrame) -> pd.DataFrame:
+    """Whole numbers written as such ("4", not "4.0"), as batches carry them: the analyzer
+    infers each feature's type (Integral or Fractional) from the baseline and checks batches
+    for it."""
+    return features.apply(lambda c: c.astype(int) if (c % 1 == 0).all() else c)
 
 
 if __name__ == "__main__":
