@@ -13,7 +13,7 @@ does the same for itself:
 - the first command that needs an account bootstraps it, as `mlops bootstrap` would, as the
   account's local administrator, in a process of its own (files in `operator/<run>/`). The
   bootstrap's apply waits about a minute on the AWS provider (it polls the state bucket's new
-  lifecycle rule until three reads agree, 10 s apart), so the command goes on as soon as the
+  lifecycle rule until ten reads agree, 5 s apart), so the command goes on as soon as the
   Terraform role and its policy exist, and the apply ends in the background; `stop` ends the
   ones still applying when the local AWS stops.
 """
