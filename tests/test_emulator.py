@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from botocore.exceptions import ClientError
 
 from glue import aws
 from glue.aws import assumed_session, client, session_with
+from glue.errors import MlopsError
 from glue.local.emulator import control
+from glue.local.emulator.control import Emulator
 from tests import accounts
 from tests.accounts import INFERENCE_SPEC
 from tests.conftest import ACCOUNTS, REGION
@@ -536,3 +539,35 @@ def test_concurrent_creates_on_a_busy_machine_each_happen_once(emulator):
     finally:
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda name: ssm.delete_parameter(Name=name), names))
+
+
+def test_an_emulator_dying_while_it_answers_is_no_emulator():
+    """A server that stops itself (its watcher died) can close a connection in the middle of
+    an answer: whoever looks for it is told nothing answers, never shown a traceback."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_half() -> None:
+        connection, _ = listener.accept()
+        connection.recv(4096)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        connection.close()
+
+    port = listener.getsockname()[1]
+    try:
+        for ask in (
+            lambda: control.answered_instance(f"http://127.0.0.1:{port}"),
+            lambda: control.authorizations(Emulator(os.getpid(), "127.0.0.1", port, "gone")),
+            lambda: control.take_emitted_events(Emulator(os.getpid(), "127.0.0.1", port, "gone")),
+        ):
+            server = threading.Thread(target=answer_half)
+            server.start()
+            try:
+                assert ask() is None
+            except MlopsError as error:  # one line, saying what to do
+                assert "did not" in str(error) and "`mlops local up`" in str(error)
+            server.join(5)
+    finally:
+        listener.close()

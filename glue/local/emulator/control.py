@@ -10,6 +10,7 @@ this state file, and the endpoint must answer the instance id the file names. So
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import signal
@@ -73,8 +74,8 @@ def answered_instance(endpoint: str) -> str | None:
     try:
         with urllib.request.urlopen(f"{endpoint}{INSTANCE_PATH}", timeout=2) as answer:
             instance = json.loads(answer.read()).get("instance")
-    except (urllib.error.URLError, OSError, ValueError, AttributeError):
-        return None
+    except (urllib.error.URLError, OSError, ValueError, AttributeError, http.client.HTTPException):
+        return None  # an HTTPException: a server stopping itself in the middle of its answer
     return instance if isinstance(instance, str) else None
 
 
@@ -84,7 +85,13 @@ def take_emitted_events(emulator: Emulator) -> list[dict]:
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())["events"]
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as error:
+    except (
+        urllib.error.URLError,
+        OSError,
+        ValueError,
+        KeyError,
+        http.client.HTTPException,
+    ) as error:
         raise MlopsError(
             f"the local AWS emulator at {emulator.endpoint} did not hand over its events "
             f"({error}): restart it with `mlops local down` then `mlops local up`"
@@ -119,7 +126,7 @@ def _control(emulator: Emulator, path: str, method: str, refused: str | None = N
         except ValueError:  # not the emulator's own answer
             reason = str(error)
         raise MlopsError(f"{refused}: {reason}") from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
         raise _unanswered(emulator, path, error) from None
 
 
