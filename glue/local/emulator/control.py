@@ -69,13 +69,19 @@ def _alive(pid: int) -> bool:
     return process_alive(pid)
 
 
+# What reading the emulator's answer raises when nothing (or not all of it) comes back: no
+# server (URLError is an OSError), a reset or timeout, an answer that is not its JSON, or a
+# server stopping itself in the middle of its answer (http.client's IncompleteRead).
+UNANSWERED = (OSError, ValueError, http.client.HTTPException)
+
+
 def answered_instance(endpoint: str) -> str | None:
     """The instance id the emulator at the endpoint answers, or None when nothing answers."""
     try:
         with urllib.request.urlopen(f"{endpoint}{INSTANCE_PATH}", timeout=2) as answer:
             instance = json.loads(answer.read()).get("instance")
-    except (urllib.error.URLError, OSError, ValueError, AttributeError, http.client.HTTPException):
-        return None  # an HTTPException: a server stopping itself in the middle of its answer
+    except (*UNANSWERED, AttributeError):
+        return None
     return instance if isinstance(instance, str) else None
 
 
@@ -85,13 +91,7 @@ def take_emitted_events(emulator: Emulator) -> list[dict]:
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             return json.loads(answer.read())["events"]
-    except (
-        urllib.error.URLError,
-        OSError,
-        ValueError,
-        KeyError,
-        http.client.HTTPException,
-    ) as error:
+    except (*UNANSWERED, KeyError) as error:
         raise MlopsError(
             f"the local AWS emulator at {emulator.endpoint} did not hand over its events "
             f"({error}): restart it with `mlops local down` then `mlops local up`"
@@ -126,7 +126,7 @@ def _control(emulator: Emulator, path: str, method: str, refused: str | None = N
         except ValueError:  # not the emulator's own answer
             reason = str(error)
         raise MlopsError(f"{refused}: {reason}") from None
-    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
+    except UNANSWERED as error:
         raise _unanswered(emulator, path, error) from None
 
 
