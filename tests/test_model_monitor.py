@@ -202,16 +202,10 @@ def test_a_demo_on_given_data_infers_on_batches_of_that_data(tmp_path):
     preprocesses it: Model Monitor finds no drift in its clean batch against the baseline
     preprocessing writes, and the age drift in its batch with outliers (a generated batch,
     not of that data's distribution, drifts and fails the demo's clean inference)."""
-    import io
-
-    import pandas as pd
-
     from glue.steps import preprocess
 
     data = _data_unlike_the_sample()
-    train, _, _ = preprocess.split(
-        preprocess.clean(pd.read_csv(io.StringIO(data.lstrip("\ufeff")), na_values="?")), 42
-    )
+    train, _, _ = preprocess.split(sample_data.rows_kept(data), 42)
     features = preprocess.as_batches_carry_them(train[preprocess.FEATURES])
     assert _analyze(tmp_path / "baseline", features.to_csv(header=False, index=False)) is None
     baseline = tmp_path / "baseline" / "output"

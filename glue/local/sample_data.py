@@ -15,8 +15,12 @@ import io
 import math
 import random
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glue.errors import MlopsError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADER = ("BI-RADS", "Age", "Shape", "Margin", "Density", "Severity")
 
@@ -71,16 +75,24 @@ def batch_csv(rows: int = 50, seed: int = 11, outliers: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rows_kept(training: str) -> pd.DataFrame:
+    """The rows of the given training data (a CSV with the data set's header, UTF-8 with or
+    without Excel's byte-order mark) that its preprocessing keeps, label first."""
+    import pandas as pd  # only a demo on given data needs pandas here
+
+    from glue.steps import preprocess
+
+    return preprocess.clean(pd.read_csv(io.StringIO(training.lstrip("\ufeff")), na_values="?"))
+
+
 def batch_from(training: str, rows: int = 50, outliers: bool = False) -> str:
     """Features only, no header, of rows of the given training data that its preprocessing
     keeps, evenly spaced through it (so of the data's own distribution: the batch a model of
     that data scores without drift), as preprocessing writes the baseline; with outliers, ages
     no patient has."""
-    import pandas as pd  # only a demo on given data needs pandas here
-
     from glue.steps import preprocess
 
-    frame = preprocess.clean(pd.read_csv(io.StringIO(training.lstrip("\ufeff")), na_values="?"))
+    frame = rows_kept(training)
     features = frame[preprocess.FEATURES].iloc[:: max(1, len(frame) // rows)].head(rows)
     if outliers:
         features = features.assign(Age=[150 + (17 * i) % 101 for i in range(len(features))])
