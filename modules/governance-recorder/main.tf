@@ -12,6 +12,9 @@ locals {
   # The rule's ARN, known before the rule exists: the queue's policy names it without depending
   # on it, so replacing the rule leaves the queue and its policy alone.
   rule_arn = "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${var.function_name}"
+  # The queue's ARN, known before the queue exists: its policy is one of its attributes (below).
+  queue_name = "${var.function_name}-dead-letter"
+  queue_arn  = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.queue_name}"
 }
 
 module "trust" {
@@ -56,18 +59,11 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.record.json
 }
 
-resource "aws_sqs_queue" "dead_letter" {
-  name                      = "${var.function_name}-dead-letter"
-  kms_master_key_id         = var.kms_key_arn
-  message_retention_seconds = 1209600 # 14 days, the most SQS keeps a message
-  tags                      = var.tags
-}
-
 data "aws_iam_policy_document" "dead_letter" {
   statement {
     sid       = "EventBridgeSendsWhatItCouldNotDeliver"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dead_letter.arn]
+    resources = [local.queue_arn]
     principals {
       type        = "Service"
       identifiers = ["events.amazonaws.com"]
@@ -82,7 +78,7 @@ data "aws_iam_policy_document" "dead_letter" {
     sid       = "OnlyOverTls"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [aws_sqs_queue.dead_letter.arn]
+    resources = [local.queue_arn]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -95,9 +91,17 @@ data "aws_iam_policy_document" "dead_letter" {
   }
 }
 
-resource "aws_sqs_queue_policy" "dead_letter" {
-  queue_url = aws_sqs_queue.dead_letter.id
-  policy    = data.aws_iam_policy_document.dead_letter.json
+# The policy is the queue's attribute, set with it, not an aws_sqs_queue_policy of its own: the
+# provider waits for each write of a queue's attributes to read back the same six times, 5 s
+# apart (internal/service/sqs, waitQueueAttributesPropagated), so a separate policy resource adds
+# about 30 s to every apply that creates the queue and to every destroy (the policy is emptied
+# and waited for before the queue goes), on AWS as here.
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = local.queue_name
+  kms_master_key_id         = var.kms_key_arn
+  message_retention_seconds = 1209600 # 14 days, the most SQS keeps a message
+  policy                    = data.aws_iam_policy_document.dead_letter.json
+  tags                      = var.tags
 }
 
 module "function" {
