@@ -23,7 +23,7 @@ from glue.terraform import TerraformRunner
 
 @dataclass(frozen=True)
 class ResourceChange:
-    action: str  # create, update, delete or replace, as Terraform shows them
+    action: str  # create, update, delete, replace or forget, as Terraform shows them
     address: str
 
     def __str__(self) -> str:
@@ -53,12 +53,17 @@ class PlanSummary:
         return self._count("delete", "replace")
 
     @property
+    def forget(self) -> int:  # no longer managed (a `removed` block), left in AWS
+        return self._count("forget")
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.changes)
 
     def __str__(self) -> str:
         counts = f"{self.add} to add, {self.change} to change, {self.destroy} to destroy"
-        return f"{self.environment}: {counts}"
+        forgets = f", {self.forget} to forget" if self.forget else ""
+        return f"{self.environment}: {counts}{forgets}"
 
     def details(self) -> str:
         """The summary line, then one line per changed resource."""

@@ -185,6 +185,19 @@ def test_plan_summary_counts_a_replacement_as_add_and_destroy():
     assert summary.details().splitlines()[-1] == "  replace  aws_thing.r3"
 
 
+def test_a_plan_that_only_forgets_says_so_on_its_summary_line():
+    """A `removed` block that keeps the object (destroy = false) changes nothing in AWS, yet the
+    reviewer of the plan reads on its one line that Terraform stops managing it."""
+    stream = {
+        "type": "planned_change",
+        "change": {"resource": {"addr": "aws_sqs_queue_policy.p"}, "action": "remove"},
+    }
+    changes = tuple(ResourceChange(a, r) for a, r in planned_changes(json.dumps(stream)))
+    summary = PlanSummary("registry", Path("registry.tfplan"), changes)
+    assert str(summary) == "registry: 0 to add, 0 to change, 0 to destroy, 1 to forget"
+    assert summary.has_changes
+
+
 def test_report_without_any_scan_says_so(reports, tmp_path):
     markdown = report(reports, tmp_path)
     assert markdown.startswith("## checkov: no results")

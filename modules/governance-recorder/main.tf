@@ -104,6 +104,15 @@ resource "aws_sqs_queue" "dead_letter" {
   tags                      = var.tags
 }
 
+# Deployments made before the policy moved onto the queue have it in their state as a resource of
+# its own: forgotten, not destroyed (its delete would empty the policy the queue now carries).
+removed {
+  from = aws_sqs_queue_policy.dead_letter
+  lifecycle {
+    destroy = false
+  }
+}
+
 module "function" {
   source                = "../lambda-function"
   function_name         = var.function_name
