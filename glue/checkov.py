@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError, UsageError
+from glue.files import keep_newest
 from glue.settings import PROJECT_ROOT, cache_dir, reports_dir
 
 CHECKOV_ENV = "MLOPS_CHECKOV"
@@ -216,10 +217,4 @@ def _to_cache(fingerprint: str, folder: Path) -> None:
         staging.rename(cache / fingerprint)
     except OSError:  # another process cached the same scan first
         shutil.rmtree(staging, ignore_errors=True)
-    kept = sorted(
-        (entry for entry in cache.iterdir() if not entry.name.startswith(".")),
-        key=lambda entry: entry.stat().st_mtime_ns,
-        reverse=True,
-    )
-    for stale in kept[CACHED_SCANS:]:
-        shutil.rmtree(stale, ignore_errors=True)
+    keep_newest(cache, CACHED_SCANS)

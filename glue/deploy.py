@@ -46,10 +46,8 @@ def init(config: EnvironmentConfig, target: Target) -> TerraformRunner:
 
 def validate(config: EnvironmentConfig) -> None:
     """`terraform validate` of the environment's root, offline and without its backend (once
-    per root: dev and prod share theirs)."""
-    terraform = TerraformRunner(config.terraform_dir, f"{config.terraform_dir.name}-validate")
-    terraform.init()
-    terraform.validate()
+    per configuration of the root on this machine: dev and prod share theirs)."""
+    TerraformRunner(config.terraform_dir, f"{config.terraform_dir.name}-validate").validate()
 
 
 def var_files(config: EnvironmentConfig) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,3 +57,22 @@ def write_output(path: Path, content: bytes) -> None:
         write_whole(path, content)
     except OSError as error:
         raise MlopsError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def keep_newest(folder: Path, count: int) -> None:
+    """Of a cache folder's entries (files or folders; a name starting with '.' is one being
+    written), delete all but the newest `count`. Another process pruning at the same time is
+    no error."""
+
+    def modified(entry: Path) -> int:
+        try:
+            return entry.stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    entries = [entry for entry in folder.iterdir() if not entry.name.startswith(".")]
+    for stale in sorted(entries, key=modified, reverse=True)[count:]:
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)

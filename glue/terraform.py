@@ -31,9 +31,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from glue.errors import Interrupted, MlopsError
-from glue.settings import PROJECT_ROOT, state_dir
+from glue.files import keep_newest, write_whole
+from glue.settings import PROJECT_ROOT, cache_dir, state_dir
 from glue.terraform_output import diagnostics, errors, is_plan_file, messages, planned_changes
 from glue.terraform_setup import binary_identity, check_version, cli_environment, find_terraform
+
+# Passed validations remembered (each an empty file named by its fingerprint): the roots as they
+# are and as they were lately, e.g. on other branches.
+VALIDATIONS_KEPT = 16
 
 # The Terraform processes running now (several: the stages apply side by side), how many
 # interrupts each has heard, and how many the command was given. The signal handler only counts
@@ -304,16 +309,21 @@ class TerraformRunner:
             done.write_text(self._init_fingerprint(backend_config))
 
     def validate(self) -> None:
-        """`terraform validate`, only when the configuration or the Terraform binary changed
-        since the last one passed (what it checks does not depend on variable values)."""
-        passed = Path(self._env["TF_DATA_DIR"]) / "mlops-validate.sha256"
-        fingerprint = self._init_fingerprint(None)
+        """`terraform validate` (after a backend-less init), only when the configuration or the
+        Terraform binary changed since one passed on this machine: what it checks depends on
+        neither variable values nor state, so its pass is marked by that fingerprint in the
+        shared cache, and a new state directory (a test's, another workspace's) does not init
+        and validate an unchanged root again."""
+        passed = cache_dir() / "validated" / self._init_fingerprint(None)
+        if passed.is_file():
+            return
+        self.init()
         with self._alone():
-            if passed.is_file() and passed.read_text() == fingerprint:
+            if passed.is_file():  # validated meanwhile by a command sharing this folder
                 return
-            passed.unlink(missing_ok=True)
             self.run("validate")
-            passed.write_text(fingerprint)
+            write_whole(passed, b"")
+        keep_newest(passed.parent, VALIDATIONS_KEPT)
 
     def plan(
         self, plan_file: Path, *var_files: Path, destroy: bool = False

@@ -166,6 +166,10 @@ PLATFORM_GROUPS = {
     module: "platform-runs"
     for module in ("tests.test_lifecycle", "tests.test_governance_table", "tests.test_segregation")
 }
+# Modules that plan as the bootstrapped accounts' Terraform roles, without the applied platform:
+# in a group of their own, their worker would bootstrap the three accounts once more (a minute,
+# most of it the provider's wait on the state bucket's lifecycle rule, and ~15 CPU seconds).
+BOOTSTRAPPED_ONLY = {"tests.test_plans": "platform-runs"}
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.
 CUT_SHORT = "test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages"
@@ -191,6 +195,7 @@ LONGEST_FIRST = [
 def _group(item: pytest.Item, on_platform: set[str]) -> str:
     module = item.module.__name__
     group = PLATFORM_GROUPS.get(module, "platform") if module in on_platform else module
+    group = BOOTSTRAPPED_ONLY.get(module, group)
     return item.originalname if item.originalname in OWN_GROUP else group
 
 

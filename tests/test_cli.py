@@ -176,7 +176,7 @@ def test_init_runs_again_when_another_terraform_runs_the_root(tmp_path):
         wrapper.write_text(f'#!/bin/sh\necho "{name} $1" >> {calls}\nexec {real} "$@"\n')
         wrapper.chmod(0o755)
         wrappers.append(wrapper)
-    env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
+    env = {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_CACHE_DIR": str(tmp_path / "cache")}
     for wrapper in (wrappers[0], wrappers[0], wrappers[1]):
         validated = mlops("validate", "--env", "dev", env={**env, "MLOPS_TERRAFORM": str(wrapper)})
         assert validated.returncode == 0, validated.stderr
@@ -194,6 +194,7 @@ def test_two_commands_on_one_root_init_it_once_not_both_at_once(tmp_path, monkey
     from glue import terraform
 
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
     calls = tmp_path / "calls"
     fake = tmp_path / "terraform"
     fake.write_text(
@@ -206,9 +207,7 @@ def test_two_commands_on_one_root_init_it_once_not_both_at_once(tmp_path, monkey
     root = PROJECT_ROOT / "environments/workload"
 
     def validated() -> None:
-        runner = terraform.TerraformRunner(root, "workload-validate")
-        runner.init()
-        runner.validate()
+        terraform.TerraformRunner(root, "workload-validate").validate()
 
     with ThreadPoolExecutor(2) as pool:
         for done in [pool.submit(validated) for _ in range(2)]:

@@ -204,7 +204,10 @@ def test_validate_command(tmp_path):
 
 
 def test_a_root_is_validated_again_only_when_its_configuration_changed(tmp_path, monkeypatch):
+    """Once per configuration on the machine, whatever the state directory: a new one (a
+    test's, another workspace's) neither inits nor validates an unchanged root again."""
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
     root = tmp_path / "root"
     root.mkdir()
     (root / "main.tf").write_text('variable "name" {\n  type = string\n}\n')
@@ -218,13 +221,14 @@ def test_a_root_is_validated_again_only_when_its_configuration_changed(tmp_path,
             commands.append(command) or real_run(self, command, *args, **kw)
         ),
     )
-    runner.init()
     runner.validate()
     runner.validate()
     assert commands == ["init", "validate"]
+    monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "another-state"))
+    TerraformRunner(root, "root-validate").validate()
+    assert commands == ["init", "validate"]
     (root / "main.tf").write_text('variable "name" {\n  type = strin\n}\n')
     with pytest.raises(MlopsError, match="Invalid type specification"):
-        runner.init()
         runner.validate()
     with pytest.raises(MlopsError):  # a failed validation is never remembered as passed
         runner.validate()
