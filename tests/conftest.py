@@ -169,7 +169,7 @@ PLATFORM_GROUPS = {
 # Modules that plan as the bootstrapped accounts' Terraform roles, without the applied platform:
 # in a group of their own, their worker would bootstrap the three accounts once more (a minute,
 # most of it the provider's wait on the state bucket's lifecycle rule, and ~15 CPU seconds).
-BOOTSTRAPPED_ONLY = {"tests.test_plans": "platform-runs"}
+BOOTSTRAPPED_ONLY = {"tests.test_plans": "platform"}
 # A test that takes minutes on its own (an emulator of its own, a whole registry applied twice)
 # forms a group of its own, so its module's other tests can run beside it.
 CUT_SHORT = "test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages"
@@ -179,7 +179,8 @@ OWN_GROUP = {CUT_SHORT, INTERRUPTED}
 # (with --no-loadscope-reorder, which the Makefile passes), one to each worker, then a second to
 # each worker whose first is a single test. Those seconds wait behind the single test (minutes),
 # so they are two groups of moments (docs, definitions); then each group goes to the first
-# worker left with at most two tests to run: the next longest (minutes each) first.
+# worker left with at most two tests to run: the next longest (minutes each) first, then those
+# of tens of seconds (so none of them starts last), the groups of seconds after them.
 LONGEST_FIRST = [
     "tests.test_walkthrough",
     "platform",
@@ -189,6 +190,14 @@ LONGEST_FIRST = [
     "tests.test_definitions",
     INTERRUPTED,
     "tests.test_bootstrap",
+    "tests.test_safety",
+    "tests.test_tfvars_agreement",
+    "tests.test_cross_account_apply",
+    "tests.test_checkov",
+    "tests.test_cli",
+    "tests.test_report",
+    "tests.test_fidelity",
+    "tests.test_authorization",
 ]
 
 
