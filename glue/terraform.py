@@ -32,13 +32,23 @@ from typing import IO, Any
 
 from glue.errors import Interrupted, MlopsError
 from glue.files import keep_newest, write_whole
-from glue.settings import PROJECT_ROOT, cache_dir, state_dir
+from glue.settings import cache_dir, state_dir
 from glue.terraform_output import diagnostics, errors, is_plan_file, messages, planned_changes
 from glue.terraform_setup import binary_identity, check_version, cli_environment, find_terraform
 
 # Passed validations remembered (each an empty file named by its fingerprint): the roots as they
 # are and as they were lately, e.g. on other branches.
 VALIDATIONS_KEPT = 16
+
+
+def _used(mark: Path) -> bool:
+    """Whether a cache mark exists; if so it is touched, so pruning keeps the marks in use."""
+    try:
+        os.utime(mark)
+    except FileNotFoundError:
+        return False
+    return True
+
 
 # The Terraform processes running now (several: the stages apply side by side), how many
 # interrupts each has heard, and how many the command was given. The signal handler only counts
@@ -259,23 +269,31 @@ class TerraformRunner:
 
     def _init_fingerprint(self, backend_config: Path | None) -> str:
         """What `terraform init` depends on: the root's files and every local module's (their
-        module and provider blocks), the lock file, the CLI and the backend configuration, and
-        the Terraform binary that ran it."""
-        digest = hashlib.sha256(str(self.working_dir.resolve()).encode())
-        digest.update(f"{binary_identity(self._binary)}\0".encode())
-        inputs = [
-            *sorted(self.working_dir.glob("*.tf")),
-            *sorted((PROJECT_ROOT / "modules").glob("**/*.tf")),
-            self.working_dir / ".terraform.lock.hcl",
-        ]
+        module and provider blocks; the modules folder nearest above the root, so a copied tree
+        is read as copied), the lock file, the CLI and the backend configuration, and the
+        Terraform binary that ran it. Each file by its path (a setting by its role: a state
+        directory's CLI configuration is the same wherever it is written) and length, then its
+        bytes: a renamed module, or bytes moved from one file to the next, is another
+        fingerprint."""
+        root = self.working_dir.resolve()
+        digest = hashlib.sha256(f"{root}\0{binary_identity(self._binary)}\0".encode())
+        modules = next((f / "modules" for f in root.parents if (f / "modules").is_dir()), None)
+        inputs = {
+            str(path): path
+            for path in (
+                *sorted(root.glob("*.tf")),
+                *(sorted(modules.glob("**/*.tf")) if modules else []),
+                root / ".terraform.lock.hcl",
+            )
+        }
         if "TF_CLI_CONFIG_FILE" in self._env:
-            inputs.append(Path(self._env["TF_CLI_CONFIG_FILE"]))
+            inputs["CLI configuration"] = Path(self._env["TF_CLI_CONFIG_FILE"])
         if backend_config is not None:
-            inputs.append(backend_config)
-        for path in inputs:
-            digest.update(f"{path.name}\0".encode())
-            if path.is_file():
-                digest.update(path.read_bytes())
+            inputs["backend configuration"] = backend_config
+        for name, path in inputs.items():
+            content = path.read_bytes() if path.is_file() else b""
+            digest.update(f"{name}\0{len(content)}\0".encode())
+            digest.update(content)
         return digest.hexdigest()
 
     @contextlib.contextmanager
@@ -315,11 +333,11 @@ class TerraformRunner:
         shared cache, and a new state directory (a test's, another workspace's) does not init
         and validate an unchanged root again."""
         passed = cache_dir() / "validated" / self._init_fingerprint(None)
-        if passed.is_file():
+        if _used(passed):
             return
         self.init()
         with self._alone():
-            if passed.is_file():  # validated meanwhile by a command sharing this folder
+            if _used(passed):  # validated meanwhile by a command sharing this folder
                 return
             self.run("validate")
             write_whole(passed, b"")

@@ -205,12 +205,15 @@ def test_validate_command(tmp_path):
 
 def test_a_root_is_validated_again_only_when_its_configuration_changed(tmp_path, monkeypatch):
     """Once per configuration on the machine, whatever the state directory: a new one (a
-    test's, another workspace's) neither inits nor validates an unchanged root again."""
+    test's, another workspace's) neither inits nor validates an unchanged root again; a module
+    renamed, its bytes unchanged, is another configuration."""
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "root"
-    root.mkdir()
+    root = tmp_path / "environments" / "root"
+    root.mkdir(parents=True)
     (root / "main.tf").write_text('variable "name" {\n  type = string\n}\n')
+    (tmp_path / "modules" / "a").mkdir(parents=True)
+    (tmp_path / "modules" / "a" / "main.tf").write_text('variable "x" {\n  type = string\n}\n')
     runner = TerraformRunner(root, "root-validate")
     commands: list[str] = []
     real_run = TerraformRunner.run
@@ -227,6 +230,9 @@ def test_a_root_is_validated_again_only_when_its_configuration_changed(tmp_path,
     monkeypatch.setenv("MLOPS_STATE_DIR", str(tmp_path / "another-state"))
     TerraformRunner(root, "root-validate").validate()
     assert commands == ["init", "validate"]
+    (tmp_path / "modules" / "a").rename(tmp_path / "modules" / "b")
+    runner.validate()
+    assert commands == ["init", "validate", "init", "validate"]
     (root / "main.tf").write_text('variable "name" {\n  type = strin\n}\n')
     with pytest.raises(MlopsError, match="Invalid type specification"):
         runner.validate()

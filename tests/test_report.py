@@ -158,7 +158,7 @@ def test_scan_of_a_plan_with_a_failed_check_fails_the_command(reports, tmp_path)
     assert "failed checkov check(s) in the saved plan of dev" in scan.stderr
     assert str(reports / "checkov" / "dev" / checkov.RESULTS_TEXT) in scan.stderr
     markdown = report(reports, tmp_path)
-    assert "| dev | 1 | 0 | 0 |" in markdown  # the plan summary table
+    assert "| dev | 1 | 0 | 0 | 0 |" in markdown  # the plan summary table
     assert "create   aws_security_group.open" in markdown
     assert "#### `plan of dev`" in markdown
 

@@ -101,7 +101,8 @@ def _describe(result: object) -> str:
         actions = Counter(change.action for change in result[0])
         return ", ".join(f"{count} {action}" for action, count in sorted(actions.items()))
     if isinstance(result, saved_plans.PlanSummary):
-        return f"+{result.add} ~{result.change} -{result.destroy}"
+        forgets = f" ?{result.forget}" if result.forget else ""  # no longer managed, left in AWS
+        return f"+{result.add} ~{result.change} -{result.destroy}{forgets}"
     if isinstance(result, Emulator):
         return result.endpoint
     if isinstance(result, Path):

@@ -94,8 +94,10 @@ data "aws_iam_policy_document" "dead_letter" {
 # The policy is the queue's attribute, set with it, not an aws_sqs_queue_policy of its own: the
 # provider waits for each write of a queue's attributes to read back the same six times, 5 s
 # apart (internal/service/sqs, waitQueueAttributesPropagated), so a separate policy resource adds
-# about 30 s to every apply that creates the queue and to every destroy (the policy is emptied
-# and waited for before the queue goes), on AWS as here.
+# about 26 s to every apply that creates the queue and to every destroy (the policy is emptied
+# and waited for before the queue goes), on AWS as here. checkov's SQS policy checks
+# (CKV_AWS_72, CKV_AWS_387) read aws_sqs_queue_policy only; its IAM checks still read the
+# policy's document (data.aws_iam_policy_document.dead_letter) in the source scans.
 resource "aws_sqs_queue" "dead_letter" {
   name                      = local.queue_name
   kms_master_key_id         = var.kms_key_arn
