@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from glue.errors import MlopsError, UsageError
-from glue.files import keep_newest
+from glue.files import keep_newest, mark_used
 from glue.settings import PROJECT_ROOT, cache_dir, reports_dir
 
 CHECKOV_ENV = "MLOPS_CHECKOV"
@@ -191,8 +191,8 @@ def scan(
 
 
 # Folder scans kept by their sources' fingerprint, for another reports folder to copy (the
-# tests scan the sources that `make lint` just scanned, each into a folder of its own): the
-# newest few (each a few MB): those of the sources and of the test fixtures.
+# tests scan the sources that `make lint` just scanned, each into a folder of its own): the few
+# written or used last (each a few MB): those of the sources and of the test fixtures.
 CACHED_SCANS = 8
 
 
@@ -203,6 +203,7 @@ def _from_cache(fingerprint: str, folder: Path) -> bool:
     except OSError:  # not cached, or pruned while copied (by another scan): scan it
         shutil.rmtree(folder, ignore_errors=True)
         return False
+    mark_used(cached)
     return True
 
 

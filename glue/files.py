@@ -59,10 +59,20 @@ def write_output(path: Path, content: bytes) -> None:
         raise MlopsError(f"cannot write {path}: {error.strerror or error}") from None
 
 
+def mark_used(entry: Path) -> bool:
+    """Whether a cache entry exists; if so it is marked used now, so that `keep_newest` keeps
+    the entries in use over those unused longer."""
+    try:
+        os.utime(entry)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def keep_newest(folder: Path, count: int) -> None:
     """Of a cache folder's entries (files or folders; a name starting with '.' is one being
-    written), delete all but the newest `count`. Another process pruning at the same time is
-    no error."""
+    written), delete all but the `count` written or used (`mark_used`) last. Another process
+    pruning at the same time is no error."""
 
     def modified(entry: Path) -> int:
         try:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from glue.errors import Interrupted, MlopsError
-from glue.files import keep_newest, write_whole
+from glue.files import keep_newest, mark_used, write_whole
 from glue.settings import cache_dir, state_dir
 from glue.terraform_output import diagnostics, errors, is_plan_file, messages, planned_changes
 from glue.terraform_setup import binary_identity, check_version, cli_environment, find_terraform
@@ -39,15 +39,6 @@ from glue.terraform_setup import binary_identity, check_version, cli_environment
 # Passed validations remembered (each an empty file named by its fingerprint): the roots as they
 # are and as they were lately, e.g. on other branches.
 VALIDATIONS_KEPT = 16
-
-
-def _used(mark: Path) -> bool:
-    """Whether a cache mark exists; if so it is touched, so pruning keeps the marks in use."""
-    try:
-        os.utime(mark)
-    except FileNotFoundError:
-        return False
-    return True
 
 
 # The Terraform processes running now (several: the stages apply side by side), how many
@@ -278,19 +269,17 @@ class TerraformRunner:
         root = self.working_dir.resolve()
         digest = hashlib.sha256(f"{root}\0{binary_identity(self._binary)}\0".encode())
         modules = next((f / "modules" for f in root.parents if (f / "modules").is_dir()), None)
-        inputs = {
-            str(path): path
-            for path in (
-                *sorted(root.glob("*.tf")),
-                *(sorted(modules.glob("**/*.tf")) if modules else []),
-                root / ".terraform.lock.hcl",
-            )
-        }
+        files = [
+            *sorted(root.glob("*.tf")),
+            *(sorted(modules.glob("**/*.tf")) if modules else []),
+            root / ".terraform.lock.hcl",
+        ]
+        inputs = [(str(path), path) for path in files]
         if "TF_CLI_CONFIG_FILE" in self._env:
-            inputs["CLI configuration"] = Path(self._env["TF_CLI_CONFIG_FILE"])
+            inputs.append(("CLI configuration", Path(self._env["TF_CLI_CONFIG_FILE"])))
         if backend_config is not None:
-            inputs["backend configuration"] = backend_config
-        for name, path in inputs.items():
+            inputs.append(("backend configuration", backend_config))
+        for name, path in inputs:
             content = path.read_bytes() if path.is_file() else b""
             digest.update(f"{name}\0{len(content)}\0".encode())
             digest.update(content)
@@ -333,11 +322,11 @@ class TerraformRunner:
         shared cache, and a new state directory (a test's, another workspace's) does not init
         and validate an unchanged root again."""
         passed = cache_dir() / "validated" / self._init_fingerprint(None)
-        if _used(passed):
+        if mark_used(passed):
             return
         self.init()
         with self._alone():
-            if _used(passed):  # validated meanwhile by a command sharing this folder
+            if mark_used(passed):  # validated meanwhile by a command sharing this folder
                 return
             self.run("validate")
             write_whole(passed, b"")

@@ -18,7 +18,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -491,114 +491,116 @@ def _to_add(planned: subprocess.CompletedProcess) -> int:
     return int(re.search(r"(\d+) to add", planned.stdout).group(1))
 
 
-def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(tmp_path, say):
-    """Cut short by its emulator's end (the state is in memory: every command says so) or by
-    mlops being killed (Terraform goes on alone and saves it: planning again converges, nothing
-    left behind)."""
+@pytest.fixture()
+def registry_on_a_local_aws(tmp_path) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """A local AWS of the test's own (its state directory `state` in the test's folder), up,
+    and the arguments of the registry, protected (protect_from_destroy), to plan and apply on
+    it; the local AWS is stopped at the end, whatever state the test left it in."""
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
     tfvars = _tfvars(tmp_path, "registry", protect_from_destroy=True)
-    files = ["--env", "registry", "--var-file", str(tfvars)]
+    assert mlops("local", "up", env=env).returncode == 0
     try:
-        assert mlops("local", "up", env=env).returncode == 0
-        assert mlops("plan", *files, env=env).returncode == 0
-        applying = started("apply", *files, env={**os.environ, **env})
-        say("cut short: the registry's apply, then its emulator stopped")
-        # Terraform has started creating resources once the state lock is taken.
-        assert _wait_for(lambda: _locked(tmp_path / "state"), 60), "the apply never started"
-        assert mlops("local", "down", env=env).returncode == 0
-        _, err = applying.communicate(timeout=300)
-        assert applying.returncode == 1
-        assert "the local AWS stopped (or restarted) during the apply of registry" in one_line(err)
-        assert not (PROJECT_ROOT / "environments/registry/errored.tfstate").exists()
-
-        assert mlops("local", "up", env=env).returncode == 0
-        stale = mlops("apply", *files, "--dry-run", env=env)
-        assert stale.returncode == 1
-        assert "the local AWS was restarted since it was planned" in one_line(stale.stderr)
-        assert _to_add(mlops("plan", *files, env=env)) > 0
-        say("cut short: a killed mlops")
-        killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
-        assert killed.returncode == -signal.SIGKILL
-        assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
-        # What Terraform did alone stays where mlops had it write (mlops removes it once read).
-        [alone] = (tmp_path / "state" / "terraform" / "registry").glob("apply-*.json")
-        errors = [
-            m["diagnostic"]
-            for m in map(json.loads, alone.read_text().splitlines())
-            if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"
-        ]
-        assert '"type":"apply_complete"' in alone.read_text().replace(" ", "")
-        again = mlops("plan", *files, env=env)
-        assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout, (
-            errors
-        )
-        for left_alone in alone.parent.glob("apply-*"):  # its output and its stderr
-            left_alone.unlink()
-        say("cut short: converged; the protected registry's destroy")
-        # Protected (protect_from_destroy), the registry's destroy is refused whole: its plan
-        # names the obstacle, its apply deletes nothing.
-        destroy = mlops("plan", *files, "--destroy", env=env)
-        assert destroy.returncode == 0 and "blocked: AWS would refuse 1 of" in destroy.stdout
-        assert "DynamoDB refuses to delete table" in destroy.stdout
-        refused = mlops("apply", *files, env=env)
-        assert (
-            refused.returncode == 1 and "was not applied: AWS would refuse 1 of" in refused.stderr
-        )
-        kept = mlops("plan", *files, env=env)
-        assert kept.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in kept.stdout
-        # Reading a name needs no Terraform: outputs come from the state object.
-        read = mlops("outputs", *files, env={**env, "MLOPS_TERRAFORM": "/nonexistent"})
-        assert read.returncode == 0 and "artifacts_bucket_name" in json.loads(read.stdout)
-
-        assert mlops("local", "down", env=env).returncode == 0
-        assert mlops("local", "up", env=env).returncode == 0
-        outputs = mlops("outputs", *files, env=env)
-        assert outputs.returncode == 1
-        assert "the local AWS was restarted since registry was applied" in one_line(outputs.stderr)
-        # A stage reads the registry's key when it plans: it says the registry is gone, and why.
-        dev = ["--env", "dev", "--var-file", str(_tfvars(tmp_path, "dev"))]
-        planned = mlops("plan", *dev, env=env)
-        assert planned.returncode == 1
-        assert "restarted since the registry was applied" in one_line(planned.stderr)
+        yield env, ["--env", "registry", "--var-file", str(tfvars)]
     finally:
         mlops("local", "down", env=env)
 
 
-def test_an_interrupted_apply_saves_what_it_made_and_says_so(tmp_path, say):
+def test_an_apply_cut_short_loses_no_state_and_converges_with_clear_messages(
+    tmp_path, registry_on_a_local_aws, say
+):
+    """Cut short by its emulator's end (the state is in memory: every command says so) or by
+    mlops being killed (Terraform goes on alone and saves it: planning again converges, nothing
+    left behind)."""
+    env, files = registry_on_a_local_aws
+    assert mlops("plan", *files, env=env).returncode == 0
+    applying = started("apply", *files, env={**os.environ, **env})
+    say("cut short: the registry's apply, then its emulator stopped")
+    # Terraform has started creating resources once the state lock is taken.
+    assert _wait_for(lambda: _locked(tmp_path / "state"), 60), "the apply never started"
+    assert mlops("local", "down", env=env).returncode == 0
+    _, err = applying.communicate(timeout=300)
+    assert applying.returncode == 1
+    assert "the local AWS stopped (or restarted) during the apply of registry" in one_line(err)
+    assert not (PROJECT_ROOT / "environments/registry/errored.tfstate").exists()
+
+    assert mlops("local", "up", env=env).returncode == 0
+    stale = mlops("apply", *files, "--dry-run", env=env)
+    assert stale.returncode == 1
+    assert "the local AWS was restarted since it was planned" in one_line(stale.stderr)
+    assert _to_add(mlops("plan", *files, env=env)) > 0
+    say("cut short: a killed mlops")
+    killed, _, _ = _apply_until(files, env, 2, lambda applying: applying.kill())
+    assert killed.returncode == -signal.SIGKILL
+    assert _wait_for(lambda: not _locked(tmp_path / "state"), 240), "Terraform never ended"
+    # What Terraform did alone stays where mlops had it write (mlops removes it once read).
+    [alone] = (tmp_path / "state" / "terraform" / "registry").glob("apply-*.json")
+    errors = [
+        m["diagnostic"]
+        for m in map(json.loads, alone.read_text().splitlines())
+        if m.get("type") == "diagnostic" and m["diagnostic"]["severity"] == "error"
+    ]
+    assert '"type":"apply_complete"' in alone.read_text().replace(" ", "")
+    again = mlops("plan", *files, env=env)
+    assert again.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in again.stdout, errors
+    for left_alone in alone.parent.glob("apply-*"):  # its output and its stderr
+        left_alone.unlink()
+    say("cut short: converged; the protected registry's destroy")
+    # Protected (protect_from_destroy), the registry's destroy is refused whole: its plan
+    # names the obstacle, its apply deletes nothing.
+    destroy = mlops("plan", *files, "--destroy", env=env)
+    assert destroy.returncode == 0 and "blocked: AWS would refuse 1 of" in destroy.stdout
+    assert "DynamoDB refuses to delete table" in destroy.stdout
+    refused = mlops("apply", *files, env=env)
+    assert refused.returncode == 1 and "was not applied: AWS would refuse 1 of" in refused.stderr
+    kept = mlops("plan", *files, env=env)
+    assert kept.returncode == 0 and "0 to add, 0 to change, 0 to destroy" in kept.stdout
+    # Reading a name needs no Terraform: outputs come from the state object.
+    read = mlops("outputs", *files, env={**env, "MLOPS_TERRAFORM": "/nonexistent"})
+    assert read.returncode == 0 and "artifacts_bucket_name" in json.loads(read.stdout)
+
+    assert mlops("local", "down", env=env).returncode == 0
+    assert mlops("local", "up", env=env).returncode == 0
+    outputs = mlops("outputs", *files, env=env)
+    assert outputs.returncode == 1
+    assert "the local AWS was restarted since registry was applied" in one_line(outputs.stderr)
+    # A stage reads the registry's key when it plans: it says the registry is gone, and why.
+    dev = ["--env", "dev", "--var-file", str(_tfvars(tmp_path, "dev"))]
+    planned = mlops("plan", *dev, env=env)
+    assert planned.returncode == 1
+    assert "restarted since the registry was applied" in one_line(planned.stderr)
+
+
+def test_an_interrupted_apply_saves_what_it_made_and_says_so(
+    tmp_path, registry_on_a_local_aws, say
+):
     """Cut short by an interrupt, then by a terminal's Ctrl-C: Terraform finishes what it
     started and saves its state, so the next plan adds only the rest (a create the interrupt
     cancelled in flight may have been made without Terraform hearing of it, as on AWS, so
     convergence after an interrupt is not claimed: README, "Interrupting a command")."""
-    env = {"MLOPS_STATE_DIR": str(tmp_path / "state")}
-    tfvars = _tfvars(tmp_path, "registry", protect_from_destroy=True)
-    files = ["--env", "registry", "--var-file", str(tfvars)]
-    try:
-        assert mlops("local", "up", env=env).returncode == 0
-        say("cut short: an interrupt, then a Ctrl-C in a terminal")
-        everything = _to_add(mlops("plan", *files, env=env))
-        interrupted, said, err = _apply_until(
-            files, env, 3, lambda applying: applying.send_signal(signal.SIGINT)
-        )
-        assert interrupted.returncode == 130, err
-        # A long apply says what it does as it goes, resource by resource.
-        assert "Creation complete after" in said
-        lines = err.strip().splitlines()
-        assert lines[0].startswith("mlops: interrupted: waiting for Terraform to finish")
-        assert "it finished what it had started, saved its state and released its lock" in lines[1]
-        # The lock is free and the state holds what was created: the next plan adds the rest
-        # (and replaces what Terraform marked tainted: a creation the interrupt cut off).
-        left = _to_add(mlops("plan", *files, env=env))
-        assert left < everything
-        # A terminal's Ctrl-C, later in the apply: the same, Terraform hearing it once.
-        code, shown = _apply_in_a_terminal_until(files, env, 2)
-        assert code == 130, shown
-        assert "mlops: interrupted: waiting for Terraform to finish" in shown
-        assert "it finished what it had started, saved its state and released its lock" in shown
-        assert _to_add(mlops("plan", *files, env=env)) < everything
-        # An apply mlops saw to its end keeps no output file (a killed one's stays: above).
-        assert not list((tmp_path / "state" / "terraform" / "registry").glob("apply-*"))
-    finally:
-        mlops("local", "down", env=env)
+    env, files = registry_on_a_local_aws
+    say("cut short: an interrupt, then a Ctrl-C in a terminal")
+    everything = _to_add(mlops("plan", *files, env=env))
+    interrupted, said, err = _apply_until(
+        files, env, 3, lambda applying: applying.send_signal(signal.SIGINT)
+    )
+    assert interrupted.returncode == 130, err
+    # A long apply says what it does as it goes, resource by resource.
+    assert "Creation complete after" in said
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("mlops: interrupted: waiting for Terraform to finish")
+    assert "it finished what it had started, saved its state and released its lock" in lines[1]
+    # The lock is free and the state holds what was created: the next plan adds the rest
+    # (and replaces what Terraform marked tainted: a creation the interrupt cut off).
+    left = _to_add(mlops("plan", *files, env=env))
+    assert left < everything
+    # A terminal's Ctrl-C, later in the apply: the same, Terraform hearing it once.
+    code, shown = _apply_in_a_terminal_until(files, env, 2)
+    assert code == 130, shown
+    assert "mlops: interrupted: waiting for Terraform to finish" in shown
+    assert "it finished what it had started, saved its state and released its lock" in shown
+    assert _to_add(mlops("plan", *files, env=env)) < everything
+    # An apply mlops saw to its end keeps no output file (a killed one's stays: above).
+    assert not list((tmp_path / "state" / "terraform" / "registry").glob("apply-*"))
 
 
 def test_a_reservation_the_account_cannot_hold_stops_the_plan_in_one_line(tmp_path):
