@@ -8,6 +8,7 @@ import io
 import json
 import random
 import re
+import time
 
 import pytest
 
@@ -337,6 +338,10 @@ def test_governance_report_shows_versions_promotions_and_flags(
     # The decisions' events first (an approval starts an inference run); then dev's next batch
     # has ages no patient has: Model Monitor fails its inference run, the stage's last.
     lifecycle.deliver(lifecycle.registry_router(owner, emulator, list(stages.values())))
+    # S3 keeps LastModified to the second, and the report shows a stage's newest check: the
+    # checks below come a second after every earlier run's (the fixture's lifecycle ends with
+    # prod's inference runs: CI met prod's last check and this one in the same second).
+    time.sleep(1.1)
     dev.put(dev.batch_uri(), sample_data.batch_csv(outliers=True))
     drifted = dev.runner.run(dev.settings.inference_pipeline)
     dev.put(dev.batch_uri(), sample_data.batch_csv())  # the module's other tests' batch again
