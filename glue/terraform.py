@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +39,9 @@ from glue.terraform_setup import binary_identity, check_version, cli_environment
 # Passed validations remembered (each an empty file named by its fingerprint): the roots as they
 # are and as they were lately, e.g. on other branches.
 VALIDATIONS_KEPT = 16
+# Passed checks of tfvars remembered (each an empty file named by its fingerprint): every
+# environment's, a test's and a branch's.
+TFVARS_CHECKS_KEPT = 64
 
 
 # The Terraform processes running now (several: the stages apply side by side), how many
@@ -160,12 +163,14 @@ class TerraformRunner:
     name: str
     environment: Mapping[str, str] = field(default_factory=dict)
     unset: tuple[str, ...] = ()
+    # Whether the root has providers to install (and a CLI configuration to install them with).
+    installs_providers: bool = True
 
     def __post_init__(self) -> None:
         self._binary = find_terraform()
         check_version(self._binary, self.working_dir)
         self._env = {
-            **cli_environment(),
+            **(cli_environment() if self.installs_providers else {}),
             "TF_DATA_DIR": str(state_dir() / "terraform" / self.name),
             "TF_IN_AUTOMATION": "1",
             "TF_INPUT": "0",
@@ -173,11 +178,16 @@ class TerraformRunner:
         }
 
     def run(
-        self, command: str, *args: str, on_message: Callable[[dict], None] | None = None
+        self,
+        command: str,
+        *args: str,
+        on_message: Callable[[dict], None] | None = None,
+        check: bool = True,
     ) -> str:
         """Run a command with this root's environment (passed to this call only) and return
-        its output; a failure is a one-line error. `on_message` is given each message of a
-        `-json` run as Terraform writes it (progress while it runs)."""
+        its output; a failure is a one-line error, unless `check` is false (the caller reads
+        what failed in the output). `on_message` is given each message of a `-json` run as
+        Terraform writes it (progress while it runs)."""
         global _starting
         if _interrupts:
             raise Interrupted(f"interrupted before terraform {command} in {self.working_dir}")
@@ -223,6 +233,8 @@ class TerraformRunner:
             if process.returncode != 0:
                 if _interrupts:
                     raise Interrupted(self._interrupted(command))
+                if not check:
+                    return stdout
                 stderr.seek(0)
                 said = f"{stderr.read()}\n{diagnostics(stdout)}".strip()
                 raise MlopsError(
@@ -388,3 +400,68 @@ class TerraformRunner:
     def outputs(self) -> dict:
         outputs = json.loads(self.run("output", "-json"))
         return {name: value["value"] for name, value in outputs.items()}
+
+
+def invalid_variables(
+    root: Path, files: Sequence[str], values: Mapping[str, Any]
+) -> list[tuple[str, str]]:
+    """Each (variable, its rule's error_message) of the validation rules of a root's variables
+    that `values` fail. The root's variable files are planned alone in a folder of their own (no
+    provider, no state: about 0.05 s), so every failing rule is reported at once. A pass is
+    remembered in the shared cache by all it depends on (the Terraform binary, the files, the
+    values): a command run again on the same tfvars does not plan them again."""
+    binary = find_terraform()
+    check_version(binary, root)
+    sources = {name: (root / name).read_bytes() for name in files}
+    digest = hashlib.sha256(f"{binary_identity(binary)}\0".encode())
+    for name, content in sources.items():
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    digest.update(json.dumps(values, sort_keys=True).encode())
+    passed = cache_dir() / "tfvars-checked" / digest.hexdigest()
+    if mark_used(passed):
+        return []
+    with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as folder:
+        work = Path(folder)
+        for name, content in sources.items():
+            (work / name).write_bytes(content)
+        (work / "values.tfvars.json").write_text(json.dumps(values))
+        runner = TerraformRunner(
+            work,
+            "tfvars-check",
+            environment={"TF_DATA_DIR": str(work / ".terraform")},
+            installs_providers=False,
+        )
+        arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
+        try:
+            output = runner.run("plan", *arguments, check=False)
+        except Interrupted:
+            raise Interrupted(
+                "interrupted while Terraform checked the tfvars: nothing changed"
+            ) from None
+    failed, other, summarized = [], [], False
+    for message in messages(output):
+        summarized = summarized or message.get("type") == "change_summary"
+        diagnostic = message.get("diagnostic") or {}
+        if message.get("type") != "diagnostic" or diagnostic.get("severity") != "error":
+            continue
+        detail = str(diagnostic.get("detail", ""))
+        if diagnostic.get("summary") == "Invalid value for variable":
+            rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
+            failed.append((rule.split(" ", 1)[0], rule))
+        else:
+            other.append(f"{diagnostic.get('summary', '')}: {' '.join(detail.split())}")
+    if other:
+        raise MlopsError(
+            f"terraform could not check tfvars against the variables of {root.name}: "
+            + "; ".join(other)
+        )
+    if not failed:
+        if not summarized:
+            raise MlopsError(
+                f"{binary} checked no tfvars: its plan of the variables of {root.name} said "
+                "neither a summary nor an error (is it Terraform?)"
+            )
+        write_whole(passed, b"")
+        keep_newest(passed.parent, TFVARS_CHECKS_KEPT)
+    return failed

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from glue.errors import MlopsError
 from glue.files import write_whole
-from glue.settings import state_dir
+from glue.settings import cache_dir, state_dir
 
 TERRAFORM_ENV = "MLOPS_TERRAFORM"
 MIRROR_ENV = "MLOPS_TF_PLUGIN_MIRROR"
@@ -52,8 +52,9 @@ def binary_identity(binary: str) -> str:
 
 
 def terraform_version(binary: str) -> str:
-    """The version the binary reports (`terraform version -json`), asked once per binary."""
-    known = state_dir() / "terraform-version.json"
+    """The version the binary reports (`terraform version -json`), asked once per binary on this
+    machine."""
+    known = cache_dir() / "terraform-version.json"
     identity = binary_identity(binary)
     with contextlib.suppress(OSError, ValueError, AttributeError):
         recorded = json.loads(known.read_text())

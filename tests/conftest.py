@@ -191,7 +191,7 @@ LONGEST_FIRST = [
     INTERRUPTED,
     "tests.test_bootstrap",
     "tests.test_safety",
-    "tests.test_tfvars_agreement",
+    "tests.test_tfvars_rules",
     "tests.test_cross_account_apply",
     "tests.test_checkov",
     "tests.test_cli",

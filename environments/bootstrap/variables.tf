@@ -1,5 +1,5 @@
-# `mlops bootstrap --env E` writes these from E's tfvars, validated there (glue/config.py and the
-# roots' variables.tf), and from the state store it created.
+# `mlops bootstrap --env E` writes these from E's tfvars, validated there (by the rules of the
+# roots' variables), and from the state store it created.
 
 variable "environment" {
   type        = string

@@ -1,9 +1,5 @@
-# These validations are the rules of glue/config.py (`mlops validate`, run before Terraform):
-# tests/test_tfvars_agreement.py holds both to the same verdict on every value. Patterns are RE2:
-# `$` ends the text, classes are ASCII but for the \p{...} of tags. Terraform 1.11 evaluates both
-# sides of && and ||: what fails on null or on a bad value is inside can() or try(). A null optional
-# value is the default (nullable = false), as a null optional key is an unset one to mlops validate.
-# A bool's type is its whole rule.
+# This root's own variables; shared_variables.tf says how their validations are the tfvars rules
+# and holds the patterns they share.
 
 variable "environment" {
   type        = string
@@ -27,8 +23,8 @@ variable "workload_account_ids" {
   description = "The dev and prod accounts: dev registers in the dev group, prod reads the prod group; both use the bucket."
   nullable    = false
   validation {
-    condition     = toset(keys(var.workload_account_ids)) == toset(["dev", "prod"]) && alltrue([for id in values(var.workload_account_ids) : can(regex("^[0-9]{12}$", id))])
-    error_message = "workload_account_ids must map exactly \"dev\" and \"prod\" to 12-digit AWS account IDs."
+    condition     = toset(keys(var.workload_account_ids)) == toset(["dev", "prod"]) && alltrue([for id in values(var.workload_account_ids) : can(regex(local.account_id_pattern, id))])
+    error_message = "workload_account_ids must be a map of exactly \"dev\" and \"prod\" to 12-digit AWS account IDs."
   }
 }
 
@@ -82,12 +78,22 @@ variable "feature_branches" {
   nullable    = false
   validation {
     # Lowercase, so two branches never name groups that differ in case only. 53 characters: the
-    # longest that fits SageMaker's 63 after the shortest model name and "-feature-"; mlops
-    # validate also checks the whole name against the model name given.
+    # longest that fits SageMaker's 63 after the shortest model name and "-feature-" (the next
+    # rule checks the whole name against the model name given).
     condition = alltrue([
       for branch in var.feature_branches : can(regex("^[a-z0-9](-*[a-z0-9])*$", branch)) && length(branch) <= 53
     ]) && length(distinct(var.feature_branches)) == length(var.feature_branches)
-    error_message = "feature_branches must be distinct branch names of 1-53 lowercase letters, digits or hyphens, starting and ending with a letter or digit (e.g. \"better-features\")."
+    error_message = "feature_branches must be a list of distinct branch names of 1-53 lowercase letters, digits or hyphens, starting and ending with a letter or digit (e.g. \"better-features\")."
+  }
+  validation {
+    # `<model_name>-feature-<branch>` names a model package group: at most 63 characters
+    # (SageMaker's). Checked when the model name is valid on its own.
+    condition = try(
+      !(can(regex(local.model_name_pattern, var.model_name)) && length(var.model_name) <= 41) ||
+      alltrue([for branch in var.feature_branches : length("${var.model_name}-feature-${branch}") <= 63]),
+      true
+    )
+    error_message = "feature_branches must be branches of at most ${63 - length("${var.model_name}-feature-")} characters, so that ${var.model_name}-feature-<branch> is a model package group name of at most 63 (too long: ${jsonencode([for branch in var.feature_branches : branch if length("${var.model_name}-feature-${branch}") > 63])})."
   }
 }
 
@@ -99,11 +105,11 @@ variable "model_approvers" {
     condition = toset(keys(var.model_approvers)) == toset(["dev", "prod"]) && alltrue([
       for principals in values(var.model_approvers) : length(principals) > 0 && length(distinct(principals)) == length(principals) && alltrue([
         for arn in principals :
-        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
-        try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+        can(regex(local.principal_arn_pattern, arn)) &&
+        try(length(regex(local.arn_path_and_name_pattern, arn)[0]) <= 512, false)
       ])
     ])
-    error_message = "model_approvers must map exactly \"dev\" and \"prod\" to non-empty lists of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+    error_message = "model_approvers must be a map of exactly \"dev\" and \"prod\" to non-empty lists of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }
 }
 
@@ -115,9 +121,9 @@ variable "governance_readers" {
   validation {
     condition = length(distinct(var.governance_readers)) == length(var.governance_readers) && alltrue([
       for arn in var.governance_readers :
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
-      try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+      can(regex(local.principal_arn_pattern, arn)) &&
+      try(length(regex(local.arn_path_and_name_pattern, arn)[0]) <= 512, false)
     ])
-    error_message = "governance_readers must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+    error_message = "governance_readers must be a list of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }
 }

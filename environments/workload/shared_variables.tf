@@ -1,5 +1,24 @@
 # The variables every root shares, written once: this file is the same in environments/registry
-# and environments/workload (tests/test_layout.py holds them byte for byte).
+# and environments/workload (tests/test_layout.py holds them byte for byte). Their validations, and
+# those of each root's variables.tf, are the tfvars rules: `mlops validate` (every command) plans
+# these two files alone to check a tfvars file, and reports each failing rule's error_message,
+# which therefore reads "<variable> must be <what is expected>." (tests/test_tfvars_rules.py).
+# Patterns are RE2: `$` ends the text, classes are ASCII but for the \p{...} of tags. Terraform
+# 1.11 evaluates both sides of && and ||: what fails on null or on a bad value is inside can() or
+# try(). A null optional value is the default (nullable = false). A bool's type is its whole rule.
+
+locals {
+  # The patterns several rules share.
+  account_id_pattern = "^[0-9]{12}$"
+  # arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME. IAM allows a name of 1-64 characters after a path
+  # of at most 512 (of any printable ASCII): here the path keeps the names' alphabet, and path and
+  # name together (arn_path_and_name_pattern's match) are at most 512 characters.
+  role_arn_pattern = "^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$"
+  # A person: an IAM user or a role (e.g. an SSO permission set's) whose sessions name the person.
+  principal_arn_pattern     = "^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$"
+  arn_path_and_name_pattern = "^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$"
+  model_name_pattern        = "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"
+}
 
 variable "name_prefix" {
   type        = string
@@ -16,7 +35,7 @@ variable "model_name" {
   description = "Model served by the platform; names the model package groups and pipelines."
   nullable    = false
   validation {
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.model_name)) && length(var.model_name) <= 41
+    condition     = can(regex(local.model_name_pattern, var.model_name)) && length(var.model_name) <= 41
     error_message = "model_name must be 1-41 letters, digits or hyphens, starting and ending with a letter or digit."
   }
 }
@@ -26,7 +45,7 @@ variable "account_id" {
   description = "Account this environment deploys into; the provider refuses any other."
   nullable    = false
   validation {
-    condition     = can(regex("^[0-9]{12}$", var.account_id))
+    condition     = can(regex(local.account_id_pattern, var.account_id))
     error_message = "account_id must be a 12-digit AWS account ID such as 123456789012."
   }
 }
@@ -47,10 +66,20 @@ variable "terraform_role_arn" {
   default     = null
   validation {
     condition = var.terraform_role_arn == null || (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.terraform_role_arn)) &&
-      try(length(split(":role/", var.terraform_role_arn)[1]) <= 512, false)
+      can(regex(local.role_arn_pattern, var.terraform_role_arn)) &&
+      try(length(regex(local.arn_path_and_name_pattern, var.terraform_role_arn)[0]) <= 512, false)
     )
     error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
+  }
+  validation {
+    # Checked when both are valid on their own (their own rules speak otherwise).
+    condition = try(
+      !can(regex(local.role_arn_pattern, var.terraform_role_arn)) ||
+      !can(regex(local.account_id_pattern, var.account_id)) ||
+      split(":", var.terraform_role_arn)[4] == var.account_id,
+      true
+    )
+    error_message = "terraform_role_arn must be a role in account_id's account, ${var.account_id}."
   }
 }
 
@@ -64,8 +93,8 @@ variable "terraform_principal_arns" {
       length(distinct(var.terraform_principal_arns)) == length(var.terraform_principal_arns) &&
       alltrue([
         for arn in var.terraform_principal_arns :
-        can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
-        try(length(split(":role/", arn)[1]) <= 512, false)
+        can(regex(local.role_arn_pattern, arn)) &&
+        try(length(regex(local.arn_path_and_name_pattern, arn)[0]) <= 512, false)
       ]),
       false
     )
@@ -102,6 +131,6 @@ variable "tags" {
       ]),
       false
     )
-    error_message = "tags must map names of 1-128 characters (not starting with aws:) to values of at most 256, both of letters, digits, spaces or _ . : / = + - @ (what SageMaker accepts)."
+    error_message = "tags must be a map of names of 1-128 characters (not starting with aws:) to values of at most 256, both of letters, digits, spaces or _ . : / = + - @ (what SageMaker accepts)."
   }
 }

@@ -1,9 +1,5 @@
-# These validations are the rules of glue/config.py (`mlops validate`, run before Terraform):
-# tests/test_tfvars_agreement.py holds both to the same verdict on every value. Patterns are RE2:
-# `$` ends the text, classes are ASCII but for the \p{...} of tags. Terraform 1.11 evaluates both
-# sides of && and ||: what fails on null or on a bad value is inside can() or try(). A null optional
-# value is the default (nullable = false), as a null optional key is an unset one to mlops validate.
-# A bool's type is its whole rule.
+# This root's own variables; shared_variables.tf says how their validations are the tfvars rules
+# and holds the patterns they share.
 
 variable "environment" {
   type        = string
@@ -27,7 +23,7 @@ variable "registry_account_id" {
   description = "Account of the central registry (bucket, artifacts key, model package groups)."
   nullable    = false
   validation {
-    condition     = can(regex("^[0-9]{12}$", var.registry_account_id))
+    condition     = can(regex(local.account_id_pattern, var.registry_account_id))
     error_message = "registry_account_id must be a 12-digit AWS account ID such as 123456789012."
   }
 }
@@ -38,10 +34,20 @@ variable "registry_terraform_role_arn" {
   default     = null
   validation {
     condition = var.registry_terraform_role_arn == null || (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.registry_terraform_role_arn)) &&
-      try(length(split(":role/", var.registry_terraform_role_arn)[1]) <= 512, false)
+      can(regex(local.role_arn_pattern, var.registry_terraform_role_arn)) &&
+      try(length(regex(local.arn_path_and_name_pattern, var.registry_terraform_role_arn)[0]) <= 512, false)
     )
     error_message = "registry_terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
+  }
+  validation {
+    # Checked when both are valid on their own (their own rules speak otherwise).
+    condition = try(
+      !can(regex(local.role_arn_pattern, var.registry_terraform_role_arn)) ||
+      !can(regex(local.account_id_pattern, var.registry_account_id)) ||
+      split(":", var.registry_terraform_role_arn)[4] == var.registry_account_id,
+      true
+    )
+    error_message = "registry_terraform_role_arn must be a role in registry_account_id's account, ${var.registry_account_id}."
   }
 }
 
@@ -51,8 +57,8 @@ variable "ci_role_arn" {
   nullable    = false
   validation {
     condition = (
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", var.ci_role_arn)) &&
-      try(length(split(":role/", var.ci_role_arn)[1]) <= 512, false)
+      can(regex(local.role_arn_pattern, var.ci_role_arn)) &&
+      try(length(regex(local.arn_path_and_name_pattern, var.ci_role_arn)[0]) <= 512, false)
     )
     error_message = "ci_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
@@ -143,9 +149,13 @@ variable "notification_emails" {
 
 variable "allow_self_approval" {
   type        = bool
-  description = "Whether the person who trained a version may approve it (four eyes otherwise). `mlops models approve` reads it; mlops validate allows true in dev only. Terraform creates nothing from it."
+  description = "Whether the person who trained a version may approve it (four eyes otherwise); `mlops models approve` reads it. Terraform creates nothing from it."
   default     = false
   nullable    = false
+  validation {
+    condition     = !var.allow_self_approval || var.environment == "dev"
+    error_message = "allow_self_approval must be false outside dev: four eyes decide what serves."
+  }
 }
 
 variable "data_scientists" {
@@ -156,9 +166,9 @@ variable "data_scientists" {
   validation {
     condition = length(distinct(var.data_scientists)) == length(var.data_scientists) && alltrue([
       for arn in var.data_scientists :
-      can(regex("^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(user|role)/([a-zA-Z0-9+=,.@_-]+/)*[a-zA-Z0-9+=,.@_-]{1,64}$", arn)) &&
-      try(length(regex("^arn:[^:]+:iam::[0-9]{12}:(?:user|role)/(.*)$", arn)[0]) <= 512, false)
+      can(regex(local.principal_arn_pattern, arn)) &&
+      try(length(regex(local.arn_path_and_name_pattern, arn)[0]) <= 512, false)
     ])
-    error_message = "data_scientists must be distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
+    error_message = "data_scientists must be a list of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }
 }
