@@ -408,12 +408,12 @@ def invalid_variables(
     """Each (variable, its rule's error_message) of the validation rules of a root's variables
     that `values` fail. The root's variable files are planned alone in a folder of their own (no
     provider, no state: about 0.05 s), so every failing rule is reported at once. A pass is
-    remembered in the shared cache by all it depends on (the Terraform binary, the files, the
-    values): a command run again on the same tfvars does not plan them again."""
-    binary = find_terraform()
-    check_version(binary, root)
+    remembered in the shared cache by what it depends on, the files and the values, so a
+    command run again on the same tfvars neither plans them again nor needs Terraform (reading
+    a name from the state needs none). Not by the binary: the verdicts are the rules', the same
+    under every Terraform the roots' versions.tf admits, which the check of a miss enforces."""
     sources = {name: (root / name).read_bytes() for name in files}
-    digest = hashlib.sha256(f"{binary_identity(binary)}\0".encode())
+    digest = hashlib.sha256()
     for name, content in sources.items():
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
@@ -421,6 +421,8 @@ def invalid_variables(
     passed = cache_dir() / "tfvars-checked" / digest.hexdigest()
     if mark_used(passed):
         return []
+    binary = find_terraform()
+    check_version(binary, root)
     with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as folder:
         work = Path(folder)
         for name, content in sources.items():

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -297,3 +300,62 @@ def test_null_optional_keys_are_unset(tmp_path):
         key: None for key, variable in config.declared("workload").items() if not variable.required
     }
     assert config.load("prod", write(tmp_path, values)).values["terraform_role_arn"] is None
+
+
+def _logging_terraform(folder: Path, plan: str | None = None) -> tuple[Path, Path]:
+    """A terraform that logs each command, then runs the real one (or, for a plan, prints
+    `plan` and exits 0 when given)."""
+    log, script = folder / "commands", folder / "terraform"
+    real = shutil.which("terraform")
+    fake_plan = f'[ "$1" = plan ] && printf %s {shlex.quote(plan)} && exit 0\n' if plan else ""
+    script.write_text(f'#!/bin/sh\necho "$1" >> {log}\n{fake_plan}exec {real} "$@"\n')
+    script.chmod(0o755)
+    return script, log
+
+
+def test_tfvars_are_planned_once_per_content_and_failures_every_time(tmp_path, monkeypatch):
+    """A pass is remembered by the variable files and the values: the same tfvars are not
+    planned again, even without Terraform (a command that only reads the state needs none); a
+    refusal is never remembered."""
+    terraform, log = _logging_terraform(tmp_path)
+    monkeypatch.setenv("MLOPS_TERRAFORM", str(terraform))
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
+    config.load("dev")
+    config.load("dev")
+    assert log.read_text().split().count("plan") == 1
+    config.load("prod")
+    assert log.read_text().split().count("plan") == 2
+    bad = write(tmp_path, tfvars("dev") | {"auc_threshold": 2})
+    for _ in range(2):
+        with pytest.raises(MlopsError, match="key 'auc_threshold'"):
+            config.load("dev", bad)
+    assert log.read_text().split().count("plan") == 4
+    monkeypatch.setenv("MLOPS_TERRAFORM", str(tmp_path / "nonexistent"))
+    assert config.load("dev").values["environment"] == "dev"
+    other = write(tmp_path, tfvars("dev") | {"auc_threshold": 0.9})
+    with pytest.raises(MlopsError, match="terraform not found"):
+        config.load("dev", other)
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("", "checked no tfvars: its plan of the variables of workload said neither"),
+        (
+            '{"type": "diagnostic", "diagnostic": {"severity": "error", "summary": "Unsupported '
+            'argument", "detail": "An argument named x is not expected here."}}',
+            "could not check tfvars against the variables of workload: Unsupported argument: "
+            "An argument named x is not expected here.",
+        ),
+    ],
+)
+def test_a_check_that_says_nothing_or_fails_otherwise_is_one_line(
+    tmp_path, monkeypatch, said, expected
+):
+    """A binary that plans nothing, or a plan that fails for another reason than a rule, is not
+    taken for a pass."""
+    terraform, _ = _logging_terraform(tmp_path, plan=said + "\n")
+    monkeypatch.setenv("MLOPS_TERRAFORM", str(terraform))
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(MlopsError, match=re.escape(expected)):
+        config.load("dev")
