@@ -2,7 +2,7 @@
 
 The rules are Terraform's: the `validation` blocks of the root's variables
 (environments/<root>/shared_variables.tf and variables.tf), which a plan of those two files alone
-evaluates (glue/terraform.py, `invalid_variables`). Python checks only what Terraform cannot, or
+evaluates (`_failed_rules`). Python checks only what Terraform cannot, or
 would not report with the others: JSON that Terraform reads otherwise (NaN, a key twice, keys not
 in Unicode NFC), unknown and missing keys, values of another JSON type than the variable's
 (Terraform converts "5" to 5 and 5 to "5"), and that the file is the one of the environment
@@ -13,17 +13,22 @@ what is expected, so a bad value is rejected before any plan and nothing is chan
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
+import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from glue import terraform
-from glue.errors import MlopsError, UsageError
-from glue.settings import PROJECT_ROOT
+from glue.errors import Interrupted, MlopsError, UsageError
+from glue.files import keep_newest, mark_used, write_whole
+from glue.settings import PROJECT_ROOT, cache_dir
+from glue.terraform import TerraformRunner
+from glue.terraform_output import messages
+from glue.terraform_setup import check_version, find_terraform
 
 ENVIRONMENTS = ("registry", "dev", "prod")
 WORKLOAD_ENVIRONMENTS = ("dev", "prod")
@@ -32,6 +37,9 @@ ROOTS = {"registry": "registry", **{stage: "workload" for stage in WORKLOAD_ENVI
 # A root's variables: those every root shares (one file, the same in each) and its own.
 VARIABLE_FILES = ("shared_variables.tf", "variables.tf")
 ACCOUNT_ID = re.compile(r"[0-9]{12}")  # of --account, which no tfvars rule checks
+# Passed checks of tfvars remembered (each an empty file named by its fingerprint): every
+# environment's, a test's and a branch's.
+TFVARS_CHECKS_KEPT = 64
 
 # The JSON values of each type a variable of the roots declares (Terraform would convert others).
 _TYPES: dict[str, Callable[[Any], bool]] = {
@@ -226,7 +234,7 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
             if key in variables and key not in problems and value is not None
         }
         root = PROJECT_ROOT / "environments" / ROOTS[environment]
-        for name, rule in terraform.invalid_variables(root, VARIABLE_FILES, checked):
+        for name, rule in _failed_rules(root, checked):
             problem = f"expected {expectation(name, rule)}, got {json.dumps(values.get(name))}"
             problems[name] = f"{problems[name]}; {problem}" if name in problems else problem
     if problems:
@@ -236,6 +244,71 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
         )
         raise MlopsError(f"{path}: invalid tfvars: {details}")
     return values
+
+
+def _failed_rules(root: Path, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each (variable, its rule's error_message) of the validation rules of a root's variables
+    that `values` fail. The root's variable files are planned alone in a folder of their own (no
+    provider, no state: about 0.05 s), so every failing rule is reported at once. A pass is
+    remembered in the shared cache by what it depends on, the files and the values, so a
+    command run again on the same tfvars neither plans them again nor needs Terraform (reading
+    a name from the state needs none). Not by the binary: the verdicts are the rules', the same
+    under every Terraform the roots' versions.tf admits, which the check of a miss enforces."""
+    sources = {name: (root / name).read_bytes() for name in VARIABLE_FILES}
+    digest = hashlib.sha256()
+    for name, content in sources.items():
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
+    digest.update(json.dumps(values, sort_keys=True).encode())
+    passed = cache_dir() / "tfvars-checked" / digest.hexdigest()
+    if mark_used(passed):
+        return []
+    binary = find_terraform()
+    check_version(binary, root)
+    with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as folder:
+        work = Path(folder)
+        for name, content in sources.items():
+            (work / name).write_bytes(content)
+        (work / "values.tfvars.json").write_text(json.dumps(values))
+        runner = TerraformRunner(
+            work,
+            "tfvars-check",
+            environment={"TF_DATA_DIR": str(work / ".terraform")},
+            installs_providers=False,
+        )
+        arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
+        try:
+            output = runner.run("plan", *arguments, check=False)
+        except Interrupted:
+            raise Interrupted(
+                "interrupted while Terraform checked the tfvars: nothing changed"
+            ) from None
+    failed, other, summarized = [], [], False
+    for message in messages(output):
+        summarized = summarized or message.get("type") == "change_summary"
+        diagnostic = message.get("diagnostic") or {}
+        if message.get("type") != "diagnostic" or diagnostic.get("severity") != "error":
+            continue
+        detail = str(diagnostic.get("detail", ""))
+        if diagnostic.get("summary") == "Invalid value for variable":
+            rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
+            failed.append((rule.split(" ", 1)[0], rule))
+        else:
+            other.append(f"{diagnostic.get('summary', '')}: {' '.join(detail.split())}")
+    if other:
+        raise MlopsError(
+            f"terraform could not check tfvars against the variables of {root.name}: "
+            + "; ".join(other)
+        )
+    if not failed:
+        if not summarized:
+            raise MlopsError(
+                f"{binary} checked no tfvars: its plan of the variables of {root.name} said "
+                "neither a summary nor an error (is it Terraform?)"
+            )
+        write_whole(passed, b"")
+        keep_newest(passed.parent, TFVARS_CHECKS_KEPT)
+    return failed
 
 
 def require_account(config: EnvironmentConfig, account: str) -> None:

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -39,9 +39,6 @@ from glue.terraform_setup import binary_identity, check_version, cli_environment
 # Passed validations remembered (each an empty file named by its fingerprint): the roots as they
 # are and as they were lately, e.g. on other branches.
 VALIDATIONS_KEPT = 16
-# Passed checks of tfvars remembered (each an empty file named by its fingerprint): every
-# environment's, a test's and a branch's.
-TFVARS_CHECKS_KEPT = 64
 
 
 # The Terraform processes running now (several: the stages apply side by side), how many
@@ -400,70 +397,3 @@ class TerraformRunner:
     def outputs(self) -> dict:
         outputs = json.loads(self.run("output", "-json"))
         return {name: value["value"] for name, value in outputs.items()}
-
-
-def invalid_variables(
-    root: Path, files: Sequence[str], values: Mapping[str, Any]
-) -> list[tuple[str, str]]:
-    """Each (variable, its rule's error_message) of the validation rules of a root's variables
-    that `values` fail. The root's variable files are planned alone in a folder of their own (no
-    provider, no state: about 0.05 s), so every failing rule is reported at once. A pass is
-    remembered in the shared cache by what it depends on, the files and the values, so a
-    command run again on the same tfvars neither plans them again nor needs Terraform (reading
-    a name from the state needs none). Not by the binary: the verdicts are the rules', the same
-    under every Terraform the roots' versions.tf admits, which the check of a miss enforces."""
-    sources = {name: (root / name).read_bytes() for name in files}
-    digest = hashlib.sha256()
-    for name, content in sources.items():
-        digest.update(f"{name}\0{len(content)}\0".encode())
-        digest.update(content)
-    digest.update(json.dumps(values, sort_keys=True).encode())
-    passed = cache_dir() / "tfvars-checked" / digest.hexdigest()
-    if mark_used(passed):
-        return []
-    binary = find_terraform()
-    check_version(binary, root)
-    with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as folder:
-        work = Path(folder)
-        for name, content in sources.items():
-            (work / name).write_bytes(content)
-        (work / "values.tfvars.json").write_text(json.dumps(values))
-        runner = TerraformRunner(
-            work,
-            "tfvars-check",
-            environment={"TF_DATA_DIR": str(work / ".terraform")},
-            installs_providers=False,
-        )
-        arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
-        try:
-            output = runner.run("plan", *arguments, check=False)
-        except Interrupted:
-            raise Interrupted(
-                "interrupted while Terraform checked the tfvars: nothing changed"
-            ) from None
-    failed, other, summarized = [], [], False
-    for message in messages(output):
-        summarized = summarized or message.get("type") == "change_summary"
-        diagnostic = message.get("diagnostic") or {}
-        if message.get("type") != "diagnostic" or diagnostic.get("severity") != "error":
-            continue
-        detail = str(diagnostic.get("detail", ""))
-        if diagnostic.get("summary") == "Invalid value for variable":
-            rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
-            failed.append((rule.split(" ", 1)[0], rule))
-        else:
-            other.append(f"{diagnostic.get('summary', '')}: {' '.join(detail.split())}")
-    if other:
-        raise MlopsError(
-            f"terraform could not check tfvars against the variables of {root.name}: "
-            + "; ".join(other)
-        )
-    if not failed:
-        if not summarized:
-            raise MlopsError(
-                f"{binary} checked no tfvars: its plan of the variables of {root.name} said "
-                "neither a summary nor an error (is it Terraform?)"
-            )
-        write_whole(passed, b"")
-        keep_newest(passed.parent, TFVARS_CHECKS_KEPT)
-    return failed
