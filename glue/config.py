@@ -2,11 +2,11 @@
 
 The rules are Terraform's: the `validation` blocks of the root's variables
 (environments/<root>/shared_variables.tf and variables.tf), which a plan of those two files alone
-evaluates (`_failed_rules`). Python checks only what Terraform cannot, or
-would not report with the others: JSON that Terraform reads otherwise (NaN, a key twice, keys not
-in Unicode NFC), unknown and missing keys, values of another JSON type than the variable's
-(Terraform converts "5" to 5 and 5 to "5"), and that the file is the one of the environment
-named on the command line. Every problem is reported at once, each naming the file, the key and
+evaluates (`_failed_rules`). Python checks only what Terraform cannot, or would not report with
+the others: JSON that Terraform reads otherwise (NaN, a key twice, keys not in Unicode NFC),
+unknown and missing keys, values of another JSON type than the variable's (Terraform converts
+"5" to 5 and 5 to "5"), and that the file is the one of the environment named on the command
+line. Every problem is reported at once, each naming the file, the key and
 what is expected, so a bad value is rejected before any plan and nothing is changed.
 """
 
@@ -93,7 +93,11 @@ def declared(root: str) -> dict[str, Variable]:
                 name=name,
                 type=kind[1],
                 required=re.search(r"^  default\s*=", body, re.M) is None,
-                expected=expectation(name, json.loads(rule[1])) if rule else "true or false",
+                expected=(
+                    expectation(name, json.loads(rule[1]))
+                    if rule
+                    else ("true or false" if kind[1] == "bool" else f"a {kind[1]}")
+                ),
             )
     return found
 
@@ -217,14 +221,10 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
         elif not _TYPES[variable.type](value):
             problems[name] = f"expected {variable.expected}, got {json.dumps(value)}"
         elif name == "environment" and value != environment:
+            known = ", ".join(ENVIRONMENTS)
+            aside = "" if value in ENVIRONMENTS else f" (an environment is one of {known})"
             problems[name] = (
-                f"expected {environment!r} for --env {environment}"
-                + (
-                    ""
-                    if value in ENVIRONMENTS
-                    else f" (an environment is one of {', '.join(ENVIRONMENTS)})"
-                )
-                + f", got {json.dumps(value)}"
+                f"expected {environment!r} for --env {environment}{aside}, got {json.dumps(value)}"
             )
     problems |= {key: "unknown key" for key in values if key not in variables}
     if not any(variables[key].required for key in problems if key in variables):

@@ -3,15 +3,18 @@ shared_variables.tf, the only place they are written (glue/config.py plans them 
 file, and checks in Python only what Terraform cannot: JSON, keys, types).
 
 The rules are held to examples at and around each limit, valid and not: every example of every
-key of both roots is evaluated in one Terraform plan (a module instance per example), and must
-fail exactly the rules expected of it. What Python reads from the declarations (types, required
-keys, what each rule expects) must be what Terraform reads (python-hcl2's parse).
+key of both roots is evaluated in batched Terraform plans (a module instance per example), and
+must fail exactly the rules expected of it. Values near valid ones, drawn by Hypothesis, must be
+decided by the rules of their key (never an error evaluating one), and a hidden newline refused.
+What Python reads from the declarations (types, required keys, what each rule expects) must be
+what Terraform reads (python-hcl2's parse).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import subprocess
 from pathlib import Path
@@ -19,6 +22,8 @@ from typing import Any
 
 import hcl2
 import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from glue import config
 
@@ -379,7 +384,7 @@ def _template_safe(value: Any) -> Any:
     if isinstance(value, list):
         return [_template_safe(item) for item in value]
     if isinstance(value, dict):
-        return {key: _template_safe(item) for key, item in value.items()}
+        return {_template_safe(key): _template_safe(item) for key, item in value.items()}
     return value
 
 
@@ -471,3 +476,114 @@ def test_examples_cover_every_key_both_ways():
                 assert set() in changed, (environment, key)
             if variable.type != "bool":
                 assert {key} in changed, (environment, key)
+
+
+# --- The rules on values near valid ones: a space, drawn by Hypothesis. ---
+
+# Characters that look or match like those of valid values, or that text in a file can hide.
+LOOKALIKES = (
+    "\n\t\r\x00\x0b\x0c\x85\u00a0\u2028\u3000\u200b\u00ad\ufeff"  # blanks
+    "\u0660\u0662\u06f3\u0966\uff10\uff12\u00b2\u2163"  # digits of other scripts
+    "\uff21\uff41\u212a\u017f\u0131\u0130\u00e9\u00c5\u00df\u4e2d\u0301\u037e\u2010\u2212\uff1a"
+    "$%{}\\\"'`"
+)
+DRAWS_PER_KEY = 15  # a plan of ~300 module instances a root: about 2 s
+OTHER_DIGITS = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+
+
+def mutated(text: str, rnd) -> str:
+    """The text with one to three edits of the kinds that slip past a loose pattern."""
+    for _ in range(rnd.choice([1, 2, 3])):
+        at = rnd.randint(0, len(text))
+        inside = min(at, max(len(text) - 1, 0))
+        edit = rnd.randrange(9)
+        character = rnd.choice([rnd.choice(LOOKALIKES), chr(rnd.randrange(32, 127))])
+        if edit == 0 or not text:  # insert a character
+            text = text[:at] + character + text[at:]
+        elif edit == 1:  # delete one
+            text = text[:inside] + text[inside + 1 :]
+        elif edit == 2:  # replace one
+            text = text[:inside] + character + text[inside + 1 :]
+        elif edit == 3:  # double one (separators, digits)
+            text = text[:inside] + text[inside] + text[inside:]
+        elif edit == 4:  # blanks around
+            text = rnd.choice(["", " ", "\n"]) + text + rnd.choice(["", " ", "\n", "\r\n"])
+        elif edit == 5:  # digits of another script
+            text = "".join(OTHER_DIGITS[int(c)] if c.isdigit() and c.isascii() else c for c in text)
+        elif edit == 6:  # case
+            text = rnd.choice([str.upper, str.lower, str.swapcase])(text)
+        elif edit == 7:  # a prefix or a suffix only
+            text = text[:at] if rnd.random() < 0.5 else text[at:]
+        else:  # a run of one character, past a length limit
+            text = text[:at] + text[inside] * rnd.choice([1, 20, 60, 300]) + text[at:]
+    return text
+
+
+def near_values(key: str, rnd) -> list[Any]:
+    """Values of the key near its accepted examples."""
+    good = [g for g in EXAMPLES[key][0] if g not in ([], {})]
+    drawn = []
+    for _ in range(DRAWS_PER_KEY):
+        seed = rnd.choice(good)
+        if isinstance(seed, str):
+            drawn.append(mutated(seed, rnd))
+        elif isinstance(seed, list):
+            drawn.append([mutated(item, rnd) if rnd.random() < 0.7 else item for item in seed])
+        elif isinstance(seed, dict):
+            drawn.append(
+                {
+                    mutated(k, rnd) if rnd.random() < 0.3 else k: (
+                        mutated(v, rnd) if isinstance(v, str) else [mutated(i, rnd) for i in v]
+                    )
+                    for k, v in seed.items()
+                }
+            )
+    return drawn
+
+
+def with_newline(value: Any) -> Any:
+    """The value with a newline after its first string: never valid anywhere."""
+    if isinstance(value, str):
+        return value + "\n"
+    if isinstance(value, list):
+        return [with_newline(value[0]), *value[1:]]
+    key, first = next(iter(value.items()))
+    return {**value, key: with_newline(first)}
+
+
+@given(seed=st.integers(0, 2**64))
+@settings(
+    max_examples=1,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_rules_decide_every_near_valid_value_and_refuse_hidden_newlines(seed, tmp_path):
+    """Every rule, given values near valid ones (characters of other scripts, blanks, lengths
+    past a limit, ...), refuses them as a rule of that key or accepts them: none fails to
+    evaluate (a null, an index out of range: Terraform evaluates both sides of || and &&) and
+    none blames another key. And each accepted example with a newline after a string is
+    refused."""
+    rnd = random.Random(seed)
+    problems = []
+    for root in ("registry", "workload"):
+        environment = next(e for e in config.ENVIRONMENTS if config.ROOTS[e] == root)
+        shipped = tfvars(environment)
+        text = [k for k, v in config.declared(root).items() if v.type not in ("bool", "number")]
+        keys = [k for k in text if k in EXAMPLES]
+        drawn = [(key, value) for key in keys for value in near_values(key, rnd)]
+        hidden = [
+            (key, with_newline(good))
+            for key in keys
+            for good in EXAMPLES[key][0]
+            if good not in ([], {})
+        ]
+        cases = drawn + hidden
+        batch = [(shipped | {key: value}, shipped) for key, value in cases]
+        failing = failing_rules(root, batch, tmp_path / root)
+        for number, ((key, value), got) in enumerate(zip(cases, failing, strict=True)):
+            if not got <= {key} or (number >= len(drawn) and got != {key}):
+                problems.append(f"{root} {key} = {json.dumps(value)}: fails {sorted(got)}")
+    assert not problems, f"{len(problems)} values:\n" + "\n".join(problems[:40])
