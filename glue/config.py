@@ -12,9 +12,12 @@ what is expected, so a bad value is rejected before any plan and nothing is chan
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import math
+import os
 import re
 import tempfile
 import unicodedata
@@ -26,7 +29,7 @@ from typing import Any
 from glue.errors import Interrupted, MlopsError, UsageError
 from glue.files import keep_newest, mark_used, write_whole
 from glue.settings import PROJECT_ROOT, cache_dir
-from glue.terraform import TerraformRunner
+from glue.terraform import TerraformRunner, interrupted
 from glue.terraform_output import messages
 from glue.terraform_setup import check_version, find_terraform
 
@@ -63,6 +66,11 @@ class Variable:
     type: str
     required: bool
     expected: str
+
+    @property
+    def type_expected(self) -> str:
+        """What a value of another JSON type is told: a bool's whole rule is its type."""
+        return "true or false" if self.type == "bool" else self.expected
 
 
 _DECLARATION = re.compile(r'^variable "(?P<name>\w+)" \{\n(?P<body>.*?)^\}', re.M | re.S)
@@ -131,6 +139,15 @@ def _constant(name: str) -> Any:
     raise NotTerraformJson(f"{name} is not a JSON number")
 
 
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent, which Python reads as a float: one too large
+    for one (1e400) would be infinity, which no rule could be given."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise NotTerraformJson(f"{text} is too large a number for mlops to check")
+    return number
+
+
 def terraform_form(value: Any) -> Any:
     """The value as Terraform reads it from tfvars: every string value in Unicode NFC."""
     if isinstance(value, str):
@@ -177,7 +194,12 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
         )
     path = (tfvars_file or default_tfvars_file(environment)).resolve()
     try:
-        values = json.loads(path.read_text(), object_pairs_hook=_object, parse_constant=_constant)
+        values = json.loads(
+            path.read_text(),
+            object_pairs_hook=_object,
+            parse_constant=_constant,
+            parse_float=_finite,
+        )
     except FileNotFoundError:
         raise MlopsError(
             f"{path}: file not found (the tfvars of environment {environment})"
@@ -200,17 +222,18 @@ def load(environment: str, tfvars_file: Path | None = None) -> EnvironmentConfig
 
 
 def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, Any]:
-    """The values, or an error naming every problem: first Python's (a key Terraform would not
-    check as given), then the rules of Terraform's, on the keys Python found nothing wrong with
-    (all of them unless a required key is missing or of another type: then Terraform would
-    check nothing)."""
+    """The values, or an error naming every problem: first Python's, then Terraform's rules on
+    the keys Python found nothing wrong with (unless a required key is missing or unreadable to
+    Terraform: then Terraform would check nothing else)."""
     variables = declared(ROOTS[environment])
     problems: dict[str, str] = {}
+    unreadable = set()  # keys Terraform cannot be given as they are
     for name, variable in variables.items():
         value = values.get(name)
         if name not in values:
             if variable.required:
                 problems[name] = "required key is missing"
+                unreadable.add(name)
         elif value is None and not variable.required:
             continue  # an unset optional key
         elif odd := _keys_not_in_nfc(value):
@@ -218,8 +241,10 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
                 f"expected object keys in Unicode NFC, as Terraform decodes them (not: "
                 f"{json.dumps(odd)}), got {json.dumps(value)}"
             )
+            unreadable.add(name)
         elif not _TYPES[variable.type](value):
-            problems[name] = f"expected {variable.expected}, got {json.dumps(value)}"
+            problems[name] = f"expected {variable.type_expected}, got {json.dumps(value)}"
+            unreadable.add(name)
         elif name == "environment" and value != environment:
             known = ", ".join(ENVIRONMENTS)
             aside = "" if value in ENVIRONMENTS else f" (an environment is one of {known})"
@@ -227,13 +252,13 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
                 f"expected {environment!r} for --env {environment}{aside}, got {json.dumps(value)}"
             )
     problems |= {key: "unknown key" for key in values if key not in variables}
-    if not any(variables[key].required for key in problems if key in variables):
+    if not any(variables[key].required for key in unreadable):
         checked = {
             key: value
             for key, value in values.items()
-            if key in variables and key not in problems and value is not None
+            if key in variables and key not in unreadable and value is not None
         }
-        root = PROJECT_ROOT / "environments" / ROOTS[environment]
+        root = ROOTS[environment]
         for name, rule in _failed_rules(root, checked):
             problem = f"expected {expectation(name, rule)}, got {json.dumps(values.get(name))}"
             problems[name] = f"{problems[name]}; {problem}" if name in problems else problem
@@ -246,43 +271,59 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
     return values
 
 
-def _failed_rules(root: Path, values: Mapping[str, Any]) -> list[tuple[str, str]]:
+# Settings of the caller's that would change a plan of the variables alone: values of variables
+# (TF_VAR_*), extra arguments, a workspace.
+_CALLERS_SETTINGS = ("TF_CLI_ARGS", "TF_CLI_ARGS_plan", "TF_WORKSPACE")
+
+
+def _failed_rules(root: str, values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Each (variable, its rule's error_message) of the validation rules of a root's variables
     that `values` fail. The root's variable files are planned alone in a folder of their own (no
     provider, no state: about 0.05 s), so every failing rule is reported at once. A pass is
     remembered in the shared cache by what it depends on, the files and the values, so a
     command run again on the same tfvars neither plans them again nor needs Terraform (reading
-    a name from the state needs none). Not by the binary: the verdicts are the rules', the same
-    under every Terraform the roots' versions.tf admits, which the check of a miss enforces."""
-    sources = {name: (root / name).read_bytes() for name in VARIABLE_FILES}
+    a name from the state needs none); the cache is an aid, and a cache that cannot be read or
+    written only means planning again. Not by the binary: the rules are written to evaluate
+    alike under every Terraform the roots' versions.tf admits (no part of a condition can fail,
+    whether or not `||` evaluates both sides), which the check of a miss enforces."""
+    folder = PROJECT_ROOT / "environments" / root
+    sources = {name: (folder / name).read_bytes() for name in VARIABLE_FILES}
     digest = hashlib.sha256()
     for name, content in sources.items():
         digest.update(f"{name}\0{len(content)}\0".encode())
         digest.update(content)
     digest.update(json.dumps(values, sort_keys=True).encode())
     passed = cache_dir() / "tfvars-checked" / digest.hexdigest()
-    if mark_used(passed):
-        return []
+    with contextlib.suppress(OSError):
+        if mark_used(passed):
+            return []
     binary = find_terraform()
-    check_version(binary, root)
-    with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as folder:
-        work = Path(folder)
-        for name, content in sources.items():
-            (work / name).write_bytes(content)
-        (work / "values.tfvars.json").write_text(json.dumps(values))
-        runner = TerraformRunner(
-            work,
-            "tfvars-check",
-            environment={"TF_DATA_DIR": str(work / ".terraform")},
-            installs_providers=False,
-        )
-        arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
-        try:
+    check_version(binary, folder)
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as scratch:
+            work = Path(scratch)
+            for name, content in sources.items():
+                (work / name).write_bytes(content)
+            (work / "values.tfvars.json").write_text(json.dumps(values))
+            runner = TerraformRunner(
+                work,
+                "tfvars-check",
+                environment={"TF_DATA_DIR": str(work / ".terraform")},
+                unset=(*_CALLERS_SETTINGS, *(n for n in os.environ if n.startswith("TF_VAR_"))),
+                installs_providers=False,
+            )
+            arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
             output = runner.run("plan", *arguments, check=False)
-        except Interrupted:
-            raise Interrupted(
-                "interrupted while Terraform checked the tfvars: nothing changed"
-            ) from None
+    except Interrupted:
+        output = ""
+    except OSError as error:
+        said = error.strerror or error
+        raise MlopsError(
+            f"cannot check the tfvars: no folder for Terraform to plan in ({said})"
+        ) from None
+    if interrupted():  # heard while Terraform ran, whether or not it then ended well
+        raise Interrupted("interrupted while Terraform checked the tfvars: nothing changed")
+    variables = declared(root)
     failed, other, summarized = [], [], False
     for message in messages(output):
         summarized = summarized or message.get("type") == "change_summary"
@@ -290,24 +331,25 @@ def _failed_rules(root: Path, values: Mapping[str, Any]) -> list[tuple[str, str]
         if message.get("type") != "diagnostic" or diagnostic.get("severity") != "error":
             continue
         detail = str(diagnostic.get("detail", ""))
-        if diagnostic.get("summary") == "Invalid value for variable":
-            rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
-            failed.append((rule.split(" ", 1)[0], rule))
+        rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
+        name = next((n for n in variables if rule.startswith(f"{n} must be ")), None)
+        if diagnostic.get("summary") == "Invalid value for variable" and name is not None:
+            failed.append((name, rule))
         else:
             other.append(f"{diagnostic.get('summary', '')}: {' '.join(detail.split())}")
     if other:
         raise MlopsError(
-            f"terraform could not check tfvars against the variables of {root.name}: "
-            + "; ".join(other)
+            f"terraform could not check tfvars against the variables of {root}: " + "; ".join(other)
         )
     if not failed:
         if not summarized:
             raise MlopsError(
-                f"{binary} checked no tfvars: its plan of the variables of {root.name} said "
+                f"{binary} checked no tfvars: its plan of the variables of {root} said "
                 "neither a summary nor an error (is it Terraform?)"
             )
-        write_whole(passed, b"")
-        keep_newest(passed.parent, TFVARS_CHECKS_KEPT)
+        with contextlib.suppress(OSError):
+            write_whole(passed, b"")
+            keep_newest(passed.parent, TFVARS_CHECKS_KEPT)
     return failed
 
 

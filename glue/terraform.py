@@ -63,6 +63,11 @@ _SAID = {
 }
 
 
+def interrupted() -> bool:
+    """Whether the command was interrupted (while `interrupts_forwarded` is on)."""
+    return _interrupts > 0
+
+
 def _on_interrupt(signum: int, frame: object) -> None:
     """SIGINT or SIGTERM while a command runs: passed on to the Terraform running, or, when
     none runs, the command stops here. Counted either way, so no Terraform starts after it."""

@@ -43,7 +43,12 @@ BAD_VALUES = [
     ("prod", "inference_schedule", "cron(0 6 * * * *)", "'?' in exactly one"),
     ("prod", "inference_schedule", "every day at six", "cron(minutes hours"),
     ("dev", "inference_schedule", "rate(1 days)", "rate(N unit)"),
-    ("prod", "notification_emails", ["ml-alerts@example.com", "not-an-email"], "not-an-email"),
+    (
+        "prod",
+        "notification_emails",
+        ["ml-alerts@example.com", "nope"],
+        "a list of e-mail addresses",
+    ),
     ("prod", "notification_emails", "ml-alerts@example.com", "a list of e-mail addresses"),
     ("prod", "ci_role_arn", "arn:aws:iam::444444444444:user/jenkins", "an IAM role ARN"),
     ("prod", "terraform_role_arn", "jenkins", "an IAM role ARN"),
@@ -76,7 +81,7 @@ BAD_VALUES = [
     ("prod", "inference_schedule", "cron(\u0660 6 * * ? *)", "an EventBridge schedule"),
     ("prod", "inference_schedule", "cron(*/0 6 * * ? *)", "an EventBridge schedule"),
     ("prod", "inference_schedule", "rate(\u0665 minutes)", "rate(N unit)"),
-    ("prod", "notification_emails", ["ml-alerts@example.com\n"], "ml-alerts@example.com\\n"),
+    ("prod", "notification_emails", ["ml-alerts@example.com\n"], "a list of e-mail addresses"),
     ("prod", "notification_emails", ["ml@ex\u00e4mple.com"], "ASCII"),
     ("prod", "tags", {"aws:owner": "me"}, "not starting with aws:"),
     ("prod", "tags", {"owner": "a;b"}, "what SageMaker accepts"),
@@ -88,10 +93,11 @@ BAD_VALUES = [
     ("registry", "noncurrent_version_expiration_days", 1.5, "a whole number from 1 to 3650"),
     ("registry", "aws_max_retries", 0, "a whole number from 1 to 100"),
     ("registry", "protect_from_destroy", "true", "true or false"),
+    ("dev", "allow_self_approval", "yes", "true or false"),
     ("prod", "environment", "dev", "'prod' for --env prod"),
     ("registry", "feature_branches", "better-features", "a list of distinct branch names"),
     ("registry", "feature_branches", ["Better"], "lowercase letters, digits or hyphens"),
-    ("registry", "feature_branches", ["fix/42"], 'got ["fix/42"]'),
+    ("registry", "feature_branches", ["fix/42"], "lowercase letters, digits or hyphens"),
     ("registry", "feature_branches", ["b" * 54], "of 1-53 lowercase"),
     ("registry", "feature_branches", ["a", "b", "a"], "a list of distinct branch names"),
 ]
@@ -161,10 +167,39 @@ def test_tfvars_of_another_environment_is_rejected():
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
-    values = tfvars("prod") | {"account_id": "1", "auc_threshold": 7}
+    """Python's and Terraform's, of one variable and between variables, in one line."""
+    values = tfvars("prod") | {
+        "account_id": "1",
+        "auc_threshold": 7,
+        "allow_self_approval": True,  # outside dev
+        "registry_terraform_role_arn": "arn:aws:iam::999999999999:role/tf",  # another account
+        "tags": {"owner": 5},  # of another type
+        "auc_treshold": 0.9,
+    }
     with pytest.raises(MlopsError) as error:
         config.load("prod", write(tmp_path, values))
-    assert "key 'account_id'" in str(error.value) and "key 'auc_threshold'" in str(error.value)
+    said = str(error.value)
+    for key in values.keys() - tfvars("prod").keys() | {"account_id", "auc_threshold"}:
+        assert f"key {key!r}" in said, key
+    assert said.count("key '") == 6, said
+
+
+def test_a_number_too_large_for_python_is_refused(tmp_path):
+    path = tmp_path / "big.tfvars.json"
+    path.write_text(
+        json.dumps(tfvars("dev")).replace('"auc_threshold": 0.8', '"auc_threshold": 1e400')
+    )
+    with pytest.raises(MlopsError, match="not valid JSON .1e400 is too large a number"):
+        config.load("dev", path)
+
+
+def test_the_callers_terraform_variables_and_arguments_do_not_decide(tmp_path, monkeypatch):
+    """TF_VAR_* would set what the file leaves unset, TF_CLI_ARGS_plan would change the plan:
+    the check is of the file alone."""
+    monkeypatch.setenv("MLOPS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("TF_VAR_weekly_training", "every day")
+    monkeypatch.setenv("TF_CLI_ARGS_plan", "-var=challenger_auc_tolerance=7")
+    assert config.load("dev").values["environment"] == "dev"
 
 
 def test_unknown_environment():

@@ -33,10 +33,14 @@ while [ $ticks -lt 1200 ]; do sleep 0.05; ticks=$((ticks + 1)); done  # a minute
 """
 
 
-def _stand_in(folder: Path) -> tuple[Path, Path]:
+TFVARS_CHECK = STAND_IN.splitlines(keepends=True)[2:4]
+
+
+def _stand_in(folder: Path, answers_the_tfvars_check: bool = True) -> tuple[Path, Path]:
     log = folder / "heard"
     script = folder / "terraform"
-    script.write_text(STAND_IN.format(log=log))
+    text = STAND_IN if answers_the_tfvars_check else STAND_IN.replace("".join(TFVARS_CHECK), "")
+    script.write_text(text.format(log=log))
     script.chmod(0o755)
     return script, log
 
@@ -116,3 +120,26 @@ def test_a_terminals_ctrl_c_reaches_terraform_once(tmp_path):
     assert os.waitstatus_to_exitcode(status) == 130
     assert _heard(log) == ["init", "interrupt", "interrupt"]
     assert b"mlops: terraform init stopped at once" in shown
+
+
+def test_an_interrupted_check_of_the_tfvars_stops_the_command_having_changed_nothing(tmp_path):
+    """The plan of the tfvars' variables alone hears the interrupts as any Terraform run does;
+    the command then ends with 130, saying that nothing changed, and runs nothing after it."""
+    terraform, log = _stand_in(tmp_path, answers_the_tfvars_check=False)
+    command = subprocess.Popen(
+        [sys.executable, "-m", "glue.cli", "validate", "--env", "dev"],
+        cwd=PROJECT_ROOT,
+        env={**_environment(tmp_path, terraform), "MLOPS_CACHE_DIR": str(tmp_path / "cache")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert _wait_for(lambda: _heard(log) == ["plan"], 30)
+    command.send_signal(signal.SIGINT)
+    assert _wait_for(lambda: "interrupt" in _heard(log), 30)
+    command.send_signal(signal.SIGINT)
+    _, stderr = command.communicate(timeout=30)
+    assert command.returncode == 130
+    assert _heard(log) == ["plan", "interrupt", "interrupt"]
+    last = stderr.strip().splitlines()[-1]
+    assert last == "mlops: interrupted while Terraform checked the tfvars: nothing changed"

@@ -113,7 +113,8 @@ def test_values_of_another_type_are_refused_with_what_the_rule_expects(environme
             path.write_text(json.dumps(tfvars(environment) | {name: value}))
             with pytest.raises(config.MlopsError) as error:
                 config.load(environment, path)
-            expected = f"key {name!r}: expected {variable.expected}, got {json.dumps(value)}"
+            said = "true or false" if variable.type == "bool" else variable.expected
+            expected = f"key {name!r}: expected {said}, got {json.dumps(value)}"
             assert expected in str(error.value), (name, value)
 
 
@@ -341,9 +342,18 @@ def cases(environment: str) -> tuple[list[Case], list[Case]]:
     declared = config.declared(config.ROOTS[environment])
     alone: list[Case] = []
     found: list[Case] = [(shipped, set())]
+    # An account given with the role used in it, so that the role's rule accepts the pair.
+    role_of = {
+        "account_id": "terraform_role_arn",
+        "registry_account_id": "registry_terraform_role_arn",
+    }
     for key, (good, bad) in EXAMPLES.items():
         if key in declared:
-            found += [(shipped | {key: value}, set()) for value in good]
+            role = role_of.get(key)
+            found += [
+                (shipped | {key: value} | ({role: role_arns(value)[0]} if role else {}), set())
+                for value in good
+            ]
             alone += [(shipped | {key: value}, {key}) for value in bad]
     found += [(shipped | {key: None}, set()) for key, v in declared.items() if not v.required]
     # The root's environments: which of them a tfvars file is for, mlops checks (test_config).
@@ -409,8 +419,18 @@ def failing_rules(
     shared, blocks = _blocks(root)
     lines = []
     for number, (values, shipped) in enumerate(batch):
+        # What changed, the variables their rules refer to, and those whose rules refer to them.
         needed = {k for k in blocks if values.get(k) != shipped.get(k)} or set(blocks)
-        while more := {r for k in needed for r in re.findall(r"var\.(\w+)", blocks[k])} - needed:
+        while (
+            more := {
+                other
+                for other, block in blocks.items()
+                for k in needed
+                if k in re.findall(r"var\.(\w+)", block)
+                or other in re.findall(r"var\.(\w+)", blocks[k])
+            }
+            - needed
+        ):
             needed |= more
         module = "m_" + "_".join(sorted(needed)) if len(needed) < 4 else f"m_{number}"
         if not (workdir / module).is_dir():
@@ -487,7 +507,7 @@ LOOKALIKES = (
     "\uff21\uff41\u212a\u017f\u0131\u0130\u00e9\u00c5\u00df\u4e2d\u0301\u037e\u2010\u2212\uff1a"
     "$%{}\\\"'`"
 )
-DRAWS_PER_KEY = 15  # a plan of ~300 module instances a root: about 2 s
+DRAWS_PER_KEY = 15  # with the edited values, a plan of about 300 module instances a root
 OTHER_DIGITS = "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
 
 
@@ -519,9 +539,22 @@ def mutated(text: str, rnd) -> str:
     return text
 
 
-def near_values(key: str, rnd) -> list[Any]:
-    """Values of the key near its accepted examples."""
-    good = [g for g in EXAMPLES[key][0] if g not in ([], {})]
+def accepted(key: str, environment: str) -> list[Any]:
+    """Accepted values of the key in the environment's tfvars (not empty lists or maps)."""
+    shipped = tfvars(environment)
+    if key == "environment":
+        good = [e for e in config.ENVIRONMENTS if config.ROOTS[e] == config.ROOTS[environment]]
+    elif key == "terraform_role_arn":
+        good = role_arns(shipped["account_id"])
+    elif key == "registry_terraform_role_arn":
+        good = role_arns(shipped["registry_account_id"])
+    else:
+        good = EXAMPLES[key][0]
+    return [g for g in good if g not in ([], {})]
+
+
+def near_values(good: list[Any], rnd) -> list[Any]:
+    """Values near accepted ones."""
     drawn = []
     for _ in range(DRAWS_PER_KEY):
         seed = rnd.choice(good)
@@ -541,14 +574,19 @@ def near_values(key: str, rnd) -> list[Any]:
     return drawn
 
 
-def with_newline(value: Any) -> Any:
-    """The value with a newline after its first string: never valid anywhere."""
+def edited(value: Any, edit) -> Any:
+    """The value with its first string edited."""
     if isinstance(value, str):
-        return value + "\n"
+        return edit(value)
     if isinstance(value, list):
-        return [with_newline(value[0]), *value[1:]]
+        return [edited(value[0], edit), *value[1:]]
     key, first = next(iter(value.items()))
-    return {**value, key: with_newline(first)}
+    return {**value, key: edited(first, edit)}
+
+
+# Letters, digits and blanks of other scripts than ASCII, in Unicode NFC as Terraform reads them
+# (not the Kelvin sign, which is K): only tags take them.
+FOREIGN = "\u00e9\u00c5\u0663\u06f3\u0966\uff21\uff12\u00a0\u3000\u4e2d\u0301"
 
 
 @given(seed=st.integers(0, 2**64))
@@ -560,30 +598,30 @@ def with_newline(value: Any) -> Any:
     phases=[Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-def test_rules_decide_every_near_valid_value_and_refuse_hidden_newlines(seed, tmp_path):
+def test_rules_decide_near_valid_values_and_refuse_hidden_and_foreign_characters(seed, tmp_path):
     """Every rule, given values near valid ones (characters of other scripts, blanks, lengths
     past a limit, ...), refuses them as a rule of that key or accepts them: none fails to
     evaluate (a null, an index out of range: Terraform evaluates both sides of || and &&) and
-    none blames another key. And each accepted example with a newline after a string is
-    refused."""
+    none blames another key. And each accepted value is refused with a newline after a string,
+    or (but for tags) a letter, digit or blank of another script in one."""
     rnd = random.Random(seed)
     problems = []
     for root in ("registry", "workload"):
         environment = next(e for e in config.ENVIRONMENTS if config.ROOTS[e] == root)
         shipped = tfvars(environment)
         text = [k for k, v in config.declared(root).items() if v.type not in ("bool", "number")]
-        keys = [k for k in text if k in EXAMPLES]
-        drawn = [(key, value) for key in keys for value in near_values(key, rnd)]
-        hidden = [
-            (key, with_newline(good))
-            for key in keys
-            for good in EXAMPLES[key][0]
-            if good not in ([], {})
-        ]
-        cases = drawn + hidden
-        batch = [(shipped | {key: value}, shipped) for key, value in cases]
+        # (key, value, the verdict: None for either, else the set of keys refused)
+        cases: list[tuple[str, Any, set[str] | None]] = []
+        for key in text:
+            good = accepted(key, environment)
+            cases += [(key, value, None) for value in near_values(good, rnd)]
+            cases += [(key, edited(g, lambda s: s + "\n"), {key}) for g in good]
+            if key != "tags":
+                foreign = [edited(g, lambda s: s[:1] + rnd.choice(FOREIGN) + s[1:]) for g in good]
+                cases += [(key, value, {key}) for value in foreign]
+        batch = [(shipped | {key: value}, shipped) for key, value, _ in cases]
         failing = failing_rules(root, batch, tmp_path / root)
-        for number, ((key, value), got) in enumerate(zip(cases, failing, strict=True)):
-            if not got <= {key} or (number >= len(drawn) and got != {key}):
+        for (key, value, verdict), got in zip(cases, failing, strict=True):
+            if not got <= {key} or (verdict is not None and got != verdict):
                 problems.append(f"{root} {key} = {json.dumps(value)}: fails {sorted(got)}")
     assert not problems, f"{len(problems)} values:\n" + "\n".join(problems[:40])

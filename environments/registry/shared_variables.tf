@@ -72,12 +72,12 @@ variable "terraform_role_arn" {
     error_message = "terraform_role_arn must be an IAM role ARN such as arn:aws:iam::123456789012:role/NAME (a name of 1-64 letters, digits or + = , . @ _ -, after an optional path; at most 512 characters after role/)."
   }
   validation {
-    # Checked when both are valid on their own (their own rules speak otherwise).
-    condition = try(
+    # Checked when both are valid on their own (their own rules speak otherwise). Every part
+    # evaluates on any value (can, try): an error in the last is a refusal, never a pass.
+    condition = (
       !can(regex(local.role_arn_pattern, var.terraform_role_arn)) ||
       !can(regex(local.account_id_pattern, var.account_id)) ||
-      split(":", var.terraform_role_arn)[4] == var.account_id,
-      true
+      try(split(":", var.terraform_role_arn)[4] == var.account_id, false)
     )
     error_message = "terraform_role_arn must be a role in account_id's account, ${var.account_id}."
   }

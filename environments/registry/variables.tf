@@ -88,10 +88,9 @@ variable "feature_branches" {
   validation {
     # `<model_name>-feature-<branch>` names a model package group: at most 63 characters
     # (SageMaker's). Checked when the model name is valid on its own.
-    condition = try(
+    condition = (
       !(can(regex(local.model_name_pattern, var.model_name)) && length(var.model_name) <= 41) ||
-      alltrue([for branch in var.feature_branches : length("${var.model_name}-feature-${branch}") <= 63]),
-      true
+      try(alltrue([for branch in var.feature_branches : length("${var.model_name}-feature-${branch}") <= 63]), false)
     )
     error_message = "feature_branches must be branches of at most ${63 - length("${var.model_name}-feature-")} characters, so that ${var.model_name}-feature-<branch> is a model package group name of at most 63 (too long: ${jsonencode([for branch in var.feature_branches : branch if length("${var.model_name}-feature-${branch}") > 63])})."
   }

@@ -41,11 +41,10 @@ variable "registry_terraform_role_arn" {
   }
   validation {
     # Checked when both are valid on their own (their own rules speak otherwise).
-    condition = try(
+    condition = (
       !can(regex(local.role_arn_pattern, var.registry_terraform_role_arn)) ||
       !can(regex(local.account_id_pattern, var.registry_account_id)) ||
-      split(":", var.registry_terraform_role_arn)[4] == var.registry_account_id,
-      true
+      try(split(":", var.registry_terraform_role_arn)[4] == var.registry_account_id, false)
     )
     error_message = "registry_terraform_role_arn must be a role in registry_account_id's account, ${var.registry_account_id}."
   }
@@ -71,7 +70,7 @@ variable "inference_schedule" {
   validation {
     # rate(N unit), or a cron of six fields separated by single spaces, each field a list of
     # values, ranges (A-B) and increments (/N) of the field's alphabet, or `?` in exactly one of
-    # day-of-month and day-of-week (EventBridge's rules; glue/config.py's schedule_problem).
+    # day-of-month and day-of-week (EventBridge's rules).
     condition = can(regex("^rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)$", var.inference_schedule)) || try([
       for fields in [split(" ", regex("^cron\\((.*)\\)$", var.inference_schedule)[0])] :
       length(fields) == 6 && (fields[2] == "?") != (fields[4] == "?") && alltrue([
