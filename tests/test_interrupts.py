@@ -53,6 +53,18 @@ def _environment(tmp_path: Path, terraform: Path) -> dict[str, str]:
     }
 
 
+def _validate_dev(environment: dict[str, str]) -> subprocess.Popen:
+    """`mlops validate --env dev` started, its output captured."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "glue.cli", "validate", "--env", "dev"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _heard(log: Path) -> list[str]:
     return log.read_text().split() if log.is_file() else []
 
@@ -61,14 +73,7 @@ def test_each_interrupt_reaches_terraform_once_and_the_command_waits_for_it(tmp_
     """A first SIGINT is forwarded and mlops waits for Terraform to end; a second (here SIGTERM,
     as a CI job's abort sends) is forwarded too; the command ends with 130 and says which."""
     terraform, log = _stand_in(tmp_path)
-    command = subprocess.Popen(
-        [sys.executable, "-m", "glue.cli", "validate", "--env", "dev"],
-        cwd=PROJECT_ROOT,
-        env=_environment(tmp_path, terraform),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    command = _validate_dev(_environment(tmp_path, terraform))
     assert _wait_for(lambda: _heard(log) == ["init"], 30)
     command.send_signal(signal.SIGINT)
     assert _wait_for(lambda: "interrupt" in _heard(log), 30)
@@ -126,13 +131,8 @@ def test_an_interrupted_check_of_the_tfvars_stops_the_command_having_changed_not
     """The plan of the tfvars' variables alone hears the interrupts as any Terraform run does;
     the command then ends with 130, saying that nothing changed, and runs nothing after it."""
     terraform, log = _stand_in(tmp_path, answers_the_tfvars_check=False)
-    command = subprocess.Popen(
-        [sys.executable, "-m", "glue.cli", "validate", "--env", "dev"],
-        cwd=PROJECT_ROOT,
-        env={**_environment(tmp_path, terraform), "MLOPS_CACHE_DIR": str(tmp_path / "cache")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    command = _validate_dev(
+        {**_environment(tmp_path, terraform), "MLOPS_CACHE_DIR": str(tmp_path / "cache")}
     )
     assert _wait_for(lambda: _heard(log) == ["plan"], 30)
     command.send_signal(signal.SIGINT)
