@@ -13,10 +13,8 @@ what Terraform reads (python-hcl2's parse).
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +24,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from glue import config
+from tests.rules import failing_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = ("dev", "prod")
+
+
+def root_variable_files(root: str) -> list[Path]:
+    return [ROOT / "environments" / root / name for name in config.VARIABLE_FILES]
 
 
 def tfvars(environment: str) -> dict:
@@ -387,104 +390,6 @@ def cases(environment: str) -> tuple[list[Case], list[Case]]:
     return alone, found
 
 
-def _template_safe(value: Any) -> Any:
-    """A value as a literal of Terraform's JSON syntax, whose strings are templates."""
-    if isinstance(value, str):
-        return value.replace("${", "$${").replace("%{", "%%{")
-    if isinstance(value, list):
-        return [_template_safe(item) for item in value]
-    if isinstance(value, dict):
-        return {_template_safe(key): _template_safe(item) for key, item in value.items()}
-    return value
-
-
-def _blocks(root: str) -> tuple[str, dict[str, str]]:
-    """A root's locals block and each of its variable blocks, as written in its files."""
-    text = "\n".join(
-        (ROOT / "environments" / root / name).read_text() for name in config.VARIABLE_FILES
-    )
-    shared = "".join(m[0] for m in re.finditer(r"^locals \{\n.*?^\}\n", text, re.M | re.S))
-    variables = re.finditer(r'^variable "(\w+)" \{\n.*?^\}\n', text, re.M | re.S)
-    return shared, {m[1]: m[0] for m in variables}
-
-
-# Module instances a plan: Terraform's time grows with the square of their number (about 5 s
-# for 300, 22 s for 750), so a batch is planned in parts of this size.
-PLAN_SIZE = 100
-
-
-def failing_rules(
-    root: str, batch: list[tuple[dict[str, Any], dict[str, Any]]], workdir: Path
-) -> list[set[str]]:
-    """For each (values, the shipped tfvars they were made from) of the batch, the variables
-    whose rules they fail, in plans of PLAN_SIZE instances."""
-    return [
-        failing
-        for start in range(0, len(batch), PLAN_SIZE)
-        for failing in _failing_rules_in_one_plan(
-            root, batch[start : start + PLAN_SIZE], workdir / f"plan-{start}"
-        )
-    ]
-
-
-def _failing_rules_in_one_plan(
-    root: str, batch: list[tuple[dict[str, Any], dict[str, Any]]], workdir: Path
-) -> list[set[str]]:
-    """For each (values, the shipped tfvars they were made from) of the batch, the variables
-    whose rules they fail: one plan of a root with a module instance per values, one line of
-    main.tf.json each (so that a diagnostic's line says whose it is). An instance's module
-    declares the variables its values change from the shipped tfvars and those their rules
-    refer to: Terraform evaluates those rules only."""
-    shared, blocks = _blocks(root)
-    lines = []
-    for number, (values, shipped) in enumerate(batch):
-        # What changed, the variables their rules refer to, and those whose rules refer to them.
-        needed = {k for k in blocks if values.get(k) != shipped.get(k)} or set(blocks)
-        while (
-            more := {
-                other
-                for other, block in blocks.items()
-                for k in needed
-                if k in re.findall(r"var\.(\w+)", block)
-                or other in re.findall(r"var\.(\w+)", blocks[k])
-            }
-            - needed
-        ):
-            needed |= more
-        module = "m_" + "_".join(sorted(needed)) if len(needed) < 4 else f"m_{number}"
-        if not (workdir / module).is_dir():
-            (workdir / module).mkdir(parents=True)
-            text = shared + "".join(blocks[k] for k in sorted(needed))
-            (workdir / module / "variables.tf").write_text(text)
-        arguments = {k: _template_safe(values[k]) for k in sorted(needed) if k in values}
-        case = {"source": f"./{module}", **arguments}
-        lines.append(f'"case_{number}": {json.dumps(case)}')
-    (workdir / "main.tf.json").write_text('{"module": {\n' + ",\n".join(lines) + "\n}}\n")
-    env = {**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "TF_IN_AUTOMATION": "1"}
-    env["TF_DATA_DIR"] = str(workdir / ".terraform")
-    for command in (["init", "-backend=false"], ["plan", "-json", "-lock=false"]):
-        result = subprocess.run(
-            ["terraform", *command, "-input=false", "-no-color"],
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-    failing: list[set[str]] = [set() for _ in batch]
-    for line in result.stdout.splitlines():
-        message = json.loads(line)
-        diagnostic = message.get("diagnostic", {})
-        if diagnostic.get("severity") != "error":
-            continue
-        assert diagnostic["summary"] == "Invalid value for variable", diagnostic
-        where = diagnostic["range"]
-        assert where["filename"] == "main.tf.json", diagnostic
-        variable = diagnostic["detail"].split(" ", 1)[0]
-        failing[where["start"]["line"] - 2].add(variable)
-    return failing
-
-
 def test_every_rule_accepts_and_refuses_its_examples(tmp_path):
     """About 600 examples in four Terraform plans (of a root each, twice: cases())."""
     wrong = []
@@ -493,7 +398,7 @@ def test_every_rule_accepts_and_refuses_its_examples(tmp_path):
         for kind in (0, 1):
             examples = [(e, *case) for e in environments for case in cases(e)[kind]]
             batch = [(values, tfvars(e)) for e, values, _ in examples]
-            failing = failing_rules(root, batch, tmp_path / f"{root}-{kind}")
+            failing = failing_rules(root_variable_files(root), batch, tmp_path / f"{root}-{kind}")
             for (environment, values, expected), got in zip(examples, failing, strict=True):
                 if got != expected:
                     shipped = tfvars(environment)
@@ -639,7 +544,7 @@ def test_rules_decide_near_valid_values_and_refuse_hidden_and_foreign_characters
                 foreign = [edited(g, lambda s: s[:1] + rnd.choice(FOREIGN) + s[1:]) for g in good]
                 cases += [(key, value, {key}) for value in foreign]
         batch = [(shipped | {key: value}, shipped) for key, value, _ in cases]
-        failing = failing_rules(root, batch, tmp_path / root)
+        failing = failing_rules(root_variable_files(root), batch, tmp_path / root)
         for (key, value, verdict), got in zip(cases, failing, strict=True):
             if not got <= {key} or (verdict is not None and got != verdict):
                 problems.append(f"{root} {key} = {json.dumps(value)}: fails {sorted(got)}")

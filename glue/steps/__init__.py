@@ -11,4 +11,6 @@ LAMBDA_HANDLER_SCRIPT = "latest_approved_model.py"
 PIPELINE_SCRIPTS = (*PROCESSING_SCRIPTS, LAMBDA_HANDLER_SCRIPT)
 # The handler of the registry's governance recorder, deployed by Terraform.
 GOVERNANCE_HANDLER_SCRIPT = "governance_recorder.py"
-SCRIPTS = (*PIPELINE_SCRIPTS, GOVERNANCE_HANDLER_SCRIPT)
+# The handler of a stage's real-time endpoint deployment (modules/realtime-endpoint).
+ENDPOINT_DEPLOYER_SCRIPT = "endpoint_deployer.py"
+SCRIPTS = (*PIPELINE_SCRIPTS, GOVERNANCE_HANDLER_SCRIPT, ENDPOINT_DEPLOYER_SCRIPT)

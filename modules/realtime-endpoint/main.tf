@@ -1,0 +1,232 @@
+# A stage's real-time endpoint, deployed on approval with SageMaker's guardrails. The endpoint
+# changes with every approved version, so Terraform does not own it: it owns what decides how it
+# changes — the deployment function, the rule that starts it on an approval of the stage's
+# group, and the alarms that roll a deployment back — and hands the function, as its
+# environment, the exact ProductionVariant, DataCaptureConfig and DeploymentConfig it sends
+# (one owner: this module). The function creates a model and an endpoint config per version
+# and creates the endpoint or updates it (blue/green: the new fleet beside the old, traffic
+# shifted as configured, back to the old fleet when an alarm fires).
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  partition      = data.aws_partition.current.partition
+  account_id     = data.aws_caller_identity.current.account_id
+  region         = data.aws_region.current.name
+  sagemaker_arns = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+  function_name  = "${var.endpoint_name}-deployer"
+  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.function_name}"
+  # Versions of the stage's group: arn:...:model-package/<group>/<version>.
+  model_packages = "${replace(var.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"
+  # Blue/green keeps one variant; its metrics (dimensions EndpointName, VariantName) are the
+  # serving fleet's, the new one's once it takes traffic.
+  variant_name = "AllTraffic"
+  # (Each branch's JSON: the two shapes are objects of different types.)
+  production_variant = var.serving.mode == "serverless" ? jsonencode({
+    VariantName = local.variant_name
+    ServerlessConfig = {
+      MemorySizeInMB = var.serving.memory_size_mb
+      MaxConcurrency = var.serving.max_concurrency
+    }
+    }) : jsonencode({
+    VariantName          = local.variant_name
+    InstanceType         = var.serving.instance_type
+    InitialInstanceCount = var.serving.instance_count
+  })
+  # Serverless endpoints capture nothing (SageMaker's exclusions): null, and the function sends
+  # no DataCaptureConfig.
+  data_capture_config = var.data_capture == null ? null : {
+    EnableCapture             = true
+    InitialSamplingPercentage = var.data_capture.sampling_percent
+    DestinationS3Uri          = var.data_capture.destination_s3_uri
+    KmsKeyId                  = var.data_capture.kms_key_arn
+    CaptureOptions            = [{ CaptureMode = "Input" }, { CaptureMode = "Output" }]
+    CaptureContentTypeHeader  = { CsvContentTypes = ["text/csv"] }
+  }
+  alarm_names = {
+    errors  = "${var.endpoint_name}-5xx-rate"
+    latency = "${var.endpoint_name}-model-latency"
+  }
+  step_size = { Type = "CAPACITY_PERCENT", Value = var.traffic_shift.step_percent }
+  traffic_routing = merge(
+    {
+      Type                  = var.traffic_shift.type
+      WaitIntervalInSeconds = var.traffic_shift.type == "ALL_AT_ONCE" ? 0 : var.traffic_shift.wait_seconds
+    },
+    jsondecode(
+      var.traffic_shift.type == "CANARY" ? jsonencode({ CanarySize = local.step_size }) :
+      var.traffic_shift.type == "LINEAR" ? jsonencode({ LinearStepSize = local.step_size }) : "{}"
+    ),
+  )
+  deployment_config = {
+    BlueGreenUpdatePolicy = {
+      TrafficRoutingConfiguration      = local.traffic_routing
+      TerminationWaitInSeconds         = var.traffic_shift.termination_wait_seconds
+      MaximumExecutionTimeoutInSeconds = var.traffic_shift.max_execution_seconds
+    }
+    AutoRollbackConfiguration = {
+      Alarms = [for name in values(local.alarm_names) : { AlarmName = name }]
+    }
+  }
+}
+
+# A deployment rolls back when the endpoint answers too many 5XX: their share of the invocations
+# of a period, so a quiet endpoint's single error is judged as such. Both alarms watch the whole
+# variant (EndpointName, VariantName), old fleet and new: the new fleet alone would need its
+# endpoint config's name as a dimension, and that name changes with every version while the
+# alarms are Terraform's. SageMaker's guide warns of the consequence: an old fleet that trips an
+# alarm during a deployment stops it too. The execution role reads the alarms
+# (cloudwatch:DescribeAlarms), as SageMaker's guide asks of it.
+resource "aws_cloudwatch_metric_alarm" "errors" {
+  alarm_name          = local.alarm_names.errors
+  alarm_description   = "More than ${var.rollback_alarms.max_5xx_percent}% of ${var.endpoint_name}'s invocations answered 5XX: a deployment in progress rolls back."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.rollback_alarms.max_5xx_percent
+  evaluation_periods  = var.rollback_alarms.evaluation_periods
+  treat_missing_data  = "notBreaching"
+  tags                = var.tags
+
+  metric_query {
+    id          = "errors_percent"
+    expression  = "IF(invocations > 0, 100 * errors / invocations, 0)"
+    label       = "5XX share of invocations (%)"
+    return_data = true
+  }
+  metric_query {
+    id = "errors"
+    metric {
+      namespace   = "AWS/SageMaker"
+      metric_name = "Invocation5XXErrors"
+      dimensions  = { EndpointName = var.endpoint_name, VariantName = local.variant_name }
+      period      = var.rollback_alarms.period_seconds
+      stat        = "Sum"
+    }
+  }
+  metric_query {
+    id = "invocations"
+    metric {
+      namespace   = "AWS/SageMaker"
+      metric_name = "Invocations"
+      dimensions  = { EndpointName = var.endpoint_name, VariantName = local.variant_name }
+      period      = var.rollback_alarms.period_seconds
+      stat        = "Sum"
+    }
+  }
+}
+
+# ... or answers too slowly (ModelLatency is in microseconds).
+resource "aws_cloudwatch_metric_alarm" "latency" {
+  alarm_name          = local.alarm_names.latency
+  alarm_description   = "${var.endpoint_name}'s model took more than ${var.rollback_alarms.max_model_latency_ms} ms on average: a deployment in progress rolls back."
+  namespace           = "AWS/SageMaker"
+  metric_name         = "ModelLatency"
+  dimensions          = { EndpointName = var.endpoint_name, VariantName = local.variant_name }
+  statistic           = "Average"
+  period              = var.rollback_alarms.period_seconds
+  evaluation_periods  = var.rollback_alarms.evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.rollback_alarms.max_model_latency_ms * 1000
+  treat_missing_data  = "notBreaching"
+  tags                = var.tags
+}
+
+module "trust" {
+  source     = "../service-role-trust"
+  service    = "lambda.amazonaws.com"
+  account_id = local.account_id
+}
+
+data "aws_iam_policy_document" "deploy" {
+  statement {
+    sid       = "ReadTheApprovedVersion"
+    actions   = ["sagemaker:DescribeModelPackage"]
+    resources = [local.model_packages]
+  }
+  statement {
+    sid       = "CreateTheVersionsModelAndEndpointConfig"
+    actions   = ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"]
+    resources = ["${local.sagemaker_arns}:model/${lower(var.endpoint_name)}-*", "${local.sagemaker_arns}:endpoint-config/${lower(var.endpoint_name)}-*"]
+  }
+  statement {
+    sid       = "CreateOrUpdateTheEndpoint"
+    actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"]
+    resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}", "${local.sagemaker_arns}:endpoint-config/${lower(var.endpoint_name)}-*"]
+  }
+  statement {
+    sid       = "HandTheExecutionRoleToSageMaker"
+    actions   = ["iam:PassRole"]
+    resources = [var.execution_role_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["sagemaker.amazonaws.com"]
+    }
+  }
+  statement {
+    sid       = "DecryptItsEnvironment"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "WriteItsOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = local.function_name
+  description        = "The endpoint deployment function: deploys an approved version to ${var.endpoint_name} with blue/green guardrails."
+  assume_role_policy = module.trust.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name   = "deploy-approved-versions"
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.deploy.json
+}
+
+module "function" {
+  source             = "../lambda-function"
+  function_name      = local.function_name
+  description        = "Deploys each approved version of the stage's group to ${var.endpoint_name} (blue/green, rolled back by alarm)."
+  role_arn           = aws_iam_role.this.arn
+  package            = var.package
+  timeout            = 60
+  kms_key_arn        = var.kms_key_arn
+  log_retention_days = var.log_retention_days
+  environment_variables = {
+    ENDPOINT_NAME           = var.endpoint_name
+    MODEL_PACKAGE_GROUP_ARN = var.model_package_group_arn
+    EXECUTION_ROLE_ARN      = var.execution_role_arn
+    PRODUCTION_VARIANT      = local.production_variant
+    DATA_CAPTURE_CONFIG     = jsonencode(local.data_capture_config)
+    DEPLOYMENT_CONFIG       = jsonencode(local.deployment_config)
+  }
+  tags = var.tags
+
+  # The role may write its logs before the function's first invocation.
+  depends_on = [aws_iam_role_policy.this]
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  name          = local.function_name
+  description   = "An approved version of the stage's group is deployed to ${var.endpoint_name}."
+  event_pattern = var.approval_event_pattern
+  tags          = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  rule = aws_cloudwatch_event_rule.this.name
+  arn  = module.function.function_arn
+}
+
+resource "aws_lambda_permission" "events" {
+  statement_id  = "InvokedByTheApprovalRule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.function.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this.arn
+}

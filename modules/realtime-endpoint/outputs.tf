@@ -1,0 +1,24 @@
+output "endpoint_name" {
+  description = "Name of the endpoint the function deploys to."
+  value       = var.endpoint_name
+}
+
+output "function_arn" {
+  description = "ARN of the deployment function."
+  value       = module.function.function_arn
+}
+
+output "rule_arn" {
+  description = "ARN of the rule that starts the function on an approval."
+  value       = aws_cloudwatch_event_rule.this.arn
+}
+
+output "alarm_arns" {
+  description = "ARNs of the alarms that roll a deployment back (5XX share, model latency)."
+  value       = [aws_cloudwatch_metric_alarm.errors.arn, aws_cloudwatch_metric_alarm.latency.arn]
+}
+
+output "data_capture_s3_uri" {
+  description = "Where the endpoint captures its requests and answers (null: it captures nothing)."
+  value       = try(var.data_capture.destination_s3_uri, null)
+}
