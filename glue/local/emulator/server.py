@@ -33,6 +33,7 @@ from glue.local.emulator import (
     retries,
     s3_extensions,
     sagemaker_cross_account,
+    sagemaker_endpoints,
     sagemaker_events,
     sagemaker_extensions,
     strict_requests,
@@ -133,6 +134,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
         print(error, file=sys.stderr)
         return 2
     sagemaker_extensions.install()
+    sagemaker_endpoints.install()
     sagemaker_cross_account.install()
     sagemaker_events.install()
     sagemaker_extensions.install_client_tokens()
