@@ -1,8 +1,9 @@
 """Real-time endpoints on the local AWS (glue/local/emulator/sagemaker_endpoints.py), deployed
 by the endpoint deployment function's own code (glue/steps/endpoint_deployer.py) with real
 boto3 calls: the first approval creates the endpoint; a later one updates it blue/green, traffic
-shifted in the configured steps (DescribeEndpoint shows each); an alarm in ALARM during the
-deployment rolls it back; AWS's refusals (a second creation of a name, an update of an endpoint
+shifted in the configured steps (DescribeEndpoint shows each); a rejection of the version served
+deploys the one before; an alarm in ALARM during the deployment rolls it back, and the version
+rolled back is held; AWS's refusals (a second creation of a name, an update of an endpoint
 still deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE,
 0.01 by default: 100 s of AWS take 1 s here)."""
 
@@ -27,22 +28,20 @@ ACCOUNT = ACCOUNTS["dev"]
 
 @pytest.fixture()
 def stage(emulator):
-    """A group of its own with three approved versions, the two rollback alarms, and the
-    function's settings for an endpoint of its own (a canary of 25 %, 1 s local wait)."""
+    """A group of its own with three versions awaiting approval, the two rollback alarms, and
+    the function's settings for an endpoint of its own (a canary of 25 %, 1 s local wait)."""
     sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
     cloudwatch = accounts.client_in(emulator, ACCOUNT, "cloudwatch")
     suffix = uuid.uuid4().hex[:8]
     group = sagemaker.create_model_package_group(ModelPackageGroupName=f"endpoint-{suffix}")[
         "ModelPackageGroupArn"
     ]
-    versions = [
+    for _ in range(3):
         sagemaker.create_model_package(
             ModelPackageGroupName=group,
             InferenceSpecification=accounts.INFERENCE_SPEC,
-            ModelApprovalStatus="Approved",
-        )["ModelPackageArn"]
-        for _ in range(3)
-    ]
+            ModelApprovalStatus="PendingManualApproval",
+        )
     name = f"ep-{suffix}"
     alarms = [f"{name}-5xx-rate", f"{name}-model-latency"]
     for alarm in alarms:
@@ -72,28 +71,36 @@ def stage(emulator):
         },
         "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in alarms]},
     }
+    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large"}
+    variant["InitialInstanceCount"] = 2
     settings = Settings.from_environment(
         {
             "ENDPOINT_NAME": name,
             "MODEL_PACKAGE_GROUP_ARN": group,
             "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/endpoint-test-execution",
-            "PRODUCTION_VARIANT": json.dumps(
-                {
-                    "VariantName": "AllTraffic",
-                    "InstanceType": "ml.m5.large",
-                    "InitialInstanceCount": 1,
-                }
-            ),
+            "PRODUCTION_VARIANT": json.dumps(variant),
             "DATA_CAPTURE_CONFIG": "null",
             "DEPLOYMENT_CONFIG": json.dumps(deployment),
         }
     )
-    yield sagemaker, cloudwatch, settings, versions
+
+    def status(version: int, to: str) -> dict:
+        """Set a version's approval status; the event SageMaker emits for it."""
+        arn = f"{group.replace(':model-package-group/', ':model-package/')}/{version}"
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=to)
+        return {
+            "detail-type": "SageMaker Model Package State Change",
+            "account": ACCOUNT,
+            "detail": {"ModelPackageGroupName": group.rsplit("/", 1)[-1], "ModelPackageArn": arn},
+        }
+
+    yield sagemaker, cloudwatch, settings, status
     sagemaker.delete_endpoint(EndpointName=name)
 
 
-def _approval(version_arn: str) -> dict:
-    return {"detail": {"ModelPackageArn": version_arn, "ModelApprovalStatus": "Approved"}}
+def _ended(name: str) -> dict:
+    """The state change SageMaker emits when a deployment ends."""
+    return {"detail-type": "SageMaker Endpoint State Change", "detail": {"EndpointName": name}}
 
 
 def _stages(sagemaker, name: str, until: str, seconds: float = 30) -> list[tuple]:
@@ -116,15 +123,15 @@ def _stages(sagemaker, name: str, until: str, seconds: float = 30) -> list[tuple
 
 
 def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(stage):
-    sagemaker, _, settings, versions = stage
+    sagemaker, _, settings, status = stage
     name = settings.endpoint_name
-    assert endpoint_deployer.deploy(sagemaker, settings, _approval(versions[0])) == {
+    assert endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved")) == {
         "created": name,
         "config": f"{name}-v1",
     }
     assert _stages(sagemaker, name, f"{name}-v1") == [("InService", f"{name}-v1")]
 
-    done = endpoint_deployer.deploy(sagemaker, settings, _approval(versions[1]))
+    done = endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
     assert done == {"updated": name, "config": f"{name}-v2"}
     # The old config serves until the shift is over: the new fleet comes up, takes 25 %, then
     # everything, and bakes with the old fleet kept.
@@ -134,21 +141,25 @@ def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(stage):
         ("Updating", f"{name}-v1", "Baking", 100.0),
         ("InService", f"{name}-v2"),
     ]
-    # The same approval again (EventBridge delivers at least once) changes nothing.
-    again = endpoint_deployer.deploy(sagemaker, settings, _approval(versions[1]))
-    assert again == {"unchanged": name, "config": f"{name}-v2"}
+    # The deployment's end, and the approval again (EventBridge delivers at least once),
+    # change nothing.
+    assert endpoint_deployer.deploy(sagemaker, settings, _ended(name))["unchanged"] == name
+    # A rejection of the version served (`mlops models rollback`) deploys the one before.
+    done = endpoint_deployer.deploy(sagemaker, settings, status(2, "Rejected"))
+    assert done == {"updated": name, "config": f"{name}-v1"}
+    assert _stages(sagemaker, name, f"{name}-v1")[-1] == ("InService", f"{name}-v1")
 
 
-def test_an_alarm_during_the_deployment_rolls_it_back_and_the_endpoint_refuses_meanwhile(stage):
-    sagemaker, cloudwatch, settings, versions = stage
+def test_an_alarm_during_the_deployment_rolls_it_back_and_the_version_is_held(stage):
+    sagemaker, cloudwatch, settings, status = stage
     name = settings.endpoint_name
-    endpoint_deployer.deploy(sagemaker, settings, _approval(versions[0]))
-    endpoint_deployer.deploy(sagemaker, settings, _approval(versions[2]))
-    # Still deploying: SageMaker takes no other update.
+    endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
+    endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
+    # Still deploying: SageMaker takes no other update, and the function waits for its end.
     with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
         sagemaker.update_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
-    with pytest.raises(endpoint_deployer.NotDeployable, match="is Updating"):
-        endpoint_deployer.deploy(sagemaker, settings, _approval(versions[1]))
+    waiting = endpoint_deployer.deploy(sagemaker, settings, status(3, "Approved"))
+    assert waiting["waiting"] == name and waiting["config"] == f"{name}-v3"
     cloudwatch.set_alarm_state(
         AlarmName=f"{name}-5xx-rate", StateValue="ALARM", StateReason="the canary answers 5XX"
     )
@@ -157,20 +168,29 @@ def test_an_alarm_during_the_deployment_rolls_it_back_and_the_endpoint_refuses_m
         assert _stages(sagemaker, name, f"{name}-v1")[-1] == ("InService", f"{name}-v1")
     finally:
         cloudwatch.set_alarm_state(AlarmName=f"{name}-5xx-rate", StateValue="OK", StateReason="ok")
-    # Nothing of the rolled-back version is lost: its model and config are there to try again.
-    assert sagemaker.describe_endpoint_config(EndpointConfigName=f"{name}-v3")
-    again = endpoint_deployer.deploy(sagemaker, settings, _approval(versions[2]))
-    assert again == {"updated": name, "config": f"{name}-v3"}
+    # The rollback's end runs the function: the newest approved (v3) was never tried, so it
+    # is deployed; rolled back too, it is held, not tried once more.
+    assert endpoint_deployer.deploy(sagemaker, settings, _ended(name))["updated"] == name
+    cloudwatch.set_alarm_state(AlarmName=f"{name}-5xx-rate", StateValue="ALARM", StateReason="5XX")
+    try:
+        assert _stages(sagemaker, name, f"{name}-v1")[-1] == ("InService", f"{name}-v1")
+    finally:
+        cloudwatch.set_alarm_state(AlarmName=f"{name}-5xx-rate", StateValue="OK", StateReason="ok")
+    held = endpoint_deployer.deploy(sagemaker, settings, _ended(name))
+    assert held["held"] == name and held["config"] == f"{name}-v3"
 
 
 def test_a_second_creation_of_a_name_is_refused_as_aws_refuses_it(stage):
-    sagemaker, _, settings, versions = stage
+    sagemaker, _, settings, status = stage
     name = settings.endpoint_name
-    endpoint_deployer.deploy(sagemaker, settings, _approval(versions[0]))
-    model = {"ModelName": f"{name}-v1", "Containers": [{"ModelPackageName": versions[0]}]}
-    model["ExecutionRoleArn"] = settings.execution_role_arn
+    endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
+    described = sagemaker.describe_model(ModelName=f"{name}-v1")
     with pytest.raises(ClientError, match="Cannot create already existing model"):
-        sagemaker.create_model(**model)
+        sagemaker.create_model(
+            ModelName=f"{name}-v1",
+            Containers=described["Containers"],
+            ExecutionRoleArn=settings.execution_role_arn,
+        )
     with pytest.raises(ClientError, match="Cannot create already existing endpoint configuration"):
         sagemaker.create_endpoint_config(
             EndpointConfigName=f"{name}-v1",

@@ -24,6 +24,9 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     # Endpoint names: SageMaker's pattern, 50 characters (suffixes fit SageMaker's 63).
     ({"endpoint_name": "a" * 50}, set()),
     ({"endpoint_name": "a" * 51}, {"endpoint_name"}),
+    ({"endpoint_name": "a" + "-" * 49}, {"endpoint_name"}),
+    ({"endpoint_name": "a" + "-" * 48 + "b"}, set()),
+    ({"endpoint_name": "a" + "-" * 49 + "b"}, {"endpoint_name"}),
     ({"endpoint_name": "mammo--dev"}, set()),
     ({"endpoint_name": "-mammo"}, {"endpoint_name"}),
     ({"endpoint_name": "mammo_dev"}, {"endpoint_name"}),
@@ -31,8 +34,22 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
         {"model_package_group_arn": VALID["model_package_group_arn"] + "/1"},
         {"model_package_group_arn"},
     ),
-    ({"approval_event_pattern": '{"source": ["aws.sagemaker"]}'}, {"approval_event_pattern"}),
-    ({"approval_event_pattern": "not json"}, {"approval_event_pattern"}),
+    (
+        {
+            "model_package_group_arn": VALID["model_package_group_arn"].rsplit("/", 1)[0]
+            + "/"
+            + "g" * 63
+        },
+        set(),
+    ),
+    (
+        {
+            "model_package_group_arn": VALID["model_package_group_arn"].rsplit("/", 1)[0]
+            + "/"
+            + "g" * 64
+        },
+        {"model_package_group_arn"},
+    ),
     ({"execution_role_arn": "arn:aws:iam::123456789012:user/sam"}, {"execution_role_arn"}),
     # Serving: serverless memory in GB steps up to 6, concurrency 1-200.
     ({"serving": SERVERLESS, "data_capture": None}, set()),
@@ -49,6 +66,9 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     ({"serving": SERVERLESS | {"max_concurrency": 201}, "data_capture": None}, {"serving"}),
     ({"serving": SERVERLESS | {"max_concurrency": 2.5}, "data_capture": None}, {"serving"}),
     ({"serving": {"mode": "batch"}}, {"serving"}),
+    ({"serving": {"mode": None}}, {"serving"}),
+    # An attribute given null takes its default.
+    ({"serving": {"mode": "instances", "instance_count": None}}, set()),
     ({"serving": {"mode": "instances", "instance_count": 0}}, {"serving"}),
     ({"serving": {"mode": "instances", "instance_type": "m5.large"}}, {"serving"}),
     # Traffic: a canary of 1-50 %, linear steps of 10-50 %, waits 0-3600 s, a whole update
@@ -57,13 +77,17 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     ({"traffic_shift": {"type": "CANARY", "step_percent": 50}}, set()),
     ({"traffic_shift": {"type": "CANARY", "step_percent": 51}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "CANARY", "step_percent": 0}}, {"traffic_shift"}),
-    ({"traffic_shift": {"type": "LINEAR", "step_percent": 10}}, set()),
+    (
+        {"traffic_shift": {"type": "LINEAR", "step_percent": 10, "max_execution_seconds": 3601}},
+        set(),
+    ),
     ({"traffic_shift": {"type": "LINEAR", "step_percent": 9}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "LINEAR", "step_percent": 50}}, set()),
     ({"traffic_shift": {"type": "LINEAR", "step_percent": 51}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "ALL_AT_ONCE"}}, set()),
     ({"traffic_shift": {"type": "all_at_once"}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "ROLLING"}}, {"traffic_shift"}),
+    ({"traffic_shift": {"type": None}}, {"traffic_shift"}),
     (
         {
             "traffic_shift": {
@@ -78,6 +102,17 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     ({"traffic_shift": {"type": "CANARY", "wait_seconds": 3601}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "CANARY", "termination_wait_seconds": -1}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "CANARY", "max_execution_seconds": 599}}, {"traffic_shift"}),
+    # A linear update waits after each step: 5 steps of 20 % and 300 s, then 600 s.
+    (
+        {"traffic_shift": {"type": "LINEAR", "step_percent": 20, "max_execution_seconds": 2101}},
+        set(),
+    ),
+    (
+        {"traffic_shift": {"type": "LINEAR", "step_percent": 20, "max_execution_seconds": 2100}},
+        {"traffic_shift"},
+    ),
+    # The default linear step (10 %) and waits need more than the default hour.
+    ({"traffic_shift": {"type": "LINEAR"}}, {"traffic_shift"}),
     ({"traffic_shift": {"type": "CANARY", "max_execution_seconds": 28800}}, set()),
     ({"traffic_shift": {"type": "CANARY", "max_execution_seconds": 28801}}, {"traffic_shift"}),
     (
@@ -98,8 +133,9 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     ({"rollback_alarms": {"max_model_latency_ms": 0}}, {"rollback_alarms"}),
     ({"rollback_alarms": {"period_seconds": 30}}, {"rollback_alarms"}),
     ({"rollback_alarms": {"period_seconds": 90}}, {"rollback_alarms"}),
-    ({"rollback_alarms": {"period_seconds": 3600, "evaluation_periods": 24}}, set()),
+    ({"rollback_alarms": {"period_seconds": 86400, "evaluation_periods": 1}}, set()),
     ({"rollback_alarms": {"period_seconds": 3600, "evaluation_periods": 25}}, {"rollback_alarms"}),
+    ({"rollback_alarms": {"max_5xx_percent": None}}, set()),
     ({"rollback_alarms": {"evaluation_periods": 0}}, {"rollback_alarms"}),
     # Data capture: an S3 URI of at most 512 characters, a key, a whole percentage.
     (
@@ -123,11 +159,24 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
 
 # Rules that compare variables: Terraform evaluates them only when no instance of the plan failed
 # a rule of one variable, so they are planned apart.
+ALL_AT_ONCE = {"type": "ALL_AT_ONCE"}
 CROSS_EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     # SageMaker captures nothing on a serverless endpoint.
-    ({"serving": SERVERLESS}, {"data_capture"}),
-    ({"serving": SERVERLESS, "data_capture": None}, set()),
+    ({"serving": SERVERLESS, "traffic_shift": ALL_AT_ONCE}, {"data_capture"}),
+    ({"serving": SERVERLESS, "traffic_shift": ALL_AT_ONCE, "data_capture": None}, set()),
     ({"serving": {"mode": "instances"}}, set()),
+    # A canary or steps of a fleet of two instances or more; a serverless one all at once.
+    ({"serving": {"mode": "instances", "instance_count": 1}}, {"traffic_shift"}),
+    ({"serving": {"mode": "instances", "instance_count": 1}, "traffic_shift": ALL_AT_ONCE}, set()),
+    ({"serving": SERVERLESS, "data_capture": None}, {"traffic_shift"}),
+    # The alarms must be able to fire while a shift is watched: 2 periods of 60 s.
+    ({"traffic_shift": {"type": "CANARY", "wait_seconds": 120}}, set()),
+    ({"traffic_shift": {"type": "CANARY", "wait_seconds": 119}}, {"traffic_shift"}),
+    ({"traffic_shift": ALL_AT_ONCE | {"wait_seconds": 0}}, {"traffic_shift"}),
+    (
+        {"rollback_alarms": {"period_seconds": 300, "evaluation_periods": 3}},
+        {"traffic_shift"},
+    ),
 ]
 
 

@@ -113,29 +113,23 @@ resource "aws_cloudwatch_event_bus_policy" "default" {
   policy         = data.aws_iam_policy_document.default_bus[0].json
 }
 
-locals {
-  # The approval of a version of this stage's group, as the registry forwards it. A version
-  # created approved emits an event at each status it passes (InProgress, Completed), each
-  # saying Approved: matching Completed acts once per approval. Also what deploys the version
-  # to the stage's endpoint, if it has one (output model_approved_event_pattern).
-  model_approved_pattern = local.approvals_from == null ? null : jsonencode({
+resource "aws_cloudwatch_event_rule" "model_approved" {
+  count       = local.approvals_from == null ? 0 : 1
+  name        = "${var.name_prefix}-model-approved-infer"
+  description = "An approved version of this stage's group starts the inference pipeline."
+  event_pattern = jsonencode({
     source        = ["aws.sagemaker"]
     account       = [local.approvals_from.account]
     "detail-type" = ["SageMaker Model Package State Change"]
     detail = {
       ModelPackageGroupName = [local.approvals_from.group]
       ModelApprovalStatus   = ["Approved"]
-      ModelPackageStatus    = ["Completed"]
+      # A version created approved emits an event at each status it passes (InProgress,
+      # Completed), each saying Approved: matching Completed starts one run per approval.
+      ModelPackageStatus = ["Completed"]
     }
   })
-}
-
-resource "aws_cloudwatch_event_rule" "model_approved" {
-  count         = local.approvals_from == null ? 0 : 1
-  name          = "${var.name_prefix}-model-approved-infer"
-  description   = "An approved version of this stage's group starts the inference pipeline."
-  event_pattern = local.model_approved_pattern
-  tags          = var.tags
+  tags = var.tags
 }
 
 # Every rule above that starts a pipeline, with that pipeline and the parameters it passes: one

@@ -13,8 +13,3 @@ output "events_role_arn" {
   description = "ARN of the role EventBridge uses to start the pipelines."
   value       = aws_iam_role.events.arn
 }
-
-output "model_approved_event_pattern" {
-  description = "EventBridge pattern (JSON) of an approval of a version of the stage's group, forwarded by the registry (null without approved_model_group_arn)."
-  value       = local.model_approved_pattern
-}

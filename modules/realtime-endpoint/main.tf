@@ -3,9 +3,12 @@
 # changes — the deployment function, the rule that starts it on an approval of the stage's
 # group, and the alarms that roll a deployment back — and hands the function, as its
 # environment, the exact ProductionVariant, DataCaptureConfig and DeploymentConfig it sends
-# (one owner: this module). The function creates a model and an endpoint config per version
-# and creates the endpoint or updates it (blue/green: the new fleet beside the old, traffic
-# shifted as configured, back to the old fleet when an alarm fires).
+# (one owner: this module). The function makes the endpoint serve the group's newest approved
+# version (what batch inference serves too): a model and an endpoint config per version, and
+# the endpoint created or updated (blue/green: the new fleet beside the old, traffic shifted as
+# configured, back to the old fleet when an alarm fires). It runs on every status change of the
+# group's versions the registry forwards (an approval; a rejection, which rolls back) and when
+# the endpoint's own state changes (a deployment that ended, so one that had to wait goes next).
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -17,8 +20,14 @@ locals {
   sagemaker_arns = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
   function_name  = "${var.endpoint_name}-deployer"
   log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.function_name}"
-  # Versions of the stage's group: arn:...:model-package/<group>/<version>.
-  model_packages = "${replace(var.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"
+  # The stage's group (SageMaker writes names lowercase in ARNs) and its versions
+  # (arn:...:model-package/<group>/<version>).
+  group_account  = split(":", var.model_package_group_arn)[4]
+  group_name     = split("/", var.model_package_group_arn)[1]
+  group_arn      = "${split("/", var.model_package_group_arn)[0]}/${lower(local.group_name)}"
+  model_packages = "${replace(local.group_arn, ":model-package-group/", ":model-package/")}/*"
+  # What the function creates: `<endpoint>-v<version>`, the endpoint itself.
+  versions_named = lower("${var.endpoint_name}-v*")
   # Blue/green keeps one variant; its metrics (dimensions EndpointName, VariantName) are the
   # serving fleet's, the new one's once it takes traffic.
   variant_name = "AllTraffic"
@@ -51,8 +60,9 @@ locals {
   step_size = { Type = "CAPACITY_PERCENT", Value = var.traffic_shift.step_percent }
   traffic_routing = merge(
     {
-      Type                  = var.traffic_shift.type
-      WaitIntervalInSeconds = var.traffic_shift.type == "ALL_AT_ONCE" ? 0 : var.traffic_shift.wait_seconds
+      Type = var.traffic_shift.type
+      # All at once, the alarms watch the new fleet this long after it took the traffic.
+      WaitIntervalInSeconds = var.traffic_shift.wait_seconds
     },
     jsondecode(
       var.traffic_shift.type == "CANARY" ? jsonencode({ CanarySize = local.step_size }) :
@@ -139,19 +149,26 @@ module "trust" {
 
 data "aws_iam_policy_document" "deploy" {
   statement {
-    sid       = "ReadTheApprovedVersion"
-    actions   = ["sagemaker:DescribeModelPackage"]
+    sid       = "FindTheNewestApprovedVersion"
+    actions   = ["sagemaker:ListModelPackages"]
+    resources = [local.group_arn]
+  }
+  statement {
+    # CreateModel from a version of another account's group is authorized on the version too
+    # (the group's resource policy grants it there).
+    sid       = "DeployTheGroupsVersions"
+    actions   = ["sagemaker:CreateModel"]
     resources = [local.model_packages]
   }
   statement {
-    sid       = "CreateTheVersionsModelAndEndpointConfig"
-    actions   = ["sagemaker:CreateModel", "sagemaker:CreateEndpointConfig"]
-    resources = ["${local.sagemaker_arns}:model/${lower(var.endpoint_name)}-*", "${local.sagemaker_arns}:endpoint-config/${lower(var.endpoint_name)}-*"]
+    sid       = "CreateEachVersionsModelAndEndpointConfig"
+    actions   = ["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig"]
+    resources = ["${local.sagemaker_arns}:model/${local.versions_named}", "${local.sagemaker_arns}:endpoint-config/${local.versions_named}"]
   }
   statement {
     sid       = "CreateOrUpdateTheEndpoint"
     actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"]
-    resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}", "${local.sagemaker_arns}:endpoint-config/${lower(var.endpoint_name)}-*"]
+    resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}", "${local.sagemaker_arns}:endpoint-config/${local.versions_named}"]
   }
   statement {
     sid       = "HandTheExecutionRoleToSageMaker"
@@ -211,22 +228,50 @@ module "function" {
   depends_on = [aws_iam_role_policy.this]
 }
 
+locals {
+  # What runs the function: a status change of a version of the group, which the registry
+  # forwards (a version created approved emits one at each status it passes: Completed only),
+  # and a state change of the endpoint.
+  triggers = {
+    versions = {
+      description = "A status change of a version of ${local.group_name} (approved, rejected): ${var.endpoint_name} serves the newest approved."
+      pattern = {
+        source        = ["aws.sagemaker"]
+        account       = [local.group_account]
+        "detail-type" = ["SageMaker Model Package State Change"]
+        detail        = { ModelPackageGroupName = [local.group_name], ModelPackageStatus = ["Completed"] }
+      }
+    }
+    endpoint = {
+      description = "A state change of ${var.endpoint_name} (a deployment ended): a version that waited is deployed."
+      pattern = {
+        source        = ["aws.sagemaker"]
+        "detail-type" = ["SageMaker Endpoint State Change"]
+        detail        = { EndpointName = [var.endpoint_name] }
+      }
+    }
+  }
+}
+
 resource "aws_cloudwatch_event_rule" "this" {
-  name          = local.function_name
-  description   = "An approved version of the stage's group is deployed to ${var.endpoint_name}."
-  event_pattern = var.approval_event_pattern
+  for_each      = local.triggers
+  name          = "${local.function_name}-${each.key}"
+  description   = each.value.description
+  event_pattern = jsonencode(each.value.pattern)
   tags          = var.tags
 }
 
 resource "aws_cloudwatch_event_target" "this" {
-  rule = aws_cloudwatch_event_rule.this.name
-  arn  = module.function.function_arn
+  for_each = aws_cloudwatch_event_rule.this
+  rule     = each.value.name
+  arn      = module.function.function_arn
 }
 
 resource "aws_lambda_permission" "events" {
-  statement_id  = "InvokedByTheApprovalRule"
+  for_each      = aws_cloudwatch_event_rule.this
+  statement_id  = "InvokedByThe${title(each.key)}Rule"
   action        = "lambda:InvokeFunction"
   function_name = module.function.function_name
   principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.this.arn
+  source_arn    = each.value.arn
 }

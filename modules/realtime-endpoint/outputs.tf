@@ -8,9 +8,9 @@ output "function_arn" {
   value       = module.function.function_arn
 }
 
-output "rule_arn" {
-  description = "ARN of the rule that starts the function on an approval."
-  value       = aws_cloudwatch_event_rule.this.arn
+output "rule_arns" {
+  description = "ARNs of the rules that run the function: `versions` (a status change of the group's versions), `endpoint` (a state change of the endpoint)."
+  value       = { for key, rule in aws_cloudwatch_event_rule.this : key => rule.arn }
 }
 
 output "alarm_arns" {

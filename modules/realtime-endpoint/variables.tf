@@ -1,29 +1,20 @@
 variable "endpoint_name" {
   type        = string
-  description = "Name of the stage's real-time endpoint, which the deployment function creates and updates; also the stem of the function (`<name>-deployer`), its rule, the alarms (`<name>-5xx-rate`, `<name>-model-latency`) and of every model (`<name>-v<version>`) and endpoint config it creates."
+  description = "Name of the stage's real-time endpoint, which the deployment function creates and updates; also the stem of the function (`<name>-deployer`), its rules, the alarms (`<name>-5xx-rate`, `<name>-model-latency`) and of every model and endpoint config it creates (`<name>-v<version>`)."
   validation {
     # SageMaker's endpoint name pattern; 50 leaves the suffixes room within the 63 of models and
     # endpoint configs and the 64 of Lambda functions and IAM roles.
-    condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,49}$", var.endpoint_name))
-    error_message = "endpoint_name must be 1-50 letters, digits and single hyphens, starting and ending with a letter or digit."
+    condition     = try(length(var.endpoint_name) <= 50 && can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.endpoint_name)), false)
+    error_message = "endpoint_name must be 1-50 letters, digits and hyphens, starting and ending with a letter or digit."
   }
 }
 
 variable "model_package_group_arn" {
   type        = string
-  description = "The stage's model package group (in the registry account): an approved version of it is deployed, and only its versions may be."
+  description = "The stage's model package group (in the registry account): its newest approved version is what the endpoint serves, and only its versions may."
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.model_package_group_arn))
+    condition     = try(can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:model-package-group/[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.model_package_group_arn)) && length(split("/", var.model_package_group_arn)[1]) <= 63, false)
     error_message = "model_package_group_arn must be a SageMaker model package group ARN."
-  }
-}
-
-variable "approval_event_pattern" {
-  type        = string
-  description = "EventBridge pattern (JSON) of an approval of the stage's group, as the registry forwards it: the event that also starts batch inference (modules/pipeline-events' `model_approved_event_pattern`)."
-  validation {
-    condition     = can(jsondecode(var.approval_event_pattern).detail)
-    error_message = "approval_event_pattern must be an EventBridge event pattern (JSON) that matches on the event's detail."
   }
 }
 
@@ -31,7 +22,7 @@ variable "execution_role_arn" {
   type        = string
   description = "Role SageMaker assumes for each model the function creates: it reads the model artifact and writes the captured data (the stage's SageMaker execution role)."
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$", var.execution_role_arn))
+    condition     = try(can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[a-zA-Z0-9+=,.@_/-]{1,512}$", var.execution_role_arn)), false)
     error_message = "execution_role_arn must be an IAM role ARN."
   }
 }
@@ -45,17 +36,18 @@ variable "serving" {
     instance_count  = optional(number, 2)
   })
   description = "How the endpoint serves: `serverless` (memory_size_mb, max_concurrency) or `instances` (instance_type, instance_count)."
+  nullable    = false
   validation {
-    condition     = contains(["serverless", "instances"], var.serving.mode)
+    condition     = try(contains(["serverless", "instances"], var.serving.mode), false)
     error_message = "serving.mode must be serverless or instances."
   }
   validation {
     # ProductionVariantServerlessConfig: MemorySizeInMB 1024-6144 in steps of 1024, MaxConcurrency 1-200.
-    condition     = contains([1024, 2048, 3072, 4096, 5120, 6144], var.serving.memory_size_mb) && var.serving.max_concurrency >= 1 && var.serving.max_concurrency <= 200 && floor(var.serving.max_concurrency) == var.serving.max_concurrency
+    condition     = try(contains([1024, 2048, 3072, 4096, 5120, 6144], var.serving.memory_size_mb) && var.serving.max_concurrency >= 1 && var.serving.max_concurrency <= 200 && floor(var.serving.max_concurrency) == var.serving.max_concurrency, false)
     error_message = "serving.memory_size_mb must be 1024, 2048, 3072, 4096, 5120 or 6144 and serving.max_concurrency a whole number from 1 to 200."
   }
   validation {
-    condition     = can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.serving.instance_type)) && var.serving.instance_count >= 1 && floor(var.serving.instance_count) == var.serving.instance_count
+    condition     = try(can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.serving.instance_type)) && var.serving.instance_count >= 1 && floor(var.serving.instance_count) == var.serving.instance_count, false)
     error_message = "serving.instance_type must be a SageMaker instance type such as ml.m5.large and serving.instance_count a whole number, 1 or more."
   }
 }
@@ -68,25 +60,39 @@ variable "traffic_shift" {
     termination_wait_seconds = optional(number, 600)
     max_execution_seconds    = optional(number, 3600)
   })
-  description = "How a new version takes the traffic (SageMaker's blue/green update): `ALL_AT_ONCE`, `CANARY` (step_percent of the capacity first, the rest after wait_seconds) or `LINEAR` (step_percent more every wait_seconds); the old fleet is kept termination_wait_seconds after the shift, and the whole update may take max_execution_seconds."
+  description = "How a new version takes the traffic (SageMaker's blue/green update): `ALL_AT_ONCE`, `CANARY` (step_percent of the capacity first, the rest after wait_seconds) or `LINEAR` (step_percent more every wait_seconds); each shift is watched by the rollback alarms for wait_seconds (all at once: after it), the old fleet is kept termination_wait_seconds after the last, and the whole update may take max_execution_seconds."
+  nullable    = false
   validation {
-    condition     = contains(["ALL_AT_ONCE", "CANARY", "LINEAR"], var.traffic_shift.type)
+    condition     = try(contains(["ALL_AT_ONCE", "CANARY", "LINEAR"], var.traffic_shift.type), false)
     error_message = "traffic_shift.type must be ALL_AT_ONCE, CANARY or LINEAR."
   }
   validation {
     # SageMaker's guide: a canary of at most 50 % of the capacity, linear steps of 10-50 %.
-    condition = floor(var.traffic_shift.step_percent) == var.traffic_shift.step_percent && (
+    condition = try(floor(var.traffic_shift.step_percent) == var.traffic_shift.step_percent && (
       var.traffic_shift.type == "LINEAR" ? var.traffic_shift.step_percent >= 10 && var.traffic_shift.step_percent <= 50 :
       var.traffic_shift.step_percent >= 1 && var.traffic_shift.step_percent <= 50
-    )
+    ), false)
     error_message = "traffic_shift.step_percent must be a whole number from 1 to 50 (a canary) or from 10 to 50 (linear steps)."
   }
   validation {
     # BlueGreenUpdatePolicy: WaitIntervalInSeconds and TerminationWaitInSeconds 0-3600,
     # MaximumExecutionTimeoutInSeconds 600-28800 and, per SageMaker's guide, longer than the
-    # wait and the termination wait together.
-    condition     = alltrue([for seconds in [var.traffic_shift.wait_seconds, var.traffic_shift.termination_wait_seconds] : seconds >= 0 && seconds <= 3600 && floor(seconds) == seconds]) && var.traffic_shift.max_execution_seconds >= 600 && var.traffic_shift.max_execution_seconds <= 28800 && floor(var.traffic_shift.max_execution_seconds) == var.traffic_shift.max_execution_seconds && var.traffic_shift.max_execution_seconds > var.traffic_shift.wait_seconds + var.traffic_shift.termination_wait_seconds
-    error_message = "traffic_shift.wait_seconds and termination_wait_seconds must be whole numbers from 0 to 3600 and traffic_shift.max_execution_seconds from 600 to 28800, longer than the two together."
+    # waits: one per linear step, one otherwise, and the termination wait.
+    condition = try(alltrue([for seconds in [var.traffic_shift.wait_seconds, var.traffic_shift.termination_wait_seconds] : seconds >= 0 && seconds <= 3600 && floor(seconds) == seconds]) && var.traffic_shift.max_execution_seconds >= 600 && var.traffic_shift.max_execution_seconds <= 28800 && floor(var.traffic_shift.max_execution_seconds) == var.traffic_shift.max_execution_seconds && (
+      var.traffic_shift.max_execution_seconds > (var.traffic_shift.type == "LINEAR" ? ceil(100 / var.traffic_shift.step_percent) : 1) * var.traffic_shift.wait_seconds + var.traffic_shift.termination_wait_seconds
+    ), false)
+    error_message = "traffic_shift.wait_seconds and termination_wait_seconds must be whole numbers from 0 to 3600 and traffic_shift.max_execution_seconds from 600 to 28800, longer than every wait of the update together."
+  }
+  validation {
+    # A canary or a step is a share of the fleet: of one instance there is none to share. How
+    # SageMaker shares a serverless variant's capacity in steps is not documented: all at once.
+    condition     = try(var.traffic_shift.type == "ALL_AT_ONCE" || (var.serving.mode == "instances" && var.serving.instance_count >= 2), false)
+    error_message = "traffic_shift.type must be ALL_AT_ONCE for a serverless endpoint or one of a single instance."
+  }
+  validation {
+    # The alarms must be able to fire while a shift is watched.
+    condition     = try(var.traffic_shift.wait_seconds >= var.rollback_alarms.period_seconds * var.rollback_alarms.evaluation_periods, false)
+    error_message = "traffic_shift.wait_seconds must be at least rollback_alarms.period_seconds times rollback_alarms.evaluation_periods, so an alarm can fire while a shift is watched."
   }
 }
 
@@ -99,14 +105,15 @@ variable "rollback_alarms" {
   })
   description = "When a deployment rolls back: the share of invocations answered 5XX (percent) or the model's average latency (milliseconds) above its threshold for evaluation_periods periods of period_seconds."
   default     = {}
+  nullable    = false
   validation {
-    condition     = var.rollback_alarms.max_5xx_percent > 0 && var.rollback_alarms.max_5xx_percent < 100 && var.rollback_alarms.max_model_latency_ms > 0
+    condition     = try(var.rollback_alarms.max_5xx_percent > 0 && var.rollback_alarms.max_5xx_percent < 100 && var.rollback_alarms.max_model_latency_ms > 0, false)
     error_message = "rollback_alarms.max_5xx_percent must be above 0 and below 100 and rollback_alarms.max_model_latency_ms above 0."
   }
   validation {
     # CloudWatch: a period of 10 or 30 seconds (high resolution) or a multiple of 60; SageMaker
     # publishes endpoint metrics every minute.
-    condition     = var.rollback_alarms.period_seconds >= 60 && var.rollback_alarms.period_seconds % 60 == 0 && var.rollback_alarms.evaluation_periods >= 1 && floor(var.rollback_alarms.evaluation_periods) == var.rollback_alarms.evaluation_periods && var.rollback_alarms.period_seconds * var.rollback_alarms.evaluation_periods <= 86400
+    condition     = try(var.rollback_alarms.period_seconds >= 60 && var.rollback_alarms.period_seconds % 60 == 0 && var.rollback_alarms.evaluation_periods >= 1 && floor(var.rollback_alarms.evaluation_periods) == var.rollback_alarms.evaluation_periods && var.rollback_alarms.period_seconds * var.rollback_alarms.evaluation_periods <= 86400, false)
     error_message = "rollback_alarms.period_seconds must be a multiple of 60 and rollback_alarms.evaluation_periods a whole number, 1 or more, evaluating at most a day."
   }
 }
@@ -132,7 +139,7 @@ variable "data_capture" {
     error_message = "data_capture.sampling_percent must be a whole number from 0 to 100."
   }
   validation {
-    condition     = var.data_capture == null || var.serving.mode == "instances"
+    condition     = try(var.data_capture == null || var.serving.mode == "instances", false)
     error_message = "data_capture must be null for a serverless endpoint: SageMaker captures no data there."
   }
 }
@@ -141,7 +148,7 @@ variable "kms_key_arn" {
   type        = string
   description = "Customer-managed key of the function's environment and log group (its policy must let CloudWatch Logs use it for that group)."
   validation {
-    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    condition     = try(can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9_-]+$", var.kms_key_arn)), false)
     error_message = "kms_key_arn must be a KMS key ARN."
   }
 }

@@ -134,6 +134,7 @@ def advance(backend: SageMakerModelBackend, name: str) -> Deployment | None:
     if _alarming(backend, deployment.alarms):
         del _deployments(backend)[name]
         endpoint.endpoint_status = "InService"  # on the old fleet, which never stopped serving
+        endpoint.last_modified_time = utcnow()
         return None
     if deployment.stage(time.monotonic()) is not None:
         return deployment
@@ -207,6 +208,7 @@ def update_endpoint(
             endpoint.endpoint_config_name, config_name, phases(deployment_config), alarms
         )
         endpoint.endpoint_status = "Updating"
+        endpoint.last_modified_time = utcnow()
         return endpoint.arn
 
 
