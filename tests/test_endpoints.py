@@ -9,7 +9,9 @@ still deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEP
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
 import time
 import uuid
 
@@ -24,6 +26,8 @@ from tests.conftest import ACCOUNTS
 pytestmark = pytest.mark.emulator
 
 ACCOUNT = ACCOUNTS["dev"]
+# Where the built-in XGBoost image lives in us-east-1.
+XGBOOST_REGISTRY = "683313688378.dkr.ecr.us-east-1.amazonaws.com"
 
 
 @pytest.fixture()
@@ -198,3 +202,185 @@ def test_a_second_creation_of_a_name_is_refused_as_aws_refuses_it(stage):
         )
     with pytest.raises(ClientError, match="Cannot create already existing endpoint"):
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
+
+
+def _model_artifact(good: bool) -> bytes:
+    """A `model.tar.gz` as the built-in XGBoost algorithm writes it (a booster of two
+    features), or one whose model does not load."""
+    import xgboost
+
+    content = b"not a model"
+    if good:
+        features = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]]
+        matrix = xgboost.DMatrix(features, label=[1, 0, 1, 0])
+        booster = xgboost.train({"objective": "binary:logistic"}, matrix, num_boost_round=2)
+        content = bytes(booster.save_raw("ubj"))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(content)
+        archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def _rollback_alarms(cloudwatch, name: str) -> list[str]:
+    """The two alarms modules/realtime-endpoint makes: 5XX share (metric math), latency."""
+    dimensions = [
+        {"Name": "EndpointName", "Value": name},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+
+    def metric(metric_id: str, metric_name: str) -> dict:
+        stat = {"Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric_name}}
+        stat["Metric"]["Dimensions"] = dimensions
+        return {"Id": metric_id, "MetricStat": {**stat, "Period": 60, "Stat": "Sum"}}
+
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"{name}-5xx-rate",
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        Metrics=[
+            {
+                "Id": "errors_percent",
+                "Expression": "IF(invocations > 0, 100 * errors / invocations, 0)",
+                "ReturnData": True,
+            },
+            {**metric("errors", "Invocation5XXErrors"), "ReturnData": False},
+            {**metric("invocations", "Invocations"), "ReturnData": False},
+        ],
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=f"{name}-model-latency",
+        Namespace="AWS/SageMaker",
+        MetricName="ModelLatency",
+        Dimensions=dimensions,
+        Statistic="Average",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=5_000_000,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
+    return [f"{name}-5xx-rate", f"{name}-model-latency"]
+
+
+def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5xx_rolls_back(
+    emulator,
+):
+    """The served version's model scores the rows as the XGBoost container does; a new version
+    whose model does not load answers 5XX to the canary's share of the traffic, its 5XX alarm
+    fires on the metrics the endpoint published, and the traffic is back on the old version:
+    nothing lost, every later request answered by it."""
+    import xgboost
+
+    sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
+    runtime = accounts.client_in(emulator, ACCOUNT, "sagemaker-runtime")
+    s3 = accounts.client_in(emulator, ACCOUNT, "s3")
+    cloudwatch = accounts.client_in(emulator, ACCOUNT, "cloudwatch")
+    suffix = uuid.uuid4().hex[:8]
+    bucket = f"endpoint-models-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    group = sagemaker.create_model_package_group(ModelPackageGroupName=f"serving-{suffix}")[
+        "ModelPackageGroupArn"
+    ]
+    for number, good in ((1, True), (2, False)):
+        s3.put_object(Bucket=bucket, Key=f"v{number}/model.tar.gz", Body=_model_artifact(good))
+        sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
+                        "ModelDataUrl": f"s3://{bucket}/v{number}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            ModelApprovalStatus="PendingManualApproval",
+        )
+    name = f"serve-{suffix}"
+    deployment = {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {
+                "Type": "CANARY",
+                "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": 25},
+                "WaitIntervalInSeconds": 300,
+            },
+            "TerminationWaitInSeconds": 0,
+            "MaximumExecutionTimeoutInSeconds": 600,
+        },
+        "AutoRollbackConfiguration": {
+            "Alarms": [{"AlarmName": a} for a in _rollback_alarms(cloudwatch, name)]
+        },
+    }
+    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large"}
+    variant["InitialInstanceCount"] = 2
+    settings = Settings.from_environment(
+        {
+            "ENDPOINT_NAME": name,
+            "MODEL_PACKAGE_GROUP_ARN": group,
+            "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/endpoint-test-execution",
+            "PRODUCTION_VARIANT": json.dumps(variant),
+            "DATA_CAPTURE_CONFIG": "null",
+            "DEPLOYMENT_CONFIG": json.dumps(deployment),
+        }
+    )
+
+    def approve(number: int) -> dict:
+        arn = f"{group.replace(':model-package-group/', ':model-package/')}/{number}"
+        sagemaker.update_model_package(ModelPackageArn=arn, ModelApprovalStatus="Approved")
+        return {
+            "detail-type": "SageMaker Model Package State Change",
+            "account": ACCOUNT,
+            "detail": {"ModelPackageGroupName": group.rsplit("/", 1)[-1]},
+        }
+
+    def invoke(body: bytes = b"0,1\n1,0\n", **more) -> str:
+        answered = runtime.invoke_endpoint(
+            EndpointName=name, Body=body, ContentType="text/csv", **more
+        )
+        return answered["Body"].read().decode()
+
+    try:
+        assert endpoint_deployer.deploy(sagemaker, settings, approve(1))["created"] == name
+        expected = xgboost.Booster()
+        with tarfile.open(fileobj=io.BytesIO(_model_artifact(True))) as archive:
+            expected.load_model(bytearray(archive.extractfile("xgboost-model").read()))
+        scores = expected.predict(xgboost.DMatrix([[0.0, 1.0], [1.0, 0.0]])).tolist()
+        # One score per line, as Python prints it, as the container answers text/csv.
+        assert invoke() == "".join(f"{score}\n" for score in scores)
+        assert json.loads(invoke(Accept="application/json")) == {
+            "predictions": [{"score": score} for score in scores]
+        }
+        # What the container refuses, SageMaker answers as ModelError with its status.
+        with pytest.raises(ClientError, match="ModelError.*client error \\(415\\)"):
+            invoke(b"zero,one\n")
+        with pytest.raises(ClientError, match="Could not find endpoint|not found"):
+            runtime.invoke_endpoint(EndpointName=f"{name}-x", Body=b"0,1", ContentType="text/csv")
+
+        assert endpoint_deployer.deploy(sagemaker, settings, approve(2))["updated"] == name
+        answered, refused = 0, 0
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            described = sagemaker.describe_endpoint(EndpointName=name)
+            if described["EndpointStatus"] == "InService":
+                break
+            try:
+                invoke()
+                answered += 1
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ModelError"
+                assert error.response["OriginalStatusCode"] == 500
+                refused += 1
+        # The canary's share answered 5XX; the alarm fired; the old version serves again.
+        assert refused > 0 and answered > refused, (answered, refused)
+        assert described["EndpointConfigName"] == f"{name}-v1"
+        alarm = cloudwatch.describe_alarms(AlarmNames=[f"{name}-5xx-rate"])["MetricAlarms"][0]
+        assert alarm["StateValue"] == "ALARM"
+        assert all(invoke() == "".join(f"{s}\n" for s in scores) for _ in range(8))
+        assert endpoint_deployer.deploy(sagemaker, settings, _ended(name))["held"] == name
+    finally:
+        sagemaker.delete_endpoint(EndpointName=name)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from glue.aws import client, split_s3
-from glue.local import model_monitor, warm
+from glue.local import model_monitor, warm, xgboost_container
 from glue.local.emulator.control import Emulator
 from glue.local.services import as_service
 from glue.pipelines import definitions, expressions, validation
@@ -387,26 +387,25 @@ class LocalRunner:
         execution.properties[f"Steps.{step['Name']}.ModelName"] = name
 
     def _transform(self, step: dict, arguments: dict, execution: Execution) -> None:
-        import xgboost  # noqa: PLC0415
-
         base = self.workdir / execution.id / step["Name"]
         model = self.steps_sagemaker.describe_model(ModelName=arguments["ModelName"])
         bucket, key = split_s3(model["PrimaryContainer"]["ModelDataUrl"])
-        (base / "model").mkdir(parents=True, exist_ok=True)
+        base.mkdir(parents=True, exist_ok=True)
         self.s3.download_file(bucket, key, str(base / "model.tar.gz"))
-        with tarfile.open(base / "model.tar.gz") as archive:
-            archive.extractall(base / "model", filter="data")
-        booster = xgboost.Booster()
-        booster.load_model(bytearray((base / "model" / "xgboost-model").read_bytes()))
+        booster = xgboost_container.load((base / "model.tar.gz").read_bytes())
         self.download(
             arguments["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"], base / "input"
         )
         output = base / "output"
         output.mkdir(parents=True, exist_ok=True)
+        content_type = arguments["TransformInput"].get("ContentType", "text/csv")
         for path in sorted((base / "input").glob("*.csv")):
-            rows = [[float(v) for v in row] for row in csv.reader(path.open()) if row]
-            scores = booster.predict(xgboost.DMatrix(rows))
-            (output / f"{path.name}.out").write_text("".join(f"{s:.6f}\n" for s in scores))
+            # Each file's records, one request each way (SplitType Line, AssembleWith Line).
+            features = xgboost_container.rows(path.read_bytes(), content_type)
+            text, _ = xgboost_container.answer(
+                xgboost_container.scores(booster, features), "text/csv"
+            )
+            (output / f"{path.name}.out").write_text(text)
         self.upload(output, arguments["TransformOutput"]["S3OutputPath"])
         execution.properties[f"Steps.{step['Name']}.TransformOutput.S3OutputPath"] = arguments[
             "TransformOutput"

@@ -147,6 +147,10 @@ def resources_for(action: str, params: dict[str, Any], account: str, region: str
     if prefix == "ssm" and isinstance(params.get("ResourceType"), str):
         # SSM's tag operations name the kind of resource: Parameter, MaintenanceWindow, ...
         types = tuple(t for t in types if t.name == params["ResourceType"].lower())
+    if action in ("cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"):
+        # Each alarm named (all of them when none is).
+        names = [n for n in params.get("AlarmNames") or () if isinstance(n, str)] or ["*"]
+        return [f"arn:{_PARTITION}:cloudwatch:{region}:{account}:alarm:{n}" for n in names]
     named = [v for v in params.values() if isinstance(v, str) and v.startswith("arn:")]
     found = [arn for arn in named if any(t.pattern.fullmatch(arn) for t in types)]
     if not found:

@@ -24,7 +24,6 @@ ALARM and back between two reads is not seen.
 from __future__ import annotations
 
 import datetime
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -39,22 +38,13 @@ from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
-TIME_SCALE_ENV = "MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE"
-DEFAULT_TIME_SCALE = 0.01
+from glue.local.emulator import alarms, timescale
+
 # Seconds (local) a new fleet takes to come up.
 PROVISIONING_SECONDS = 0.5
 _DEPLOYMENTS_ATTRIBUTE = "_mlops_endpoint_deployments"
 # Reads and updates of an endpoint one at a time: a deployment advances once per moment.
 _ADVANCING = threading.Lock()
-
-
-def time_scale() -> float:
-    value = os.environ.get(TIME_SCALE_ENV, "")
-    try:
-        scale = float(value) if value else DEFAULT_TIME_SCALE
-    except ValueError:
-        scale = DEFAULT_TIME_SCALE
-    return scale if scale >= 0 else DEFAULT_TIME_SCALE
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ class Phase:
 
 def phases(deployment_config: dict[str, Any] | None) -> list[Phase]:
     """The stages a blue/green update goes through, from its DeploymentConfig."""
-    scale = time_scale()
+    scale = timescale.time_scale()
     policy = (deployment_config or {}).get("BlueGreenUpdatePolicy", {})
     routing = policy.get("TrafficRoutingConfiguration", {"Type": "ALL_AT_ONCE"})
     wait = routing.get("WaitIntervalInSeconds", 0) * scale
@@ -90,6 +80,7 @@ class Deployment:
     stages: list[Phase]
     alarms: list[str]
     started: float = field(default_factory=time.monotonic)
+    requests: int = 0  # routed so far: the new fleet takes `weight` of each hundred
     started_at: datetime.datetime = field(
         default_factory=lambda: datetime.datetime.now(datetime.timezone.utc)
     )
@@ -131,6 +122,7 @@ def advance(backend: SageMakerModelBackend, name: str) -> Deployment | None:
     if deployment is None:
         return None
     endpoint = backend.endpoints[name]
+    alarms.evaluate(backend.account_id, backend.region_name, name)
     if _alarming(backend, deployment.alarms):
         del _deployments(backend)[name]
         endpoint.endpoint_status = "InService"  # on the old fleet, which never stopped serving
@@ -142,6 +134,22 @@ def advance(backend: SageMakerModelBackend, name: str) -> Deployment | None:
     _serve(endpoint, backend.describe_endpoint_config(deployment.new_config), deployment.new_config)
     endpoint.endpoint_status = "InService"
     return None
+
+
+def routed(backend: SageMakerModelBackend, name: str) -> str | None:
+    """The endpoint config whose fleet takes the next request (None: no such endpoint): the
+    new fleet takes its share of the traffic while it is shifted, every request afterwards."""
+    with _ADVANCING:
+        if name not in backend.endpoints:
+            return None
+        deployment = advance(backend, name)
+        serving = backend.endpoints[name].endpoint_config_name
+        if deployment is None:
+            return serving
+        current = deployment.stage(time.monotonic())
+        weight = current[0].weight if current else 100
+        deployment.requests += 1
+        return deployment.new_config if deployment.requests % 100 < weight else serving
 
 
 def _pending_summary(deployment: Deployment, config: dict[str, Any]) -> dict[str, Any]:

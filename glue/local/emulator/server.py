@@ -36,6 +36,7 @@ from glue.local.emulator import (
     sagemaker_endpoints,
     sagemaker_events,
     sagemaker_extensions,
+    sagemaker_runtime,
     strict_requests,
     sts_extensions,
 )
@@ -135,6 +136,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
         return 2
     sagemaker_extensions.install()
     sagemaker_endpoints.install()
+    sagemaker_runtime.install()
     sagemaker_cross_account.install()
     sagemaker_events.install()
     sagemaker_extensions.install_client_tokens()
