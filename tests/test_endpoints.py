@@ -18,6 +18,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from glue.local.emulator import control
 from glue.steps import endpoint_deployer
 from glue.steps.endpoint_deployer import Settings
 from tests import accounts
@@ -126,9 +127,10 @@ def _stages(sagemaker, name: str, until: str, seconds: float = 30) -> list[tuple
     raise AssertionError(f"never InService on {until}: {seen}")
 
 
-def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(stage):
+def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(emulator, stage):
     sagemaker, _, settings, status = stage
     name = settings.endpoint_name
+    control.take_emitted_events(emulator)  # what other tests left
     assert endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved")) == {
         "created": name,
         "config": f"{name}-v1",
@@ -152,6 +154,25 @@ def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(stage):
     done = endpoint_deployer.deploy(sagemaker, settings, status(2, "Rejected"))
     assert done == {"updated": name, "config": f"{name}-v1"}
     assert _stages(sagemaker, name, f"{name}-v1")[-1] == ("InService", f"{name}-v1")
+    # SageMaker told EventBridge of each state the endpoint went through: the function's rule
+    # takes each (a deployment's end runs it again).
+    changes = [
+        e
+        for e in control.take_emitted_events(emulator)
+        if e["detail-type"] == "SageMaker Endpoint State Change"
+        and e["detail"]["EndpointName"] == name
+    ]
+    assert [
+        (e["detail"]["EndpointStatus"], e["detail"]["EndpointConfigName"]) for e in changes
+    ] == [
+        ("InService", f"{name}-v1"),
+        ("Updating", f"{name}-v1"),
+        ("InService", f"{name}-v2"),
+        ("Updating", f"{name}-v2"),
+        ("InService", f"{name}-v1"),
+    ]
+    assert all(settings.triggered_by(e) for e in changes)
+    assert {"EndpointArn", "CreationTime", "LastModifiedTime"} <= set(changes[0]["detail"])
 
 
 def test_an_alarm_during_the_deployment_rolls_it_back_and_the_version_is_held(stage):

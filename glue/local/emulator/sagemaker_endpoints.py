@@ -38,7 +38,7 @@ from moto.sagemaker.models import FakeEndpoint, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemaker.utils import arn_formatter
 
-from glue.local.emulator import alarms, timescale
+from glue.local.emulator import alarms, sagemaker_events, timescale
 
 # Seconds (local) a new fleet takes to come up.
 PROVISIONING_SECONDS = 0.5
@@ -127,12 +127,14 @@ def advance(backend: SageMakerModelBackend, name: str) -> Deployment | None:
         del _deployments(backend)[name]
         endpoint.endpoint_status = "InService"  # on the old fleet, which never stopped serving
         endpoint.last_modified_time = utcnow()
+        sagemaker_events.endpoint_state_change(backend.describe_endpoint(name))
         return None
     if deployment.stage(time.monotonic()) is not None:
         return deployment
     del _deployments(backend)[name]
     _serve(endpoint, backend.describe_endpoint_config(deployment.new_config), deployment.new_config)
     endpoint.endpoint_status = "InService"
+    sagemaker_events.endpoint_state_change(backend.describe_endpoint(name))
     return None
 
 
@@ -217,6 +219,7 @@ def update_endpoint(
         )
         endpoint.endpoint_status = "Updating"
         endpoint.last_modified_time = utcnow()
+        sagemaker_events.endpoint_state_change(backend.describe_endpoint(name))
         return endpoint.arn
 
 
@@ -260,6 +263,14 @@ def install() -> None:
         return
     SageMakerResponse.update_endpoint = _respond_update
     SageMakerResponse.describe_endpoint = _respond_describe
+    original_create = SageMakerModelBackend.create_endpoint
+
+    def create_endpoint(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
+        created = original_create(self, *args, **kwargs)
+        sagemaker_events.endpoint_state_change(self.describe_endpoint(created.endpoint_name))
+        return created
+
+    SageMakerModelBackend.create_endpoint = create_endpoint
     for method, kind, registry in (
         ("create_model", "model", lambda backend: backend._models),
         ("create_endpoint_config", "endpoint-config", lambda backend: backend.endpoint_configs),

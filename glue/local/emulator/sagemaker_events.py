@@ -1,4 +1,6 @@
-"""The events SageMaker emits when a model version is created or its approval status changes.
+"""The events SageMaker emits when a model version is created or its approval status changes,
+and when a real-time endpoint's state changes (`endpoint_state_change`, called by
+`sagemaker_endpoints` as a deployment starts and ends).
 
 moto emits none. Here CreateModelPackage, and an UpdateModelPackage that changes a version's
 approval status, put a "SageMaker Model Package State Change" event in the outbox of the
@@ -28,8 +30,9 @@ from moto.sagemaker.responses import SageMakerResponse
 from glue.local.emulator import principals
 from glue.local.emulator.control import EVENTS_PATH
 
-__all__ = ["EVENTS_PATH", "install", "state_change", "take"]
+__all__ = ["EVENTS_PATH", "endpoint_state_change", "install", "state_change", "take"]
 DETAIL_TYPE = "SageMaker Model Package State Change"
+ENDPOINT_DETAIL_TYPE = "SageMaker Endpoint State Change"
 # What DescribeModelPackage answers that the event carries.
 _DETAIL_FIELDS = (
     "ModelPackageGroupName",
@@ -89,6 +92,29 @@ def state_change(described: dict[str, Any]) -> dict[str, Any]:
         "resources": [arn],
         "detail": json.loads(json.dumps(detail, default=str)),
     }
+
+
+def endpoint_state_change(described: dict[str, Any]) -> None:
+    """Put the event of an endpoint's new state in the outbox, from DescribeEndpoint's answer
+    (its fields as AWS's event schema for "SageMaker Endpoint State Change" names them)."""
+    arn = described["EndpointArn"]
+    _, _, _, region, account, _ = arn.split(":", 5)
+    fields = ("EndpointName", "EndpointArn", "EndpointConfigName", "EndpointStatus")
+    detail = {name: described[name] for name in fields if described.get(name) is not None}
+    detail |= {name: _iso(described[name]) for name in ("CreationTime", "LastModifiedTime")}
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": ENDPOINT_DETAIL_TYPE,
+        "source": "aws.sagemaker",
+        "account": account,
+        "time": detail["LastModifiedTime"],
+        "region": region,
+        "resources": [arn],
+        "detail": json.loads(json.dumps(detail, default=str)),
+    }
+    with _outbox_lock:
+        _outbox.append(event)
 
 
 def _caller_identity() -> dict[str, Any] | None:
