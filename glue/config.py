@@ -21,7 +21,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,17 +44,112 @@ ACCOUNT_ID = re.compile(r"[0-9]{12}")  # of --account, which no tfvars rule chec
 # environment's, a test's and a branch's.
 TFVARS_CHECKS_KEPT = 64
 
-# The JSON values of each type a variable of the roots declares (Terraform would convert others).
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "string": lambda v: isinstance(v, str),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "bool": lambda v: isinstance(v, bool),
-    "list(string)": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
-    "map(string)": lambda v: isinstance(v, dict) and all(isinstance(i, str) for i in v.values()),
-    "map(list(string))": lambda v: (
-        isinstance(v, dict) and all(_TYPES["list(string)"](i) for i in v.values())
-    ),
-}
+# A variable's type as mlops checks JSON values against it: "string", "number", "bool",
+# ("list", T), ("map", T), or ("object", {attribute: (T, optional)}).
+TypeSpec = str | tuple
+
+
+def parse_type(text: str) -> TypeSpec:
+    """A Terraform type constraint of the roots (primitives, list(), map(), object() whose
+    attributes may be optional(T) or optional(T, default)); ValueError for another."""
+    tokens = re.findall(r'[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*"|-?[0-9.]+|[(){}\[\],=]', text)
+    position = 0
+
+    def take(expected: str | None = None) -> str:
+        nonlocal position
+        if position >= len(tokens) or (expected is not None and tokens[position] != expected):
+            raise ValueError(f"a type mlops cannot read: {text}")
+        position += 1
+        return tokens[position - 1]
+
+    def skip_expression() -> None:  # an optional attribute's default, whatever it is
+        depth = 0
+        while position < len(tokens):
+            token = tokens[position]
+            if token in "({[":
+                depth += 1
+            elif token in ")}]":
+                if depth == 0:
+                    return
+                depth -= 1
+            take()
+
+    def one() -> TypeSpec:
+        name = take()
+        if name in ("string", "number", "bool"):
+            return name
+        if name in ("list", "map"):
+            take("(")
+            inner = one()
+            take(")")
+            return (name, inner)
+        if name == "object":
+            take("(")
+            take("{")
+            attributes: dict[str, tuple[TypeSpec, bool]] = {}
+            while tokens[position] != "}":
+                attribute = take()
+                take("=")
+                if tokens[position] == "optional":
+                    take("optional")
+                    take("(")
+                    attributes[attribute] = (one(), True)
+                    if tokens[position] == ",":
+                        take(",")
+                        skip_expression()
+                    take(")")
+                else:
+                    attributes[attribute] = (one(), False)
+                if tokens[position] == ",":
+                    take(",")
+            take("}")
+            take(")")
+            return ("object", attributes)
+        raise ValueError(f"a type mlops cannot read: {text}")
+
+    parsed = one()
+    if position != len(tokens):
+        raise ValueError(f"a type mlops cannot read: {text}")
+    return parsed
+
+
+def type_problems(spec: TypeSpec, value: Any, where: str = "") -> list[str]:
+    """How a JSON value is not of the type (empty: it is): the JSON types Terraform would
+    convert (5 to "5"), and an object's attributes missing or unknown (Terraform would drop an
+    unknown one, a misspelt optional one silently)."""
+    if spec == "string":
+        ok = isinstance(value, str)
+    elif spec == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif spec == "bool":
+        ok = isinstance(value, bool)
+    elif spec[0] == "list":
+        if not isinstance(value, list):
+            return [f"{where or 'the value'} is not a list"]
+        return [
+            p for i, item in enumerate(value) for p in type_problems(spec[1], item, f"{where}[{i}]")
+        ]
+    elif spec[0] == "map":
+        if not isinstance(value, dict):
+            return [f"{where or 'the value'} is not an object"]
+        return [
+            p for k, item in value.items() for p in type_problems(spec[1], item, f"{where}.{k}")
+        ]
+    else:
+        if not isinstance(value, dict):
+            return [f"{where or 'the value'} is not an object"]
+        problems = [
+            f"{where}.{k}".lstrip(".") + " is not an attribute" for k in value if k not in spec[1]
+        ]
+        for attribute, (inner, optional) in spec[1].items():
+            path = f"{where}.{attribute}".lstrip(".")
+            if value.get(attribute) is None:
+                if not optional:
+                    problems.append(f"{path} is required")
+                continue
+            problems += type_problems(inner, value[attribute], path)
+        return problems
+    return [] if ok else [f"{where or 'the value'} is not a {spec}"]
 
 
 @dataclass(frozen=True)
@@ -63,9 +158,13 @@ class Variable:
     what its first validation rule expects (its error_message after "<name> must be ")."""
 
     name: str
-    type: str
+    type: str  # as declared, each run of blanks one space
     required: bool
     expected: str
+
+    @property
+    def spec(self) -> TypeSpec:
+        return parse_type(self.type)
 
     @property
     def type_expected(self) -> str:
@@ -84,6 +183,21 @@ def expectation(name: str, rule: str) -> str:
     return rule
 
 
+def _declared_type(body: str) -> str | None:
+    """The type of a variable's body, on one line or several (to its closing parenthesis), blanks
+    removed."""
+    start = re.search(r"^  type\s*=\s*", body, re.M)
+    if start is None:
+        return None
+    text, depth = "", 0
+    for character in body[start.end() :]:
+        if character == "\n" and depth == 0:
+            break
+        depth += (character in "({[") - (character in ")}]")
+        text += character
+    return re.sub(r"\s+", " ", text).strip()
+
+
 @functools.cache
 def declared(root: str) -> dict[str, Variable]:
     """The variables of a root, in the order its files declare them (formatted by terraform
@@ -93,18 +207,20 @@ def declared(root: str) -> dict[str, Variable]:
         path = PROJECT_ROOT / "environments" / root / file_name
         for block in _DECLARATION.finditer(path.read_text()):
             name, body = block["name"], block["body"]
-            kind = re.search(r"^  type\s*=\s*(.+?)\s*$", body, re.M)
+            kind = _declared_type(body)
             rule = re.search(r'^    error_message\s*=\s*(".*")\s*$', body, re.M)
-            if kind is None or kind[1] not in _TYPES:
-                raise MlopsError(f"{path}: variable {name!r}: a type mlops cannot check")
+            try:
+                parse_type(kind or "")
+            except ValueError:
+                raise MlopsError(f"{path}: variable {name!r}: a type mlops cannot check") from None
             found[name] = Variable(
                 name=name,
-                type=kind[1],
+                type=kind,
                 required=re.search(r"^  default\s*=", body, re.M) is None,
                 expected=(
                     expectation(name, json.loads(rule[1]))
                     if rule
-                    else ("true or false" if kind[1] == "bool" else f"a {kind[1]}")
+                    else ("true or false" if kind == "bool" else f"a {kind}")
                 ),
             )
     return found
@@ -242,8 +358,10 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
                 f"{json.dumps(odd)}), got {json.dumps(value)}"
             )
             unreadable.add(name)
-        elif not _TYPES[variable.type](value):
-            problems[name] = f"expected {variable.type_expected}, got {json.dumps(value)}"
+        elif wrong := type_problems(variable.spec, value):
+            # An object's problems are named; another type's whole rule says it.
+            aside = f" ({'; '.join(wrong)})" if variable.spec[0] == "object" else ""
+            problems[name] = f"expected {variable.type_expected}{aside}, got {json.dumps(value)}"
             unreadable.add(name)
         elif name == "environment" and value != environment:
             known = ", ".join(ENVIRONMENTS)

@@ -51,15 +51,15 @@ def validate(config: EnvironmentConfig) -> None:
 
 
 def var_files(config: EnvironmentConfig) -> list[Path]:
-    """What a plan of the environment's root is given: its tfvars and the package of its
-    Lambda function, built from the repository (the governance recorder in the registry, the
-    inference pipeline's step in a workload stage)."""
-    function = (
-        lambda_package.LATEST_MODEL
+    """What a plan of the environment's root is given: its tfvars and the packages of its
+    Lambda functions, built from the repository (the governance recorder in the registry; the
+    inference pipeline's step and the endpoint deployment in a workload stage)."""
+    functions = (
+        (lambda_package.LATEST_MODEL, lambda_package.ENDPOINT_DEPLOYER)
         if config.name in WORKLOAD_ENVIRONMENTS
-        else lambda_package.GOVERNANCE_RECORDER
+        else (lambda_package.GOVERNANCE_RECORDER,)
     )
-    return [config.tfvars_file, lambda_package.build(function, packages_dir())]
+    return [config.tfvars_file] + [lambda_package.build(f, packages_dir()) for f in functions]
 
 
 def plan(

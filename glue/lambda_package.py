@@ -17,7 +17,13 @@ from pathlib import Path
 
 from glue.errors import MlopsError
 from glue.files import write_whole
-from glue.steps import GOVERNANCE_HANDLER_SCRIPT, LAMBDA_HANDLER_SCRIPT, STEPS_DIR, images
+from glue.steps import (
+    ENDPOINT_DEPLOYER_SCRIPT,
+    GOVERNANCE_HANDLER_SCRIPT,
+    LAMBDA_HANDLER_SCRIPT,
+    STEPS_DIR,
+    images,
+)
 
 _ZIP_TIMESTAMP = (2020, 1, 1, 0, 0, 0)
 
@@ -34,10 +40,12 @@ class Function:
         return f"{self.handler_file.stem}.handler"
 
 
-# The inference pipeline's Lambda step (workload roots) and the governance table's recorder
-# (registry root).
+# The inference pipeline's Lambda step (workload roots), the governance table's recorder
+# (registry root) and a stage's endpoint deployment (workload roots).
 LATEST_MODEL = Function(STEPS_DIR / LAMBDA_HANDLER_SCRIPT, "latest_model_package")
 GOVERNANCE_RECORDER = Function(STEPS_DIR / GOVERNANCE_HANDLER_SCRIPT, "governance_recorder_package")
+# A workload stage's real-time endpoint deployment (deployed if the stage has an endpoint).
+ENDPOINT_DEPLOYER = Function(STEPS_DIR / ENDPOINT_DEPLOYER_SCRIPT, "endpoint_deployer_package")
 
 
 def package_bytes(function: Function) -> bytes:

@@ -89,10 +89,18 @@ def registry_artifacts_key(emulator):
     kms.delete_alias(AliasName=alias)
 
 
+# The real-time endpoint of the applied platform's dev stage.
+ENDPOINT = {
+    "serving": {"mode": "instances", "instance_type": "ml.m5.large", "instance_count": 2},
+    "traffic_shift": {"type": "CANARY", "step_percent": 25, "wait_seconds": 120},
+    "capture_percent": 100,
+}
+
+
 @pytest.fixture(scope="session")
 def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
-    """The shipped tfvars, with deletion protection off (what a test plans away goes) and a
-    feature branch in the registry's."""
+    """The shipped tfvars, with deletion protection off (what a test plans away goes), a
+    feature branch in the registry's, and a real-time endpoint in dev (a canary of 25 %)."""
     folder = tmp_path_factory.mktemp("tfvars")
     configs = {}
     for name in config.ENVIRONMENTS:
@@ -100,6 +108,8 @@ def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
         values["protect_from_destroy"] = False
         if name == "registry":  # and a feature branch's group, which dev writes
             values["feature_branches"] = ["better-features"]
+        if name == "dev":
+            values["endpoint"] = ENDPOINT
         path = folder / f"{name}.tfvars.json"
         path.write_text(json.dumps(values))
         configs[name] = config.load(name, path)

@@ -263,12 +263,18 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     arn = registry_module.package_arn(dev.settings.model_package_group_arn, version)
 
     def routed() -> list[tuple[str, str]]:
-        # The governance recorder's rule matches every change: recorded, starts nothing.
+        # The governance recorder's rule matches every change: recorded, starts nothing. (The
+        # endpoint's own state changes, as many as its deployments take, run its deployment
+        # function again: each succeeds.)
         deliveries = lifecycle.deliver(registry)
         recorded = [d for d in deliveries if d.rule == GOVERNANCE_RULE]
         assert recorded and {d.outcome for d in recorded} == {"invoked, succeeded"}, deliveries
+        redeployed = [d for d in deliveries if d.rule == "mammo-dev-endpoint-deployer-endpoint"]
+        assert {d.outcome for d in redeployed} <= {"invoked, succeeded"}, deliveries
         routed.started = [d.execution for d in deliveries if d.execution]
-        return [(d.rule, d.outcome) for d in deliveries if d.rule != GOVERNANCE_RULE]
+        return [
+            (d.rule, d.outcome) for d in deliveries if d not in recorded and d not in redeployed
+        ]
 
     def decide(approve: bool, comment: str) -> None:
         with operator.acting_as(DEV_APPROVER):
@@ -276,18 +282,45 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
                 dev.config, platform["registry"], emulator, version, approve, comment
             )
 
+    forwarded = ("mammo-dev-model-approved", f"forwarded to account {dev.config.account_id}")
+    deployed = ("mammo-dev-endpoint-deployer-versions", "invoked, succeeded")
     assert routed() == []  # the registration: pending approval
     decide(False, "too slow")
-    assert routed() == []
+    # A rejection starts no run; forwarded, it runs dev's endpoint deployment (which keeps the
+    # endpoint on the newest approved version: tests/test_endpoints.py).
+    assert sorted(routed()) == sorted([forwarded, deployed])
 
     decide(True, "fast now")
-    assert routed() == [
-        ("mammo-dev-model-approved", f"forwarded to account {dev.config.account_id}"),
-        ("mammo-dev-model-approved-infer", "started, Succeeded"),
-    ]
+    assert sorted(routed()) == sorted(
+        [forwarded, deployed, ("mammo-dev-model-approved-infer", "started, Succeeded")]
+    )
     [started] = routed.started
     assert started.pipeline == dev.settings.inference_pipeline
     assert started.properties[lifecycle.SERVED] == arn
+    # The approval deployed the version to dev's real-time endpoint too (a canary when another
+    # version served it): it answers with the model the pipeline trained, one score per row.
+    sagemaker = client(dev.session, "sagemaker", emulator)
+    endpoint, config_name = "mammo-dev-endpoint", f"mammo-dev-endpoint-v{version}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        if (described["EndpointStatus"], described["EndpointConfigName"]) == (
+            "InService",
+            config_name,
+        ):
+            break
+        time.sleep(0.2)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == (
+        "InService",
+        config_name,
+    )
+    answered = client(dev.session, "sagemaker-runtime", emulator).invoke_endpoint(
+        EndpointName=endpoint,
+        Body="".join(sample_data.batch_csv().splitlines(keepends=True)[:3]).encode(),
+        ContentType="text/csv",
+    )
+    scores = answered["Body"].read().decode().splitlines()
+    assert len(scores) == 3 and all(0 <= float(score) <= 1 for score in scores), scores
 
     events = client(dev.session, "events", emulator)
     policy = events.describe_event_bus(Name="default")["Policy"]
@@ -295,9 +328,10 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     try:
         decide(False, "again")
         decide(True, "again")
-        # The rejection started nothing; the approval cannot cross: the forwarding role's
-        # PutEvents onto another account's bus needs that bus's policy too.
-        [(rule, outcome)] = routed()
+        # Neither crosses: the forwarding role's PutEvents onto another account's bus needs
+        # that bus's policy too.
+        [(rule, outcome), again] = routed()
+        assert again == (rule, outcome)
         assert rule == "mammo-dev-model-approved"
         assert outcome == (
             f"refused: User: arn:aws:sts::{platform['registry'].account_id}:assumed-role/"
@@ -511,7 +545,9 @@ NOT_EMULATED = {
     "PublishJobMetrics": "and their metrics to CloudWatch",
     "UseWorkloadKey": "the jobs encrypt their volumes and outputs with the workload key",
     "WriteFunctionLogs": "Lambda writes the function's logs as its role",
-    "WriteItsOwnLogs": "Lambda writes the recorder's logs as its role",
+    "WriteItsOwnLogs": "Lambda writes the recorder's and the deployer's logs as their roles",
+    "DecryptItsEnvironment": "Lambda decrypts the endpoint deployer's environment as its role",
+    "ReadTheEndpointsRollbackAlarms": "SageMaker reads the endpoint's alarms as the execution role",
     # Key policies.
     "CloudWatchLogsEncryptsTheListedLogGroups": "CloudWatch Logs encrypts the functions' logs",
     "UserAccountsGrantToAwsServices": "SageMaker's jobs get grants on the artifacts key",
@@ -539,6 +575,7 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
         "-sagemaker-execution#",
         "-latest-model-lambda#",
         "-governance-recorder#",
+        "-endpoint-deployer#",
         "-events-",
         "-model-approver#",
         "-data-scientist#",
@@ -562,7 +599,11 @@ def test_every_statement_of_the_roles_the_lifecycle_runs_as_is_needed(whole_life
     met = {label for r in record["records"] for label in r["identity_policies"]}
     met |= {r["resource_policy"] for r in record["records"]}
     chosen = [statement for statement in chosen if statement.policy in met]
-    for role in ("role/mammo-dev-sagemaker-execution#", "role/mammo-prod-sagemaker-execution#"):
+    for role in (
+        "role/mammo-dev-sagemaker-execution#",
+        "role/mammo-prod-sagemaker-execution#",
+        "role/mammo-dev-endpoint-deployer#",  # dev's endpoint (tests/conftest.py)
+    ):
         assert any(role in s.policy for s in chosen), role
     # The resource policies the run's requests met: EventBridge publishes to the topic and
     # invokes the recorder as itself, and forwards approvals onto the stages' buses as its role.

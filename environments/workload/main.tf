@@ -31,6 +31,33 @@ module "workload" {
   latest_model_package        = var.latest_model_package
   data_scientist_arns         = var.data_scientists
   contract_parameter_arn      = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names[var.environment]}"
+  endpoint = var.endpoint == null ? null : {
+    log_group_name = module.realtime_endpoint[0].function_log_group_name
+    alarm_arns     = module.realtime_endpoint[0].alarm_arns
+  }
+}
+
+# The stage's real-time endpoint, if its tfvars ask for one: it serves the newest approved
+# version, deployed on each approval (the event the registry forwards) with the guardrails asked.
+module "realtime_endpoint" {
+  count                   = var.endpoint == null ? 0 : 1
+  source                  = "../../modules/realtime-endpoint"
+  endpoint_name           = module.naming.endpoint_names[var.environment]
+  model_package_group_arn = module.naming.model_package_group_arns[var.environment]
+  execution_role_arn      = module.workload.sagemaker_execution_role_arn
+  serving                 = var.endpoint.serving
+  traffic_shift           = var.endpoint.traffic_shift
+  rollback_alarms         = var.endpoint.rollback_alarms
+  # Captured into the stage's prefix of the central bucket, with the bucket's key (the
+  # execution role, which writes it, may use both); a serverless endpoint captures nothing.
+  data_capture = var.endpoint.serving.mode == "serverless" ? null : {
+    destination_s3_uri = "s3://${module.naming.artifacts_bucket_name}/${module.naming.data_capture_prefixes[var.environment]}"
+    kms_key_arn        = data.aws_kms_alias.artifacts.target_key_arn
+    sampling_percent   = var.endpoint.capture_percent
+  }
+  kms_key_arn = module.workload.kms_key_arn
+  package     = var.endpoint_deployer_package
+  tags        = var.tags
 }
 
 # The pipelines of this account write model artifacts to the central bucket with its key.

@@ -171,3 +171,39 @@ variable "data_scientists" {
     error_message = "data_scientists must be a list of distinct IAM user or role ARNs such as arn:aws:iam::123456789012:user/NAME."
   }
 }
+
+variable "endpoint" {
+  type = object({
+    serving = object({
+      mode            = string
+      memory_size_mb  = optional(number)
+      max_concurrency = optional(number)
+      instance_type   = optional(string)
+      instance_count  = optional(number)
+    })
+    traffic_shift = optional(object({
+      type                     = string
+      step_percent             = optional(number)
+      wait_seconds             = optional(number)
+      termination_wait_seconds = optional(number)
+      max_execution_seconds    = optional(number)
+    }))
+    rollback_alarms = optional(object({
+      max_5xx_percent      = optional(number)
+      max_model_latency_ms = optional(number)
+      period_seconds       = optional(number)
+      evaluation_periods   = optional(number)
+    }))
+    capture_percent = optional(number)
+  })
+  description = "A real-time endpoint for the stage, serving its newest approved version, deployed blue/green on each approval and rolled back by alarm (modules/realtime-endpoint: serving, traffic_shift and rollback_alarms are its inputs, an attribute left out its default, and its rules check them when the stage is planned); capture_percent: the share of requests captured for monitoring (instances only). Null: batch inference only."
+  default     = null
+  validation {
+    condition     = var.endpoint == null || try(contains(["serverless", "instances"], var.endpoint.serving.mode), false)
+    error_message = "endpoint must be null (batch inference only) or an object whose serving.mode is serverless or instances."
+  }
+  validation {
+    condition     = try(var.endpoint.capture_percent == null || var.endpoint.serving.mode == "instances" && var.endpoint.capture_percent >= 0 && var.endpoint.capture_percent <= 100 && floor(var.endpoint.capture_percent) == var.endpoint.capture_percent, true)
+    error_message = "endpoint must be without capture_percent, or with serving.mode instances (SageMaker captures nothing on a serverless endpoint) and capture_percent a whole number from 0 to 100."
+  }
+}

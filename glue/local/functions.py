@@ -31,7 +31,12 @@ from glue.local.services import as_service
 from glue.settings import packages_dir
 
 FUNCTIONS = {
-    f.handler: f for f in (lambda_package.LATEST_MODEL, lambda_package.GOVERNANCE_RECORDER)
+    f.handler: f
+    for f in (
+        lambda_package.LATEST_MODEL,
+        lambda_package.GOVERNANCE_RECORDER,
+        lambda_package.ENDPOINT_DEPLOYER,
+    )
 }
 BOOTSTRAP = Path(__file__).with_name("lambda_bootstrap.py")
 

@@ -166,9 +166,10 @@ def registry_router(
 
 
 def deliver(registry: EventRouter) -> list[Delivery]:
-    """Deliver what the local AWS emitted meanwhile (the versions' state changes, in the
-    registry account that owns the groups), as EventBridge does."""
-    return deliver_emitted(registry.emulator, {registry.account: registry})
+    """Deliver what the local AWS emitted meanwhile, as EventBridge does: the versions' state
+    changes in the registry account that owns the groups, and the stages' own (an endpoint's
+    state changes) in theirs."""
+    return deliver_emitted(registry.emulator, {**registry.accounts, registry.account: registry})
 
 
 def deliver_here(
@@ -186,11 +187,14 @@ def deliver_here(
 
 
 def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
-    """The deliveries of a change that starts nothing: each recorded, no run started."""
-    wrong = [d for d in deliveries if d.execution or not d.outcome.startswith("invoked")]
-    if wrong or not deliveries:
+    """The deliveries of a change that starts no run: recorded in the governance table, and a
+    rejection forwarded to its stage (where it may redeploy the stage's endpoint)."""
+    wrong = [
+        d for d in deliveries if d.execution or not d.outcome.startswith(("invoked", "forwarded"))
+    ]
+    if wrong or not any(d.outcome.startswith("invoked") for d in deliveries):
         raise MlopsError(
-            "the change's event must only reach the governance table, got: "
+            "the change's event must start no run (recorded, and forwarded if a rejection), got: "
             + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
         )
     return deliveries

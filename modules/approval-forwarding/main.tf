@@ -42,14 +42,16 @@ resource "aws_iam_role_policy" "forward" {
 resource "aws_cloudwatch_event_rule" "approved" {
   for_each    = var.stage_group_names
   name        = "${var.name_prefix}-${each.key}-model-approved"
-  description = "An approved version of ${each.value} goes to the ${each.key} account."
-  # Only approvals: a version registered PendingManualApproval or rejected starts nothing.
+  description = "An approval or rejection of a version of ${each.value} goes to the ${each.key} account."
+  # Approvals (they start the stage's inference) and rejections (a stage's endpoint serves the
+  # newest approved version, which rejecting the one served, a rollback, changes); a version
+  # registered PendingManualApproval is not forwarded. The stage's own rules pick among them.
   event_pattern = jsonencode({
     source        = ["aws.sagemaker"]
     "detail-type" = ["SageMaker Model Package State Change"]
     detail = {
       ModelPackageGroupName = [each.value]
-      ModelApprovalStatus   = ["Approved"]
+      ModelApprovalStatus   = ["Approved", "Rejected"]
       # A version created approved emits an event at each status it passes (InProgress,
       # Completed), each saying Approved: matching Completed starts one run per approval.
       ModelPackageStatus = ["Completed"]

@@ -7,7 +7,7 @@ locals {
   account   = data.aws_caller_identity.current.account_id
   region    = data.aws_region.current.name
   # ARN prefix of a regional service of this account and region.
-  here = { for service in ["kms", "sns", "sqs", "events", "lambda", "logs", "ssm", "dynamodb", "sagemaker"] :
+  here = { for service in ["kms", "sns", "sqs", "events", "lambda", "logs", "ssm", "dynamodb", "sagemaker", "cloudwatch"] :
   service => "arn:${local.partition}:${service}:${local.region}:${local.account}" }
   prefixed = "${var.name_prefix}-*"
   # The account that owns the model package groups (the registry; this one when it is).
@@ -125,6 +125,13 @@ data "aws_iam_policy_document" "terraform" {
       "${local.here.dynamodb}:table/${local.prefixed}",
       "${local.here.events}:rule/${local.prefixed}",
     ]
+  }
+
+  # A stage's real-time endpoint is rolled back by alarms (modules/realtime-endpoint).
+  statement {
+    sid       = "AlarmsOfThePlatform"
+    actions   = ["cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms", "cloudwatch:ListTagsForResource", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
+    resources = ["${local.here.cloudwatch}:alarm:${local.prefixed}"]
   }
 
   # Stages accept approval events from the registry account through the bus policy (written

@@ -110,6 +110,16 @@ data "aws_iam_policy_document" "sagemaker" {
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
     resources = ["${local.log_groups}sagemaker/*"]
   }
+  # SageMaker reads a real-time endpoint's rollback alarms as its model's execution role
+  # (SageMaker's guide, "Auto-Rollback Configuration and Monitoring").
+  dynamic "statement" {
+    for_each = length(var.endpoint_alarm_arns) > 0 ? [1] : []
+    content {
+      sid       = "ReadTheEndpointsRollbackAlarms"
+      actions   = ["cloudwatch:DescribeAlarms"]
+      resources = var.endpoint_alarm_arns
+    }
+  }
   statement {
     # Jobs publish their metrics as this role (CreateTrainingJob's RoleArn documentation).
     # PutMetricData has no resource-level permissions: the namespace condition bounds it.

@@ -93,3 +93,14 @@ variable "contract_parameter_arn" {
   description = "The SSM parameter holding the stage's platform contract, which the data scientist role reads (with the workload key, through SSM) to find the pipeline."
   default     = null
 }
+
+variable "endpoint_alarm_arns" {
+  type        = list(string)
+  description = "The rollback alarms of the stage's real-time endpoint, which SageMaker reads as the execution role (the endpoint's models run as it); empty: the stage has no endpoint."
+  default     = []
+  nullable    = false
+  validation {
+    condition     = alltrue([for arn in var.endpoint_alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))])
+    error_message = "endpoint_alarm_arns must be CloudWatch alarm ARNs."
+  }
+}

@@ -53,6 +53,16 @@ output "stage_name_prefixes" {
   value       = local.stage_prefixes
 }
 
+output "endpoint_names" {
+  description = "The real-time endpoint of each workload stage (if it has one): also the stem of its deployment function, rules, alarms, models and endpoint configs (modules/realtime-endpoint)."
+  value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}-endpoint" }
+}
+
+output "data_capture_prefixes" {
+  description = "Where each stage's real-time endpoint captures its requests and answers in the central bucket."
+  value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/endpoint/capture" }
+}
+
 output "data_quality_report_prefixes" {
   description = "Where each stage's inference runs write Model Monitor's data-quality reports in the central bucket (one folder per run)."
   value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/inference/quality" }

@@ -19,7 +19,8 @@ locals {
   region         = data.aws_region.current.name
   sagemaker_arns = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
   function_name  = "${var.endpoint_name}-deployer"
-  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.function_name}"
+  log_group_name = "/aws/lambda/${local.function_name}"
+  log_group_arn  = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
   # The stage's group (SageMaker writes names lowercase in ARNs) and its versions
   # (arn:...:model-package/<group>/<version>).
   group_account  = split(":", var.model_package_group_arn)[4]
@@ -57,7 +58,8 @@ locals {
     errors  = "${var.endpoint_name}-5xx-rate"
     latency = "${var.endpoint_name}-model-latency"
   }
-  step_size = { Type = "CAPACITY_PERCENT", Value = var.traffic_shift.step_percent }
+  alarm_arns = [for name in values(local.alarm_names) : "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${name}"]
+  step_size  = { Type = "CAPACITY_PERCENT", Value = var.traffic_shift.step_percent }
   traffic_routing = merge(
     {
       Type = var.traffic_shift.type

@@ -14,8 +14,13 @@ output "rule_arns" {
 }
 
 output "alarm_arns" {
-  description = "ARNs of the alarms that roll a deployment back (5XX share, model latency)."
-  value       = [aws_cloudwatch_metric_alarm.errors.arn, aws_cloudwatch_metric_alarm.latency.arn]
+  description = "ARNs of the alarms that roll a deployment back (5XX share, model latency), known before they exist: the execution role SageMaker reads them as must be allowed cloudwatch:DescribeAlarms on them."
+  value       = local.alarm_arns
+}
+
+output "function_log_group_name" {
+  description = "The deployment function's log group, known before it exists: the key's policy must let CloudWatch Logs use the key for it."
+  value       = local.log_group_name
 }
 
 output "data_capture_s3_uri" {

@@ -61,6 +61,7 @@ variable "traffic_shift" {
     max_execution_seconds    = optional(number, 3600)
   })
   description = "How a new version takes the traffic (SageMaker's blue/green update): `ALL_AT_ONCE`, `CANARY` (step_percent of the capacity first, the rest after wait_seconds) or `LINEAR` (step_percent more every wait_seconds); each shift is watched by the rollback alarms for wait_seconds (all at once: after it), the old fleet is kept termination_wait_seconds after the last, and the whole update may take max_execution_seconds."
+  default     = { type = "ALL_AT_ONCE" }
   nullable    = false
   validation {
     condition     = try(contains(["ALL_AT_ONCE", "CANARY", "LINEAR"], var.traffic_shift.type), false)

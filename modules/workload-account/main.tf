@@ -21,7 +21,7 @@ module "kms" {
   alias              = "${var.name_prefix}-workload"
   description        = "SageMaker volumes and outputs and notifications of ${var.name_prefix}."
   service_principals = ["events.amazonaws.com", "sns.amazonaws.com"]
-  log_group_names    = ["/aws/lambda/${local.latest_model}"]
+  log_group_names    = concat(["/aws/lambda/${local.latest_model}"], var.endpoint == null ? [] : [var.endpoint.log_group_name])
   tags               = var.tags
 }
 
@@ -38,6 +38,7 @@ module "roles" {
   data_scientist_arns        = var.data_scientist_arns
   training_pipeline_name     = local.training_pipeline
   contract_parameter_arn     = var.contract_parameter_arn
+  endpoint_alarm_arns        = var.endpoint == null ? [] : var.endpoint.alarm_arns
   tags                       = var.tags
 }
 

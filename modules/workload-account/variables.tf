@@ -105,3 +105,12 @@ variable "contract_parameter_arn" {
   description = "The SSM parameter of the stage's platform contract (the data scientist role reads it)."
   default     = null
 }
+
+variable "endpoint" {
+  type = object({
+    log_group_name = string
+    alarm_arns     = list(string)
+  })
+  description = "The stage's real-time endpoint (modules/realtime-endpoint's outputs), if it has one: the key must serve its deployment function's log group, and the execution role its models run as must read its rollback alarms. Null: no endpoint."
+  default     = null
+}

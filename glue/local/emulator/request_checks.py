@@ -147,6 +147,17 @@ def resources_for(action: str, params: dict[str, Any], account: str, region: str
     if prefix == "ssm" and isinstance(params.get("ResourceType"), str):
         # SSM's tag operations name the kind of resource: Parameter, MaintenanceWindow, ...
         types = tuple(t for t in types if t.name == params["ResourceType"].lower())
+    if action == "sagemaker:CreateModel":
+        # A model made from a model package is authorized on the package too (cross-account:
+        # the package's group policy must also allow it, as the registry's grants the stages).
+        containers = [params.get("PrimaryContainer") or {}, *(params.get("Containers") or [])]
+        packages = [
+            c["ModelPackageName"]
+            for c in containers
+            if isinstance(c, dict) and str(c.get("ModelPackageName", "")).startswith("arn:")
+        ]
+        model = f"arn:{_PARTITION}:sagemaker:{region}:{account}:model/{params.get('ModelName')}"
+        return [model, *packages]
     if action in ("cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"):
         # Each alarm named (all of them when none is).
         names = [n for n in params.get("AlarmNames") or () if isinstance(n, str)] or ["*"]
