@@ -57,9 +57,10 @@ class WorkloadContract:
     notification_topic_arn: str
     rule_arns: dict[str, str | None]
     data_scientist_role_arn: str | None  # None: the tfvars name no data scientist
+    endpoint_name: str | None  # the real-time endpoint; None: the tfvars ask for none
 
     PIPELINES: ClassVar[tuple[str, ...]] = ("training", "inference", "comparison")
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("data_scientist_role_arn",)
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("data_scientist_role_arn", "endpoint_name")
 
     @property
     def training_pipeline(self) -> str:

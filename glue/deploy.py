@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from glue import lambda_package, pipelines, quotas, refused_deletions
+from glue import endpoints, lambda_package, pipelines, quotas, refused_deletions
 from glue.aws import Target, client, session_for
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
 from glue.errors import Interrupted, MlopsError
@@ -132,8 +132,10 @@ def apply(
             + "\n".join(f"  {obstacle}" for obstacle in blocked)
             + "\nclear them and apply the same plan again"
         )
+    endpoint = None
     if saved.stamp.get("destroy"):
         _delete_pipelines(config, target, progress)
+        endpoint = _stage_platform(config, target).get("endpoint_name")
     target.apply_starting(config.name)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
@@ -148,6 +150,14 @@ def apply(
         target.apply_failed(config.name, reasons)
         # An interrupted apply stays one (exit 130), with what Terraform saved said beside it.
         raise type(error)("; ".join(reasons)) from None
+    if endpoint:
+        # Once its deployment function and rules are gone: nothing deploys it again.
+        sagemaker = client(session_for(config, target), "sagemaker", target)
+        for deleted in endpoints.delete(sagemaker, endpoint):
+            if progress is not None:
+                progress(
+                    f"{deleted}: deleted (made by the endpoint's deployment, not by Terraform)"
+                )
     if saved.stamp.get("destroy"):
         target.destroyed(config.name)
     return saved.summary()
@@ -189,16 +199,20 @@ def registry_then_stages(
             registry_run.result()
 
 
+def _stage_platform(config: EnvironmentConfig, target: Target) -> dict:
+    """A stage's platform outputs as its state holds them ({} for the registry, or a root that
+    failed before its outputs: it made no pipeline or endpoint either)."""
+    if config.name not in WORKLOAD_ENVIRONMENTS:
+        return {}
+    return stored_outputs(config, target).get("platform") or {}
+
+
 def _delete_pipelines(
     config: EnvironmentConfig, target: Target, progress: Callable[[str], None] | None
 ) -> None:
     """A stage's destroy takes its pipelines too: the upsert made them, from the names in the
     stage's outputs, so Terraform's plan does not hold them."""
-    if config.name not in WORKLOAD_ENVIRONMENTS:
-        return
-    # Tolerant of a partial apply: a root that failed before its outputs has no pipelines either.
-    platform = stored_outputs(config, target).get("platform") or {}
-    names = platform.get("pipeline_names") or {}
+    names = _stage_platform(config, target).get("pipeline_names") or {}
     sagemaker = client(session_for(config, target), "sagemaker", target)
     for name in sorted(names.values()):
         if pipelines.deployed(sagemaker, name) is None:

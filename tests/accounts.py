@@ -27,6 +27,13 @@ MODULE_PLANS_ACCOUNT = "123456789012"
 TESTER = "mlops-tester"
 
 # What a model version registered by hand in a test serves: enough for the Lambda and the runner.
+# A dev stage's real-time endpoint, in the tfvars of the applied platform and the walkthrough
+# (a canary of 25 %, data captured).
+DEV_ENDPOINT = {
+    "serving": {"mode": "instances", "instance_type": "ml.m5.large", "instance_count": 2},
+    "traffic_shift": {"type": "CANARY", "step_percent": 25, "wait_seconds": 120},
+    "capture_percent": 100,
+}
 INFERENCE_SPEC = {
     "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
     "SupportedContentTypes": ["text/csv"],
@@ -162,6 +169,23 @@ def resources(emulator, account_id: str) -> dict[str, set[str]]:
         "pipelines": {
             p["PipelineName"]
             for p in client(inside, "sagemaker", emulator).list_pipelines()["PipelineSummaries"]
+        },
+        "alarms": {
+            a["AlarmName"]
+            for a in client(inside, "cloudwatch", emulator).describe_alarms()["MetricAlarms"]
+        },
+        "endpoints": {
+            e["EndpointName"]
+            for e in client(inside, "sagemaker", emulator).list_endpoints()["Endpoints"]
+        },
+        "endpoint configs": {
+            c["EndpointConfigName"]
+            for c in client(inside, "sagemaker", emulator).list_endpoint_configs()[
+                "EndpointConfigs"
+            ]
+        },
+        "models": {
+            m["ModelName"] for m in client(inside, "sagemaker", emulator).list_models()["Models"]
         },
     }
     return {kind: {name for name in names if "mammo" in name} for kind, names in found.items()}

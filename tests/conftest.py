@@ -89,14 +89,6 @@ def registry_artifacts_key(emulator):
     kms.delete_alias(AliasName=alias)
 
 
-# The real-time endpoint of the applied platform's dev stage.
-ENDPOINT = {
-    "serving": {"mode": "instances", "instance_type": "ml.m5.large", "instance_count": 2},
-    "traffic_shift": {"type": "CANARY", "step_percent": 25, "wait_seconds": 120},
-    "capture_percent": 100,
-}
-
-
 @pytest.fixture(scope="session")
 def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
     """The shipped tfvars, with deletion protection off (what a test plans away goes), a
@@ -109,7 +101,9 @@ def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
         if name == "registry":  # and a feature branch's group, which dev writes
             values["feature_branches"] = ["better-features"]
         if name == "dev":
-            values["endpoint"] = ENDPOINT
+            from tests import accounts
+
+            values["endpoint"] = accounts.DEV_ENDPOINT
         path = folder / f"{name}.tfvars.json"
         path.write_text(json.dumps(values))
         configs[name] = config.load(name, path)

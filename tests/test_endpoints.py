@@ -9,6 +9,7 @@ still deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEP
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import tarfile
@@ -100,7 +101,8 @@ def stage(emulator):
         }
 
     yield sagemaker, cloudwatch, settings, status
-    sagemaker.delete_endpoint(EndpointName=name)
+    with contextlib.suppress(ClientError):  # (a test may have deleted it)
+        sagemaker.delete_endpoint(EndpointName=name)
 
 
 def _ended(name: str) -> dict:
@@ -405,3 +407,34 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
         assert endpoint_deployer.deploy(sagemaker, settings, _ended(name))["held"] == name
     finally:
         sagemaker.delete_endpoint(EndpointName=name)
+
+
+def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
+    """The endpoint, and each version's endpoint config and model (glue/endpoints.py, which a
+    stage's destroy runs): another endpoint's, named alike, stays; a second run deletes
+    nothing."""
+    from glue import endpoints
+
+    sagemaker, _, settings, status = stage
+    name = settings.endpoint_name
+    endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
+    endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
+    _stages(sagemaker, name, f"{name}-v2")
+    other = f"{name}-v1-other"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=other,
+        ProductionVariants=[{**settings.production_variant, "ModelName": f"{name}-v1"}],
+    )
+    try:
+        assert endpoints.delete(sagemaker, name) == [
+            f"endpoint {name}",
+            f"endpoint config {name}-v1",
+            f"endpoint config {name}-v2",
+            f"model {name}-v1",
+            f"model {name}-v2",
+        ]
+        assert endpoints.delete(sagemaker, name) == []
+        left = sagemaker.list_endpoint_configs(NameContains=name)["EndpointConfigs"]
+        assert [c["EndpointConfigName"] for c in left] == [other]
+    finally:
+        sagemaker.delete_endpoint_config(EndpointConfigName=other)

@@ -47,13 +47,16 @@ COMMAND_TIMEOUT = 600  # an apply waits for the provider's consistency polls (mi
 
 
 def _tfvars(folder: Path) -> dict[str, Path]:
-    """The shipped tfvars, moved to the fresh accounts, deletion protection off (step 9)."""
+    """The shipped tfvars, moved to the fresh accounts, deletion protection off (step 9), and
+    dev with a real-time endpoint (README, "Real-time serving")."""
     files = {}
     for environment in SHIPPED:
         text = (PROJECT_ROOT / f"{environment}.tfvars.json").read_text()
         for name, account in SHIPPED.items():
             text = text.replace(account, ACCOUNTS[name])
         values = json.loads(text) | {"protect_from_destroy": False}
+        if environment == "dev":
+            values["endpoint"] = accounts.DEV_ENDPOINT
         files[environment] = folder / f"{environment}.tfvars.json"
         files[environment].write_text(json.dumps(values))
     return files

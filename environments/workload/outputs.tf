@@ -17,6 +17,7 @@ locals {
     notification_topic_arn       = module.workload.notification_topic_arn
     rule_arns                    = module.workload.rule_arns
     data_scientist_role_arn      = module.workload.data_scientist_role_arn
+    endpoint_name                = var.endpoint == null ? null : module.realtime_endpoint[0].endpoint_name
   }
 }
 

@@ -59,15 +59,16 @@ data "aws_iam_policy_document" "terraform" {
   # Actions the IAM Service Authorization Reference lists with no resource type: IAM authorizes
   # them against "*", so a statement scoping them to an ARN never matches. The bus policy's
   # PutPermission/RemovePermission (stages admit the registry's approval events), the e-mail
-  # subscription's attribute reads and removal, and Lambda's account settings (`mlops plan`
-  # checks a reservation fits the account's concurrency quota) are among them.
+  # subscription's attribute reads and removal, Lambda's account settings (`mlops plan`
+  # checks a reservation fits the account's concurrency quota) and the listing of SageMaker's
+  # endpoint configs and models (a stage's destroy finds its endpoint's) are among them.
   statement {
     sid = "ActionsWithoutResourceScope"
     actions = [
       "kms:CreateKey", "kms:ListAliases", "kms:ListKeys", "logs:DescribeLogGroups", "ssm:DescribeParameters",
       "events:PutPermission", "events:RemovePermission",
       "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
-      "lambda:GetAccountSettings",
+      "lambda:GetAccountSettings", "sagemaker:ListEndpointConfigs", "sagemaker:ListModels",
     ]
     resources = ["*"]
   }
@@ -125,6 +126,14 @@ data "aws_iam_policy_document" "terraform" {
       "${local.here.dynamodb}:table/${local.prefixed}",
       "${local.here.events}:rule/${local.prefixed}",
     ]
+  }
+
+  # A stage's real-time endpoint and each version's model and config are made by its deployment
+  # function, not by Terraform: a stage's destroy deletes them (glue/endpoints.py).
+  statement {
+    sid       = "EndpointsOfTheStages"
+    actions   = ["sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
+    resources = ["${local.here.sagemaker}:endpoint/${local.prefixed}", "${local.here.sagemaker}:endpoint-config/${local.prefixed}", "${local.here.sagemaker}:model/${local.prefixed}"]
   }
 
   # A stage's real-time endpoint is rolled back by alarms (modules/realtime-endpoint).
