@@ -248,7 +248,7 @@ def test_pipelines_start_runs_the_pipeline_with_checked_parameters(
 
 @pytest.mark.refuses("events:PutEvents")
 def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
-    emulator, stages, platform
+    emulator, stages, platform, tmp_path, capsys
 ):
     """SageMaker emits a version's state changes in the registry account, which owns the
     group: its rule forwards approvals to the stage's bus, whose rule starts the inference run.
@@ -300,10 +300,10 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     # The approval deployed the version to dev's real-time endpoint too (a canary when another
     # version served it): it answers with the model the pipeline trained, one score per row.
     sagemaker = client(dev.session, "sagemaker", emulator)
-    endpoint, config_name = "mammo-dev-endpoint", f"mammo-dev-endpoint-v{version}"
+    endpoint_name, config_name = "mammo-dev-endpoint", f"mammo-dev-endpoint-v{version}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        described = sagemaker.describe_endpoint(EndpointName=endpoint)
+        described = sagemaker.describe_endpoint(EndpointName=endpoint_name)
         if (described["EndpointStatus"], described["EndpointConfigName"]) == (
             "InService",
             config_name,
@@ -315,12 +315,36 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
         config_name,
     )
     answered = client(dev.session, "sagemaker-runtime", emulator).invoke_endpoint(
-        EndpointName=endpoint,
+        EndpointName=endpoint_name,
         Body="".join(sample_data.batch_csv().splitlines(keepends=True)[:3]).encode(),
         ContentType="text/csv",
     )
     scores = answered["Body"].read().decode().splitlines()
     assert len(scores) == 3 and all(0 <= float(score) <= 1 for score in scores), scores
+    # What CI sees of it, as the stage's deploy role: the version served, its answer.
+    capsys.readouterr()
+
+    def endpoint(*arguments: str, env: str = "dev") -> tuple[int, str, str]:
+        files = [f"--var-file={platform[env].tfvars_file}"]
+        code = cli.main(["endpoint", *arguments, "--env", env, *files])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = endpoint("status")
+    assert code == 0 and out.startswith(
+        f"{endpoint_name}: InService, serving version {version} ({config_name})"
+    ), out
+    payload = tmp_path / "rows.csv"
+    payload.write_text("".join(sample_data.batch_csv().splitlines(keepends=True)[:3]))
+    code, out, _ = endpoint("invoke", "--payload", str(payload))
+    assert code == 0 and out.splitlines() == scores
+    payload.write_text("zero,one\n")
+    code, _, err = endpoint("invoke", "--payload", str(payload))
+    assert code == 1 and f"mlops: {endpoint_name}: the model answered 415: Loading csv" in err
+    code, _, err = endpoint("invoke", "--payload", str(tmp_path / "missing.csv"))
+    assert code == 1 and "missing.csv: cannot read it" in err
+    code, _, err = endpoint("status", env="prod")  # the test platform gives prod none
+    assert code == 1 and "prod has no real-time endpoint" in err
 
     events = client(dev.session, "events", emulator)
     policy = events.describe_event_bus(Name="default")["Policy"]

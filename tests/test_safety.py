@@ -670,7 +670,7 @@ def _commands_taking_tfvars() -> list[list[str]]:
     """Every command of the parser that reads an environment's tfvars, with what it requires."""
     from glue.cli import build_parser
 
-    required = {"--version": "1", "--comment": "why", "--lock-id": "x"}
+    required = {"--version": "1", "--comment": "why", "--lock-id": "x", "--payload": "rows.csv"}
     found = []
 
     def walk(parser, prefix):

@@ -150,6 +150,9 @@ def test_the_readme_walkthrough_runs_with_aws_only(empty_local_aws, tmp_path, sa
         "pipelines", "start", "--env", "dev", "train"
     )
     dev = json.loads(shell.run("outputs", "--env", "dev"))
+    # dev's real-time endpoint: made by the first approval that reaches it (on AWS, through
+    # EventBridge), not yet.
+    assert ": not created yet" in shell.run("endpoint", "status", "--env", "dev")
     _register_as_the_training_pipeline_would(emulator, dev)
     listed = shell.run("models", "list", "--env", "dev")
     assert "PendingManualApproval" in listed and "0.91" in listed

@@ -32,6 +32,7 @@ module "workload" {
   data_scientist_arns         = var.data_scientists
   contract_parameter_arn      = "arn:${data.aws_partition.current.partition}:ssm:${var.region}:${var.account_id}:parameter${module.naming.platform_parameter_names[var.environment]}"
   endpoint = var.endpoint == null ? null : {
+    arn            = module.realtime_endpoint[0].endpoint_arn
     log_group_name = module.realtime_endpoint[0].function_log_group_name
     alarm_arns     = module.realtime_endpoint[0].alarm_arns
   }

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from botocore.exceptions import BotoCoreError, ClientError
 
 from glue import terraform
-from glue.cli import environments, local, models, pipelines, reports
+from glue.cli import endpoints, environments, local, models, pipelines, reports
 from glue.errors import Interrupted, MlopsError, UsageError
 
 DESCRIPTION = (
@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mlops", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for group in (local, environments, pipelines, models, reports):
+    for group in (local, environments, pipelines, models, endpoints, reports):
         group.register(commands)
     return parser
 

@@ -113,11 +113,11 @@ data "aws_iam_policy_document" "sagemaker" {
   # SageMaker reads a real-time endpoint's rollback alarms as its model's execution role
   # (SageMaker's guide, "Auto-Rollback Configuration and Monitoring").
   dynamic "statement" {
-    for_each = length(var.endpoint_alarm_arns) > 0 ? [1] : []
+    for_each = var.endpoint == null ? [] : [var.endpoint]
     content {
       sid       = "ReadTheEndpointsRollbackAlarms"
       actions   = ["cloudwatch:DescribeAlarms"]
-      resources = var.endpoint_alarm_arns
+      resources = statement.value.alarm_arns
     }
   }
   statement {
@@ -165,6 +165,15 @@ data "aws_iam_policy_document" "deploy" {
     sid       = "FollowPipelineExecutions"
     actions   = ["sagemaker:DescribePipelineExecution"]
     resources = [for arn in local.pipeline_arns : "${arn}/execution/*"]
+  }
+  # `mlops endpoint status|invoke`: CI looks at the stage's endpoint and tries it.
+  dynamic "statement" {
+    for_each = var.endpoint == null ? [] : [var.endpoint]
+    content {
+      sid       = "CheckAndTryTheEndpoint"
+      actions   = ["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"]
+      resources = [statement.value.arn]
+    }
   }
   statement {
     sid       = "PassExecutionRoleToPipelines"

@@ -94,13 +94,15 @@ variable "contract_parameter_arn" {
   default     = null
 }
 
-variable "endpoint_alarm_arns" {
-  type        = list(string)
-  description = "The rollback alarms of the stage's real-time endpoint, which SageMaker reads as the execution role (the endpoint's models run as it); empty: the stage has no endpoint."
-  default     = []
-  nullable    = false
+variable "endpoint" {
+  type = object({
+    arn        = string
+    alarm_arns = list(string)
+  })
+  description = "The stage's real-time endpoint, if it has one: CI (the deploy role) may describe and invoke it (`mlops endpoint status|invoke`), and SageMaker reads its rollback alarms as the execution role its models run as. Null: no endpoint."
+  default     = null
   validation {
-    condition     = alltrue([for arn in var.endpoint_alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))])
-    error_message = "endpoint_alarm_arns must be CloudWatch alarm ARNs."
+    condition     = var.endpoint == null || try(can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/.+$", var.endpoint.arn)) && alltrue([for arn in var.endpoint.alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))]), false)
+    error_message = "endpoint must be null or a SageMaker endpoint ARN with CloudWatch alarm ARNs."
   }
 }

@@ -3,6 +3,11 @@ output "endpoint_name" {
   value       = var.endpoint_name
 }
 
+output "endpoint_arn" {
+  description = "ARN of that endpoint, known before the function creates it (SageMaker writes its name lowercase there)."
+  value       = "${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}"
+}
+
 output "function_arn" {
   description = "ARN of the deployment function."
   value       = module.function.function_arn

@@ -108,9 +108,10 @@ variable "contract_parameter_arn" {
 
 variable "endpoint" {
   type = object({
+    arn            = string
     log_group_name = string
     alarm_arns     = list(string)
   })
-  description = "The stage's real-time endpoint (modules/realtime-endpoint's outputs), if it has one: the key must serve its deployment function's log group, and the execution role its models run as must read its rollback alarms. Null: no endpoint."
+  description = "The stage's real-time endpoint (modules/realtime-endpoint's outputs), if it has one: the key must serve its deployment function's log group, the execution role its models run as must read its rollback alarms, and CI may describe and invoke it. Null: no endpoint."
   default     = null
 }
