@@ -378,7 +378,13 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
         }
         root = ROOTS[environment]
         for name, rule in _failed_rules(root, checked):
-            problem = f"expected {expectation(name, rule)}, got {json.dumps(values.get(name))}"
+            # A root's own rule says what the key must be; a module's, what an attribute must.
+            said = (
+                f"expected {expectation(name, rule)}"
+                if rule.startswith(f"{name} must be ")
+                else rule.rstrip(".")
+            )
+            problem = f"{said}, got {json.dumps(values.get(name))}"
             problems[name] = f"{problems[name]}; {problem}" if name in problems else problem
     if problems:
         order = [*variables, *values]
@@ -387,6 +393,41 @@ def _checked(environment: str, path: Path, values: dict[str, Any]) -> dict[str, 
         )
         raise MlopsError(f"{path}: invalid tfvars: {details}")
     return values
+
+
+# A tfvars key a root hands to a module, whose own rules check it: (the key, the module, the
+# call's arguments). The root's main.tf makes the same call with its own names where these
+# give valid stand-ins (environments/workload: module "realtime_endpoint"); here the module's
+# variables are planned with the rest, so `mlops validate` reports their rules too.
+_MODULE_RULES: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "workload": (
+        "endpoint",
+        "realtime-endpoint",
+        {
+            "count": "${var.endpoint == null ? 0 : 1}",
+            "serving": "${var.endpoint.serving}",
+            "traffic_shift": "${var.endpoint.traffic_shift}",
+            "rollback_alarms": "${var.endpoint.rollback_alarms}",
+            "data_capture": (
+                '${var.endpoint.serving.mode == "serverless" ? null : {destination_s3_uri = '
+                '"s3://stand-in/capture", kms_key_arn = "arn:aws:kms:us-east-1:111111111111:'
+                'key/stand-in", sampling_percent = var.endpoint.capture_percent}}'
+            ),
+            "endpoint_name": "stand-in",
+            "model_package_group_arn": (
+                "arn:aws:sagemaker:us-east-1:111111111111:model-package-group/stand-in"
+            ),
+            "execution_role_arn": "arn:aws:iam::111111111111:role/stand-in",
+            "kms_key_arn": "arn:aws:kms:us-east-1:111111111111:key/stand-in",
+            "package": {
+                "path": "stand-in.zip",
+                "base64sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                "handler": "stand_in.handler",
+                "runtime": "python3.12",
+            },
+        },
+    )
+}
 
 
 # Settings of the caller's that would change a plan of the variables alone: values of variables
@@ -406,6 +447,16 @@ def _failed_rules(root: str, values: Mapping[str, Any]) -> list[tuple[str, str]]
     whether or not `||` evaluates both sides), which the check of a miss enforces."""
     folder = PROJECT_ROOT / "environments" / root
     sources = {name: (folder / name).read_bytes() for name in VARIABLE_FILES}
+    handed = _MODULE_RULES.get(root)
+    if handed is not None and handed[0] not in values:
+        handed = None  # not given: nothing to hand the module
+    if handed is not None:
+        key, module, arguments = handed
+        sources[f"{module}/variables.tf"] = (
+            PROJECT_ROOT / "modules" / module / "variables.tf"
+        ).read_bytes()
+        call = {"module": {"handed": {"source": f"./{module}", **arguments}}}
+        sources["handed.tf.json"] = json.dumps(call).encode()
     digest = hashlib.sha256()
     for name, content in sources.items():
         digest.update(f"{name}\0{len(content)}\0".encode())
@@ -421,6 +472,7 @@ def _failed_rules(root: str, values: Mapping[str, Any]) -> list[tuple[str, str]]
         with tempfile.TemporaryDirectory(prefix="mlops-tfvars-") as scratch:
             work = Path(scratch)
             for name, content in sources.items():
+                (work / name).parent.mkdir(parents=True, exist_ok=True)
                 (work / name).write_bytes(content)
             (work / "values.tfvars.json").write_text(json.dumps(values))
             runner = TerraformRunner(
@@ -430,6 +482,8 @@ def _failed_rules(root: str, values: Mapping[str, Any]) -> list[tuple[str, str]]
                 unset=(*_CALLERS_SETTINGS, *(n for n in os.environ if n.startswith("TF_VAR_"))),
                 installs_providers=False,
             )
+            if handed is not None:  # the module's folder, known to Terraform (no provider)
+                runner.run("init", "-input=false", "-backend=false", check=False)
             arguments = ("-input=false", "-lock=false", "-json", "-var-file=values.tfvars.json")
             output = runner.run("plan", *arguments, check=False)
     except Interrupted:
@@ -451,6 +505,12 @@ def _failed_rules(root: str, values: Mapping[str, Any]) -> list[tuple[str, str]]
         detail = str(diagnostic.get("detail", ""))
         rule = detail.split("\n\n")[0]  # then "This was checked by the validation rule at"
         name = next((n for n in variables if rule.startswith(f"{n} must be ")), None)
+        within = str(diagnostic.get("range", {}).get("filename", "")).startswith(
+            ("handed.tf.json", f"{handed[1] if handed else ''}/")
+        )
+        if handed is not None and name is None and within:
+            # A rule of the module the key is handed to: of an attribute of the key.
+            name, rule = handed[0], f"{handed[0]}.{rule}"
         if diagnostic.get("summary") == "Invalid value for variable" and name is not None:
             failed.append((name, rule))
         else:

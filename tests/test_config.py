@@ -155,6 +155,34 @@ def test_a_feature_branch_too_long_for_its_group_name_is_rejected(tmp_path):
     )
 
 
+def test_an_endpoint_is_checked_by_the_rules_of_the_module_it_is_handed_to(tmp_path):
+    """A stage's `endpoint` goes to modules/realtime-endpoint, whose rules hold its attributes
+    to SageMaker's limits: `mlops validate` reports them with the root's, naming the
+    attribute; an attribute misspelt is refused by name (Terraform would drop it)."""
+    endpoint = {"serving": {"mode": "instances"}, "traffic_shift": {"type": "CANARY"}}
+    values = tfvars("dev") | {"endpoint": endpoint}
+    assert config.load("dev", write(tmp_path, values)).values["endpoint"] == endpoint
+    for attributes, said in (
+        (
+            {"traffic_shift": {"type": "CANARY", "step_percent": 75}},
+            "endpoint.traffic_shift.step_percent must be a whole number from 1 to 50",
+        ),
+        (
+            {"serving": {"mode": "serverless", "memory_size_mb": 1000}},
+            "endpoint.serving.memory_size_mb must be 1024, 2048",
+        ),
+        (
+            {"rollback_alarms": {"period_seconds": 90}},
+            "endpoint.rollback_alarms.period_seconds must be a multiple of 60",
+        ),
+        ({"trafic_shift": {"type": "CANARY"}}, "(trafic_shift is not an attribute)"),
+    ):
+        values = tfvars("dev") | {"endpoint": endpoint | attributes}
+        with pytest.raises(MlopsError) as error:
+            config.load("dev", write(tmp_path, values))
+        assert "key 'endpoint': " in str(error.value) and said in str(error.value), error.value
+
+
 def test_unknown_key_is_rejected(tmp_path):
     values = tfvars("dev") | {"auc_treshold": 0.9}
     with pytest.raises(MlopsError, match="key 'auc_treshold': unknown key"):

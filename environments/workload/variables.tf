@@ -196,7 +196,7 @@ variable "endpoint" {
     }))
     capture_percent = optional(number)
   })
-  description = "A real-time endpoint for the stage, serving its newest approved version, deployed blue/green on each approval and rolled back by alarm (modules/realtime-endpoint: serving, traffic_shift and rollback_alarms are its inputs, an attribute left out its default, and its rules check them when the stage is planned); capture_percent: the share of requests captured for monitoring (instances only). Null: batch inference only."
+  description = "A real-time endpoint for the stage, serving its newest approved version, deployed blue/green on each approval and rolled back by alarm (modules/realtime-endpoint: serving, traffic_shift and rollback_alarms are its inputs, an attribute left out its default, and its rules check them, `mlops validate` included); capture_percent: the share of requests captured for monitoring (instances only). Null: batch inference only."
   default     = null
   validation {
     condition     = var.endpoint == null || try(contains(["serverless", "instances"], var.endpoint.serving.mode), false)
