@@ -107,7 +107,10 @@ def parse_type(text: str) -> TypeSpec:
             return ("object", attributes)
         raise ValueError(f"a type mlops cannot read: {text}")
 
-    parsed = one()
+    try:
+        parsed = one()
+    except IndexError:  # the text ended inside the type
+        raise ValueError(f"a type mlops cannot read: {text}") from None
     if position != len(tokens):
         raise ValueError(f"a type mlops cannot read: {text}")
     return parsed

@@ -132,9 +132,12 @@ def apply(
             + "\n".join(f"  {obstacle}" for obstacle in blocked)
             + "\nclear them and apply the same plan again"
         )
-    endpoint = None
     if saved.stamp.get("destroy"):
         _delete_pipelines(config, target, progress)
+    # The endpoint goes with its deployment function: a destroy, or tfvars that no longer ask
+    # for an endpoint (what the function made would keep serving, and billing, unwatched).
+    endpoint = None
+    if any(c.action == "delete" and c.address == _DEPLOYER for c in saved.changes):
         endpoint = _stage_platform(config, target).get("endpoint_name")
     target.apply_starting(config.name)
     try:
@@ -197,6 +200,10 @@ def registry_then_stages(
             deploy_stages()
         finally:
             registry_run.result()
+
+
+# The endpoint's deployment function in a stage's plan (environments/workload).
+_DEPLOYER = "module.realtime_endpoint[0].module.function.aws_lambda_function.this"
 
 
 def _stage_platform(config: EnvironmentConfig, target: Target) -> dict:

@@ -120,7 +120,9 @@ def _stages(sagemaker, name: str, until: str, seconds: float = 30) -> list[tuple
         shown = (described["EndpointStatus"], described["EndpointConfigName"])
         if pending:
             [variant] = pending["ProductionVariants"]
-            shown += (variant["VariantStatus"][0]["Status"], variant["CurrentWeight"])
+            [status] = variant["VariantStatus"]
+            share = float(status["StatusMessage"].split(" % ", 1)[0])
+            shown += (status["Status"], share)
         if not seen or seen[-1] != shown:
             seen.append(shown)
         if shown == ("InService", until):

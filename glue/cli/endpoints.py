@@ -11,16 +11,22 @@ from glue.cli.common import add_environment_arguments, config_of, target_of
 from glue.errors import MlopsError
 
 
-def _endpoint(args: argparse.Namespace):
-    """(the stage's endpoint name, a SageMaker session as the deploy role)."""
-    from glue import state_store
-    from glue.aws import assumed_session
+def _stage(args: argparse.Namespace):
+    """The stage's checked tfvars (a bad file, or not a stage, is the first thing said)."""
     from glue.config import WORKLOAD_ENVIRONMENTS
 
     loaded = config_of(args)
     if loaded.name not in WORKLOAD_ENVIRONMENTS:
         stages = ", ".join(WORKLOAD_ENVIRONMENTS)
         raise MlopsError(f"environment {loaded.name!r} is not a stage: expected one of {stages}")
+    return loaded
+
+
+def _endpoint(args: argparse.Namespace, loaded):
+    """(the stage's platform contract, a session as its deploy role, the target)."""
+    from glue import state_store
+    from glue.aws import assumed_session
+
     target = target_of(args)
     platform = state_store.workload_platform(loaded, target)
     if platform.endpoint_name is None:
@@ -44,7 +50,7 @@ def _status(args: argparse.Namespace) -> None:
 
     from glue.aws import client
 
-    platform, session, target = _endpoint(args)
+    platform, session, target = _endpoint(args, _stage(args))
     sagemaker = client(session, "sagemaker", target)
     name = platform.endpoint_name
     try:
@@ -62,11 +68,13 @@ def _status(args: argparse.Namespace) -> None:
     pending = described.get("PendingDeploymentSummary")
     if pending:
         [variant, *_] = pending["ProductionVariants"]
-        stage = variant.get("VariantStatus", [{}])[0].get("Status", "?")
-        share = variant.get("CurrentWeight")
-        shown = f", {share:g} % of the traffic" if share is not None else ""
+        [status, *_] = variant.get("VariantStatus") or [{}]
+        message = status.get("StatusMessage")
+        shown = f" ({message})" if message else ""
         deploying = pending["EndpointConfigName"]
-        print(f"  deploying {_version(deploying)} ({deploying}): {stage}{shown}")
+        print(
+            f"  deploying {_version(deploying)} ({deploying}): {status.get('Status', '?')}{shown}"
+        )
     if described.get("FailureReason"):
         print(f"  failure: {described['FailureReason']}")
 
@@ -76,12 +84,12 @@ def _invoke(args: argparse.Namespace) -> None:
 
     from glue.aws import client
 
-    config_of(args)  # the tfvars first: a bad file is the first thing said
+    loaded = _stage(args)
     try:
         payload = args.payload.read_bytes()
     except OSError as error:
         raise MlopsError(f"{args.payload}: cannot read it ({error.strerror or error})") from None
-    platform, session, target = _endpoint(args)
+    platform, session, target = _endpoint(args, loaded)
     runtime = client(session, "sagemaker-runtime", target)
     try:
         answered = runtime.invoke_endpoint(
@@ -90,7 +98,8 @@ def _invoke(args: argparse.Namespace) -> None:
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ModelError":
             raise
-        said = error.response.get("OriginalMessage") or error.response["Error"].get("Message")
+        said = error.response.get("OriginalMessage") or error.response["Error"].get("Message", "")
+        said = " ".join(str(said).split())[:300]  # one line, whatever the container wrote
         status = error.response.get("OriginalStatusCode", "?")
         raise MlopsError(f"{platform.endpoint_name}: the model answered {status}: {said}") from None
     print(answered["Body"].read().decode(errors="replace"), end="")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import datetime
 import operator
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -151,32 +152,44 @@ def _names_endpoint(alarm: Any, endpoint: str) -> bool:
     return any(dims.get("EndpointName") == endpoint for _, _, _, dims, _, _ in _metrics_of(alarm))
 
 
-# When each alarm (by ARN) was last evaluated here.
+# When each alarm (by ARN) was last evaluated here; evaluations one at a time (an invocation's
+# and a deployment's may be due together).
 _EVALUATED: dict[str, datetime.datetime] = {}
+_EVALUATING = threading.Lock()
 
 
 def evaluate(account: str, region: str, endpoint: str) -> None:
     """Evaluate the alarms on the endpoint's metrics that are due, and set their states. As
     CloudWatch evaluates an alarm once a period, an alarm is due a period after its last
     evaluation or its last change of state (SetAlarmState's holds until then, as on AWS)."""
-    backend = cloudwatch_backends[account][region]
+    with _EVALUATING:
+        _evaluate(cloudwatch_backends[account][region], endpoint)
+
+
+def _evaluate(backend: Any, endpoint: str) -> None:
     now = utcnow().replace(tzinfo=None)
     scale = timescale.time_scale()
     for alarm in list(backend.alarms.values()):
-        if not _names_endpoint(alarm, endpoint):
+        try:
+            if not _names_endpoint(alarm, endpoint):
+                continue
+        except Exception:  # an alarm of a shape this does not read: CloudWatch's own
             continue
         period = datetime.timedelta(seconds=_metrics_of(alarm)[0][4] * scale)
         changed = alarm.state_updated_timestamp.replace(tzinfo=None)
         if now - max(_EVALUATED.get(alarm.alarm_arn, changed), changed) < period:
             continue
         _EVALUATED[alarm.alarm_arn] = now
-        periods = [
-            _breaching(alarm, backend, now - (k + 1) * period, now - k * period)
-            for k in range(int(alarm.evaluation_periods))
-        ]
+        try:
+            periods = [
+                _breaching(alarm, backend, now - (k + 1) * period, now - k * period)
+                for k in range(int(alarm.evaluation_periods))
+            ]
+        except (KeyError, UnsupportedExpression, ValueError):
+            continue  # a statistic or expression this does not evaluate: left as it is
         missing_breaches = alarm.treat_missing_data == "breaching"
         breaching = all(missing_breaches if p is None else p for p in periods)
-        state = "ALARM" if breaching and any(p is not None for p in periods) else "OK"
+        state = "ALARM" if breaching else "OK"
         if state != alarm.state_value:
             alarm.update_state(
                 f"Local evaluation of the last {len(periods)} period(s): {periods}", "{}", state

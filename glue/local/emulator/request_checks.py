@@ -156,8 +156,9 @@ def resources_for(action: str, params: dict[str, Any], account: str, region: str
             for c in containers
             if isinstance(c, dict) and str(c.get("ModelPackageName", "")).startswith("arn:")
         ]
-        model = f"arn:{_PARTITION}:sagemaker:{region}:{account}:model/{params.get('ModelName')}"
-        return [model, *packages]
+        # (SageMaker writes the model's name lowercase in its ARN.)
+        name = str(params.get("ModelName", "")).lower()
+        return [f"arn:{_PARTITION}:sagemaker:{region}:{account}:model/{name}", *packages]
     if action in ("cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"):
         # Each alarm named (all of them when none is).
         names = [n for n in params.get("AlarmNames") or () if isinstance(n, str)] or ["*"]

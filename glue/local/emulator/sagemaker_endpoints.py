@@ -164,9 +164,17 @@ def _pending_summary(deployment: Deployment, config: dict[str, Any]) -> dict[str
         "ProductionVariants": [
             {
                 "VariantName": variant["VariantName"],
-                "CurrentWeight": float(phase.weight),
-                "DesiredWeight": 100.0,
-                "VariantStatus": [{"Status": phase.status, "StartTime": started.isoformat()}],
+                # The variant's weight, as AWS gives it; the share of the traffic the new fleet
+                # has taken is in the status's message.
+                "CurrentWeight": float(variant.get("InitialVariantWeight", 1.0)),
+                "DesiredWeight": float(variant.get("InitialVariantWeight", 1.0)),
+                "VariantStatus": [
+                    {
+                        "Status": phase.status,
+                        "StatusMessage": f"{phase.weight} % of the traffic on the new fleet",
+                        "StartTime": started.isoformat(),
+                    }
+                ],
             }
             for variant in config["ProductionVariants"]
         ],
@@ -263,6 +271,14 @@ def install() -> None:
         return
     SageMakerResponse.update_endpoint = _respond_update
     SageMakerResponse.describe_endpoint = _respond_describe
+    original_delete = SageMakerModelBackend.delete_endpoint
+
+    def delete_endpoint(self: SageMakerModelBackend, endpoint_name: str) -> None:
+        with _ADVANCING:
+            original_delete(self, endpoint_name)
+            _deployments(self).pop(endpoint_name, None)
+
+    SageMakerModelBackend.delete_endpoint = delete_endpoint
     original_create = SageMakerModelBackend.create_endpoint
 
     def create_endpoint(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:

@@ -64,11 +64,11 @@ def _booster(container: Container) -> Any:
             500, f"the local AWS serves XGBoost images only, not {container.image}"
         )
     bucket, _, key = container.model_data_url.removeprefix("s3://").partition("/")
-    owner = s3_backends.bucket_accounts.get(bucket)
+    owner = s3_backends.bucket_accounts.get(bucket)  # (partition, account)
     artifact = None
     if owner is not None:
         try:
-            artifact = s3_backends[owner]["aws"].get_object(bucket, key)
+            artifact = s3_backends[owner[1]][owner[0]].get_object(bucket, key)
         except Exception:  # moto's NoSuchKey and the like: the download fails
             artifact = None
     if artifact is None:
