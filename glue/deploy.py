@@ -12,6 +12,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from botocore.exceptions import ClientError
+
 from glue import endpoints, lambda_package, pipelines, quotas, refused_deletions
 from glue.aws import Target, client, session_for
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig
@@ -156,11 +158,20 @@ def apply(
     if endpoint:
         # Once its deployment function and rules are gone: nothing deploys it again.
         sagemaker = client(session_for(config, target), "sagemaker", target)
-        for deleted in endpoints.delete(sagemaker, endpoint):
-            if progress is not None:
-                progress(
-                    f"{deleted}: deleted (made by the endpoint's deployment, not by Terraform)"
-                )
+        try:
+            for deleted in endpoints.delete(sagemaker, endpoint):
+                if progress is not None:
+                    progress(f"{deleted}: deleted (made by its deployment, not by Terraform)")
+        except (ClientError, MlopsError) as error:
+            said = (
+                error.response["Error"].get("Message") if isinstance(error, ClientError) else error
+            )
+            # The state no longer names it: say it, so that it is not left running unseen.
+            raise MlopsError(
+                f"{config.name} was applied, but its endpoint {endpoint} was not deleted "
+                f"({said}): delete it, and its endpoint configs and models {endpoint}-v*, in "
+                f"account {config.account_id}"
+            ) from None
     if saved.stamp.get("destroy"):
         target.destroyed(config.name)
     return saved.summary()

@@ -6,25 +6,54 @@ them with this."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from glue.errors import MlopsError
+
+# An endpoint still deploying takes no DeleteEndpoint on AWS (Creating, SystemUpdating: the API
+# reference): its deployment is waited for, as long as SageMaker allows one to take.
+DEPLOYING = ("Creating", "Updating", "SystemUpdating", "RollingBack")
+WAIT_SECONDS = 8 * 3600 + 600
+POLL_SECONDS = 10.0
 
 
 def _missing(error: ClientError) -> bool:
     return "Could not find" in error.response.get("Error", {}).get("Message", "")
 
 
-def delete(sagemaker: Any, endpoint: str) -> list[str]:
-    """Delete the endpoint, then each endpoint config and model of its versions; the names
-    deleted (none when there is nothing left: a second run deletes nothing)."""
-    deleted = []
+def _status(sagemaker: Any, endpoint: str) -> str | None:
     try:
-        sagemaker.delete_endpoint(EndpointName=endpoint)
-        deleted.append(f"endpoint {endpoint}")
+        return sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
     except ClientError as error:
-        if not _missing(error):
-            raise
+        if _missing(error):
+            return None
+        raise
+
+
+def delete(
+    sagemaker: Any, endpoint: str, poll_seconds: float = POLL_SECONDS, wait: float = WAIT_SECONDS
+) -> list[str]:
+    """Delete the endpoint (once a deployment in progress has ended), then each endpoint
+    config and model of its versions; the names deleted (none when there is nothing left: a
+    second run deletes nothing)."""
+    deleted = []
+    deadline = time.monotonic() + wait
+    status = _status(sagemaker, endpoint)
+    while status in DEPLOYING:
+        if time.monotonic() > deadline:
+            raise MlopsError(f"endpoint {endpoint} is still {status}: it cannot be deleted yet")
+        time.sleep(poll_seconds)
+        status = _status(sagemaker, endpoint)
+    if status is not None and status != "Deleting":
+        try:
+            sagemaker.delete_endpoint(EndpointName=endpoint)
+            deleted.append(f"endpoint {endpoint}")
+        except ClientError as error:
+            if not _missing(error):
+                raise
     versions = re.compile(rf"{re.escape(endpoint)}-v[0-9]+")
     listed = (
         ("endpoint config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),

@@ -414,23 +414,26 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
 
 
 def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
-    """The endpoint, and each version's endpoint config and model (glue/endpoints.py, which a
-    stage's destroy runs): another endpoint's, named alike, stays; a second run deletes
-    nothing."""
+    """The endpoint, once its deployment has ended, and each version's endpoint config and
+    model (glue/endpoints.py, which a stage's destroy runs): another endpoint's, named alike,
+    stays; a second run deletes nothing; an endpoint deploying past the wait stays, said."""
     from glue import endpoints
+    from glue.errors import MlopsError
 
     sagemaker, _, settings, status = stage
     name = settings.endpoint_name
     endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
     endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
-    _stages(sagemaker, name, f"{name}-v2")
     other = f"{name}-v1-other"
     sagemaker.create_endpoint_config(
         EndpointConfigName=other,
         ProductionVariants=[{**settings.production_variant, "ModelName": f"{name}-v1"}],
     )
+    # Still deploying v2 (a canary, then baking): the deletion waits for its end (AWS takes no
+    # DeleteEndpoint from an endpoint being created or updated).
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointStatus"] == "Updating"
     try:
-        assert endpoints.delete(sagemaker, name) == [
+        assert endpoints.delete(sagemaker, name, poll_seconds=0.2) == [
             f"endpoint {name}",
             f"endpoint config {name}-v1",
             f"endpoint config {name}-v2",
@@ -440,5 +443,10 @@ def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
         assert endpoints.delete(sagemaker, name) == []
         left = sagemaker.list_endpoint_configs(NameContains=name)["EndpointConfigs"]
         assert [c["EndpointConfigName"] for c in left] == [other]
+        # An endpoint that stays deploying past the wait is not deleted: one line says so.
+        endpoint_deployer.deploy(sagemaker, settings, status(3, "Approved"))  # created again
+        endpoint_deployer.deploy(sagemaker, settings, status(3, "Rejected"))  # back to v2
+        with pytest.raises(MlopsError, match=f"endpoint {name} is still Updating: it cannot"):
+            endpoints.delete(sagemaker, name, poll_seconds=0.1, wait=0.3)
     finally:
         sagemaker.delete_endpoint_config(EndpointConfigName=other)

@@ -129,10 +129,11 @@ data "aws_iam_policy_document" "terraform" {
   }
 
   # A stage's real-time endpoint and each version's model and config are made by its deployment
-  # function, not by Terraform: a stage's destroy deletes them (glue/endpoints.py).
+  # function, not by Terraform: a stage's destroy deletes them (glue/endpoints.py), once a
+  # deployment in progress has ended.
   statement {
     sid       = "EndpointsOfTheStages"
-    actions   = ["sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
+    actions   = ["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
     resources = ["${local.here.sagemaker}:endpoint/${local.prefixed}", "${local.here.sagemaker}:endpoint-config/${local.prefixed}", "${local.here.sagemaker}:model/${local.prefixed}"]
   }
 
