@@ -134,13 +134,14 @@ def apply(
             + "\n".join(f"  {obstacle}" for obstacle in blocked)
             + "\nclear them and apply the same plan again"
         )
-    if saved.stamp.get("destroy"):
-        _delete_pipelines(config, target, progress)
     # The endpoint goes with its deployment function: a destroy, or tfvars that no longer ask
     # for an endpoint (what the function made would keep serving, and billing, unwatched).
-    endpoint = None
-    if any(c.action == "delete" and c.address == _DEPLOYER for c in saved.changes):
-        endpoint = _stage_platform(config, target).get("endpoint_name")
+    removes_endpoint = any(c.action == "delete" and c.address == _DEPLOYER for c in saved.changes)
+    destroy = bool(saved.stamp.get("destroy"))
+    platform = _stage_platform(config, target) if destroy or removes_endpoint else {}
+    if destroy:
+        _delete_pipelines(config, target, platform, progress)
+    endpoint = platform.get("endpoint_name") if removes_endpoint else None
     target.apply_starting(config.name)
     try:
         # The bytes that were checked are applied, not the file, which may change meanwhile.
@@ -226,11 +227,14 @@ def _stage_platform(config: EnvironmentConfig, target: Target) -> dict:
 
 
 def _delete_pipelines(
-    config: EnvironmentConfig, target: Target, progress: Callable[[str], None] | None
+    config: EnvironmentConfig,
+    target: Target,
+    platform: dict,
+    progress: Callable[[str], None] | None,
 ) -> None:
     """A stage's destroy takes its pipelines too: the upsert made them, from the names in the
-    stage's outputs, so Terraform's plan does not hold them."""
-    names = _stage_platform(config, target).get("pipeline_names") or {}
+    stage's outputs (`platform`), so Terraform's plan does not hold them."""
+    names = platform.get("pipeline_names") or {}
     sagemaker = client(session_for(config, target), "sagemaker", target)
     for name in sorted(names.values()):
         if pipelines.deployed(sagemaker, name) is None:

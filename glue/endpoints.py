@@ -20,15 +20,22 @@ WAIT_SECONDS = 8 * 3600 + 600
 POLL_SECONDS = 10.0
 
 
-def _missing(error: ClientError) -> bool:
+def missing(error: ClientError) -> bool:
+    """SageMaker's answer about a name that does not exist (a ValidationException)."""
     return "Could not find" in error.response.get("Error", {}).get("Message", "")
+
+
+def version_of(config_name: str) -> str | None:
+    """The version an endpoint config `<endpoint>-v<version>` is of (None: another config)."""
+    found = re.fullmatch(r".+-v([0-9]+)", config_name)
+    return found[1] if found else None
 
 
 def _status(sagemaker: Any, endpoint: str) -> str | None:
     try:
         return sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
     except ClientError as error:
-        if _missing(error):
+        if missing(error):
             return None
         raise
 
@@ -52,7 +59,7 @@ def delete(
             sagemaker.delete_endpoint(EndpointName=endpoint)
             deleted.append(f"endpoint {endpoint}")
         except ClientError as error:
-            if not _missing(error):
+            if not missing(error):
                 raise
     versions = re.compile(rf"{re.escape(endpoint)}-v[0-9]+")
     listed = (

@@ -32,6 +32,22 @@ ACCOUNT = ACCOUNTS["dev"]
 XGBOOST_REGISTRY = "683313688378.dkr.ecr.us-east-1.amazonaws.com"
 
 
+def _settings(name: str, group: str, deployment: dict) -> Settings:
+    """The function's settings for an endpoint of its own: two instances, nothing captured."""
+    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large"}
+    variant["InitialInstanceCount"] = 2
+    return Settings.from_environment(
+        {
+            "ENDPOINT_NAME": name,
+            "MODEL_PACKAGE_GROUP_ARN": group,
+            "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/endpoint-test-execution",
+            "PRODUCTION_VARIANT": json.dumps(variant),
+            "DATA_CAPTURE_CONFIG": "null",
+            "DEPLOYMENT_CONFIG": json.dumps(deployment),
+        }
+    )
+
+
 @pytest.fixture()
 def stage(emulator):
     """A group of its own with three versions awaiting approval, the two rollback alarms, and
@@ -77,18 +93,7 @@ def stage(emulator):
         },
         "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": a} for a in alarms]},
     }
-    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large"}
-    variant["InitialInstanceCount"] = 2
-    settings = Settings.from_environment(
-        {
-            "ENDPOINT_NAME": name,
-            "MODEL_PACKAGE_GROUP_ARN": group,
-            "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/endpoint-test-execution",
-            "PRODUCTION_VARIANT": json.dumps(variant),
-            "DATA_CAPTURE_CONFIG": "null",
-            "DEPLOYMENT_CONFIG": json.dumps(deployment),
-        }
-    )
+    settings = _settings(name, group, deployment)
 
     def status(version: int, to: str) -> dict:
         """Set a version's approval status; the event SageMaker emits for it."""
@@ -343,18 +348,7 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
             "Alarms": [{"AlarmName": a} for a in _rollback_alarms(cloudwatch, name)]
         },
     }
-    variant = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large"}
-    variant["InitialInstanceCount"] = 2
-    settings = Settings.from_environment(
-        {
-            "ENDPOINT_NAME": name,
-            "MODEL_PACKAGE_GROUP_ARN": group,
-            "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/endpoint-test-execution",
-            "PRODUCTION_VARIANT": json.dumps(variant),
-            "DATA_CAPTURE_CONFIG": "null",
-            "DEPLOYMENT_CONFIG": json.dumps(deployment),
-        }
-    )
+    settings = _settings(name, group, deployment)
 
     def approve(number: int) -> dict:
         arn = f"{group.replace(':model-package-group/', ':model-package/')}/{number}"

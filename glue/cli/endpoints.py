@@ -4,7 +4,6 @@ the stage's deploy role (which CI's role assumes, as for the upsert)."""
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from glue.cli.common import add_environment_arguments, config_of, target_of
@@ -41,13 +40,16 @@ def _endpoint(args: argparse.Namespace, loaded):
 
 
 def _version(config_name: str) -> str:
-    found = re.search(r"-v([0-9]+)$", config_name)
-    return f"version {found[1]}" if found else config_name
+    from glue import endpoints
+
+    version = endpoints.version_of(config_name)
+    return f"version {version}" if version else config_name
 
 
 def _status(args: argparse.Namespace) -> None:
     from botocore.exceptions import ClientError
 
+    from glue import endpoints
     from glue.aws import client
 
     platform, session, target = _endpoint(args, _stage(args))
@@ -56,7 +58,7 @@ def _status(args: argparse.Namespace) -> None:
     try:
         described = sagemaker.describe_endpoint(EndpointName=name)
     except ClientError as error:
-        if "Could not find" not in error.response.get("Error", {}).get("Message", ""):
+        if not endpoints.missing(error):
             raise
         print(
             f"{name}: not created yet (the first approval of a version of "
