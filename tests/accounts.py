@@ -31,7 +31,12 @@ TESTER = "mlops-tester"
 # (a canary of 25 %, data captured).
 DEV_ENDPOINT = {
     "serving": {"mode": "instances", "instance_type": "ml.m5.large", "instance_count": 2},
-    "traffic_shift": {"type": "CANARY", "step_percent": 25, "wait_seconds": 120},
+    "traffic_shift": {
+        "type": "CANARY",
+        "step_percent": 25,
+        "wait_seconds": 120,
+        "termination_wait_seconds": 120,
+    },
     "capture_percent": 100,
 }
 INFERENCE_SPEC = {

@@ -92,7 +92,8 @@ def registry_artifacts_key(emulator):
 @pytest.fixture(scope="session")
 def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
     """The shipped tfvars, with deletion protection off (what a test plans away goes), a
-    feature branch in the registry's, and a real-time endpoint in dev (a canary of 25 %)."""
+    feature branch in the registry's, a real-time endpoint in dev on instances (a canary of
+    25 %), and prod serving in batch only (a stage without an endpoint)."""
     folder = tmp_path_factory.mktemp("tfvars")
     configs = {}
     for name in config.ENVIRONMENTS:
@@ -104,6 +105,8 @@ def throwaway_configs(tmp_path_factory) -> dict[str, config.EnvironmentConfig]:
             from tests import accounts
 
             values["endpoint"] = accounts.DEV_ENDPOINT
+        if name == "prod":
+            values.pop("endpoint", None)
         path = folder / f"{name}.tfvars.json"
         path.write_text(json.dumps(values))
         configs[name] = config.load(name, path)

@@ -48,11 +48,14 @@ def test_plan_matches_inventory(
     if inventory_file.stem in module_summaries:
         summary = module_summaries[inventory_file.stem]
     else:
-        # What `mlops plan` gives the root: the tfvars and, for a stage, the Lambda package.
-        environment = config.load(inventory_file.stem, ROOT / inventory["tfvars_file"])
+        # What `mlops plan` gives the root: the tfvars and, for a stage, the Lambda package;
+        # an inventory of a variant of an environment's tfvars names the values it changes.
+        name = inventory.get("environment", inventory_file.stem)
+        environment = config.load(name, ROOT / inventory["tfvars_file"])
         tfvars = {}
         for var_file in deploy.var_files(environment):
             tfvars |= json.loads(var_file.read_text())
+        tfvars |= inventory.get("tfvars_changed", {})
         summary = plan_summary(tree, inventory["root"], tfvars, emulator)
     assert_inventory(summary, inventory)
 

@@ -6,7 +6,9 @@ which succeeds); train a challenger in dev, compare it with prod's champion on t
 held-out data, promote it (prod serves it); infer on a batch with outliers (fails): the failure
 event goes through the deployed EventBridge rules, which start retraining in prod on the
 enlarged training set and notify the failure topic; the retrained version is approved in prod,
-then rolled back, and the next inference run serves the version before it.
+then rolled back, and the next inference run serves the version before it. A stage with a
+real-time endpoint is sent traffic after each decision until the deployment it started has
+ended (glue/local/serving.py); prod's, last, gets a broken version, whose canary rolls back.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from glue.compliance import read_violations
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
-from glue.local import operator, sample_data
+from glue.local import operator, sample_data, serving
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
 from glue.local.runner import VIOLATION_REPORT, Execution, LocalRunner
@@ -46,6 +48,7 @@ class Stage:
     session: Any  # the account's root: AWS's services reading it, the data its owner puts there
     runner: LocalRunner
     router: EventRouter
+    endpoint: str | None = None  # its real-time endpoint, if its tfvars ask for one
 
     @property
     def where(self) -> str:
@@ -82,9 +85,8 @@ def stage(config: EnvironmentConfig, emulator: Emulator, workdir: Path) -> Stage
     )
     runner = LocalRunner(session, emulator, workdir / config.name, starter)
     settings = settings_for(config, platform)
-    return Stage(
-        config, settings, session, runner, EventRouter(config.account_id, session, emulator, runner)
-    )
+    router = EventRouter(config.account_id, session, emulator, runner)
+    return Stage(config, settings, session, runner, router, platform.endpoint_name)
 
 
 def auc(execution: Execution) -> float | None:
@@ -200,6 +202,24 @@ def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
     return deliveries
 
 
+def _failed_inference(stage: Stage, deliveries: list[Delivery]) -> str:
+    """The deliveries of a broken version's approval: one inference run, which failed (its
+    model does not load), and what its failure event started (as any failed inference's)."""
+    inference = stage.settings.inference_pipeline
+    runs = [d.execution for d in deliveries if d.execution and d.execution.pipeline == inference]
+    if len(runs) != 1 or runs[0].status != "Failed":
+        raise MlopsError(
+            "a broken version's approval must start one inference run that fails, got: "
+            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+        )
+    started = [
+        f"{d.rule}: {describe(d.execution) if d.execution else d.outcome}"
+        for d in deliveries
+        if d.execution is not runs[0] and (d.execution or d.outcome == "published")
+    ]
+    return "; ".join([f"inference failed as intended: {reason(runs[0], 100)}", *started])
+
+
 def _started_inference(deliveries: list[Delivery]) -> list[Delivery]:
     """The deliveries of an approval: forwarded, then exactly one inference run that succeeded."""
     runs = [d.execution for d in deliveries if d.execution]
@@ -231,18 +251,25 @@ def run(
     # Each stage's approval rule starts its inference run on the newly approved model.
     dev.put(dev.batch_uri(), batch())
     prod.put(prod.batch_uri(), batch())
+    # What a client application sends a stage's endpoint: rows of the clean batch.
+    rows = "".join(batch().splitlines(keepends=True)[:TRAFFIC_ROWS]).encode()
+
+    def watch(stage: Stage, expected: Callable[[serving.Watched], str | None] = _deployed) -> None:
+        _watch(stage, registry, timed, rows, expected)
+
     trained, version = _train_and_approve(
         dev,
         registry,
         registry_config,
         emulator,
         timed,
+        watch,
         "",
         lambda trained: f"demo: AUC {auc(trained):.3f} on the held-out split",
     )
     # The copy is created approved: its event starts prod's inference on the clean batch.
-    _promote(dev, prod, registry, registry_config, emulator, timed, version, "to prod")
-    promoted = _challenge(dev, prod, registry, registry_config, emulator, timed)
+    _promote(dev, prod, registry, registry_config, emulator, timed, watch, version, "to prod")
+    promoted = _challenge(dev, prod, registry, registry_config, emulator, timed, watch)
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
     extra = sample_data.training_csv(rows=300, seed=8).split("\n", 1)[1]
@@ -292,6 +319,7 @@ def run(
         prod.where,
         lambda: _started_inference(deliver(registry)),
     )
+    watch(prod)
     timed(
         _by("rollback", registry_config, prod),
         prod.where,
@@ -304,12 +332,111 @@ def run(
         ),
     )
     timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
+    watch(prod)
     timed(
         "infer after rollback",
         prod.where,
         lambda: _require(prod.runner.run(prod.settings.inference_pipeline), "Succeeded"),
     )
+    if prod.endpoint is not None:
+        _broken_version(prod, registry, registry_config, emulator, timed, watch)
     return Outcome(trained, promoted, deliveries)
+
+
+TRAFFIC_ROWS = 10
+
+
+def _deployed(watched: serving.Watched) -> str | None:
+    """What is wrong with a deployment of a working version: a request answered 5XX."""
+    return f"{watched.failed} requests answered 5XX" if watched.failed else None
+
+
+def _watch(
+    stage: Stage,
+    registry: EventRouter,
+    timed: Timed,
+    rows: bytes,
+    expected: Callable[[serving.Watched], str | None],
+) -> None:
+    """The stage's endpoint under traffic while the deployment a decision started goes on, to
+    its end (a stage without an endpoint: nothing)."""
+    if stage.endpoint is None:
+        return
+
+    def traffic() -> str:
+        watched = serving.watch(stage.config, registry.emulator, rows, lambda: deliver(registry))
+        wrong = expected(watched)
+        if wrong:
+            raise MlopsError(f"{stage.endpoint}: {wrong} ({watched})")
+        return str(watched)
+
+    timed(f"endpoint {stage.endpoint} under traffic", stage.where, traffic)
+
+
+def _broken_version(
+    prod: Stage,
+    registry: EventRouter,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator,
+    timed: Timed,
+    watch: Callable[..., None],
+) -> None:
+    """A broken version approved in prod (fault injection: its model is not one): its batch
+    inference fails, and its deployment rolls itself back when the 5XX alarm fires (the old
+    fleet answers every request again); its approver then rolls it back in the registry."""
+    injected: dict[str, int] = {}
+
+    def inject() -> str:
+        broken, source = serving.register_broken_copy(registry_config, prod.config, emulator)
+        injected.update(broken=broken, source=source)
+        return (
+            f"v{broken} pending approval: a copy of v{source} whose model is its evaluation report"
+        )
+
+    timed("register a broken copy (fault injection)", prod.where, inject)
+    broken, serving_before = injected["broken"], f"v{injected['source']}"
+    timed(
+        "registration event -> governance table", prod.where, lambda: _recorded(deliver(registry))
+    )
+    timed(
+        _by("approve broken", registry_config, prod),
+        prod.where,
+        lambda: _as_approver(
+            registry_config,
+            prod,
+            lambda: governance.set_status(
+                prod.config, registry_config, emulator, broken, True, "demo: a broken version"
+            ),
+        ),
+    )
+    timed(
+        "approval event -> inference",
+        prod.where,
+        lambda: _failed_inference(prod, deliver(registry)),
+    )
+
+    def rolled_back(watched: serving.Watched) -> str | None:
+        if watched.failed == 0 or watched.serving != serving_before:
+            return f"expected 5XX answers, then {serving_before} serving again"
+        return None
+
+    watch(prod, rolled_back)
+    timed(
+        _by("rollback", registry_config, prod),
+        prod.where,
+        lambda: _as_approver(
+            registry_config,
+            prod,
+            lambda: governance.rollback(
+                prod.config,
+                registry_config,
+                emulator,
+                "demo: rolled back at the endpoint by its 5XX alarm",
+                broken,
+            ),
+        ),
+    )
+    timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
 
 
 def _as_approver(registry_config: EnvironmentConfig, stage: Stage, decide: Callable[[], Any]):
@@ -329,6 +456,7 @@ def _train_and_approve(
     registry_config: EnvironmentConfig,
     emulator: Emulator,
     timed: Timed,
+    watch: Callable[[Stage], None],
     which: str,
     why: Callable[[Execution], str],
 ) -> tuple[Execution, int]:
@@ -360,6 +488,7 @@ def _train_and_approve(
         ),
     )
     timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
+    watch(dev)
     return trained, version
 
 
@@ -388,6 +517,7 @@ def _promote(
     registry_config: EnvironmentConfig,
     emulator: Emulator,
     timed: Timed,
+    watch: Callable[[Stage], None],
     version: int,
     which: str,
 ) -> ModelVersion:
@@ -406,6 +536,7 @@ def _promote(
         ),
     )
     timed("approval event -> inference", prod.where, lambda: _started_inference(deliver(registry)))
+    watch(prod)
     return promoted
 
 
@@ -416,11 +547,19 @@ def _challenge(
     registry_config: EnvironmentConfig,
     emulator: Emulator,
     timed: Timed,
+    watch: Callable[[Stage], None],
 ) -> ModelVersion:
     """A challenger trained in dev, scored with prod's champion on the same held-out data by
     dev's comparison pipeline, promoted (not worse beyond prod's tolerance): prod serves it."""
     _, version = _train_and_approve(
-        dev, registry, registry_config, emulator, timed, " challenger", lambda _: "demo: challenger"
+        dev,
+        registry,
+        registry_config,
+        emulator,
+        timed,
+        watch,
+        " challenger",
+        lambda _: "demo: challenger",
     )
 
     def run(pipeline: str, parameters: dict[str, str]) -> None:
@@ -433,7 +572,9 @@ def _challenge(
             dev.config, prod.config, registry_config, emulator, version, None, run
         ),
     )
-    return _promote(dev, prod, registry, registry_config, emulator, timed, version, "challenger")
+    return _promote(
+        dev, prod, registry, registry_config, emulator, timed, watch, version, "challenger"
+    )
 
 
 def start_here(
