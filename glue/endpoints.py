@@ -12,6 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from glue.errors import MlopsError
+from glue.steps.endpoint_deployer import CHECK_TAG
 
 # An endpoint still deploying takes no DeleteEndpoint on AWS (Creating, SystemUpdating: the API
 # reference): its deployment is waited for, as long as SageMaker allows one to take.
@@ -29,6 +30,17 @@ def version_of(config_name: str) -> str | None:
     """The version an endpoint config `<endpoint>-v<version>` is of (None: another config)."""
     found = re.fullmatch(r".+-v([0-9]+)", config_name)
     return found[1] if found else None
+
+
+def check_of(sagemaker: Any, endpoint_arn: str, config_name: str) -> str | None:
+    """The check the deployment function recorded on an endpoint config of the endpoint (None:
+    not checked, or no version's config)."""
+    if version_of(config_name) is None:
+        return None
+    # SageMaker writes names lowercase in ARNs; the config is the endpoint's account's.
+    arn = endpoint_arn.rsplit(":endpoint/", 1)[0] + f":endpoint-config/{config_name.lower()}"
+    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+    return next((tag["Value"] for tag in tags if tag["Key"] == CHECK_TAG), None)
 
 
 def _status(sagemaker: Any, endpoint: str) -> str | None:

@@ -689,3 +689,26 @@ def test_a_listing_s_prefix_is_its_s3_prefix_condition(local_aws):
         assert error["Message"].startswith(
             f"User: {arn} is not authorized to perform: s3:ListBucket"
         )
+
+
+def test_invoking_an_endpoint_is_checked_and_authorized_as_aws_does_it(local_aws):
+    """sagemaker-runtime's InvokeEndpoint (moto's `sagemakerruntime`) is a SageMaker action on
+    the endpoint: refused without it, and a name outside botocore's pattern is refused first."""
+    own, arn = _user(local_aws, A, _allow("sagemaker:DescribeEndpoint"))
+    runtime = client(own, "sagemaker-runtime", local_aws)
+    _refused(
+        lambda: runtime.invoke_endpoint(EndpointName="Scores", Body=b"1,2", ContentType="text/csv"),
+        "AccessDeniedException",
+        f"User: {arn} is not authorized to perform: sagemaker:InvokeEndpoint on resource: "
+        f"arn:aws:sagemaker:{REGION}:{A}:endpoint/scores because no identity-based policy "
+        "allows the sagemaker:InvokeEndpoint action",
+    )
+    with pytest.raises(ClientError, match="ValidationException"):
+        runtime.invoke_endpoint(EndpointName="not_a_name", Body=b"1,2", ContentType="text/csv")
+    allowed, _ = _user(
+        local_aws, A, _allow("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{A}:*")
+    )
+    with pytest.raises(ClientError, match="Could not find endpoint|not found"):
+        client(allowed, "sagemaker-runtime", local_aws).invoke_endpoint(
+            EndpointName="scores", Body=b"1,2", ContentType="text/csv"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -177,8 +178,19 @@ def test_init_runs_again_when_another_terraform_runs_the_root(tmp_path):
         wrapper.chmod(0o755)
         wrappers.append(wrapper)
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_CACHE_DIR": str(tmp_path / "cache")}
+    # Without the endpoint: the tfvars' check then inits nothing (it plans the variables alone).
+    values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
+    values.pop("endpoint", None)
+    tfvars = tmp_path / "dev.tfvars.json"
+    tfvars.write_text(json.dumps(values))
     for wrapper in (wrappers[0], wrappers[0], wrappers[1]):
-        validated = mlops("validate", "--env", "dev", env={**env, "MLOPS_TERRAFORM": str(wrapper)})
+        validated = mlops(
+            "validate",
+            "--env",
+            "dev",
+            f"--var-file={tfvars}",
+            env={**env, "MLOPS_TERRAFORM": str(wrapper)},
+        )
         assert validated.returncode == 0, validated.stderr
     inits = [line for line in calls.read_text().splitlines() if line.endswith(" init")]
     assert inits == ["terraform-a init", "terraform-b init"]

@@ -6,12 +6,16 @@ operation it calls here is one its planned policy allows."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import boto3
 import pytest
 import yaml
+from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from glue.steps import endpoint_deployer
 from glue.steps.endpoint_deployer import NotDeployable, Settings
@@ -74,19 +78,87 @@ def _endpoint_changed(status: str = "InService") -> dict:
     }
 
 
+def _client(service: str):
+    return boto3.client(
+        service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
 class SageMaker:
-    """A stubbed SageMaker client and the answers it gives, in the order they are asked."""
+    """Stubbed clients (SageMaker; for the check, the endpoint's runtime and S3) and the answers
+    they give, in the order they are asked."""
 
     def __init__(self) -> None:
-        self.client = boto3.client(
-            "sagemaker", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-        )
+        self.client = _client("sagemaker")
         self.stub = Stubber(self.client)
+        self.runtime, self.s3 = _client("sagemaker-runtime"), _client("s3")
+        self.runtime_stub, self.s3_stub = Stubber(self.runtime), Stubber(self.s3)
         self.called: set[str] = set()
 
     def answer(self, operation: str, response: dict, params: dict) -> None:
         self.called.add(operation)
         self.stub.add_response(operation, response, params)
+
+    def config(self, number: int, created: str = "2026-12-01T00:00:00Z") -> str:
+        """The version's endpoint config, made at `created`; its ARN."""
+        name = f"{NAME}-v{number}"
+        arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/{name}"
+        config = {"EndpointConfigName": name, "EndpointConfigArn": arn}
+        config["ProductionVariants"] = [{**SETTINGS.production_variant, "ModelName": name}]
+        config["CreationTime"] = created
+        self.answer("describe_endpoint_config", config, {"EndpointConfigName": name})
+        return arn
+
+    def checked(self, number: int, result: str | None) -> None:
+        """The version's endpoint config, and the check recorded on it (None: none yet)."""
+        arn = self.config(number)
+        tags = [] if result is None else [{"Key": endpoint_deployer.CHECK_TAG, "Value": result}]
+        self.answer("list_tags", {"Tags": tags}, {"ResourceArn": arn})
+
+    def held_out(self, number: int, rows: list[str]) -> None:
+        """The version's metadata names its held-out split, which holds `rows`."""
+        metadata = {endpoint_deployer.HELD_OUT: f"s3://artifacts/test-dev/runs/{number}/test"}
+        self.answer(
+            "describe_model_package",
+            {
+                "ModelPackageName": GROUP.rsplit("/", 1)[-1],
+                "ModelPackageArn": version_arn(number),
+                "CreationTime": "2026-12-01T00:00:00Z",
+                "ModelPackageStatus": "Completed",
+                "ModelPackageStatusDetails": {"ValidationStatuses": []},
+                "CustomerMetadataProperties": metadata,
+            },
+            {"ModelPackageName": version_arn(number)},
+        )
+        self.called.add("s3:GetObject")
+        self.s3_stub.add_response(
+            "get_object",
+            {"Body": StreamingBody(io.BytesIO("".join(rows).encode()), len("".join(rows)))},
+            {"Bucket": "artifacts", "Key": f"test-dev/runs/{number}/test/test.csv"},
+        )
+
+    def scored(self, features: str, answer: str | None = None, status: int = 200) -> None:
+        """The endpoint's answer to the features: scores, or the container's error status."""
+        self.called.add("sagemaker:InvokeEndpoint")
+        params = {"EndpointName": NAME, "Body": features.encode(), "ContentType": "text/csv"}
+        if answer is None:
+            self.runtime_stub.add_client_error(
+                "invoke_endpoint",
+                service_error_code="ModelError",
+                service_message="the model answered an error",
+                http_status_code=424,
+                modeled_fields={"OriginalStatusCode": status},
+                expected_params=params,
+            )
+            return
+        body = StreamingBody(io.BytesIO(answer.encode()), len(answer))
+        self.runtime_stub.add_response("invoke_endpoint", {"Body": body}, params)
+
+    def recorded(self, number: int, result: str) -> None:
+        name = f"{NAME}-v{number}"
+        arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/{name}"
+        tags = [{"Key": endpoint_deployer.CHECK_TAG, "Value": result}]
+        self.answer("add_tags", {"Tags": tags}, {"ResourceArn": arn, "Tags": tags})
 
     def missing(self, operation: str, what: str, **name: str) -> None:
         self.called.add(operation)
@@ -183,11 +255,15 @@ class SageMaker:
 
     def deploy(self, event: dict) -> dict[str, str]:
         """The function's answer to the event; every call it made is one its role may make."""
-        with self.stub:
-            done = endpoint_deployer.deploy(self.client, SETTINGS, event)
-            self.stub.assert_no_pending_responses()
+        clients = endpoint_deployer.Clients(self.client, self.runtime, self.s3)
+        with self.stub, self.runtime_stub, self.s3_stub:
+            done = endpoint_deployer.deploy(self.client, SETTINGS, event, clients)
+            for stub in (self.stub, self.runtime_stub, self.s3_stub):
+                stub.assert_no_pending_responses()
         needed = {
-            "sagemaker:" + "".join(part.title() for part in operation.split("_"))
+            operation
+            if ":" in operation
+            else "sagemaker:" + "".join(part.title() for part in operation.split("_"))
             for operation in self.called
         }
         assert needed <= ALLOWED, f"the planned policy does not allow {sorted(needed - ALLOWED)}"
@@ -292,10 +368,101 @@ def test_a_newer_version_rolled_back_is_held_not_deployed_again(sagemaker):
     config["ProductionVariants"] = [{**SETTINGS.production_variant, "ModelName": name}]
     config["CreationTime"] = "2026-12-01T00:00:00Z"
     sagemaker.answer("describe_endpoint_config", config, {"EndpointConfigName": name})
-    # Nothing else is asked: nothing made, no update.
+    sagemaker.checked(2, "passed: AUC 0.912 on 200 held-out rows - minimum 0.8")
+    # Nothing else is asked: nothing made, no update; v2 serves on.
     done = sagemaker.deploy(_endpoint_changed())
-    assert done["held"] == NAME and done["config"] == f"{NAME}-v3"
-    assert "rolled back" in done["reason"]
+    assert done["unchanged"] == NAME and done["config"] == f"{NAME}-v2"
+    assert done["held"] == f"{NAME}-v3" and "rolled back" in done["reason"]
+
+
+def test_a_version_held_and_the_one_before_rejected_deploys_the_approved_one_before_them(
+    sagemaker,
+):
+    """v3 was rolled back (held), then v2, which served, was rejected: v1 serves again."""
+    sagemaker.approved(1, 3)
+    sagemaker.endpoint(f"{NAME}-v2", LastModifiedTime="2026-12-01T00:10:00Z")
+    sagemaker.config(3)
+    sagemaker.made(1, existing=True)
+    sagemaker.updated(1)
+    done = sagemaker.deploy(_status_change(2, "Rejected"))
+    assert done["updated"] == NAME and done["config"] == f"{NAME}-v1"
+    assert done["held"] == f"{NAME}-v3"
+
+
+ROWS = ["1.0,5.0,67.0\n", "0.0,2.0,40.0\n", "1.0,4.0,70.0\n", "0.0,3.0,30.0\n"]
+FEATURES = "5.0,67.0\n2.0,40.0\n4.0,70.0\n3.0,30.0\n"
+
+
+def test_a_check_below_the_threshold_is_recorded_and_the_version_approved_before_serves(
+    sagemaker,
+):
+    """Once the endpoint is in service on a version not yet checked, the first rows of its
+    held-out split go to the endpoint (the features, without the label): an AUC of at least
+    the stage's threshold passes, recorded on the version's endpoint config."""
+    sagemaker.approved(1, 2)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, None)
+    sagemaker.held_out(2, ROWS)
+    sagemaker.scored(FEATURES, "0.9\n0.2\n0.25\n0.3\n")
+    passed = "passed: AUC 0.750 on 4 held-out rows - minimum 0.8"
+    assert SETTINGS.check_min_auc == 0.8  # the planned CHECK_MIN_AUC
+    sagemaker.recorded(2, passed.replace("passed", "failed"))
+    sagemaker.made(1, existing=True)
+    sagemaker.updated(1)
+    # 0.750 is below 0.8: failed, recorded, and the version approved before deployed again.
+    done = sagemaker.deploy(_endpoint_changed())
+    assert done["updated"] == NAME and done["config"] == f"{NAME}-v1"
+    assert done["held"] == f"{NAME}-v2"
+    assert "its check after the deployment failed: AUC 0.750" in done["reason"]
+
+
+def test_a_check_that_passes_is_recorded_and_changes_nothing_else(sagemaker):
+    sagemaker.approved(2)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, None)
+    sagemaker.held_out(2, ROWS)
+    sagemaker.scored(FEATURES, "0.9\n0.2\n0.8\n0.3\n")
+    passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
+    sagemaker.recorded(2, passed)
+    done = sagemaker.deploy(_endpoint_changed())
+    assert done == {"unchanged": NAME, "config": f"{NAME}-v2", "check": passed}
+    # Checked once: the next run reads the result.
+    sagemaker.approved(2)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, passed)
+    assert sagemaker.deploy(_endpoint_changed())["check"] == passed
+
+
+def test_a_model_error_fails_the_check_with_the_containers_status(sagemaker):
+    sagemaker.approved(2)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, None)
+    sagemaker.held_out(2, ROWS)
+    sagemaker.scored(FEATURES, status=500)
+    failed = "failed: the endpoint answered 500 to 4 held-out rows"
+    sagemaker.recorded(2, failed)
+    done = sagemaker.deploy(_endpoint_changed())
+    # No version approved before it: v2 is held where it is, for people to decide.
+    assert done["unchanged"] == NAME and done["held"] == f"{NAME}-v2"
+
+
+@settings(deadline=None)  # scikit-learn's first import
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0.0, 1.0]), st.floats(0, 1, allow_nan=False)),
+        min_size=2,
+        max_size=60,
+    )
+)
+def test_the_checks_auc_is_scikit_learns(rows):
+    from sklearn.metrics import roc_auc_score
+
+    labels, scores = [label for label, _ in rows], [score for _, score in rows]
+    found = endpoint_deployer.auc(labels, scores)
+    if len(set(labels)) < 2:
+        assert found is None
+    else:
+        assert found == pytest.approx(roc_auc_score(labels, scores))
 
 
 @pytest.mark.parametrize("status", ["Failed", "UpdateRollbackFailed", "OutOfService"])

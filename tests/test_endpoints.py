@@ -210,8 +210,10 @@ def test_an_alarm_during_the_deployment_rolls_it_back_and_the_version_is_held(st
         assert _stages(sagemaker, name, f"{name}-v1")[-1] == ("InService", f"{name}-v1")
     finally:
         cloudwatch.set_alarm_state(AlarmName=f"{name}-5xx-rate", StateValue="OK", StateReason="ok")
+    # Both versions rolled back are held (newest first); v1 serves on.
     held = endpoint_deployer.deploy(sagemaker, settings, _ended(name))
-    assert held["held"] == name and held["config"] == f"{name}-v3"
+    assert held["unchanged"] == name and held["config"] == f"{name}-v1"
+    assert held["held"] == f"{name}-v3, {name}-v2"
 
 
 def test_a_second_creation_of_a_name_is_refused_as_aws_refuses_it(stage):
@@ -402,7 +404,8 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
         alarm = cloudwatch.describe_alarms(AlarmNames=[f"{name}-5xx-rate"])["MetricAlarms"][0]
         assert alarm["StateValue"] == "ALARM"
         assert all(invoke() == "".join(f"{s}\n" for s in scores) for _ in range(8))
-        assert endpoint_deployer.deploy(sagemaker, settings, _ended(name))["held"] == name
+        held = endpoint_deployer.deploy(sagemaker, settings, _ended(name))
+        assert held["held"] == f"{name}-v2" and held["config"] == f"{name}-v1"
     finally:
         sagemaker.delete_endpoint(EndpointName=name)
 

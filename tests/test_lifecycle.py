@@ -301,6 +301,8 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
     # version served it): it answers with the model the pipeline trained, one score per row.
     sagemaker = client(dev.session, "sagemaker", emulator)
     endpoint_name, config_name = "mammo-dev-endpoint", f"mammo-dev-endpoint-v{version}"
+    # (A deployment earlier tests started may still go on: its end, delivered, runs the
+    # function again, which deploys the newest.)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         described = sagemaker.describe_endpoint(EndpointName=endpoint_name)
@@ -309,6 +311,8 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
             config_name,
         ):
             break
+        for delivery in lifecycle.deliver(registry):
+            assert delivery.outcome.startswith(("invoked, succeeded", "forwarded")), delivery
         time.sleep(0.2)
     assert (described["EndpointStatus"], described["EndpointConfigName"]) == (
         "InService",
@@ -330,10 +334,15 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
         out, err = capsys.readouterr()
         return code, out, err
 
+    # The deployment's end runs the function again: it checks the version on the endpoint with
+    # the first rows of its held-out split, and records the result on its endpoint config.
+    for delivery in lifecycle.deliver(registry):
+        assert delivery.outcome.startswith(("invoked, succeeded", "forwarded")), delivery
     code, out, _ = endpoint("status")
     assert code == 0 and out.startswith(
         f"{endpoint_name}: InService, serving version {version} ({config_name})"
     ), out
+    assert "\n  checked after its deployment: passed: AUC " in out, out
     payload = tmp_path / "rows.csv"
     payload.write_text("".join(sample_data.batch_csv().splitlines(keepends=True)[:3]))
     code, out, _ = endpoint("invoke", "--payload", str(payload))

@@ -56,6 +56,14 @@ module "realtime_endpoint" {
     kms_key_arn        = data.aws_kms_alias.artifacts.target_key_arn
     sampling_percent   = var.endpoint.capture_percent
   }
+  # Checked after each deployment on the version's held-out split, which its training run wrote
+  # in the central bucket (here, or in a stage promoting into this one), against the stage's
+  # training threshold.
+  check = {
+    min_auc              = var.auc_threshold
+    held_out_object_arns = [for prefix in module.naming.version_source_prefixes[var.environment] : "arn:${data.aws_partition.current.partition}:s3:::${module.naming.artifacts_bucket_name}/${prefix}/*"]
+    kms_key_arn          = data.aws_kms_alias.artifacts.target_key_arn
+  }
   kms_key_arn = module.workload.kms_key_arn
   package     = var.endpoint_deployer_package
   tags        = var.tags

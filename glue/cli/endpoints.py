@@ -67,6 +67,9 @@ def _status(args: argparse.Namespace) -> None:
         return
     serving = described["EndpointConfigName"]
     print(f"{name}: {described['EndpointStatus']}, serving {_version(serving)} ({serving})")
+    check = endpoints.check_of(sagemaker, described["EndpointArn"], serving)
+    if check:
+        print(f"  checked after its deployment: {check}")
     pending = described.get("PendingDeploymentSummary")
     if pending:
         [variant, *_] = pending["ProductionVariants"]

@@ -40,6 +40,7 @@ class Watched:
     answered: int = 0
     failed: int = 0
     serving: str = ""
+    check: str | None = None  # the check after the deployment, recorded on the version served
 
     def saw(self, stage: str) -> None:
         if not self.stages or self.stages[-1] != stage:
@@ -47,7 +48,11 @@ class Watched:
 
     def __str__(self) -> str:
         failed = f"{self.failed} answered 5XX" if self.failed else "none answered 5XX"
-        return f"{' -> '.join(self.stages)}; {self.answered + self.failed} requests, {failed}"
+        checked = f"; checked: {self.check}" if self.check else ""
+        return (
+            f"{' -> '.join(self.stages)}; {self.answered + self.failed} requests, {failed}"
+            + checked
+        )
 
 
 def _version(config_name: str) -> str:
@@ -109,6 +114,8 @@ def watch(
             deliver()  # the deployment's end: the function runs again
             if "PendingDeploymentSummary" not in sagemaker.describe_endpoint(EndpointName=name):
                 _request(runtime, name, rows, watched)  # what serves now answers
+                config_name = described["EndpointConfigName"]
+                watched.check = endpoints.check_of(sagemaker, described["EndpointArn"], config_name)
                 return watched
             continue
         [variant, *_] = pending["ProductionVariants"]

@@ -13,7 +13,17 @@ So events may come twice, late or out of order: each run converges on the newest
 version, and one that finds the endpoint still deploying leaves it be (the end of that
 deployment runs it again). The model and the endpoint config are named after the version and
 created only if absent. A newer version whose deployment was rolled back (an alarm fired) is
-held, not deployed again: the rollback's own end would otherwise start it once more.
+held, not deployed again: the rollback's own end would otherwise start it once more; the
+endpoint serves the newest approved version not held.
+
+After a deployment, once the endpoint is in service on a version not yet checked, the function
+checks it there (the reference design's post-deployment test): it sends the endpoint the first
+rows of the version's held-out split (the one its training run held out, which the training
+pipeline records on the version) and requires an answer for every row, each a score, scoring an
+AUC at least the stage's training threshold. The result is recorded on the version's endpoint
+config (`<endpoint>-v<version>`, tag `mlops:endpoint-check`), which `mlops endpoint status`
+shows; a failed check holds the version and deploys the one approved before it. The registry's
+versions are not written: the workload accounts change nothing of them (segregation of duties).
 """
 
 from __future__ import annotations
@@ -36,6 +46,17 @@ BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting")
 # Only DeleteEndpoint acts on a Failed endpoint (botocore's EndpointStatus): people decide.
 BROKEN = ("Failed", "UpdateRollbackFailed", "OutOfService")
 
+# The check after a deployment: the first rows of the version's held-out split, recorded by the
+# training pipeline as this metadata (glue/comparison.py's TEST_DATA), in the file the
+# preprocessing writes there (glue/steps/preprocess.py: the label, then the features).
+CHECK_ROWS = 200
+HELD_OUT = "test_data_uri"
+HELD_OUT_FILE = "test.csv"
+CHECK_TAG = "mlops:endpoint-check"
+# What a tag's value may hold (botocore's TagValue pattern, ASCII), and how much.
+_TAG_VALUE = re.compile(r"[^A-Za-z0-9_.:/=+@ -]")
+_TAG_LENGTH = 256
+
 
 class NotDeployable(Exception):
     """The event is none of the function's, or the endpoint cannot take a version."""
@@ -51,9 +72,11 @@ class Settings:
     production_variant: dict[str, Any]
     data_capture_config: dict[str, Any] | None  # None: a serverless endpoint captures nothing
     deployment_config: dict[str, Any]
+    check_min_auc: float | None = None  # None: no check after a deployment
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Settings:
+        minimum = environment.get("CHECK_MIN_AUC")
         return cls(
             endpoint_name=environment["ENDPOINT_NAME"],
             model_package_group_arn=environment["MODEL_PACKAGE_GROUP_ARN"],
@@ -61,6 +84,7 @@ class Settings:
             production_variant=json.loads(environment["PRODUCTION_VARIANT"]),
             data_capture_config=json.loads(environment["DATA_CAPTURE_CONFIG"]),
             deployment_config=json.loads(environment["DEPLOYMENT_CONFIG"]),
+            check_min_auc=float(minimum) if minimum else None,
         )
 
     def triggered_by(self, event: Mapping[str, Any]) -> bool:
@@ -101,9 +125,9 @@ def _version_served(endpoint: Mapping[str, Any]) -> int:
     return int(found[1]) if found else 0
 
 
-def newest_approved(sagemaker: Any, group_arn: str) -> dict[str, Any] | None:
-    """The group's approved version with the highest number (versions are numbered in creation
-    order), from every page; None when none is approved."""
+def approved_versions(sagemaker: Any, group_arn: str) -> list[dict[str, Any]]:
+    """The group's approved versions, newest first (versions are numbered in creation order),
+    from every page."""
     pages = sagemaker.get_paginator("list_model_packages").paginate(
         ModelPackageGroupName=group_arn, ModelApprovalStatus="Approved"
     )
@@ -113,55 +137,99 @@ def newest_approved(sagemaker: Any, group_arn: str) -> dict[str, Any] | None:
         for summary in page["ModelPackageSummaryList"]
         if "ModelPackageVersion" in summary  # a versioned package: the group's
     ]
-    return max(versions, key=lambda summary: summary["ModelPackageVersion"], default=None)
+    return sorted(versions, key=lambda summary: summary["ModelPackageVersion"], reverse=True)
 
 
-def deploy(sagemaker: Any, settings: Settings, event: Mapping[str, Any]) -> dict[str, str]:
-    """Make the endpoint serve the group's newest approved version; return what was done (for
-    the function's log)."""
+@dataclass
+class Clients:
+    """What the function calls: SageMaker; for the check, the endpoint and the held-out data."""
+
+    sagemaker: Any
+    runtime: Any = None
+    s3: Any = None
+
+
+def deploy(
+    sagemaker: Any, settings: Settings, event: Mapping[str, Any], clients: Clients | None = None
+) -> dict[str, str]:
+    """Make the endpoint serve the group's newest approved version not held (checking it once
+    it serves); return what was done (for the function's log)."""
+    clients = clients or Clients(sagemaker)
     if not settings.triggered_by(event):
         raise NotDeployable(
             f"{event.get('detail-type', 'an event')} of {json.dumps(event.get('detail', {}))[:200]}"
             f" is neither a status change of a version of {settings.model_package_group_arn} "
             f"nor a state change of {settings.endpoint_name}"
         )
-    newest = newest_approved(sagemaker, settings.model_package_group_arn)
-    if newest is None:
+    approved = approved_versions(sagemaker, settings.model_package_group_arn)
+    if not approved:
         return {"skipped": f"no approved version in {settings.model_package_group_arn}"}
-    name = f"{settings.endpoint_name}-v{newest['ModelPackageVersion']}"
     endpoint = _described(sagemaker.describe_endpoint, EndpointName=settings.endpoint_name)
-    if endpoint is not None:
-        status = endpoint["EndpointStatus"]
-        if status in BROKEN:
-            raise NotDeployable(
-                f"{settings.endpoint_name} is {status} "
-                f"({endpoint.get('FailureReason', 'no reason given')}): {name} is not deployed; "
-                "only deleting it is possible (a new approval or rollback then creates it again)"
+    if endpoint is not None and endpoint["EndpointStatus"] in BROKEN:
+        name = f"{settings.endpoint_name}-v{approved[0]['ModelPackageVersion']}"
+        raise NotDeployable(
+            f"{settings.endpoint_name} is {endpoint['EndpointStatus']} "
+            f"({endpoint.get('FailureReason', 'no reason given')}): {name} is not deployed; "
+            "only deleting it is possible (a new approval or rollback then creates it again)"
+        )
+    served = _version_served(endpoint) if endpoint is not None else 0
+    held: dict[str, str] = {}
+    for summary in approved:
+        name = f"{settings.endpoint_name}-v{summary['ModelPackageVersion']}"
+        if endpoint is not None and endpoint["EndpointConfigName"] == name:
+            done = {"unchanged": settings.endpoint_name, "config": name}
+            if endpoint["EndpointStatus"] != "InService" or settings.check_min_auc is None:
+                return _with(done, held)
+            result = _checked(clients, settings, summary, name)
+            if not result.startswith("failed"):
+                return _with({**done, "check": result}, held)
+            held[name] = f"its check after the deployment {result}"
+            continue
+        if endpoint is not None and endpoint["EndpointStatus"] in BUSY:
+            return _with(
+                {"waiting": settings.endpoint_name, "status": endpoint["EndpointStatus"]}
+                | {"config": name},
+                held,
             )
-        if endpoint["EndpointConfigName"] == name:
-            return {"unchanged": settings.endpoint_name, "config": name}
-        if status in BUSY:
-            return {"waiting": settings.endpoint_name, "status": status, "config": name}
-    config = _described(sagemaker.describe_endpoint_config, EndpointConfigName=name)
-    if (
-        endpoint is not None
-        and config is not None
-        and newest["ModelPackageVersion"] > _version_served(endpoint)
-        and endpoint["LastModifiedTime"] > config["CreationTime"]
-    ):
-        # The endpoint changed after this version's config was made, and does not serve it: a
-        # deployment of it ended without it (an alarm rolled it back). Deploying it again would
-        # roll back again, and its end would run this again: people decide.
-        return {
-            "held": settings.endpoint_name,
-            "config": name,
-            "reason": f"{name} was rolled back from {settings.endpoint_name}: reject it or "
-            "approve a newer version",
-        }
+        config = _described(sagemaker.describe_endpoint_config, EndpointConfigName=name)
+        if (
+            endpoint is not None
+            and config is not None
+            and summary["ModelPackageVersion"] > served
+            and endpoint["LastModifiedTime"] > config["CreationTime"]
+        ):
+            # The endpoint changed after this version's config was made, and does not serve
+            # it: a deployment of it ended without it (an alarm rolled it back). Deploying it
+            # again would roll back again, and its end would run this again: people decide.
+            held[name] = f"was rolled back from {settings.endpoint_name} (an alarm, or its check)"
+            continue
+        return _with(_deployed(sagemaker, settings, summary, name, endpoint, config), held)
+    serving = endpoint["EndpointConfigName"] if endpoint is not None else "none"
+    return _with({"unchanged": settings.endpoint_name, "config": serving}, held)
+
+
+def _with(done: dict[str, str], held: Mapping[str, str]) -> dict[str, str]:
+    """What was done, and the versions held (newest first): people decide about them."""
+    if not held:
+        return done
+    reasons = "; ".join(f"{name} {why}" for name, why in held.items())
+    return {**done, "held": ", ".join(held), "reason": f"{reasons}: reject it or approve a newer"}
+
+
+def _deployed(
+    sagemaker: Any,
+    settings: Settings,
+    summary: Mapping[str, Any],
+    name: str,
+    endpoint: Mapping[str, Any] | None,
+    config: Mapping[str, Any] | None,
+) -> dict[str, str]:
+    """Create the version's model and endpoint config if absent, then the endpoint, or update
+    it blue/green."""
     if _described(sagemaker.describe_model, ModelName=name) is None:
         sagemaker.create_model(
             ModelName=name,
-            Containers=[{"ModelPackageName": newest["ModelPackageArn"]}],
+            Containers=[{"ModelPackageName": summary["ModelPackageArn"]}],
             ExecutionRoleArn=settings.execution_role_arn,
         )
     if config is None:
@@ -189,5 +257,73 @@ def deploy(sagemaker: Any, settings: Settings, event: Mapping[str, Any]) -> dict
     return {"updated": settings.endpoint_name, "config": name}
 
 
+def _checked(clients: Clients, settings: Settings, summary: Mapping[str, Any], name: str) -> str:
+    """The result of the check of the version the endpoint serves: the one recorded on its
+    endpoint config, or the check's, run now and recorded."""
+    sagemaker = clients.sagemaker
+    arn = sagemaker.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
+    for tag in sagemaker.list_tags(ResourceArn=arn).get("Tags", []):
+        if tag["Key"] == CHECK_TAG:
+            return tag["Value"]
+    result = _TAG_VALUE.sub(" ", _check(clients, settings, summary))[:_TAG_LENGTH]
+    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": CHECK_TAG, "Value": result}])
+    return result
+
+
+def _check(clients: Clients, settings: Settings, summary: Mapping[str, Any]) -> str:
+    """Send the endpoint the first rows of the version's held-out split; passed or failed, and
+    why, in words."""
+    described = clients.sagemaker.describe_model_package(
+        ModelPackageName=summary["ModelPackageArn"]
+    )
+    uri = (described.get("CustomerMetadataProperties") or {}).get(HELD_OUT, "")
+    if not uri.startswith("s3://"):
+        return f"skipped: the version records no held-out split ({HELD_OUT})"
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    key = f"{prefix.rstrip('/')}/{HELD_OUT_FILE}"
+    text = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    rows = [line.split(",") for line in text.splitlines() if line.strip()][:CHECK_ROWS]
+    if not rows:
+        return f"skipped: s3://{bucket}/{key} holds no rows"
+    labels = [float(row[0]) for row in rows]
+    body = "".join(",".join(row[1:]) + "\n" for row in rows).encode()
+    try:
+        answered = clients.runtime.invoke_endpoint(
+            EndpointName=settings.endpoint_name, Body=body, ContentType="text/csv"
+        )
+        scores = [float(score) for score in answered["Body"].read().decode().split()]
+    except ValueError:
+        return "failed: the endpoint answered something other than one score per line"
+    except Exception as error:  # botocore's ModelError and others: the client's own classes
+        response = getattr(error, "response", None)
+        if response is None:
+            raise
+        status = response.get("OriginalStatusCode", response["Error"].get("Code", "an error"))
+        return f"failed: the endpoint answered {status} to {len(rows)} held-out rows"
+    if len(scores) != len(rows) or not all(0 <= score <= 1 for score in scores):
+        return f"failed: {len(scores)} answers to {len(rows)} rows not all scores from 0 to 1"
+    found = auc(labels, scores)
+    if found is None:
+        return f"passed: {len(rows)} held-out rows answered - one class only so no AUC"
+    verdict = "passed" if found >= settings.check_min_auc else "failed"
+    return (
+        f"{verdict}: AUC {found:.3f} on {len(rows)} held-out rows - minimum "
+        f"{settings.check_min_auc:g}"
+    )
+
+
+def auc(labels: list[float], scores: list[float]) -> float | None:
+    """The area under the ROC curve: the chance that a positive row scores above a negative
+    one (ties count half); None with one class only."""
+    positives = [s for label, s in zip(labels, scores, strict=True) if label == 1]
+    negatives = [s for label, s in zip(labels, scores, strict=True) if label != 1]
+    if not positives or not negatives:
+        return None
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
+
+
 def handler(event: dict, context: object) -> dict[str, str]:
-    return deploy(boto3.client("sagemaker"), Settings.from_environment(os.environ), event)
+    sagemaker = boto3.client("sagemaker")
+    clients = Clients(sagemaker, boto3.client("sagemaker-runtime"), boto3.client("s3"))
+    return deploy(sagemaker, Settings.from_environment(os.environ), event, clients)

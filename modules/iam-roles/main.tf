@@ -175,6 +175,15 @@ data "aws_iam_policy_document" "deploy" {
       resources = [statement.value.arn]
     }
   }
+  dynamic "statement" {
+    # The check after a deployment, recorded on each version's endpoint config (`<endpoint>-v<N>`).
+    for_each = var.endpoint == null ? [] : [var.endpoint]
+    content {
+      sid       = "ReadTheEndpointChecks"
+      actions   = ["sagemaker:ListTags"]
+      resources = ["${replace(statement.value.arn, ":endpoint/", ":endpoint-config/")}-v*"]
+    }
+  }
   statement {
     sid       = "PassExecutionRoleToPipelines"
     actions   = ["iam:PassRole"]

@@ -99,7 +99,7 @@ variable "endpoint" {
     arn        = string
     alarm_arns = list(string)
   })
-  description = "The stage's real-time endpoint, if it has one: CI (the deploy role) may describe and invoke it (`mlops endpoint status|invoke`), and SageMaker reads its rollback alarms as the execution role its models run as. Null: no endpoint."
+  description = "The stage's real-time endpoint, if it has one: CI (the deploy role) may describe and invoke it and read the checks recorded on its versions' endpoint configs (`mlops endpoint status|invoke`), and SageMaker reads its rollback alarms as the execution role its models run as. Null: no endpoint."
   default     = null
   validation {
     condition     = var.endpoint == null || try(can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/.+$", var.endpoint.arn)) && alltrue([for arn in var.endpoint.alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))]), false)

@@ -67,3 +67,8 @@ output "data_quality_report_prefixes" {
   description = "Where each stage's inference runs write Model Monitor's data-quality reports in the central bucket (one folder per run)."
   value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/inference/quality" }
 }
+
+output "version_source_prefixes" {
+  description = "Per stage, the prefixes (in the central bucket) of the stages whose training runs the versions of its group come from: its own, and each stage promoting into it (dev, then prod). Their held-out splits are there."
+  value       = { for index, stage in local.workload_stages : stage => [for source in slice(local.workload_stages, 0, index + 1) : local.stage_prefixes[source]] }
+}

@@ -172,6 +172,35 @@ data "aws_iam_policy_document" "deploy" {
     actions   = ["sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint"]
     resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}", "${local.sagemaker_arns}:endpoint-config/${local.versions_named}"]
   }
+  dynamic "statement" {
+    for_each = var.check == null ? {} : {
+      # After a deployment: the version's held-out split, found in its metadata (the group's
+      # policy lets the stage's account describe its versions), read with the bucket's key...
+      ReadTheServedVersionsHeldOutSplit = { actions = ["sagemaker:DescribeModelPackage"], resources = [local.model_packages] }
+      ReadTheHeldOutSplits              = { actions = ["s3:GetObject"], resources = var.check.held_out_object_arns }
+      # ...sent to the endpoint; the result tagged on the version's endpoint config.
+      SendTheHeldOutRowsToTheEndpoint   = { actions = ["sagemaker:InvokeEndpoint"], resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}"] }
+      RecordTheCheckOnTheVersionsConfig = { actions = ["sagemaker:AddTags", "sagemaker:ListTags"], resources = ["${local.sagemaker_arns}:endpoint-config/${local.versions_named}"] }
+    }
+    content {
+      sid       = statement.key
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+  dynamic "statement" {
+    for_each = var.check == null ? [] : [var.check.kms_key_arn]
+    content {
+      sid       = "DecryptTheHeldOutSplitsThroughS3"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
+  }
   statement {
     sid       = "HandTheExecutionRoleToSageMaker"
     actions   = ["iam:PassRole"]
@@ -213,17 +242,17 @@ module "function" {
   description        = "Deploys each approved version of the stage's group to ${var.endpoint_name} (blue/green, rolled back by alarm)."
   role_arn           = aws_iam_role.this.arn
   package            = var.package
-  timeout            = 60
+  timeout            = 60 # a check sends at most 200 rows once, and waits for their scores
   kms_key_arn        = var.kms_key_arn
   log_retention_days = var.log_retention_days
-  environment_variables = {
+  environment_variables = merge({
     ENDPOINT_NAME           = var.endpoint_name
     MODEL_PACKAGE_GROUP_ARN = var.model_package_group_arn
     EXECUTION_ROLE_ARN      = var.execution_role_arn
     PRODUCTION_VARIANT      = local.production_variant
     DATA_CAPTURE_CONFIG     = jsonencode(local.data_capture_config)
     DEPLOYMENT_CONFIG       = jsonencode(local.deployment_config)
-  }
+  }, var.check == null ? {} : { CHECK_MIN_AUC = tostring(var.check.min_auc) })
   tags = var.tags
 
   # The role may write its logs before the function's first invocation.

@@ -145,6 +145,24 @@ variable "data_capture" {
   }
 }
 
+variable "check" {
+  type = object({
+    min_auc              = number
+    held_out_object_arns = list(string)
+    kms_key_arn          = string
+  })
+  description = "The check after each deployment, once the endpoint serves a version not yet checked: the first rows of the version's held-out split (its `test_data_uri` metadata, in objects matching held_out_object_arns, encrypted with kms_key_arn) are sent to the endpoint, whose answers must score an AUC of at least min_auc; the result is tagged on the version's endpoint config, and a failure deploys the version approved before. Null: no check."
+  default     = null
+  validation {
+    condition     = var.check == null || try(var.check.min_auc > 0 && var.check.min_auc <= 1, false)
+    error_message = "check.min_auc must be above 0 and at most 1."
+  }
+  validation {
+    condition     = var.check == null || try(length(var.check.held_out_object_arns) > 0 && alltrue([for arn in var.check.held_out_object_arns : can(regex("^arn:[a-z-]+:s3:::[a-z0-9.-]{3,63}/.+$", arn))]) && can(regex("^arn:[a-z-]+:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.check.kms_key_arn)), false)
+    error_message = "check.held_out_object_arns must be one or more S3 object ARNs (arn:aws:s3:::bucket/key pattern) and check.kms_key_arn a KMS key ARN."
+  }
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "Customer-managed key of the function's environment and log group (its policy must let CloudWatch Logs use it for that group)."

@@ -22,8 +22,9 @@ from importlib import resources
 
 # The local AWS serves the aws partition only.
 PARTITION = "aws"
-# moto's name of a service -> the IAM prefix of its actions
-PREFIXES = {"awslambda": "lambda"}
+# moto's name of a service -> the IAM prefix of its actions (sagemaker-runtime's InvokeEndpoint
+# is sagemaker:InvokeEndpoint)
+PREFIXES = {"awslambda": "lambda", "sagemakerruntime": "sagemaker"}
 
 # (prefix, operation) -> the actions the operation needs, where the reference does not name
 # the action after the operation.

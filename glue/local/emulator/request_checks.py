@@ -167,6 +167,8 @@ def resources_for(action: str, params: dict[str, Any], account: str, region: str
     found = [arn for arn in named if any(t.pattern.fullmatch(arn) for t in types)]
     if not found:
         found = [arn for arn in (_fill(t, params, account, region) for t in types) if arn]
+        if prefix == "sagemaker":  # SageMaker writes the names in its ARNs lowercase
+            found = [f"{arn.rsplit(':', 1)[0]}:{arn.rsplit(':', 1)[1].lower()}" for arn in found]
     if not found:  # a request may name a resource of another of the service's types (one
         # that it names: not an account's singleton such as S3's access-grants/default)
         found = [

@@ -66,8 +66,9 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# moto's name of a service -> botocore's, where they differ.
-BOTOCORE_NAMES = {"awslambda": "lambda"}
+# moto's name of a service -> botocore's, where they differ (without it, a service's requests
+# would be neither checked nor authorized).
+BOTOCORE_NAMES = {"awslambda": "lambda", "sagemakerruntime": "sagemaker-runtime"}
 
 
 def parameters(service: str) -> tuple[str, str, dict[str, Any]] | None:
