@@ -3,15 +3,19 @@ by the endpoint deployment function's own code (glue/steps/endpoint_deployer.py)
 boto3 calls: the first approval creates the endpoint; a later one updates it blue/green, traffic
 shifted in the configured steps (DescribeEndpoint shows each); a rejection of the version served
 deploys the one before; an alarm in ALARM during the deployment rolls it back, and the version
-rolled back is held; AWS's refusals (a second creation of a name, an update of an endpoint
-still deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE,
+rolled back is held; a version whose check on the endpoint fails (its held-out rows scored)
+is held and the one before serves again; what the endpoint config asks is captured, as its
+execution role; AWS's refusals (a second creation of a name, an update of an endpoint still
+deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE,
 0.01 by default: 100 s of AWS take 1 s here)."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
+import re
 import tarfile
 import time
 import uuid
@@ -236,15 +240,17 @@ def test_a_second_creation_of_a_name_is_refused_as_aws_refuses_it(stage):
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
 
 
-def _model_artifact(good: bool) -> bytes:
+def _model_artifact(good: bool, upside_down: bool = False) -> bytes:
     """A `model.tar.gz` as the built-in XGBoost algorithm writes it (a booster of two
-    features), or one whose model does not load."""
+    features: a positive row is one whose second feature is the higher, or the lower if
+    `upside_down`), or one whose model does not load."""
     import xgboost
 
     content = b"not a model"
     if good:
-        features = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]]
-        matrix = xgboost.DMatrix(features, label=[1, 0, 1, 0])
+        features = [[i / 10, 1 - i / 10] for i in range(11)] * 2
+        labels = [int((second > first) != upside_down) for first, second in features]
+        matrix = xgboost.DMatrix(features, label=labels)
         booster = xgboost.train({"objective": "binary:logistic"}, matrix, num_boost_round=2)
         content = bytes(booster.save_raw("ubj"))
     buffer = io.BytesIO()
@@ -447,3 +453,195 @@ def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
             endpoints.delete(sagemaker, name, poll_seconds=0.1, wait=0.3)
     finally:
         sagemaker.delete_endpoint_config(EndpointConfigName=other)
+
+
+def test_a_version_failing_its_check_on_the_endpoint_is_held_and_the_one_before_serves(emulator):
+    """Once a version serves, the function sends the endpoint its held-out rows: v1 scores
+    them well (passed, recorded on its endpoint config); v2, a model that learnt the labels
+    upside down, scores an AUC far below the threshold: failed, recorded, and v1 deployed again,
+    v2 held from then on."""
+    sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
+    clients = endpoint_deployer.Clients(
+        sagemaker,
+        accounts.client_in(emulator, ACCOUNT, "sagemaker-runtime"),
+        accounts.client_in(emulator, ACCOUNT, "s3"),
+    )
+    suffix = uuid.uuid4().hex[:8]
+    bucket = f"endpoint-checks-{suffix}"
+    clients.s3.create_bucket(Bucket=bucket)
+    group = sagemaker.create_model_package_group(ModelPackageGroupName=f"checked-{suffix}")[
+        "ModelPackageGroupArn"
+    ]
+    # Held-out rows: the label, then the two features.
+    held_out = "1,0.1,0.8\n0,0.8,0.2\n1,0.3,0.9\n0,0.7,0.1\n1,0.2,0.7\n0,0.9,0.3\n"
+    for number, upside_down in ((1, False), (2, True)):
+        clients.s3.put_object(
+            Bucket=bucket, Key=f"v{number}/model.tar.gz", Body=_model_artifact(True, upside_down)
+        )
+        clients.s3.put_object(Bucket=bucket, Key=f"v{number}/test/test.csv", Body=held_out)
+        sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
+                        "ModelDataUrl": f"s3://{bucket}/v{number}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            CustomerMetadataProperties={"test_data_uri": f"s3://{bucket}/v{number}/test"},
+            ModelApprovalStatus="Approved",
+        )
+    name = f"checked-{suffix}"
+    all_at_once = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+    policy = {"TrafficRoutingConfiguration": all_at_once, "TerminationWaitInSeconds": 0}
+    policy["MaximumExecutionTimeoutInSeconds"] = 600
+    settings = _settings(name, group, {"BlueGreenUpdatePolicy": policy})
+    settings = dataclasses.replace(settings, check_min_auc=0.8)
+    second = endpoint_deployer.approved_versions(sagemaker, group)[0]
+
+    def run() -> dict[str, str]:
+        return endpoint_deployer.deploy(sagemaker, settings, _ended(name), clients)
+
+    def recorded(number: int) -> str:
+        arn = sagemaker.describe_endpoint_config(EndpointConfigName=f"{name}-v{number}")[
+            "EndpointConfigArn"
+        ]
+        tags = sagemaker.list_tags(ResourceArn=arn)["Tags"]
+        return next(t["Value"] for t in tags if t["Key"] == endpoint_deployer.CHECK_TAG)
+
+    try:
+        # v1 first (v2 not yet approved, as it was when v1 was).
+        sagemaker.update_model_package(
+            ModelPackageArn=second["ModelPackageArn"], ModelApprovalStatus="PendingManualApproval"
+        )
+        assert run()["created"] == name
+        passed = run()
+        assert passed["unchanged"] == name, passed
+        assert passed["check"].startswith("passed: AUC 1.000"), passed
+        assert recorded(1) == passed["check"]
+        sagemaker.update_model_package(
+            ModelPackageArn=second["ModelPackageArn"], ModelApprovalStatus="Approved"
+        )
+        assert run()["updated"] == name
+        _stages(sagemaker, name, f"{name}-v2")
+        failed = run()
+        assert failed["updated"] == name and failed["config"] == f"{name}-v1"
+        assert (
+            failed["held"] == f"{name}-v2"
+            and "check after the deployment failed" in (failed["reason"])
+        )
+        assert recorded(2) == "failed: AUC 0.000 on 6 held-out rows - minimum 0.8"
+        _stages(sagemaker, name, f"{name}-v1")
+        again = run()  # v1's second deployment ended: checked already, v2 held
+        assert again["unchanged"] == name and again["held"] == f"{name}-v2"
+        assert again["check"] == passed["check"]
+    finally:
+        sagemaker.delete_endpoint(EndpointName=name)
+
+
+@pytest.mark.refuses("s3:PutObject")  # the capture once the role may no longer write it
+def test_an_endpoint_captures_what_its_config_asks_as_its_execution_role(emulator):
+    """Half of the invocations (InitialSamplingPercentage 50) are captured, one JSON line each
+    in SageMaker's format, under `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/`, encrypted
+    with the configured key, written as the model's execution role: once that role may no longer
+    write there, nothing is captured and the endpoint answers all the same."""
+    sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
+    runtime = accounts.client_in(emulator, ACCOUNT, "sagemaker-runtime")
+    s3 = accounts.client_in(emulator, ACCOUNT, "s3")
+    iam = accounts.client_in(emulator, ACCOUNT, "iam")
+    suffix = uuid.uuid4().hex[:8]
+    bucket, name = f"capture-{suffix}", f"captured-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    key = accounts.client_in(emulator, ACCOUNT, "kms").create_key()["KeyMetadata"]["Arn"]
+    trust = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
+    trust["Action"] = "sts:AssumeRole"
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )["Role"]["Arn"]
+    writes = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+            {
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"arn:aws:s3:::{bucket}/capture/*",
+            },
+            {"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": key},
+        ],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName="capture", PolicyDocument=json.dumps(writes))
+    s3.put_object(Bucket=bucket, Key="v1/model.tar.gz", Body=_model_artifact(True))
+    sagemaker.create_model(
+        ModelName=f"{name}-v1",
+        PrimaryContainer={
+            "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
+            "ModelDataUrl": f"s3://{bucket}/v1/model.tar.gz",
+        },
+        ExecutionRoleArn=role,
+    )
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=f"{name}-v1",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{name}-v1",
+                "InstanceType": "ml.m5.large",
+                "InitialInstanceCount": 1,
+            }
+        ],
+        DataCaptureConfig={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 50,
+            "DestinationS3Uri": f"s3://{bucket}/capture",
+            "KmsKeyId": key,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
+        },
+    )
+    sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
+
+    def invoke() -> str:
+        answered = runtime.invoke_endpoint(EndpointName=name, Body=b"0,1\n", ContentType="text/csv")
+        return answered["Body"].read().decode()
+
+    def captured() -> list[str]:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="capture/")
+        return [o["Key"] for o in listed.get("Contents", [])]
+
+    try:
+        scores = [invoke() for _ in range(4)]
+        files = captured()
+        assert len(files) == 2, files
+        for path in files:
+            assert re.fullmatch(
+                rf"capture/{name}/AllTraffic/\d{{4}}/\d{{2}}/\d{{2}}/\d{{2}}/[\w-]+\.jsonl", path
+            ), path
+            stored = s3.get_object(Bucket=bucket, Key=path)
+            assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == key
+            [line] = stored["Body"].read().decode().splitlines()
+            record = json.loads(line)
+            assert record["eventVersion"] == "0" and record["eventMetadata"]["eventId"]
+            assert record["captureData"] == {
+                "endpointInput": {
+                    "observedContentType": "text/csv",
+                    "mode": "INPUT",
+                    "data": "0,1\n",
+                    "encoding": "CSV",
+                },
+                "endpointOutput": {
+                    "observedContentType": "text/csv; charset=utf-8",
+                    "mode": "OUTPUT",
+                    "data": scores[0],
+                    "encoding": "CSV",
+                },
+            }
+        iam.delete_role_policy(RoleName=name, PolicyName="capture")
+        assert [invoke() for _ in range(4)] == scores  # answered, not captured
+        assert captured() == files
+    finally:
+        sagemaker.delete_endpoint(EndpointName=name)

@@ -9,7 +9,9 @@ xgboost_container.py). A request the container would refuse, or a model it canno
 answered as SageMaker answers a container's error: `ModelError` (HTTP 424) with the
 container's status, counted in Invocation4XXErrors or Invocation5XXErrors by that status.
 
-Each invocation publishes the endpoint's metrics to CloudWatch as SageMaker does (namespace
+An invocation answered is captured as the endpoint config's DataCaptureConfig asks
+(`data_capture`: written to S3 as the model's execution role). Each invocation publishes the
+endpoint's metrics to CloudWatch as SageMaker does (namespace
 `AWS/SageMaker`, dimensions EndpointName and VariantName: Invocations, Invocation4XXErrors,
 Invocation5XXErrors, ModelLatency in microseconds), and the alarms on the endpoint are
 evaluated on them then (`alarms`), so a new version that answers 5XX trips its rollback alarm.
@@ -31,7 +33,7 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 from glue.local import xgboost_container
-from glue.local.emulator import alarms, sagemaker_endpoints
+from glue.local.emulator import alarms, data_capture, sagemaker_endpoints
 from glue.local.xgboost_container import ContainerError
 
 # Boosters loaded, by artifact (bucket, key, etag): a version's model is read once.
@@ -121,6 +123,10 @@ def invoke(
     micros = int((time.perf_counter() - started) * 1_000_000)
     _publish(account, region, name, variant["VariantName"], status, micros)
     alarms.evaluate(account, region, name)
+    if status < 400:  # what the model answered, captured as its endpoint config asks
+        role = backend.describe_model(variant["ModelName"]).execution_role_arn
+        request, answered = (body, content_type), (answer.encode(), answer_type)
+        data_capture.capture(account, region, name, config, variant, role, request, answered)
     if status >= 400:
         message = f'Received server error ({status}) from primary with message "{answer}".'
         if status < 500:
