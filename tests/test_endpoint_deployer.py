@@ -115,8 +115,9 @@ class SageMaker:
         tags = [] if result is None else [{"Key": endpoint_deployer.CHECK_TAG, "Value": result}]
         self.answer("list_tags", {"Tags": tags}, {"ResourceArn": arn})
 
-    def held_out(self, number: int, rows: list[str]) -> None:
-        """The version's metadata names its held-out split, which holds `rows`."""
+    def held_out(self, number: int, rows: list[str] | None) -> None:
+        """The version's metadata names its held-out split, which holds `rows` (None: the
+        object is not there)."""
         metadata = {endpoint_deployer.HELD_OUT: f"s3://artifacts/test-dev/runs/{number}/test"}
         self.answer(
             "describe_model_package",
@@ -131,10 +132,15 @@ class SageMaker:
             {"ModelPackageName": version_arn(number)},
         )
         self.called.add("s3:GetObject")
+        where = {"Bucket": "artifacts", "Key": f"test-dev/runs/{number}/test/test.csv"}
+        if rows is None:
+            self.s3_stub.add_client_error(
+                "get_object", "NoSuchKey", http_status_code=404, expected_params=where
+            )
+            return
+        body = "".join(rows).encode()
         self.s3_stub.add_response(
-            "get_object",
-            {"Body": StreamingBody(io.BytesIO("".join(rows).encode()), len("".join(rows)))},
-            {"Bucket": "artifacts", "Key": f"test-dev/runs/{number}/test/test.csv"},
+            "get_object", {"Body": StreamingBody(io.BytesIO(body), len(body))}, where
         )
 
     def scored(self, features: str, answer: str | None = None, status: int = 200) -> None:
@@ -503,3 +509,16 @@ def test_without_an_approved_version_nothing_is_deployed(sagemaker):
 def test_an_event_that_is_not_the_functions_calls_nothing(sagemaker, event):
     with pytest.raises(NotDeployable, match="is neither a status change of a version of"):
         sagemaker.deploy(event)
+
+
+def test_a_held_out_split_that_cannot_be_read_is_recorded_and_blocks_nothing(sagemaker):
+    """A check that cannot run is said on the version (a run that raised would fail again on
+    every event after it)."""
+    sagemaker.approved(2)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, None)
+    sagemaker.held_out(2, None)
+    skipped = "skipped: s3://artifacts/test-dev/runs/2/test/test.csv cannot be read: NoSuchKey"
+    sagemaker.recorded(2, skipped)
+    done = sagemaker.deploy(_endpoint_changed())
+    assert done == {"unchanged": NAME, "config": f"{NAME}-v2", "check": skipped}

@@ -281,11 +281,21 @@ def _check(clients: Clients, settings: Settings, summary: Mapping[str, Any]) -> 
         return f"skipped: the version records no held-out split ({HELD_OUT})"
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     key = f"{prefix.rstrip('/')}/{HELD_OUT_FILE}"
-    text = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    try:
+        text = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except Exception as error:  # botocore's ClientError: the client's own class
+        response = getattr(error, "response", None)
+        if response is None:
+            raise
+        # Recorded, not raised: a run that failed here would fail on every event after.
+        return f"skipped: s3://{bucket}/{key} cannot be read: {response['Error'].get('Code')}"
     rows = [line.split(",") for line in text.splitlines() if line.strip()][:CHECK_ROWS]
+    try:
+        labels = [float(row[0]) for row in rows]
+    except ValueError:
+        return f"skipped: s3://{bucket}/{key} is not rows of a label then the features"
     if not rows:
         return f"skipped: s3://{bucket}/{key} holds no rows"
-    labels = [float(row[0]) for row in rows]
     body = "".join(",".join(row[1:]) + "\n" for row in rows).encode()
     try:
         answered = clients.runtime.invoke_endpoint(
