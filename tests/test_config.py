@@ -183,6 +183,37 @@ def test_an_endpoint_is_checked_by_the_rules_of_the_module_it_is_handed_to(tmp_p
         assert "key 'endpoint': " in str(error.value) and said in str(error.value), error.value
 
 
+def _module_call(root: str, module: str) -> dict[str, str]:
+    """The arguments of a root's call of a module (its main.tf), each as written (a value
+    spread over lines: its first line)."""
+    text = (config.PROJECT_ROOT / "environments" / root / "main.tf").read_text()
+    block = text.split(f'module "{module}" {{\n', 1)[1].split("\n}\n", 1)[0]
+    found = re.findall(r"^  ([a-z_]+)\s+= (.+)$", block, re.MULTILINE)
+    return dict(found)
+
+
+def test_the_validation_calls_a_handed_module_as_its_root_does():
+    """`mlops validate` plans a key's module with the root's call rebuilt (glue/config.py's
+    _MODULE_RULES): each argument it gives is one the root gives, what comes from the key is
+    the root's very expression, and each input the module requires is given."""
+    for root, (key, module, arguments) in config._MODULE_RULES.items():
+        call = _module_call(root, module.replace("-", "_"))
+        assert set(arguments) <= set(call), sorted(set(arguments) - set(call))
+        from_key = {
+            name: expression
+            for name, expression in call.items()
+            if re.search(rf"\bvar\.{key}\b", expression) and not expression.endswith("{")
+        }
+        assert from_key and all(arguments[n] == f"${{{e}}}" for n, e in from_key.items()), from_key
+        variables = (config.PROJECT_ROOT / "modules" / module / "variables.tf").read_text()
+        required = {
+            name
+            for name, body in re.findall(r'variable "([a-z_]+)" \{(.*?)\n\}', variables, re.S)
+            if "default" not in body
+        }
+        assert required <= set(arguments), sorted(required - set(arguments))
+
+
 def test_unknown_key_is_rejected(tmp_path):
     values = tfvars("dev") | {"auc_treshold": 0.9}
     with pytest.raises(MlopsError, match="key 'auc_treshold': unknown key"):
