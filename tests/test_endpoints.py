@@ -148,7 +148,11 @@ def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(emulator, s
         "created": name,
         "config": f"{name}-v1",
     }
-    assert _stages(sagemaker, name, f"{name}-v1") == [("InService", f"{name}-v1")]
+    # Its first fleet comes up (the endpoint answers nothing meanwhile), then it is in service.
+    assert _stages(sagemaker, name, f"{name}-v1") == [
+        ("Creating", f"{name}-v1"),
+        ("InService", f"{name}-v1"),
+    ]
 
     done = endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
     assert done == {"updated": name, "config": f"{name}-v2"}
@@ -178,6 +182,7 @@ def test_an_approval_creates_then_updates_the_endpoint_with_a_canary(emulator, s
     assert [
         (e["detail"]["EndpointStatus"], e["detail"]["EndpointConfigName"]) for e in changes
     ] == [
+        ("Creating", f"{name}-v1"),
         ("InService", f"{name}-v1"),
         ("Updating", f"{name}-v1"),
         ("InService", f"{name}-v2"),
@@ -192,6 +197,7 @@ def test_an_alarm_during_the_deployment_rolls_it_back_and_the_version_is_held(st
     sagemaker, cloudwatch, settings, status = stage
     name = settings.endpoint_name
     endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
+    _stages(sagemaker, name, f"{name}-v1")  # created
     endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
     # Still deploying: SageMaker takes no other update, and the function waits for its end.
     with pytest.raises(ClientError, match="Cannot update in-progress endpoint"):
@@ -375,6 +381,7 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
 
     try:
         assert endpoint_deployer.deploy(sagemaker, settings, approve(1))["created"] == name
+        _stages(sagemaker, name, f"{name}-v1")
         expected = xgboost.Booster()
         with tarfile.open(fileobj=io.BytesIO(_model_artifact(True))) as archive:
             expected.load_model(bytearray(archive.extractfile("xgboost-model").read()))
@@ -426,6 +433,7 @@ def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
     sagemaker, _, settings, status = stage
     name = settings.endpoint_name
     endpoint_deployer.deploy(sagemaker, settings, status(1, "Approved"))
+    _stages(sagemaker, name, f"{name}-v1")  # created
     endpoint_deployer.deploy(sagemaker, settings, status(2, "Approved"))
     other = f"{name}-v1-other"
     sagemaker.create_endpoint_config(
@@ -448,6 +456,7 @@ def test_a_stages_destroy_deletes_what_the_deployment_made_once(stage):
         assert [c["EndpointConfigName"] for c in left] == [other]
         # An endpoint that stays deploying past the wait is not deleted: one line says so.
         endpoint_deployer.deploy(sagemaker, settings, status(3, "Approved"))  # created again
+        _stages(sagemaker, name, f"{name}-v3")
         endpoint_deployer.deploy(sagemaker, settings, status(3, "Rejected"))  # back to v2
         with pytest.raises(MlopsError, match=f"endpoint {name} is still Updating: it cannot"):
             endpoints.delete(sagemaker, name, poll_seconds=0.1, wait=0.3)
@@ -518,6 +527,7 @@ def test_a_version_failing_its_check_on_the_endpoint_is_held_and_the_one_before_
             ModelPackageArn=second["ModelPackageArn"], ModelApprovalStatus="PendingManualApproval"
         )
         assert run()["created"] == name
+        _stages(sagemaker, name, f"{name}-v1")  # its creation's end runs the function again
         passed = run()
         assert passed["unchanged"] == name, passed
         assert passed["check"].startswith("passed: AUC 1.000"), passed
@@ -604,6 +614,7 @@ def test_an_endpoint_captures_what_its_config_asks_as_its_execution_role(emulato
         },
     )
     sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
+    _stages(sagemaker, name, f"{name}-v1")
 
     def invoke() -> str:
         answered = runtime.invoke_endpoint(EndpointName=name, Body=b"0,1\n", ContentType="text/csv")

@@ -28,6 +28,7 @@ from glue.local.services import as_aws
 
 # Longer than any deployment the shipped tfvars ask for, scaled (README, "Real-time serving").
 WATCH_SECONDS = 60.0
+POLL_SECONDS = 0.05  # between two reads of an endpoint that answers no request yet
 
 
 @dataclass
@@ -103,6 +104,10 @@ def watch(
     while time.monotonic() < deadline:
         described = sagemaker.describe_endpoint(EndpointName=name)
         pending = described.get("PendingDeploymentSummary")
+        if described["EndpointStatus"] == "Creating":  # its first fleet: nothing answers yet
+            watched.saw(f"{_version(described['EndpointConfigName'])} provisioning")
+            time.sleep(POLL_SECONDS)
+            continue
         if pending is None:
             if described["EndpointStatus"] != "InService":
                 raise MlopsError(

@@ -16,7 +16,9 @@ config again. An update without DeploymentConfig shifts all at once, with no bak
 
 Waits are scaled: a local deployment takes MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE (default 0.01)
 of AWS's seconds, so a 300 s canary wait takes 3 s. New fleets are provisioned in
-PROVISIONING_SECONDS (AWS: minutes). The deployment advances when the endpoint is read or
+PROVISIONING_SECONDS (AWS: minutes), a new endpoint's too: it is `Creating` until then, answers
+no invocation (as an endpoint not found) and takes no update, then `InService` (each a state
+change event). The deployment advances when the endpoint is read or
 updated (DescribeEndpoint, UpdateEndpoint), and the alarms are read then: an alarm that went to
 ALARM and back between two reads is not seen.
 """
@@ -43,6 +45,7 @@ from glue.local.emulator import alarms, sagemaker_events, timescale
 # Seconds (local) a new fleet takes to come up.
 PROVISIONING_SECONDS = 0.5
 _DEPLOYMENTS_ATTRIBUTE = "_mlops_endpoint_deployments"
+_CREATING_ATTRIBUTE = "_mlops_endpoints_creating"
 # Reads and updates of an endpoint one at a time: a deployment advances once per moment.
 _ADVANCING = threading.Lock()
 
@@ -101,6 +104,13 @@ def _deployments(backend: SageMakerModelBackend) -> dict[str, Deployment]:
     return getattr(backend, _DEPLOYMENTS_ATTRIBUTE)
 
 
+def _creating(backend: SageMakerModelBackend) -> dict[str, float]:
+    """The endpoints being created, and when their creation started (monotonic)."""
+    if not hasattr(backend, _CREATING_ATTRIBUTE):
+        setattr(backend, _CREATING_ATTRIBUTE, {})
+    return getattr(backend, _CREATING_ATTRIBUTE)
+
+
 def _alarming(backend: SageMakerModelBackend, names: list[str]) -> list[str]:
     alarms = cloudwatch_backends[backend.account_id][backend.region_name].alarms
     return [name for name in names if name in alarms and alarms[name].state_value == "ALARM"]
@@ -118,6 +128,12 @@ def _serve(endpoint: FakeEndpoint, config: dict[str, Any], name: str) -> None:
 def advance(backend: SageMakerModelBackend, name: str) -> Deployment | None:
     """Bring the endpoint's deployment to now: the new config serves once its stages are over;
     an alarm in ALARM before then rolls it back. Returns the deployment still in progress."""
+    started = _creating(backend).get(name)
+    if started is not None and time.monotonic() >= started + PROVISIONING_SECONDS:
+        del _creating(backend)[name]  # its fleet is up: in service
+        backend.endpoints[name].endpoint_status = "InService"
+        backend.endpoints[name].last_modified_time = utcnow()
+        sagemaker_events.endpoint_state_change(backend.describe_endpoint(name))
     deployment = _deployments(backend).get(name)
     if deployment is None:
         return None
@@ -145,6 +161,8 @@ def routed(backend: SageMakerModelBackend, name: str) -> str | None:
         if name not in backend.endpoints:
             return None
         deployment = advance(backend, name)
+        if name in _creating(backend):
+            return None  # no fleet serves it yet
         serving = backend.endpoints[name].endpoint_config_name
         if deployment is None:
             return serving
@@ -277,12 +295,16 @@ def install() -> None:
         with _ADVANCING:
             original_delete(self, endpoint_name)
             _deployments(self).pop(endpoint_name, None)
+            _creating(self).pop(endpoint_name, None)
 
     SageMakerModelBackend.delete_endpoint = delete_endpoint
     original_create = SageMakerModelBackend.create_endpoint
 
     def create_endpoint(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
         created = original_create(self, *args, **kwargs)
+        with _ADVANCING:  # its fleet comes up first (moto had it in service at once)
+            created.endpoint_status = "Creating"
+            _creating(self)[created.endpoint_name] = time.monotonic()
         sagemaker_events.endpoint_state_change(self.describe_endpoint(created.endpoint_name))
         return created
 
