@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from glue.errors import MlopsError
-from glue.steps.endpoint_deployer import CHECK_TAG
+from glue.steps import endpoint_deployer
 
 # An endpoint still deploying takes no DeleteEndpoint on AWS (Creating, SystemUpdating: the API
 # reference): its deployment is waited for, as long as SageMaker allows one to take.
@@ -37,10 +37,9 @@ def check_of(sagemaker: Any, endpoint_arn: str, config_name: str) -> str | None:
     not checked, or no version's config)."""
     if version_of(config_name) is None:
         return None
-    # SageMaker writes names lowercase in ARNs; the config is the endpoint's account's.
-    arn = endpoint_arn.rsplit(":endpoint/", 1)[0] + f":endpoint-config/{config_name.lower()}"
-    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
-    return next((tag["Value"] for tag in tags if tag["Key"] == CHECK_TAG), None)
+    return endpoint_deployer.recorded_check(
+        sagemaker, endpoint_deployer.config_arn(endpoint_arn, config_name)
+    )
 
 
 def _status(sagemaker: Any, endpoint: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from pathlib import Path
 
 from botocore.exceptions import ClientError
 
@@ -13,6 +14,7 @@ from glue.aws import client, session_with
 from glue.local import administrators, services
 from glue.local.emulator.control import as_variables
 from glue.local.target import EMULATOR_UNSET
+from glue.settings import PROJECT_ROOT
 from tests.conftest import REGION
 
 # What the roles and the user a test makes for itself may do: anything in their account (the
@@ -39,6 +41,18 @@ DEV_ENDPOINT = {
     },
     "capture_percent": 100,
 }
+
+
+def batch_only_dev_tfvars(folder: Path) -> Path:
+    """The shipped dev tfvars without their endpoint, written in the folder: checking them is one
+    plan of the variables (no module to init)."""
+    values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
+    values.pop("endpoint", None)
+    written = folder / "dev.tfvars.json"
+    written.write_text(json.dumps(values))
+    return written
+
+
 INFERENCE_SPEC = {
     "Containers": [{"Image": "xgboost:1.7-1", "ModelDataUrl": "s3://m/model.tar.gz"}],
     "SupportedContentTypes": ["text/csv"],

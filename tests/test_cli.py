@@ -14,6 +14,7 @@ import pytest
 
 from glue import terraform_setup
 from glue.errors import MlopsError
+from tests import accounts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,10 +180,7 @@ def test_init_runs_again_when_another_terraform_runs_the_root(tmp_path):
         wrappers.append(wrapper)
     env = {"MLOPS_STATE_DIR": str(tmp_path / "state"), "MLOPS_CACHE_DIR": str(tmp_path / "cache")}
     # Without the endpoint: the tfvars' check then inits nothing (it plans the variables alone).
-    values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
-    values.pop("endpoint", None)
-    tfvars = tmp_path / "dev.tfvars.json"
-    tfvars.write_text(json.dumps(values))
+    tfvars = accounts.batch_only_dev_tfvars(tmp_path)
     for wrapper in (wrappers[0], wrappers[0], wrappers[1]):
         validated = mlops(
             "validate",
@@ -324,7 +322,6 @@ def test_bad_governance_and_upsert_arguments(tmp_path, arguments, expected):
     ],
 )
 def test_upsert_rejects_bad_tfvars_before_any_call(tmp_path, change, key):
-    import json
 
     values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
     for name, value in change.items():

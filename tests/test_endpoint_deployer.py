@@ -110,8 +110,8 @@ class SageMaker:
         return arn
 
     def checked(self, number: int, result: str | None) -> None:
-        """The version's endpoint config, and the check recorded on it (None: none yet)."""
-        arn = self.config(number)
+        """The check recorded on the version's endpoint config (None: none yet)."""
+        arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/{NAME}-v{number}"
         tags = [] if result is None else [{"Key": endpoint_deployer.CHECK_TAG, "Value": result}]
         self.answer("list_tags", {"Tags": tags}, {"ResourceArn": arn})
 

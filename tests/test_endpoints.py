@@ -267,6 +267,25 @@ def _model_artifact(good: bool, upside_down: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def _xgboost(model_data_url: str) -> dict[str, str]:
+    """The built-in XGBoost container (1.7-1) serving the artifact."""
+    return {"Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1", "ModelDataUrl": model_data_url}
+
+
+def _register(sagemaker, group: str, model_data_url: str, status: str, **more) -> None:
+    """A version of the group: the artifact, served by the built-in XGBoost container."""
+    sagemaker.create_model_package(
+        ModelPackageGroupName=group,
+        InferenceSpecification={
+            "Containers": [_xgboost(model_data_url)],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        ModelApprovalStatus=status,
+        **more,
+    )
+
+
 def _rollback_alarms(cloudwatch, name: str) -> list[str]:
     """The two alarms modules/realtime-endpoint makes: 5XX share (metric math), latency."""
     dimensions = [
@@ -331,19 +350,8 @@ def test_the_endpoint_answers_with_the_version_served_and_a_version_answering_5x
     ]
     for number, good in ((1, True), (2, False)):
         s3.put_object(Bucket=bucket, Key=f"v{number}/model.tar.gz", Body=_model_artifact(good))
-        sagemaker.create_model_package(
-            ModelPackageGroupName=group,
-            InferenceSpecification={
-                "Containers": [
-                    {
-                        "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
-                        "ModelDataUrl": f"s3://{bucket}/v{number}/model.tar.gz",
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
-            ModelApprovalStatus="PendingManualApproval",
+        _register(
+            sagemaker, group, f"s3://{bucket}/v{number}/model.tar.gz", "PendingManualApproval"
         )
     name = f"serve-{suffix}"
     deployment = {
@@ -488,20 +496,12 @@ def test_a_version_failing_its_check_on_the_endpoint_is_held_and_the_one_before_
             Bucket=bucket, Key=f"v{number}/model.tar.gz", Body=_model_artifact(True, upside_down)
         )
         clients.s3.put_object(Bucket=bucket, Key=f"v{number}/test/test.csv", Body=held_out)
-        sagemaker.create_model_package(
-            ModelPackageGroupName=group,
-            InferenceSpecification={
-                "Containers": [
-                    {
-                        "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
-                        "ModelDataUrl": f"s3://{bucket}/v{number}/model.tar.gz",
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
-            },
+        _register(
+            sagemaker,
+            group,
+            f"s3://{bucket}/v{number}/model.tar.gz",
+            "Approved",
             CustomerMetadataProperties={"test_data_uri": f"s3://{bucket}/v{number}/test"},
-            ModelApprovalStatus="Approved",
         )
     name = f"checked-{suffix}"
     all_at_once = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
@@ -588,10 +588,7 @@ def test_an_endpoint_captures_what_its_config_asks_as_its_execution_role(emulato
     s3.put_object(Bucket=bucket, Key="v1/model.tar.gz", Body=_model_artifact(True))
     sagemaker.create_model(
         ModelName=f"{name}-v1",
-        PrimaryContainer={
-            "Image": f"{XGBOOST_REGISTRY}/sagemaker-xgboost:1.7-1",
-            "ModelDataUrl": f"s3://{bucket}/v1/model.tar.gz",
-        },
+        PrimaryContainer=_xgboost(f"s3://{bucket}/v1/model.tar.gz"),
         ExecutionRoleArn=role,
     )
     sagemaker.create_endpoint_config(

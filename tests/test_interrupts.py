@@ -7,7 +7,6 @@ kills real applies on the local AWS and shows that the next plan converges.
 
 from __future__ import annotations
 
-import json
 import os
 import pty
 import select
@@ -17,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests import accounts
 from tests.test_cli import PROJECT_ROOT
 from tests.test_safety import _wait_for
 
@@ -57,10 +57,7 @@ def _environment(tmp_path: Path, terraform: Path) -> dict[str, str]:
 def _validate_dev(environment: dict[str, str]) -> subprocess.Popen:
     """`mlops validate --env dev` started on the shipped dev tfvars without their endpoint (so
     the check of the tfvars is one plan: no module to init), its output captured."""
-    values = json.loads((PROJECT_ROOT / "dev.tfvars.json").read_text())
-    values.pop("endpoint", None)
-    tfvars = Path(environment["MLOPS_STATE_DIR"]).parent / "dev.tfvars.json"
-    tfvars.write_text(json.dumps(values))
+    tfvars = accounts.batch_only_dev_tfvars(Path(environment["MLOPS_STATE_DIR"]).parent)
     return subprocess.Popen(
         [sys.executable, "-m", "glue.cli", "validate", "--env", "dev", f"--var-file={tfvars}"],
         cwd=PROJECT_ROOT,

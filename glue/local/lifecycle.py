@@ -188,6 +188,11 @@ def deliver_here(
         return deliver(registry_router(registry_config, emulator, stages))
 
 
+def _outcomes(deliveries: list[Delivery]) -> str:
+    """What each rule that fired did, for a message."""
+    return "; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched"
+
+
 def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
     """The deliveries of a change that starts no run: recorded in the governance table, and a
     rejection forwarded to its stage (where it may redeploy the stage's endpoint)."""
@@ -197,7 +202,7 @@ def _recorded(deliveries: list[Delivery]) -> list[Delivery]:
     if wrong or not any(d.outcome.startswith("invoked") for d in deliveries):
         raise MlopsError(
             "the change's event must start no run (recorded, and forwarded if a rejection), got: "
-            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+            + _outcomes(deliveries)
         )
     return deliveries
 
@@ -210,7 +215,7 @@ def _failed_inference(stage: Stage, deliveries: list[Delivery]) -> str:
     if len(runs) != 1 or runs[0].status != "Failed":
         raise MlopsError(
             "a broken version's approval must start one inference run that fails, got: "
-            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+            + _outcomes(deliveries)
         )
     started = [
         f"{d.rule}: {describe(d.execution) if d.execution else d.outcome}"
@@ -226,7 +231,7 @@ def _started_inference(deliveries: list[Delivery]) -> list[Delivery]:
     if len(runs) != 1 or runs[0].status != "Succeeded":
         raise MlopsError(
             "an approval must start exactly one inference run that succeeds, got: "
-            + ("; ".join(f"{d.rule}: {d.outcome}" for d in deliveries) or "no rule matched")
+            + _outcomes(deliveries)
         )
     return deliveries
 
@@ -298,21 +303,14 @@ def run(
     if retrained is None:
         raise MlopsError("the failed inference started no retraining that registered a version")
     prod.put(prod.batch_uri(), batch())
-    timed(
-        _by("approve retrained", registry_config, prod),
-        prod.where,
-        lambda: _as_approver(
-            registry_config,
-            prod,
-            lambda: governance.set_status(
-                prod.config,
-                registry_config,
-                emulator,
-                retrained,
-                True,
-                "demo: retrained on more data",
-            ),
-        ),
+    _approve(
+        prod,
+        registry_config,
+        emulator,
+        timed,
+        "approve retrained",
+        retrained,
+        "demo: retrained on more data",
     )
     timed(
         "approval event -> inference",
@@ -320,18 +318,7 @@ def run(
         lambda: _started_inference(deliver(registry)),
     )
     watch(prod)
-    timed(
-        _by("rollback", registry_config, prod),
-        prod.where,
-        lambda: _as_approver(
-            registry_config,
-            prod,
-            lambda: governance.rollback(
-                prod.config, registry_config, emulator, "demo: worse in production", retrained
-            ),
-        ),
-    )
-    timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
+    _roll_back(prod, registry, registry_config, timed, retrained, "demo: worse in production")
     watch(prod)
     timed(
         "infer after rollback",
@@ -398,16 +385,8 @@ def _broken_version(
     timed(
         "registration event -> governance table", prod.where, lambda: _recorded(deliver(registry))
     )
-    timed(
-        _by("approve broken", registry_config, prod),
-        prod.where,
-        lambda: _as_approver(
-            registry_config,
-            prod,
-            lambda: governance.set_status(
-                prod.config, registry_config, emulator, broken, True, "demo: a broken version"
-            ),
-        ),
+    _approve(
+        prod, registry_config, emulator, timed, "approve broken", broken, "demo: a broken version"
     )
     timed(
         "approval event -> inference",
@@ -421,22 +400,55 @@ def _broken_version(
         return None
 
     watch(prod, rolled_back)
+    comment = "demo: rolled back at the endpoint by its 5XX alarm"
+    _roll_back(prod, registry, registry_config, timed, broken, comment)
+
+
+def _approve(
+    stage: Stage,
+    registry_config: EnvironmentConfig,
+    emulator: Emulator,
+    timed: Timed,
+    what: str,
+    version: int,
+    comment: str,
+) -> None:
+    """The step `what`: the stage's approver approves the version."""
     timed(
-        _by("rollback", registry_config, prod),
-        prod.where,
+        _by(what, registry_config, stage),
+        stage.where,
         lambda: _as_approver(
             registry_config,
-            prod,
-            lambda: governance.rollback(
-                prod.config,
-                registry_config,
-                emulator,
-                "demo: rolled back at the endpoint by its 5XX alarm",
-                broken,
+            stage,
+            lambda: governance.set_status(
+                stage.config, registry_config, emulator, version, True, comment
             ),
         ),
     )
-    timed("rejection event -> governance table", prod.where, lambda: _recorded(deliver(registry)))
+
+
+def _roll_back(
+    stage: Stage,
+    registry: EventRouter,
+    registry_config: EnvironmentConfig,
+    timed: Timed,
+    version: int,
+    comment: str,
+) -> None:
+    """The stage's approver rolls the version back (`mlops models rollback`); its rejection's
+    event reaches the governance table (and, forwarded, the stage's endpoint)."""
+    timed(
+        _by("rollback", registry_config, stage),
+        stage.where,
+        lambda: _as_approver(
+            registry_config,
+            stage,
+            lambda: governance.rollback(
+                stage.config, registry_config, registry.emulator, comment, version
+            ),
+        ),
+    )
+    timed("rejection event -> governance table", stage.where, lambda: _recorded(deliver(registry)))
 
 
 def _as_approver(registry_config: EnvironmentConfig, stage: Stage, decide: Callable[[], Any]):
@@ -476,17 +488,7 @@ def _train_and_approve(
         raise MlopsError("training succeeded but registered no model version")
     # The registration's event reaches the governance table (and starts nothing: pending).
     timed("registration event -> governance table", dev.where, lambda: _recorded(deliver(registry)))
-    timed(
-        _by(f"approve{which}", registry_config, dev),
-        dev.where,
-        lambda: _as_approver(
-            registry_config,
-            dev,
-            lambda: governance.set_status(
-                dev.config, registry_config, emulator, version, True, why(trained)
-            ),
-        ),
-    )
+    _approve(dev, registry_config, emulator, timed, f"approve{which}", version, why(trained))
     timed("approval event -> inference", dev.where, lambda: _started_inference(deliver(registry)))
     watch(dev)
     return trained, version

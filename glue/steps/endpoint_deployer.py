@@ -180,7 +180,7 @@ def deploy(
             done = {"unchanged": settings.endpoint_name, "config": name}
             if endpoint["EndpointStatus"] != "InService" or settings.check_min_auc is None:
                 return _with(done, held)
-            result = _checked(clients, settings, summary, name)
+            result = _checked(clients, settings, summary, endpoint["EndpointArn"], name)
             if not result.startswith("failed"):
                 return _with({**done, "check": result}, held)
             held[name] = f"its check after the deployment {result}"
@@ -257,16 +257,29 @@ def _deployed(
     return {"updated": settings.endpoint_name, "config": name}
 
 
-def _checked(clients: Clients, settings: Settings, summary: Mapping[str, Any], name: str) -> str:
+def config_arn(endpoint_arn: str, config_name: str) -> str:
+    """The ARN of one of the endpoint's configs (its account's; SageMaker writes names
+    lowercase in ARNs)."""
+    return f"{endpoint_arn.rsplit(':endpoint/', 1)[0]}:endpoint-config/{config_name.lower()}"
+
+
+def recorded_check(sagemaker: Any, arn: str) -> str | None:
+    """The check recorded on an endpoint config (None: none)."""
+    tags = sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+    return next((tag["Value"] for tag in tags if tag["Key"] == CHECK_TAG), None)
+
+
+def _checked(
+    clients: Clients, settings: Settings, summary: Mapping[str, Any], endpoint_arn: str, name: str
+) -> str:
     """The result of the check of the version the endpoint serves: the one recorded on its
     endpoint config, or the check's, run now and recorded."""
-    sagemaker = clients.sagemaker
-    arn = sagemaker.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
-    for tag in sagemaker.list_tags(ResourceArn=arn).get("Tags", []):
-        if tag["Key"] == CHECK_TAG:
-            return tag["Value"]
+    arn = config_arn(endpoint_arn, name)
+    recorded = recorded_check(clients.sagemaker, arn)
+    if recorded is not None:
+        return recorded
     result = _TAG_VALUE.sub(" ", _check(clients, settings, summary))[:_TAG_LENGTH]
-    sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": CHECK_TAG, "Value": result}])
+    clients.sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": CHECK_TAG, "Value": result}])
     return result
 
 
