@@ -113,6 +113,31 @@ _INVALID_KEY = {
 }
 
 
+def refusal(
+    prefix: str,
+    operation: str,
+    params: dict[str, Any],
+    caller: Caller,
+    policies: list[Policy],
+    region: str,
+) -> str | None:
+    """Why IAM refuses the caller's request (None: it goes ahead), each of its checks decided
+    and recorded; a denial refuses only when the layer enforces (logged otherwise, nothing
+    decided when it is off). Also for what a service does in-process as a role (its request
+    reaches no HTTP handler)."""
+    current = mode()
+    if current == "off":
+        return None
+    for checked in checks_for(prefix, operation, params, caller, region):
+        decision = decide(operation, caller, policies, checked, region)
+        if not decision.allowed:
+            text = decision.message(caller, checked)
+            _LOG.warning("authorization: denied %s.%s: %s", prefix, operation, text)
+            if current == "enforce":
+                return text
+    return None
+
+
 def authorize(service: str, found: tuple[str, str, dict[str, Any]]) -> Response | None:
     """The hook: None lets the request through; a Response refuses it."""
     current = mode()
@@ -144,13 +169,9 @@ def authorize(service: str, found: tuple[str, str, dict[str, Any]]) -> Response 
         return denied_response(prefix, protocol, message, code)
     caller, policies = resolved
     try:
-        for checked in checks_for(prefix, operation, params, caller, region):
-            decision = decide(operation, caller, policies, checked, region)
-            if not decision.allowed:
-                text = decision.message(caller, checked)
-                _LOG.warning("authorization: denied %s.%s: %s", prefix, operation, text)
-                if current == "enforce":
-                    return denied_response(prefix, protocol, text)
+        text = refusal(prefix, operation, params, caller, policies, region)
+        if text is not None:
+            return denied_response(prefix, protocol, text)
     except Exception as error:  # a gap of the authorizer: never an allow, always recorded
         known = (
             iam_reference.UnknownOperation,
