@@ -58,9 +58,15 @@ class WorkloadContract:
     rule_arns: dict[str, str | None]
     data_scientist_role_arn: str | None  # None: the tfvars name no data scientist
     endpoint_name: str | None  # the real-time endpoint; None: the tfvars ask for none
+    # Its Model Monitor schedule; None: no endpoint, or one that captures nothing (serverless)
+    monitoring_schedule_name: str | None = None
 
     PIPELINES: ClassVar[tuple[str, ...]] = ("training", "inference", "comparison")
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("data_scientist_role_arn", "endpoint_name")
+    OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "data_scientist_role_arn",
+        "endpoint_name",
+        "monitoring_schedule_name",
+    )
 
     @property
     def training_pipeline(self) -> str:

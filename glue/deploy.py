@@ -170,8 +170,9 @@ def apply(
             # The state no longer names it: say it, so that it is not left running unseen.
             raise MlopsError(
                 f"{config.name} was applied, but its endpoint {endpoint} was not deleted "
-                f"({said}): delete it, and its endpoint configs and models {endpoint}-v*, in "
-                f"account {config.account_id}"
+                f"({said}): delete its monitoring schedules, then it, and its endpoint configs, "
+                f"models and data-quality job definitions {endpoint}-v*, in account "
+                f"{config.account_id}"
             ) from None
     if saved.stamp.get("destroy"):
         target.destroyed(config.name)

@@ -1,7 +1,7 @@
 """A stage's real-time endpoint as its deployment function leaves it (glue/steps/
-endpoint_deployer.py): the endpoint, and a model and an endpoint config per version it deployed,
-named `<endpoint>-v<version>`. Terraform owns the function, not these: a stage's destroy deletes
-them with this."""
+endpoint_deployer.py): the endpoint, its Model Monitor schedules, and a model, an endpoint config
+and a data-quality job definition per version it deployed, named `<endpoint>-v<version>`.
+Terraform owns the function, not these: a stage's destroy deletes them with this."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ POLL_SECONDS = 10.0
 
 
 def missing(error: ClientError) -> bool:
-    """SageMaker's answer about a name that does not exist (a ValidationException)."""
-    return "Could not find" in error.response.get("Error", {}).get("Message", "")
+    """SageMaker's answer about a name that does not exist (a ValidationException; Model
+    Monitor's: ResourceNotFound)."""
+    said = error.response.get("Error", {})
+    return said.get("Code") == "ResourceNotFound" or "Could not find" in said.get("Message", "")
 
 
 def version_of(config_name: str) -> str | None:
@@ -42,6 +44,47 @@ def check_of(sagemaker: Any, endpoint_arn: str, config_name: str) -> str | None:
     )
 
 
+def monitoring_of(sagemaker: Any, schedule_name: str) -> str:
+    """The endpoint's Model Monitor schedule in words: the version whose baseline it checks
+    against, and its last execution (with where its reports are)."""
+    try:
+        schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=schedule_name)
+    except ClientError as error:
+        if not missing(error):
+            raise
+        return f"data quality: {schedule_name} not created yet (once a version serves)"
+    config = schedule["MonitoringScheduleConfig"]
+    definition = config["MonitoringJobDefinitionName"]
+    version = version_of(definition)
+    said = (
+        f"data quality: {schedule_name} {schedule['MonitoringScheduleStatus']}, "
+        f"{config['ScheduleConfig']['ScheduleExpression']}, against the baseline of "
+        f"{f'version {version}' if version else definition}"
+    )
+    last = schedule.get("LastMonitoringExecutionSummary")
+    if last is None:
+        return f"{said}; no execution yet"
+    said += (
+        f"; last execution {last['ScheduledTime']:%Y-%m-%d %H:%M} UTC: "
+        f"{last['MonitoringExecutionStatus']}"
+    )
+    if last.get("FailureReason"):
+        return f"{said} ({last['FailureReason']})"
+    described = sagemaker.describe_data_quality_job_definition(
+        JobDefinitionName=last["MonitoringJobDefinitionName"]
+    )
+    reports = reports_uri(described, schedule_name, schedule["EndpointName"], last["ScheduledTime"])
+    return f"{said}, reports in {reports}"
+
+
+def reports_uri(definition: dict[str, Any], schedule_name: str, endpoint: str, at) -> str:
+    """Where an execution of a schedule on its job definition writes its reports:
+    `<output>/<endpoint>/<schedule>/yyyy/mm/dd/hh` (the hour it was scheduled at)."""
+    [output] = definition["DataQualityJobOutputConfig"]["MonitoringOutputs"]
+    base = output["S3Output"]["S3Uri"].rstrip("/")
+    return f"{base}/{endpoint}/{schedule_name}/{at:%Y/%m/%d/%H}"
+
+
 def _status(sagemaker: Any, endpoint: str) -> str | None:
     try:
         return sagemaker.describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
@@ -54,10 +97,25 @@ def _status(sagemaker: Any, endpoint: str) -> str | None:
 def delete(
     sagemaker: Any, endpoint: str, poll_seconds: float = POLL_SECONDS, wait: float = WAIT_SECONDS
 ) -> list[str]:
-    """Delete the endpoint (once a deployment in progress has ended), then each endpoint
-    config and model of its versions; the names deleted (none when there is nothing left: a
-    second run deletes nothing)."""
+    """Delete the endpoint's monitoring schedules and the endpoint (once a deployment in
+    progress has ended), then each endpoint config, model and data-quality job definition of
+    its versions; the names deleted (none when there is nothing left: a second run deletes
+    nothing)."""
     deleted = []
+    schedules = [
+        summary["MonitoringScheduleName"]
+        for page in sagemaker.get_paginator("list_monitoring_schedules").paginate(
+            EndpointName=endpoint
+        )
+        for summary in page["MonitoringScheduleSummaries"]
+    ]
+    for name in sorted(schedules):
+        try:
+            sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+            deleted.append(f"monitoring schedule {name}")
+        except ClientError as error:
+            if not missing(error):
+                raise
     deadline = time.monotonic() + wait
     status = _status(sagemaker, endpoint)
     while status in DEPLOYING:
@@ -76,7 +134,20 @@ def delete(
     listed = (
         ("endpoint config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),
         ("model", "list_models", "Models", "ModelName"),
+        (
+            "data-quality job definition",
+            "list_data_quality_job_definitions",
+            "JobDefinitionSummaries",
+            "MonitoringJobDefinitionName",
+        ),
     )
+    removals = {
+        "endpoint config": lambda name: sagemaker.delete_endpoint_config(EndpointConfigName=name),
+        "model": lambda name: sagemaker.delete_model(ModelName=name),
+        "data-quality job definition": lambda name: sagemaker.delete_data_quality_job_definition(
+            JobDefinitionName=name
+        ),
+    }
     for kind, operation, key, field in listed:
         names = [
             item[field]
@@ -85,9 +156,6 @@ def delete(
             if versions.fullmatch(item[field])
         ]
         for name in sorted(names):
-            if kind == "model":
-                sagemaker.delete_model(ModelName=name)
-            else:
-                sagemaker.delete_endpoint_config(EndpointConfigName=name)
+            removals[kind](name)
             deleted.append(f"{kind} {name}")
     return deleted

@@ -22,6 +22,7 @@ from glue.steps import (
     GOVERNANCE_HANDLER_SCRIPT,
     LAMBDA_HANDLER_SCRIPT,
     STEPS_DIR,
+    endpoint_deployer,
     images,
 )
 
@@ -34,6 +35,8 @@ class Function:
 
     handler_file: Path
     variable: str
+    # Files the handler reads beside it (packaged at the zip's root too).
+    data_files: tuple[Path, ...] = ()
 
     @property
     def handler(self) -> str:
@@ -45,15 +48,20 @@ class Function:
 LATEST_MODEL = Function(STEPS_DIR / LAMBDA_HANDLER_SCRIPT, "latest_model_package")
 GOVERNANCE_RECORDER = Function(STEPS_DIR / GOVERNANCE_HANDLER_SCRIPT, "governance_recorder_package")
 # A workload stage's real-time endpoint deployment (deployed if the stage has an endpoint).
-ENDPOINT_DEPLOYER = Function(STEPS_DIR / ENDPOINT_DEPLOYER_SCRIPT, "endpoint_deployer_package")
+ENDPOINT_DEPLOYER = Function(
+    STEPS_DIR / ENDPOINT_DEPLOYER_SCRIPT,
+    "endpoint_deployer_package",
+    (endpoint_deployer.ANALYZER_IMAGES,),
+)
 
 
 def package_bytes(function: Function) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(function.handler_file.name, date_time=_ZIP_TIMESTAMP)
-        info.external_attr = 0o644 << 16
-        archive.writestr(info, function.handler_file.read_bytes())
+        for path in (function.handler_file, *function.data_files):
+            info = zipfile.ZipInfo(path.name, date_time=_ZIP_TIMESTAMP)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
 
 

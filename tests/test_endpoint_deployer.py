@@ -248,6 +248,118 @@ class SageMaker:
             },
         )
 
+    def monitoring(
+        self, number: int, defined: bool | None = True, scheduled_on: int | None = 0
+    ) -> None:
+        """The endpoint's Model Monitor as the function finds it, and what it then does: the
+        version's job definition (False: created, from its baseline; None: made by another run
+        meanwhile), the schedule on `scheduled_on`'s (0: this version's; None: no schedule,
+        created; else moved to this one)."""
+        name = f"{NAME}-v{number}"
+        arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
+        monitoring = SETTINGS.monitoring or {}
+        schedule = monitoring["ScheduleName"]
+        request = {
+            "JobDefinitionName": name,
+            "DataQualityBaselineConfig": {
+                "ConstraintsResource": {"S3Uri": f"s3://artifacts/runs/{number}/constraints.json"},
+                "StatisticsResource": {"S3Uri": f"s3://artifacts/runs/{number}/statistics.json"},
+            },
+            "DataQualityAppSpecification": {
+                "ImageUri": endpoint_deployer.analyzer_image("us-east-1")
+            },
+            "RoleArn": SETTINGS.execution_role_arn,
+            **monitoring["JobDefinition"],
+        }
+        if defined is None:
+            self.defined_elsewhere_meanwhile(number)
+        elif defined:
+            described = {**request, "JobDefinitionArn": f"{arn}:data-quality-job-definition/{name}"}
+            described["CreationTime"] = "2026-12-01T00:00:00Z"
+            self.answer(
+                "describe_data_quality_job_definition", described, {"JobDefinitionName": name}
+            )
+        else:
+            self.not_found("describe_data_quality_job_definition", JobDefinitionName=name)
+            self.baseline(number)
+            self.answer(
+                "create_data_quality_job_definition",
+                {"JobDefinitionArn": f"{arn}:data-quality-job-definition/{name}"},
+                request,
+            )
+        config = {
+            "ScheduleConfig": {"ScheduleExpression": monitoring["ScheduleExpression"]},
+            "MonitoringJobDefinitionName": name,
+            "MonitoringType": "DataQuality",
+        }
+        wanted = {"MonitoringScheduleName": schedule, "MonitoringScheduleConfig": config}
+        answer = {"MonitoringScheduleArn": f"{arn}:monitoring-schedule/{schedule}"}
+        if scheduled_on is None:
+            self.not_found("describe_monitoring_schedule", MonitoringScheduleName=schedule)
+            self.answer("create_monitoring_schedule", answer, wanted)
+            return
+        on = f"{NAME}-v{scheduled_on or number}"
+        described = {
+            **answer,
+            "MonitoringScheduleName": schedule,
+            "MonitoringScheduleStatus": "Scheduled",
+            "CreationTime": "2026-12-01T00:00:00Z",
+            "LastModifiedTime": "2026-12-01T00:00:00Z",
+            "MonitoringScheduleConfig": {**config, "MonitoringJobDefinitionName": on},
+        }
+        self.answer("describe_monitoring_schedule", described, {"MonitoringScheduleName": schedule})
+        if on != name:
+            self.answer("update_monitoring_schedule", answer, wanted)
+
+    def defined_elsewhere_meanwhile(self, number: int) -> None:
+        """The version's job definition: not there, then made by another run (events come
+        twice): the creation is refused (ResourceInUse)."""
+        name = f"{NAME}-v{number}"
+        self.not_found("describe_data_quality_job_definition", JobDefinitionName=name)
+        self.baseline(number)
+        self.called.add("create_data_quality_job_definition")
+        self.stub.add_client_error(
+            "create_data_quality_job_definition",
+            service_error_code="ResourceInUse",
+            service_message=f"Job definition {name} already exists.",
+            http_status_code=400,
+        )
+
+    def baseline(self, number: int, recorded: bool = True) -> None:
+        """The version's metadata: its data-quality baseline (the training run's), or none."""
+        baselines = {
+            "ModelDataQuality": {
+                kind: {
+                    "ContentType": "application/json",
+                    "S3Uri": f"s3://artifacts/runs/{number}/{kind.lower()}.json",
+                }
+                for kind in ("Statistics", "Constraints")
+            }
+        }
+        self.answer(
+            "describe_model_package",
+            {
+                "ModelPackageName": GROUP.rsplit("/", 1)[-1],
+                "ModelPackageArn": version_arn(number),
+                "CreationTime": "2026-12-01T00:00:00Z",
+                "ModelPackageStatus": "Completed",
+                "ModelPackageStatusDetails": {"ValidationStatuses": []},
+                **({"DriftCheckBaselines": baselines} if recorded else {}),
+            },
+            {"ModelPackageName": version_arn(number)},
+        )
+
+    def not_found(self, operation: str, **name: str) -> None:
+        """Model Monitor's answer about a name that does not exist."""
+        self.called.add(operation)
+        self.stub.add_client_error(
+            operation,
+            service_error_code="ResourceNotFound",
+            service_message=f"{next(iter(name.values()))} not found",
+            http_status_code=400,
+            expected_params=name,
+        )
+
     def updated(self, number: int) -> None:
         self.answer(
             "update_endpoint",
@@ -375,7 +487,8 @@ def test_a_newer_version_rolled_back_is_held_not_deployed_again(sagemaker):
     config["CreationTime"] = "2026-12-01T00:00:00Z"
     sagemaker.answer("describe_endpoint_config", config, {"EndpointConfigName": name})
     sagemaker.checked(2, "passed: AUC 0.912 on 200 held-out rows - minimum 0.8")
-    # Nothing else is asked: nothing made, no update; v2 serves on.
+    sagemaker.monitoring(2)
+    # Nothing else is asked: nothing made, no update; v2 serves on, monitored.
     done = sagemaker.deploy(_endpoint_changed())
     assert done["unchanged"] == NAME and done["config"] == f"{NAME}-v2"
     assert done["held"] == f"{NAME}-v3" and "rolled back" in done["reason"]
@@ -430,12 +543,20 @@ def test_a_check_that_passes_is_recorded_and_changes_nothing_else(sagemaker):
     sagemaker.scored(FEATURES, "0.9\n0.2\n0.8\n0.3\n")
     passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
     sagemaker.recorded(2, passed)
+    sagemaker.monitoring(2)
     done = sagemaker.deploy(_endpoint_changed())
-    assert done == {"unchanged": NAME, "config": f"{NAME}-v2", "check": passed}
+    on_its_baseline = f"{NAME}-data-quality, on the baseline of {NAME}-v2"
+    assert done == {
+        "unchanged": NAME,
+        "config": f"{NAME}-v2",
+        "check": passed,
+        "monitoring": on_its_baseline,
+    }
     # Checked once: the next run reads the result.
     sagemaker.approved(2)
     sagemaker.endpoint(f"{NAME}-v2")
     sagemaker.checked(2, passed)
+    sagemaker.monitoring(2)
     assert sagemaker.deploy(_endpoint_changed())["check"] == passed
 
 
@@ -520,5 +641,63 @@ def test_a_held_out_split_that_cannot_be_read_is_recorded_and_blocks_nothing(sag
     sagemaker.held_out(2, None)
     skipped = "skipped: s3://artifacts/test-dev/runs/2/test/test.csv cannot be read: NoSuchKey"
     sagemaker.recorded(2, skipped)
+    sagemaker.monitoring(2)
     done = sagemaker.deploy(_endpoint_changed())
-    assert done == {"unchanged": NAME, "config": f"{NAME}-v2", "check": skipped}
+    assert done["check"] == skipped and done["unchanged"] == NAME
+
+
+def test_a_version_that_serves_checked_is_monitored_against_its_own_baseline(sagemaker):
+    """Its job definition is made from its DriftCheckBaselines, with the analyzer image of the
+    region and the stage's execution role, and the schedule is created on it; a later version
+    that serves moves the schedule to its own; a second run writes nothing."""
+    passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
+    sagemaker.approved(1)
+    sagemaker.endpoint(f"{NAME}-v1")
+    sagemaker.checked(1, passed)
+    sagemaker.monitoring(1, defined=False, scheduled_on=None)
+    created = sagemaker.deploy(_endpoint_changed())["monitoring"]
+    assert created == f"{NAME}-data-quality created, on the baseline of {NAME}-v1"
+    sagemaker.approved(2, 1)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, passed)
+    sagemaker.monitoring(2, defined=False, scheduled_on=1)
+    moved = sagemaker.deploy(_endpoint_changed())["monitoring"]
+    assert moved == f"{NAME}-data-quality moved to the baseline of {NAME}-v2"
+
+
+def test_a_version_without_a_baseline_is_served_unmonitored_and_said(sagemaker):
+    passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
+    sagemaker.approved(1)
+    sagemaker.endpoint(f"{NAME}-v1")
+    sagemaker.checked(1, passed)
+    sagemaker.not_found("describe_data_quality_job_definition", JobDefinitionName=f"{NAME}-v1")
+    sagemaker.baseline(1, recorded=False)
+    done = sagemaker.deploy(_endpoint_changed())
+    assert done["monitoring"] == (
+        "none: the version records no data-quality baseline (DriftCheckBaselines)"
+    )
+    assert done["unchanged"] == NAME and done["check"] == passed
+
+
+def test_a_version_failing_its_check_is_never_the_monitorings_baseline(sagemaker):
+    """The check fails: the version approved before is deployed again, and nothing of the
+    monitoring is touched (the schedule moves once that version serves again)."""
+    sagemaker.approved(2, 1)
+    sagemaker.endpoint(f"{NAME}-v2")
+    sagemaker.checked(2, "failed: AUC 0.500 on 4 held-out rows - minimum 0.8")
+    sagemaker.made(1, existing=True)
+    sagemaker.updated(1)
+    done = sagemaker.deploy(_endpoint_changed())
+    assert "monitoring" not in done and done["config"] == f"{NAME}-v1"
+
+
+def test_a_job_definition_another_run_made_meanwhile_is_used(sagemaker):
+    """Two runs at once (events come twice): the second creation is refused (ResourceInUse),
+    and the run goes on to the schedule with the definition the other made."""
+    passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
+    sagemaker.approved(1)
+    sagemaker.endpoint(f"{NAME}-v1")
+    sagemaker.checked(1, passed)
+    sagemaker.monitoring(1, defined=None, scheduled_on=None)
+    done = sagemaker.deploy(_endpoint_changed())
+    assert done["monitoring"] == f"{NAME}-data-quality created, on the baseline of {NAME}-v1"

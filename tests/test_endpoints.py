@@ -5,14 +5,16 @@ shifted in the configured steps (DescribeEndpoint shows each); a rejection of th
 deploys the one before; an alarm in ALARM during the deployment rolls it back, and the version
 rolled back is held; a version whose check on the endpoint fails (its held-out rows scored)
 is held and the one before serves again; what the endpoint config asks is captured, as its
-execution role; AWS's refusals (a second creation of a name, an update of an endpoint still
-deploying) are refused here too. Waits are scaled down (MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE,
-0.01 by default: 100 s of AWS take 1 s here)."""
+execution role; Model Monitor checks what was captured against the served version's baseline;
+AWS's refusals (a second creation of a name, an update of an endpoint still deploying) are
+refused here too. Waits are scaled down (MLOPS_EMULATOR_DEPLOYMENT_TIME_SCALE, 0.01 by default:
+100 s of AWS take 1 s here)."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime
 import io
 import json
 import re
@@ -653,3 +655,271 @@ def test_an_endpoint_captures_what_its_config_asks_as_its_execution_role(emulato
         assert captured() == files
     finally:
         sagemaker.delete_endpoint(EndpointName=name)
+
+
+def _baseline(s3, bucket: str, prefix: str, rows: str) -> dict:
+    """A version's data-quality baseline of `rows` (Model Monitor's statistics and
+    constraints, as the training pipeline's baseline step writes them), stored in S3; the
+    DriftCheckBaselines that register it."""
+    from glue.local import model_monitor
+
+    frame = model_monitor.read_dataset_text(rows)
+    statistics = model_monitor.statistics(frame)
+    documents = {
+        "statistics": statistics,
+        "constraints": model_monitor.suggest_constraints(statistics),
+    }
+    for kind, document in documents.items():
+        s3.put_object(Bucket=bucket, Key=f"{prefix}/{kind}.json", Body=json.dumps(document))
+    source = {"ContentType": "application/json"}
+    return {
+        "ModelDataQuality": {
+            kind.title(): {**source, "S3Uri": f"s3://{bucket}/{prefix}/{kind}.json"}
+            for kind in documents
+        }
+    }
+
+
+def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator):
+    """Once a version serves, the function points the endpoint's Model Monitor schedule at
+    that version's baseline (a data-quality job definition of its own); each hour an execution
+    checks what the endpoint captured since the last one, as the job definition's role: rows
+    like the baseline's complete, drifted rows complete with violations (the reports written
+    as Model Monitor lays them out, with the configured key), no rows fail as on AWS. A new
+    version moves the schedule to its baseline; a second run writes nothing; the stage's
+    destroy deletes the schedule and the job definitions."""
+    from glue import endpoints
+    from glue.local import monitoring
+
+    sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
+    runtime = accounts.client_in(emulator, ACCOUNT, "sagemaker-runtime")
+    s3 = accounts.client_in(emulator, ACCOUNT, "s3")
+    iam = accounts.client_in(emulator, ACCOUNT, "iam")
+    region = sagemaker.meta.region_name
+    suffix = uuid.uuid4().hex[:8]
+    bucket, name = f"monitored-{suffix}", f"monitored-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    key = accounts.client_in(emulator, ACCOUNT, "kms").create_key()["KeyMetadata"]["Arn"]
+    trust = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
+    trust["Action"] = "sts:AssumeRole"
+    role = iam.create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )["Role"]["Arn"]
+    allowed = [
+        ("s3:GetObject", f"arn:aws:s3:::{bucket}/*"),
+        ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
+        ("s3:PutObject", f"arn:aws:s3:::{bucket}/capture/*"),
+        ("s3:PutObject", f"arn:aws:s3:::{bucket}/monitoring/*"),
+        ("kms:GenerateDataKey", key),
+        ("kms:Decrypt", key),
+    ]
+    statements = [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in allowed]
+    iam.put_role_policy(
+        RoleName=name,
+        PolicyName="monitoring",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+    )
+    group = sagemaker.create_model_package_group(ModelPackageGroupName=name)["ModelPackageGroupArn"]
+    # Two features between 0 and 1, as the versions were trained on.
+    like_training = "".join(f"{i / 40:.3f},{1 - i / 40:.3f}\n" for i in range(40))
+    for number in (1, 2):
+        s3.put_object(Bucket=bucket, Key=f"v{number}/model.tar.gz", Body=_model_artifact(True))
+        _register(
+            sagemaker,
+            group,
+            f"s3://{bucket}/v{number}/model.tar.gz",
+            "Approved" if number == 1 else "PendingManualApproval",
+            DriftCheckBaselines=_baseline(s3, bucket, f"v{number}/baseline", like_training),
+        )
+    all_at_once = {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}
+    policy = {"TrafficRoutingConfiguration": all_at_once, "TerminationWaitInSeconds": 0}
+    policy["MaximumExecutionTimeoutInSeconds"] = 600
+    schedule = f"{name}-data-quality"
+    settings = dataclasses.replace(
+        _settings(name, group, {"BlueGreenUpdatePolicy": policy}),
+        execution_role_arn=role,
+        data_capture_config={
+            "EnableCapture": True,
+            "InitialSamplingPercentage": 100,
+            "DestinationS3Uri": f"s3://{bucket}/capture",
+            "KmsKeyId": key,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+            "CaptureContentTypeHeader": {"CsvContentTypes": ["text/csv"]},
+        },
+        monitoring={
+            "ScheduleName": schedule,
+            "ScheduleExpression": "cron(0 * ? * * *)",
+            "JobDefinition": {
+                "DataQualityJobInput": {
+                    "EndpointInput": {"EndpointName": name, "LocalPath": "/opt/ml/processing/input"}
+                },
+                "DataQualityJobOutputConfig": {
+                    "MonitoringOutputs": [
+                        {
+                            "S3Output": {
+                                "S3Uri": f"s3://{bucket}/monitoring",
+                                "LocalPath": "/opt/ml/processing/output",
+                            }
+                        }
+                    ],
+                    "KmsKeyId": key,
+                },
+                "JobResources": {
+                    "ClusterConfig": {
+                        "InstanceCount": 1,
+                        "InstanceType": "ml.m5.xlarge",
+                        "VolumeSizeInGB": 20,
+                    }
+                },
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+            },
+        },
+    )
+
+    def run() -> dict[str, str]:
+        return endpoint_deployer.deploy(sagemaker, settings, _ended(name))
+
+    def send(rows: str) -> None:
+        for start in range(0, len(rows.splitlines()), 10):
+            body = "".join(f"{line}\n" for line in rows.splitlines()[start : start + 10])
+            runtime.invoke_endpoint(EndpointName=name, Body=body.encode(), ContentType="text/csv")
+
+    def hour_passes() -> dict:
+        [execution] = [
+            execution.summary
+            for execution in monitoring.hour_passes(emulator, ACCOUNT, region)
+            if execution.summary["MonitoringScheduleName"] == schedule
+        ]
+        return execution
+
+    try:
+        assert run()["created"] == name
+        _stages(sagemaker, name, f"{name}-v1")
+        assert run()["monitoring"] == f"{schedule} created, on the baseline of {name}-v1"
+        definition = sagemaker.describe_data_quality_job_definition(JobDefinitionName=f"{name}-v1")
+        assert definition["RoleArn"] == role
+        assert definition["DataQualityAppSpecification"]["ImageUri"] == (
+            endpoint_deployer.analyzer_image(region)
+        )
+        assert definition["DataQualityBaselineConfig"]["ConstraintsResource"]["S3Uri"] == (
+            f"s3://{bucket}/v1/baseline/constraints.json"
+        )
+        send(like_training)
+        assert hour_passes()["MonitoringExecutionStatus"] == "Completed"
+        send("".join(f"{5 + i},{9 - i}\n" for i in range(20)))  # far outside the baseline
+        drifted = hour_passes()
+        assert drifted["MonitoringExecutionStatus"] == "CompletedWithViolations", drifted
+        at = datetime.datetime.fromisoformat(drifted["ScheduledTime"])
+        reports = endpoints.reports_uri(definition, schedule, name, at)
+        prefix = reports.removeprefix(f"s3://{bucket}/")
+        stored = s3.get_object(Bucket=bucket, Key=f"{prefix}/constraint_violations.json")
+        assert stored["ServerSideEncryption"] == "aws:kms" and stored["SSEKMSKeyId"] == key
+        violations = json.loads(stored["Body"].read())["violations"]
+        assert {v["constraint_check_type"] for v in violations} == {"baseline_drift_check"}
+        nothing = hour_passes()  # nothing captured since
+        assert nothing["MonitoringExecutionStatus"] == "Failed"
+        assert nothing["FailureReason"] == "Job inputs had no data"
+        listed = sagemaker.list_monitoring_executions(MonitoringScheduleName=schedule)
+        assert [e["MonitoringExecutionStatus"] for e in listed["MonitoringExecutionSummaries"]] == [
+            "Failed",
+            "CompletedWithViolations",
+            "Completed",
+        ]
+        # v2 approved: once it serves, the schedule checks against its baseline.
+        pending = sagemaker.list_model_packages(ModelPackageGroupName=group)
+        [v2] = [p for p in pending["ModelPackageSummaryList"] if p["ModelPackageVersion"] == 2]
+        sagemaker.update_model_package(
+            ModelPackageArn=v2["ModelPackageArn"], ModelApprovalStatus="Approved"
+        )
+        assert run()["updated"] == name
+        _stages(sagemaker, name, f"{name}-v2")
+        assert run()["monitoring"] == f"{schedule} moved to the baseline of {name}-v2"
+        assert run()["monitoring"] == f"{schedule}, on the baseline of {name}-v2"  # no write
+        described = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=schedule)
+        assert described["MonitoringScheduleConfig"]["MonitoringJobDefinitionName"] == (
+            f"{name}-v2"
+        )
+        assert described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"] == (
+            "Failed"
+        )
+        deleted = endpoints.delete(sagemaker, name, poll_seconds=0.2)
+        assert deleted[0] == f"monitoring schedule {schedule}"
+        assert deleted[-2:] == [
+            f"data-quality job definition {name}-v1",
+            f"data-quality job definition {name}-v2",
+        ]
+        assert endpoints.delete(sagemaker, name) == []
+    finally:
+        with contextlib.suppress(ClientError):
+            sagemaker.delete_monitoring_schedule(MonitoringScheduleName=schedule)
+        with contextlib.suppress(ClientError):
+            sagemaker.delete_endpoint(EndpointName=name)
+
+
+def test_model_monitors_refusals_are_aws_s(emulator):
+    """A schedule of a job definition that does not exist, or at a time Model Monitor does not
+    take, is refused; so is a second schedule or job definition of a name, a schedule not
+    there, and the record of an execution of a schedule not there."""
+    from glue.errors import MlopsError
+
+    sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
+    name = f"refused-{uuid.uuid4().hex[:8]}"
+    definition = {
+        "JobDefinitionName": name,
+        "DataQualityAppSpecification": {"ImageUri": endpoint_deployer.analyzer_image("us-east-1")},
+        "DataQualityJobInput": {
+            "EndpointInput": {"EndpointName": name, "LocalPath": "/opt/ml/processing/input"}
+        },
+        "DataQualityJobOutputConfig": {
+            "MonitoringOutputs": [
+                {"S3Output": {"S3Uri": "s3://b/p", "LocalPath": "/opt/ml/processing/output"}}
+            ]
+        },
+        "JobResources": {
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": "ml.m5.xlarge",
+                "VolumeSizeInGB": 20,
+            }
+        },
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+    }
+
+    def schedule(expression: str = "cron(0 * ? * * *)", job: str = name) -> None:
+        config = {"ScheduleConfig": {"ScheduleExpression": expression}}
+        config |= {"MonitoringJobDefinitionName": job, "MonitoringType": "DataQuality"}
+        sagemaker.create_monitoring_schedule(
+            MonitoringScheduleName=name, MonitoringScheduleConfig=config
+        )
+
+    def refused(code: str, call) -> str:
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == code, raised.value.response
+        return raised.value.response["Error"]["Message"]
+
+    assert "not found" in refused("ResourceNotFound", lambda: schedule(job=f"{name}-none"))
+    sagemaker.create_data_quality_job_definition(**definition)
+    try:
+        refused("ResourceInUse", lambda: sagemaker.create_data_quality_job_definition(**definition))
+        for expression in ("rate(1 hour)", "cron(30 * ? * * *)", "cron(0 25 ? * * *)"):
+            assert "Invalid schedule expression" in refused(
+                "ValidationException", lambda e=expression: schedule(e)
+            )
+        missing = lambda: sagemaker.describe_monitoring_schedule(  # noqa: E731
+            MonitoringScheduleName=name
+        )
+        refused("ResourceNotFound", missing)
+        schedule("cron(0 6/12 ? * * *)")  # every 12 hours from 06:00: taken
+        refused("ResourceInUse", schedule)
+        sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+        with pytest.raises(MlopsError, match=f"the execution of {name} is not recorded: .*not"):
+            control.record_monitoring_execution(
+                emulator,
+                ACCOUNT,
+                "us-east-1",
+                {"MonitoringScheduleName": name, "ScheduledTime": "2026-12-06T10:00:00+00:00"},
+            )
+    finally:
+        sagemaker.delete_data_quality_job_definition(JobDefinitionName=name)

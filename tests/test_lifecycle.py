@@ -15,11 +15,12 @@ import pytest
 from glue import aws, cli, config, deploy, governance, people, state_store
 from glue import registry as registry_module
 from glue.aws import client, split_s3
-from glue.local import lifecycle, operator, sample_data
+from glue.local import lifecycle, monitoring, operator, sample_data
 from glue.local.emulator import control
 from glue.pipelines import upsert
 from tests import least_privilege
 from tests.accounts import DEV_APPROVER, PROD_APPROVER, READER
+from tests.conftest import ACCOUNTS, REGION
 from tests.model_monitor_schemas import valid
 
 GOVERNANCE_RULE = "mammo-governance-recorder"
@@ -343,6 +344,17 @@ def test_only_an_approval_starts_the_stage_inference_through_the_deployed_rules(
         f"{endpoint_name}: InService, serving version {version} ({config_name})"
     ), out
     assert "\n  checked after its deployment: passed: AUC " in out, out
+    # Its Model Monitor schedule checks against the served version's baseline; an hour passes
+    # (the local scheduler): what the endpoint received since is checked, the reports written.
+    monitoring.hour_passes(emulator, ACCOUNTS["dev"], REGION)
+    code, out, _ = endpoint("status")
+    assert code == 0 and re.search(
+        rf"\n  data quality: {endpoint_name}-data-quality Scheduled, cron\(0 \* \? \* \* \*\), "
+        rf"against the baseline of version {version}; last execution [0-9-]+ [0-9:]+ UTC: "
+        rf"Completed(WithViolations)?, reports in s3://\S+/{endpoint_name}/"
+        rf"{endpoint_name}-data-quality/[0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/[0-9]{{2}}\n",
+        out,
+    ), out
     payload = tmp_path / "rows.csv"
     payload.write_text("".join(sample_data.batch_csv().splitlines(keepends=True)[:3]))
     code, out, _ = endpoint("invoke", "--payload", str(payload))

@@ -138,7 +138,9 @@ def test_an_empty_or_unreadable_dataset_fails_the_job(tmp_path):
         _analyze(tmp_path / "empty", "")
     with pytest.raises(model_monitor.AnalyzerError, match="data.csv as CSV: Error tokenizing"):
         _analyze(tmp_path / "ragged", "1,2\n1,2,3\n")
-    with pytest.raises(model_monitor.AnalyzerError, match="only csv is emulated"):
+    with pytest.raises(
+        model_monitor.AnalyzerError, match=r"only csv \(and captured data\) is emulated"
+    ):
         model_monitor.read_dataset(tmp_path, {"json": {"lines": True}})
 
 
@@ -219,3 +221,53 @@ def test_a_demo_on_given_data_infers_on_batches_of_that_data(tmp_path):
     assert _found(outliers) == {("_c1", "baseline_drift_check")}
     generated = _analyze(tmp_path / "generated", sample_data.batch_csv(), baseline)
     assert ("_c4", "baseline_drift_check") in _found(generated)
+
+
+CAPTURED = {"sagemakerCaptureJson": {"captureIndexNames": ["endpointInput", "endpointOutput"]}}
+
+
+def _captured(data: str, encoding: str = "CSV") -> str:
+    """One invocation as data capture writes it (glue/local/emulator/data_capture.py)."""
+    payload = {"observedContentType": "text/csv", "mode": "INPUT", "data": data}
+    answer = {"observedContentType": "text/csv", "mode": "OUTPUT", "data": "0.5\n"}
+    record = {
+        "captureData": {
+            "endpointInput": payload | {"encoding": encoding},
+            "endpointOutput": answer | {"encoding": "CSV"},
+        },
+        "eventMetadata": {"eventId": "e", "inferenceTime": "2026-12-06T10:00:00Z"},
+        "eventVersion": "0",
+    }
+    return json.dumps(record) + "\n"
+
+
+def test_captured_requests_are_read_as_the_rows_they_carried(tmp_path):
+    """An endpoint's captured data: every request's CSV rows (several a request; base64 ones
+    decoded), from every file under the hour folders; the answers are not columns."""
+    import base64
+
+    hour = tmp_path / "endpoint" / "AllTraffic" / "2026" / "12" / "06" / "10"
+    hour.mkdir(parents=True)
+    (hour / "00-01-000-a.jsonl").write_text(_captured("4,60,2\n3,45,1\n") + _captured("5,70,3"))
+    encoded = base64.b64encode(b"2,30,1\n").decode()
+    (hour / "00-02-000-b.jsonl").write_text(_captured(encoded, "BASE64"))
+    frame = model_monitor.read_dataset(tmp_path, CAPTURED)
+    assert list(frame.columns) == ["_c0", "_c1", "_c2"]
+    assert frame.values.tolist() == [
+        ["4", "60", "2"],
+        ["3", "45", "1"],
+        ["5", "70", "3"],
+        ["2", "30", "1"],
+    ]
+
+
+def test_captured_data_the_analyzer_cannot_read_fails_the_job(tmp_path):
+    (tmp_path / "bad.jsonl").write_text('{"captureData": {}}\n')
+    with pytest.raises(model_monitor.AnalyzerError, match="bad.jsonl, line 1: not a captured"):
+        model_monitor.read_dataset(tmp_path, CAPTURED)
+    (tmp_path / "bad.jsonl").write_text(_captured('{"a": 1}', "JSON"))
+    with pytest.raises(model_monitor.AnalyzerError, match="line 1: JSON requests: not emulated"):
+        model_monitor.read_dataset(tmp_path, CAPTURED)
+    (tmp_path / "bad.jsonl").unlink()
+    with pytest.raises(model_monitor.AnalyzerError, match="has no rows"):
+        model_monitor.read_dataset(tmp_path, CAPTURED)

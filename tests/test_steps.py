@@ -34,7 +34,8 @@ def test_preprocess_cleans_splits_and_writes_the_baseline_dataset(tmp_path):
     }
     assert counts == {"train": 70, "validation": 15, "test": 15}
     first = (tmp_path / "train" / "train.csv").read_text().splitlines()[0].split(",")
-    assert first[0] in ("0.0", "1.0") and len(first) == 6, "label first, then 5 features"
+    assert first[0] in ("0", "1") and len(first) == 6, "label first, then 5 features"
+    assert all("." not in value for value in first), "whole numbers, as batches carry them"
     # The training split's features as batches arrive (no label, no header, whole numbers as
     # such): what Model Monitor's analyzer computes the data-quality baseline from.
     baseline = (tmp_path / "baseline" / "baseline.csv").read_text().splitlines()

@@ -257,6 +257,7 @@ def _assert_every_statement_of_the_terraform_role_is_needed(record: dict) -> Non
 # the test whose requests, refused without them, do.
 EXERCISED_ELSEWHERE = {
     "ReadTheEndpointChecks": "test_lifecycle: `mlops endpoint status` shows a deployment's check",
+    "ReadTheEndpointsMonitoring": "test_lifecycle: `mlops endpoint status` shows the monitoring",
 }
 
 

@@ -35,6 +35,8 @@ module "workload" {
     arn            = module.realtime_endpoint[0].endpoint_arn
     log_group_name = module.realtime_endpoint[0].function_log_group_name
     alarm_arns     = module.realtime_endpoint[0].alarm_arns
+    # (Its schedule: what CI reads of Model Monitor.)
+    monitoring_schedule_arn = module.realtime_endpoint[0].monitoring_schedule_arn
   }
 }
 
@@ -55,6 +57,12 @@ module "realtime_endpoint" {
     destination_s3_uri = "s3://${module.naming.artifacts_bucket_name}/${module.naming.data_capture_prefixes[var.environment]}"
     kms_key_arn        = data.aws_kms_alias.artifacts.target_key_arn
     sampling_percent   = var.endpoint.capture_percent
+  }
+  # Model Monitor checks what it captured, hourly, against the served version's data-quality
+  # baseline; the reports beside the captured data, with the bucket's key.
+  monitoring = var.endpoint.serving.mode == "serverless" ? null : {
+    output_s3_uri = "s3://${module.naming.artifacts_bucket_name}/${module.naming.endpoint_monitoring_prefixes[var.environment]}"
+    kms_key_arn   = data.aws_kms_alias.artifacts.target_key_arn
   }
   # Checked after each deployment on the version's held-out split, which its training run wrote
   # in the central bucket (here, or in a stage promoting into this one), against the stage's

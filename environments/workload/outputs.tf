@@ -18,6 +18,7 @@ locals {
     rule_arns                    = module.workload.rule_arns
     data_scientist_role_arn      = module.workload.data_scientist_role_arn
     endpoint_name                = var.endpoint == null ? null : module.realtime_endpoint[0].endpoint_name
+    monitoring_schedule_name     = var.endpoint == null ? null : module.realtime_endpoint[0].monitoring_schedule_name
   }
 }
 

@@ -82,6 +82,8 @@ def _status(args: argparse.Namespace) -> None:
         )
     if described.get("FailureReason"):
         print(f"  failure: {described['FailureReason']}")
+    if platform.monitoring_schedule_name:
+        print(f"  {endpoints.monitoring_of(sagemaker, platform.monitoring_schedule_name)}")
 
 
 def _invoke(args: argparse.Namespace) -> None:

@@ -26,7 +26,7 @@ from glue.compliance import read_violations
 from glue.config import WORKLOAD_ENVIRONMENTS, EnvironmentConfig, load
 from glue.contract import WorkloadContract
 from glue.errors import MlopsError
-from glue.local import operator, sample_data, serving
+from glue.local import monitoring, operator, sample_data, serving
 from glue.local.emulator.control import Emulator
 from glue.local.events import Delivery, EventRouter, deliver_emitted
 from glue.local.runner import VIOLATION_REPORT, Execution, LocalRunner
@@ -49,6 +49,7 @@ class Stage:
     runner: LocalRunner
     router: EventRouter
     endpoint: str | None = None  # its real-time endpoint, if its tfvars ask for one
+    monitoring_schedule: str | None = None  # its endpoint's Model Monitor schedule, if any
 
     @property
     def where(self) -> str:
@@ -86,7 +87,15 @@ def stage(config: EnvironmentConfig, emulator: Emulator, workdir: Path) -> Stage
     runner = LocalRunner(session, emulator, workdir / config.name, starter)
     settings = settings_for(config, platform)
     router = EventRouter(config.account_id, session, emulator, runner)
-    return Stage(config, settings, session, runner, router, platform.endpoint_name)
+    return Stage(
+        config,
+        settings,
+        session,
+        runner,
+        router,
+        platform.endpoint_name,
+        platform.monitoring_schedule_name,
+    )
 
 
 def auc(execution: Execution) -> float | None:
@@ -247,20 +256,21 @@ def run(
     registry = registry_router(registry_config, emulator, [dev, prod])
     training = data.read_text() if data else sample_data.training_csv()
 
-    def batch(outliers: bool = False) -> str:
+    def batch(outliers: bool = False, rows: int = BATCH_ROWS) -> str:
         if data is None:
-            return sample_data.batch_csv(outliers=outliers)
-        return sample_data.batch_from(training, outliers=outliers)
+            return sample_data.batch_csv(rows=rows, outliers=outliers)
+        return sample_data.batch_from(training, rows=rows, outliers=outliers)
 
     dev.put(dev.training_data_uri(), training)
     # Each stage's approval rule starts its inference run on the newly approved model.
     dev.put(dev.batch_uri(), batch())
     prod.put(prod.batch_uri(), batch())
-    # What a client application sends a stage's endpoint: rows of the clean batch.
-    rows = "".join(batch().splitlines(keepends=True)[:TRAFFIC_ROWS]).encode()
+    # What client applications send the stages' endpoints: clean rows, none twice for as long
+    # as the demo's traffic lasts (a sample of the data's own distribution: no drift).
+    traffic = serving.Traffic(batch(rows=TRAFFIC_ROWS).encode())
 
     def watch(stage: Stage, expected: Callable[[serving.Watched], str | None] = _deployed) -> None:
-        _watch(stage, registry, timed, rows, expected)
+        _watch(stage, registry, timed, traffic, expected)
 
     trained, version = _train_and_approve(
         dev,
@@ -275,6 +285,8 @@ def run(
     # The copy is created approved: its event starts prod's inference on the clean batch.
     _promote(dev, prod, registry, registry_config, emulator, timed, watch, version, "to prod")
     promoted = _challenge(dev, prod, registry, registry_config, emulator, timed, watch)
+    for monitored in (dev, prod):  # what the endpoints answered meanwhile, checked
+        _hour_passes(monitored, emulator, timed)
 
     # New labelled data arrives with the drifted batch: retraining uses the enlarged set.
     extra = sample_data.training_csv(rows=300, seed=8).split("\n", 1)[1]
@@ -290,6 +302,8 @@ def run(
             f"    Model Monitor: {violation['feature_name']} "
             f"{violation['constraint_check_type']}: {violation['description'].strip()}"
         )
+    for monitored in (dev, prod):  # the drifted rows reach the endpoints too
+        _hour_passes(monitored, emulator, timed, batch(outliers=True).encode())
     deliveries = timed(
         "route failure event", prod.where, lambda: prod.router.route(drifted.status_change_event())
     )
@@ -330,7 +344,10 @@ def run(
     return Outcome(trained, promoted, deliveries)
 
 
-TRAFFIC_ROWS = 10
+# Rows of a batch (the sample data's default), and of the endpoints' clean traffic: more than
+# the demo's requests carry, so that none is sent twice (glue/local/serving.py).
+BATCH_ROWS = 50
+TRAFFIC_ROWS = 4000
 
 
 def _deployed(watched: serving.Watched) -> str | None:
@@ -338,11 +355,34 @@ def _deployed(watched: serving.Watched) -> str | None:
     return f"{watched.failed} requests answered 5XX" if watched.failed else None
 
 
+def _hour_passes(stage: Stage, emulator: Emulator, timed: Timed, rows: bytes = b"") -> None:
+    """Model Monitor on the stage's endpoint (if it has a schedule): `rows` sent by a client,
+    then the hour of its schedule comes (glue/local/monitoring.py), and an execution checks
+    what the endpoint received since the last against the served version's baseline."""
+    if stage.monitoring_schedule is None:
+        return
+    if rows:
+        timed(
+            f"endpoint {stage.endpoint} sent the rows",
+            stage.where,
+            lambda: str(serving.send(stage.config, emulator, rows)).split("; ", 1)[-1],
+        )
+
+    def execution() -> str:
+        ran = monitoring.hour_passes(emulator, stage.config.account_id, stage.config.region)
+        [found] = [
+            e for e in ran if e.summary["MonitoringScheduleName"] == stage.monitoring_schedule
+        ]
+        return str(found)
+
+    timed(f"an hour passes: Model Monitor on {stage.endpoint}", stage.where, execution)
+
+
 def _watch(
     stage: Stage,
     registry: EventRouter,
     timed: Timed,
-    rows: bytes,
+    traffic: serving.Traffic,
     expected: Callable[[serving.Watched], str | None],
 ) -> None:
     """The stage's endpoint under traffic while the deployment a decision started goes on, to
@@ -350,14 +390,14 @@ def _watch(
     if stage.endpoint is None:
         return
 
-    def traffic() -> str:
-        watched = serving.watch(stage.config, registry.emulator, rows, lambda: deliver(registry))
+    def under_traffic() -> str:
+        watched = serving.watch(stage.config, registry.emulator, traffic, lambda: deliver(registry))
         wrong = expected(watched)
         if wrong:
             raise MlopsError(f"{stage.endpoint}: {wrong} ({watched})")
         return str(watched)
 
-    timed(f"endpoint {stage.endpoint} under traffic", stage.where, traffic)
+    timed(f"endpoint {stage.endpoint} under traffic", stage.where, under_traffic)
 
 
 def _broken_version(

@@ -36,7 +36,9 @@ threshold, where KLL's own error is about 1%.
 
 from __future__ import annotations
 
+import base64
 import copy
+import io
 import json
 import re
 import warnings
@@ -93,18 +95,73 @@ class AnalyzerError(Exception):
 
 def read_dataset(source: Path, dataset_format: Mapping[str, Any]) -> pd.DataFrame:
     """Every file under `source`, as text (types are inferred per column), an empty value as
-    missing; a file without a header gets Spark's column names."""
+    missing; a file without a header gets Spark's column names. An endpoint's captured data
+    (`sagemakerCaptureJson`) is read as the CSV its requests carried (`endpointInput`)."""
+    if set(dataset_format) == {"sagemakerCaptureJson"}:
+        return _table(_captured_requests(source), source, header=False)
     if set(dataset_format) != {"csv"}:
-        raise AnalyzerError(f"dataset_format {json.dumps(dataset_format)}: only csv is emulated")
+        raise AnalyzerError(
+            f"dataset_format {json.dumps(dataset_format)}: only csv (and captured data) is emulated"
+        )
     header = bool(dataset_format["csv"].get("header", False))
-    frames = []
+    texts = []
     for path in sorted(p for p in source.rglob("*") if p.is_file() and p.stat().st_size):
         try:
-            frames.append(
-                pd.read_csv(path, header=0 if header else None, dtype=str, keep_default_na=False)
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            texts.append((path.name, path.read_text()))
+        except UnicodeDecodeError as error:
             raise AnalyzerError(f"cannot read {path.name} as CSV: {error}") from None
+    return _table(texts, source, header)
+
+
+def read_dataset_text(text: str) -> pd.DataFrame:
+    """A CSV dataset without a header, given as its text (as read_dataset reads a file)."""
+    return _table([("the dataset", text)], Path("."), header=False)
+
+
+def _captured_requests(source: Path) -> list[tuple[str, str]]:
+    """The CSV rows of the captured requests under `source` (data capture's JSON lines), per
+    file. The analyzer's handling of the answers is not published: the data-quality baseline is
+    of the features, which the requests carry, so the answers are left out."""
+    texts = []
+    for path in sorted(p for p in source.rglob("*.jsonl") if p.is_file()):
+        rows = []
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                captured = json.loads(line)["captureData"]["endpointInput"]
+                data, encoding = captured["data"], captured["encoding"]
+                if encoding == "BASE64":
+                    data, encoding = base64.b64decode(data).decode(), "CSV"
+            except (ValueError, KeyError, TypeError) as error:
+                raise AnalyzerError(
+                    f"{path.name}, line {number}: not a captured request ({error})"
+                ) from None
+            if encoding != "CSV":
+                raise AnalyzerError(
+                    f"{path.name}, line {number}: {encoding} requests: not emulated"
+                )
+            rows.append(data if data.endswith("\n") else data + "\n")
+        texts.append((path.name, "".join(rows)))
+    return texts
+
+
+def _table(texts: list[tuple[str, str]], source: Path, header: bool) -> pd.DataFrame:
+    frames = []
+    for name, text in texts:
+        if not text.strip():
+            continue
+        try:
+            frames.append(
+                pd.read_csv(
+                    io.StringIO(text),
+                    header=0 if header else None,
+                    dtype=str,
+                    keep_default_na=False,
+                )
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+            raise AnalyzerError(f"cannot read {name} as CSV: {error}") from None
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if frame.empty:
         raise AnalyzerError(f"the dataset at {source} has no rows")

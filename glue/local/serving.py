@@ -70,9 +70,35 @@ def _stage(status: dict) -> str:
     )
 
 
-def _request(runtime, name: str, rows: bytes, watched: Watched) -> None:
+# Rows per request: a client sends the batch a few rows at a time, request after request.
+ROWS_PER_REQUEST = 10
+
+
+@dataclass
+class Traffic:
+    """What a client application sends: rows, a few a request, each request the next rows
+    (round and round), from one watch to the next: what the endpoint captures is then a sample
+    of the rows' own distribution, as its monitoring expects of clean traffic."""
+
+    rows: bytes
+    sent: int = 0
+    requests: list[bytes] = field(init=False)
+
+    def __post_init__(self) -> None:
+        lines = self.rows.splitlines(keepends=True)
+        step = ROWS_PER_REQUEST
+        self.requests = [b"".join(lines[i : i + step]) for i in range(0, len(lines), step)]
+
+    def next_request(self) -> bytes:
+        body = self.requests[self.sent % len(self.requests)]
+        self.sent += 1
+        return body
+
+
+def _request(runtime, name: str, traffic: Traffic, watched: Watched) -> None:
+    body = traffic.next_request()
     try:
-        runtime.invoke_endpoint(EndpointName=name, Body=rows, ContentType="text/csv")
+        runtime.invoke_endpoint(EndpointName=name, Body=body, ContentType="text/csv")
         watched.answered += 1
     except ClientError as error:
         if error.response.get("OriginalStatusCode", 0) < 500:
@@ -80,25 +106,40 @@ def _request(runtime, name: str, rows: bytes, watched: Watched) -> None:
         watched.failed += 1
 
 
-def watch(
-    config,
-    emulator: Emulator,
-    rows: bytes,
-    deliver: Callable[[], list[Delivery]],
-    seconds: float = WATCH_SECONDS,
-) -> Watched:
-    """Send `rows` to the stage's endpoint, request after request, until no deployment is in
-    progress and none starts once the events emitted meanwhile are delivered."""
+def _client_of(config, emulator: Emulator):
+    """(the stage's endpoint, SageMaker and its runtime as the stage's deploy role: what a
+    client application and `mlops endpoint` use)."""
     platform = state_store.workload_platform(config, emulator)
     with operator.acting_as_ci():
         session = assumed_session(
             platform.deploy_role_arn, config.region, emulator, f"mlops-endpoint-{config.name}"
         )
-    sagemaker = client(session, "sagemaker", emulator)
-    runtime = client(session, "sagemaker-runtime", emulator)
-    name = platform.endpoint_name
-    if name is None:
+    if platform.endpoint_name is None:
         raise MlopsError(f"{config.name} has no real-time endpoint (its tfvars name none)")
+    sagemaker = client(session, "sagemaker", emulator)
+    return platform.endpoint_name, sagemaker, client(session, "sagemaker-runtime", emulator)
+
+
+def send(config, emulator: Emulator, rows: bytes) -> Watched:
+    """Send every row once to the stage's endpoint, a few a request."""
+    name, _, runtime = _client_of(config, emulator)
+    watched = Watched(name)
+    traffic = Traffic(rows)
+    for _ in traffic.requests:
+        _request(runtime, name, traffic, watched)
+    return watched
+
+
+def watch(
+    config,
+    emulator: Emulator,
+    traffic: Traffic,
+    deliver: Callable[[], list[Delivery]],
+    seconds: float = WATCH_SECONDS,
+) -> Watched:
+    """Send the traffic to the stage's endpoint until no deployment is in progress and none
+    starts once the events emitted meanwhile are delivered."""
+    name, sagemaker, runtime = _client_of(config, emulator)
     watched = Watched(name)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -118,7 +159,7 @@ def watch(
             watched.saw(f"{watched.serving} serves")
             deliver()  # the deployment's end: the function runs again
             if "PendingDeploymentSummary" not in sagemaker.describe_endpoint(EndpointName=name):
-                _request(runtime, name, rows, watched)  # what serves now answers
+                _request(runtime, name, traffic, watched)  # what serves now answers
                 config_name = described["EndpointConfigName"]
                 watched.check = endpoints.check_of(sagemaker, described["EndpointArn"], config_name)
                 return watched
@@ -126,7 +167,7 @@ def watch(
         [variant, *_] = pending["ProductionVariants"]
         [status, *_] = variant["VariantStatus"]
         watched.saw(f"{_version(pending['EndpointConfigName'])} {_stage(status)}")
-        _request(runtime, name, rows, watched)
+        _request(runtime, name, traffic, watched)
     raise MlopsError(f"{name} was still deploying after {seconds:.0f} s")
 
 

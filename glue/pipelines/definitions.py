@@ -14,13 +14,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from glue.aws import s3_uri
 from glue.errors import MlopsError
 from glue.pipelines.validation import REPRESENTATIVE_EXECUTION_ID
-from glue.steps import STEPS_DIR, images
+from glue.steps import STEPS_DIR, endpoint_deployer, images
 
 DEFINITION_VERSION = "2020-12-01"
 PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
@@ -47,12 +46,10 @@ LATEST_MODEL_OUTPUTS = (
     "BaselineStatisticsUri",
     "BaselineConstraintsUri",
 )
-# SageMaker Model Monitor's analyzer image: its repository and the account hosting it in each
-# region, as the SageMaker Python SDK retrieves it (`image_uris.retrieve("model-monitor", ...)`),
-# from the SDK's own data file, copied unchanged from aws/sagemaker-python-sdk
-# (sagemaker-core/src/sagemaker/core/image_uri_config/model-monitor.json).
-MODEL_MONITOR_IMAGES = Path(__file__).parent / "image_uri_config" / "model-monitor.json"
-MODEL_MONITOR_REPOSITORY = "sagemaker-model-monitor-analyzer"
+# SageMaker Model Monitor's analyzer image (its repository; the account hosting it in each
+# region is the SDK's: glue/steps/endpoint_deployer.py's analyzer_image, which the endpoint's
+# monitoring uses too).
+MODEL_MONITOR_REPOSITORY = endpoint_deployer.ANALYZER_REPOSITORY
 # The QualityCheck steps' analyzer job: its input and output names (the SDK's), and the report of
 # a checked dataset it writes in its output (Model Monitor's container contract).
 BASELINE_DATASET_INPUT = "baseline_dataset_input"
@@ -104,11 +101,10 @@ class PipelineSettings:
 
     def model_monitor_image(self) -> str:
         """Model Monitor's analyzer in this region (untagged: the SDK's URI, the latest)."""
-        [config] = json.loads(MODEL_MONITOR_IMAGES.read_text())["versions"].values()
-        account = config["registries"].get(self.region)
-        if account is None or config["repository"] != MODEL_MONITOR_REPOSITORY:
+        image = endpoint_deployer.analyzer_image(self.region)
+        if image is None:
             raise MlopsError(f"SageMaker Model Monitor has no analyzer image in {self.region}")
-        return f"{account}.dkr.ecr.{self.region}.amazonaws.com/{MODEL_MONITOR_REPOSITORY}"
+        return image
 
 
 def check_pipeline_name(name: str) -> str:

@@ -33,6 +33,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -53,6 +54,12 @@ CHECK_ROWS = 200
 HELD_OUT = "test_data_uri"
 HELD_OUT_FILE = "test.csv"
 CHECK_TAG = "mlops:endpoint-check"
+# Model Monitor's analyzer image: its repository, and the account hosting it per region in the
+# SageMaker Python SDK's own data file, copied unchanged from aws/sagemaker-python-sdk
+# (sagemaker-core/src/sagemaker/core/image_uri_config/model-monitor.json), packaged with this
+# handler (glue/lambda_package.py).
+ANALYZER_REPOSITORY = "sagemaker-model-monitor-analyzer"
+ANALYZER_IMAGES = Path(__file__).with_name("model-monitor.json")
 # What a tag's value may hold (botocore's TagValue pattern, ASCII), and how much.
 _TAG_VALUE = re.compile(r"[^A-Za-z0-9_.:/=+@ -]")
 _TAG_LENGTH = 256
@@ -73,10 +80,14 @@ class Settings:
     data_capture_config: dict[str, Any] | None  # None: a serverless endpoint captures nothing
     deployment_config: dict[str, Any]
     check_min_auc: float | None = None  # None: no check after a deployment
+    # None: no Model Monitor schedule. Else {"ScheduleName", "ScheduleExpression",
+    # "JobDefinition": the data-quality job definition's request but for what is the version's}.
+    monitoring: dict[str, Any] | None = None
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Settings:
         minimum = environment.get("CHECK_MIN_AUC")
+        monitoring = environment.get("MONITORING")
         return cls(
             endpoint_name=environment["ENDPOINT_NAME"],
             model_package_group_arn=environment["MODEL_PACKAGE_GROUP_ARN"],
@@ -85,6 +96,7 @@ class Settings:
             data_capture_config=json.loads(environment["DATA_CAPTURE_CONFIG"]),
             deployment_config=json.loads(environment["DEPLOYMENT_CONFIG"]),
             check_min_auc=float(minimum) if minimum else None,
+            monitoring=json.loads(monitoring) if monitoring else None,
         )
 
     def triggered_by(self, event: Mapping[str, Any]) -> bool:
@@ -101,12 +113,20 @@ class Settings:
         )
 
 
+def _code(error: Exception) -> str | None:
+    return getattr(error, "response", {}).get("Error", {}).get("Code")
+
+
 def _missing(error: Exception) -> bool:
-    """SageMaker answers a Describe* of a name that does not exist with a ValidationException."""
+    """SageMaker answers a Describe* of a name that does not exist with a ValidationException
+    (endpoints, their configs, models) or ResourceNotFound (Model Monitor's)."""
     response = getattr(error, "response", {})
-    return response.get("Error", {}).get("Code") == "ValidationException" and any(
-        words in response["Error"].get("Message", "")
-        for words in ("Could not find", "does not exist")
+    return _code(error) == "ResourceNotFound" or (
+        _code(error) == "ValidationException"
+        and any(
+            words in response["Error"].get("Message", "")
+            for words in ("Could not find", "does not exist")
+        )
     )
 
 
@@ -178,13 +198,17 @@ def deploy(
         name = f"{settings.endpoint_name}-v{summary['ModelPackageVersion']}"
         if endpoint is not None and endpoint["EndpointConfigName"] == name:
             done = {"unchanged": settings.endpoint_name, "config": name}
-            if endpoint["EndpointStatus"] != "InService" or settings.check_min_auc is None:
+            if endpoint["EndpointStatus"] != "InService":
                 return _with(done, held)
-            result = _checked(clients, settings, summary, endpoint["EndpointArn"], name)
-            if not result.startswith("failed"):
-                return _with({**done, "check": result}, held)
-            held[name] = f"its check after the deployment {result}"
-            continue
+            if settings.check_min_auc is not None:
+                result = _checked(clients, settings, summary, endpoint["EndpointArn"], name)
+                if result.startswith("failed"):
+                    held[name] = f"its check after the deployment {result}"
+                    continue
+                done["check"] = result
+            if settings.monitoring is not None:
+                done["monitoring"] = _monitored(sagemaker, settings, summary, name)
+            return _with(done, held)
         if endpoint is not None and endpoint["EndpointStatus"] in BUSY:
             return _with(
                 {"waiting": settings.endpoint_name, "status": endpoint["EndpointStatus"]}
@@ -255,6 +279,66 @@ def _deployed(
             raise
         return {"waiting": settings.endpoint_name, "status": "Updating", "config": name}
     return {"updated": settings.endpoint_name, "config": name}
+
+
+def analyzer_image(region: str) -> str | None:
+    """Model Monitor's analyzer image in the region, as the SageMaker Python SDK retrieves it
+    (untagged: the latest); None where there is none."""
+    [config] = json.loads(ANALYZER_IMAGES.read_text())["versions"].values()
+    account = config["registries"].get(region)
+    if account is None or config["repository"] != ANALYZER_REPOSITORY:
+        return None
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{ANALYZER_REPOSITORY}"
+
+
+def _monitored(sagemaker: Any, settings: Settings, summary: Mapping[str, Any], name: str) -> str:
+    """Point the endpoint's data-quality schedule at the served version's baseline (its job
+    definition `<endpoint>-v<version>`, created once; the schedule created or updated)."""
+    monitoring = settings.monitoring or {}
+    schedule_name = monitoring["ScheduleName"]
+    if _described(sagemaker.describe_data_quality_job_definition, JobDefinitionName=name) is None:
+        described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+        baseline = (described.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+        if "Constraints" not in baseline:
+            return "none: the version records no data-quality baseline (DriftCheckBaselines)"
+        image = analyzer_image(sagemaker.meta.region_name)
+        if image is None:
+            return f"none: Model Monitor has no analyzer image in {sagemaker.meta.region_name}"
+        resources = {"ConstraintsResource": "Constraints", "StatisticsResource": "Statistics"}
+        try:
+            sagemaker.create_data_quality_job_definition(
+                JobDefinitionName=name,
+                DataQualityBaselineConfig={
+                    resource: {"S3Uri": baseline[kind]["S3Uri"]}
+                    for resource, kind in resources.items()
+                    if kind in baseline
+                },
+                DataQualityAppSpecification={"ImageUri": image},
+                RoleArn=settings.execution_role_arn,
+                **monitoring["JobDefinition"],
+            )
+        except Exception as error:  # botocore's ClientError: the client's own class
+            if _code(error) != "ResourceInUse":  # another run made it meanwhile
+                raise
+    config = {
+        "ScheduleConfig": {"ScheduleExpression": monitoring["ScheduleExpression"]},
+        "MonitoringJobDefinitionName": name,
+        "MonitoringType": "DataQuality",
+    }
+    schedule = _described(
+        sagemaker.describe_monitoring_schedule, MonitoringScheduleName=schedule_name
+    )
+    if schedule is None:
+        sagemaker.create_monitoring_schedule(
+            MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
+        )
+        return f"{schedule_name} created, on the baseline of {name}"
+    if schedule["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName") != name:
+        sagemaker.update_monitoring_schedule(
+            MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
+        )
+        return f"{schedule_name} moved to the baseline of {name}"
+    return f"{schedule_name}, on the baseline of {name}"
 
 
 def config_arn(endpoint_arn: str, config_name: str) -> str:

@@ -2,7 +2,8 @@
 
 Container layout: input CSV(s) under /opt/ml/processing/input, outputs under
 /opt/ml/processing/{train,validation,test,baseline}. Training and validation files carry the
-label first and no header (the built-in XGBoost CSV format); the baseline is the training split's
+label first and no header (the built-in XGBoost CSV format), each value as batches carry it
+(whole numbers without a decimal point); the baseline is the training split's
 features alone, no header, as inference batches arrive: Model Monitor's analyzer computes the
 data-quality baseline from it that each batch is then checked against.
 Written for the image's Python (3.8) and pandas (1.1) / scikit-learn (1.2).
@@ -59,8 +60,11 @@ def split(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, p
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """A split as batches carry the features (the held-out rows are what the check after a
+    deployment sends an endpoint, as a client would: its monitoring compares them to the
+    baseline)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, header=False, index=False)
+    as_batches_carry_them(frame).to_csv(path, header=False, index=False)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,9 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     train, validation, test = split(clean(read_rows(args.base_dir / "input")), args.seed)
     for name, part in (("train", train), ("validation", validation), ("test", test)):
         write_csv(args.base_dir / name / f"{name}.csv", part)
-    baseline = args.base_dir / "baseline" / "baseline.csv"
-    baseline.parent.mkdir(parents=True, exist_ok=True)
-    as_batches_carry_them(train[FEATURES]).to_csv(baseline, header=False, index=False)
+    write_csv(args.base_dir / "baseline" / "baseline.csv", train[FEATURES])
 
 
 def as_batches_carry_them(features: pd.DataFrame) -> pd.DataFrame:

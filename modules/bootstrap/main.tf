@@ -69,6 +69,7 @@ data "aws_iam_policy_document" "terraform" {
       "events:PutPermission", "events:RemovePermission",
       "sns:GetSubscriptionAttributes", "sns:SetSubscriptionAttributes", "sns:Unsubscribe",
       "lambda:GetAccountSettings", "sagemaker:ListEndpointConfigs", "sagemaker:ListModels",
+      "sagemaker:ListMonitoringSchedules", "sagemaker:ListDataQualityJobDefinitions",
     ]
     resources = ["*"]
   }
@@ -128,13 +129,17 @@ data "aws_iam_policy_document" "terraform" {
     ]
   }
 
-  # A stage's real-time endpoint and each version's model and config are made by its deployment
-  # function, not by Terraform: a stage's destroy deletes them (glue/endpoints.py), once a
-  # deployment in progress has ended.
+  # A stage's real-time endpoint, each version's model, config and data-quality job definition,
+  # and the endpoint's monitoring schedule are made by its deployment function, not by
+  # Terraform: a stage's destroy deletes them (glue/endpoints.py), once a deployment in progress
+  # has ended.
   statement {
-    sid       = "EndpointsOfTheStages"
-    actions   = ["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel"]
-    resources = ["${local.here.sagemaker}:endpoint/${local.prefixed}", "${local.here.sagemaker}:endpoint-config/${local.prefixed}", "${local.here.sagemaker}:model/${local.prefixed}"]
+    sid     = "EndpointsOfTheStages"
+    actions = ["sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint", "sagemaker:DeleteEndpointConfig", "sagemaker:DeleteModel", "sagemaker:DeleteMonitoringSchedule", "sagemaker:DeleteDataQualityJobDefinition"]
+    resources = [
+      "${local.here.sagemaker}:endpoint/${local.prefixed}", "${local.here.sagemaker}:endpoint-config/${local.prefixed}", "${local.here.sagemaker}:model/${local.prefixed}",
+      "${local.here.sagemaker}:monitoring-schedule/${local.prefixed}", "${local.here.sagemaker}:data-quality-job-definition/${local.prefixed}",
+    ]
   }
 
   # A stage's real-time endpoint is rolled back by alarms (modules/realtime-endpoint).

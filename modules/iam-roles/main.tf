@@ -184,6 +184,16 @@ data "aws_iam_policy_document" "deploy" {
       resources = ["${replace(statement.value.arn, ":endpoint/", ":endpoint-config/")}-v*"]
     }
   }
+  dynamic "statement" {
+    # Its Model Monitor schedule and last execution, and where the served version's job
+    # definition (`<endpoint>-v<N>`) writes the reports.
+    for_each = try(var.endpoint.monitoring_schedule_arn, null) == null ? [] : [var.endpoint]
+    content {
+      sid       = "ReadTheEndpointsMonitoring"
+      actions   = ["sagemaker:DescribeMonitoringSchedule", "sagemaker:DescribeDataQualityJobDefinition"]
+      resources = [statement.value.monitoring_schedule_arn, "${replace(statement.value.arn, ":endpoint/", ":data-quality-job-definition/")}-v*"]
+    }
+  }
   statement {
     sid       = "PassExecutionRoleToPipelines"
     actions   = ["iam:PassRole"]

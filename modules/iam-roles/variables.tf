@@ -96,13 +96,14 @@ variable "contract_parameter_arn" {
 
 variable "endpoint" {
   type = object({
-    arn        = string
-    alarm_arns = list(string)
+    arn                     = string
+    alarm_arns              = list(string)
+    monitoring_schedule_arn = optional(string)
   })
-  description = "The stage's real-time endpoint, if it has one: CI (the deploy role) may describe and invoke it and read the checks recorded on its versions' endpoint configs (`mlops endpoint status|invoke`), and SageMaker reads its rollback alarms as the execution role its models run as. Null: no endpoint."
+  description = "The stage's real-time endpoint, if it has one: CI (the deploy role) may describe and invoke it, read the checks recorded on its versions' endpoint configs and its Model Monitor schedule (monitoring_schedule_arn; null: none) with the served version's job definition (`mlops endpoint status|invoke`), and SageMaker reads its rollback alarms as the execution role its models run as. Null: no endpoint."
   default     = null
   validation {
-    condition     = var.endpoint == null || try(can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/.+$", var.endpoint.arn)) && alltrue([for arn in var.endpoint.alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))]), false)
-    error_message = "endpoint must be null or a SageMaker endpoint ARN with CloudWatch alarm ARNs."
+    condition     = var.endpoint == null || try(can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:endpoint/.+$", var.endpoint.arn)) && alltrue([for arn in var.endpoint.alarm_arns : can(regex("^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:[0-9]{12}:alarm:.+$", arn))]) && (var.endpoint.monitoring_schedule_arn == null || can(regex("^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:monitoring-schedule/.+$", var.endpoint.monitoring_schedule_arn))), false)
+    error_message = "endpoint must be null or a SageMaker endpoint ARN with CloudWatch alarm ARNs and, if any, a monitoring schedule ARN."
   }
 }

@@ -63,6 +63,11 @@ output "data_capture_prefixes" {
   value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/endpoint/capture" }
 }
 
+output "endpoint_monitoring_prefixes" {
+  description = "Where each stage's real-time endpoint's Model Monitor schedule writes its executions' data-quality reports in the central bucket (`<endpoint>/<schedule>/yyyy/mm/dd/hh` below it)."
+  value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/endpoint/monitoring" }
+}
+
 output "data_quality_report_prefixes" {
   description = "Where each stage's inference runs write Model Monitor's data-quality reports in the central bucket (one folder per run)."
   value       = { for stage, prefix in local.stage_prefixes : stage => "${prefix}/inference/quality" }

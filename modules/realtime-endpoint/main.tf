@@ -54,6 +54,34 @@ locals {
     CaptureOptions            = [{ CaptureMode = "Input" }, { CaptureMode = "Output" }]
     CaptureContentTypeHeader  = { CsvContentTypes = ["text/csv"] }
   }
+  # Model Monitor on the captured data: one schedule, pointed at the served version's
+  # data-quality job definition (`<endpoint>-v<version>`, its baseline), which the function
+  # creates from this request and the version's DriftCheckBaselines.
+  monitoring_schedule_name = "${var.endpoint_name}-data-quality"
+  monitoring = var.monitoring == null ? null : {
+    ScheduleName       = local.monitoring_schedule_name
+    ScheduleExpression = var.monitoring.schedule_expression
+    JobDefinition = {
+      DataQualityJobInput = {
+        EndpointInput = { EndpointName = var.endpoint_name, LocalPath = "/opt/ml/processing/input/endpoint" }
+      }
+      DataQualityJobOutputConfig = {
+        MonitoringOutputs = [{
+          S3Output = { S3Uri = var.monitoring.output_s3_uri, LocalPath = "/opt/ml/processing/output", S3UploadMode = "EndOfJob" }
+        }]
+        KmsKeyId = var.monitoring.kms_key_arn
+      }
+      JobResources = {
+        ClusterConfig = {
+          InstanceCount  = 1
+          InstanceType   = var.monitoring.instance_type
+          VolumeSizeInGB = 20
+          VolumeKmsKeyId = var.kms_key_arn
+        }
+      }
+      StoppingCondition = { MaxRuntimeInSeconds = var.monitoring.max_runtime_seconds }
+    }
+  }
   alarm_names = {
     errors  = "${var.endpoint_name}-5xx-rate"
     latency = "${var.endpoint_name}-model-latency"
@@ -173,11 +201,19 @@ data "aws_iam_policy_document" "deploy" {
     resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}", "${local.sagemaker_arns}:endpoint-config/${local.versions_named}"]
   }
   dynamic "statement" {
+    # The served version's metadata (the group's policy lets the stage's account describe its
+    # versions): its held-out split for the check, its data-quality baseline for monitoring.
+    for_each = var.check == null && var.monitoring == null ? [] : [local.model_packages]
+    content {
+      sid       = "DescribeTheServedVersion"
+      actions   = ["sagemaker:DescribeModelPackage"]
+      resources = [statement.value]
+    }
+  }
+  dynamic "statement" {
     for_each = var.check == null ? {} : {
-      # After a deployment: the version's held-out split, found in its metadata (the group's
-      # policy lets the stage's account describe its versions), read with the bucket's key...
-      ReadTheServedVersionsHeldOutSplit = { actions = ["sagemaker:DescribeModelPackage"], resources = [local.model_packages] }
-      ReadTheHeldOutSplits              = { actions = ["s3:GetObject"], resources = var.check.held_out_object_arns }
+      # After a deployment: the version's held-out split, read with the bucket's key...
+      ReadTheHeldOutSplits = { actions = ["s3:GetObject"], resources = var.check.held_out_object_arns }
       # ...sent to the endpoint; the result tagged on the version's endpoint config.
       SendTheHeldOutRowsToTheEndpoint   = { actions = ["sagemaker:InvokeEndpoint"], resources = ["${local.sagemaker_arns}:endpoint/${lower(var.endpoint_name)}"] }
       RecordTheCheckOnTheVersionsConfig = { actions = ["sagemaker:AddTags", "sagemaker:ListTags"], resources = ["${local.sagemaker_arns}:endpoint-config/${local.versions_named}"] }
@@ -201,6 +237,19 @@ data "aws_iam_policy_document" "deploy" {
       }
     }
   }
+  dynamic "statement" {
+    for_each = var.monitoring == null ? {} : {
+      # The served version's job definition (its baseline), and the schedule pointed at it.
+      DefineEachVersionsMonitoring   = { actions = ["sagemaker:CreateDataQualityJobDefinition", "sagemaker:DescribeDataQualityJobDefinition"], resources = ["${local.sagemaker_arns}:data-quality-job-definition/${local.versions_named}"] }
+      ScheduleTheEndpointsMonitoring = { actions = ["sagemaker:CreateMonitoringSchedule", "sagemaker:UpdateMonitoringSchedule", "sagemaker:DescribeMonitoringSchedule"], resources = ["${local.sagemaker_arns}:monitoring-schedule/${lower(local.monitoring_schedule_name)}"] }
+    }
+    content {
+      sid       = statement.key
+      actions   = statement.value.actions
+      resources = statement.value.resources
+    }
+  }
+  # The execution role runs each version's model, and each monitoring execution.
   statement {
     sid       = "HandTheExecutionRoleToSageMaker"
     actions   = ["iam:PassRole"]
@@ -252,7 +301,10 @@ module "function" {
     PRODUCTION_VARIANT      = local.production_variant
     DATA_CAPTURE_CONFIG     = jsonencode(local.data_capture_config)
     DEPLOYMENT_CONFIG       = jsonencode(local.deployment_config)
-  }, var.check == null ? {} : { CHECK_MIN_AUC = tostring(var.check.min_auc) })
+    },
+    var.check == null ? {} : { CHECK_MIN_AUC = tostring(var.check.min_auc) },
+    local.monitoring == null ? {} : { MONITORING = jsonencode(local.monitoring) },
+  )
   tags = var.tags
 
   # The role may write its logs before the function's first invocation.

@@ -32,3 +32,13 @@ output "data_capture_s3_uri" {
   description = "Where the endpoint captures its requests and answers (null: it captures nothing)."
   value       = try(var.data_capture.destination_s3_uri, null)
 }
+
+output "monitoring_schedule_name" {
+  description = "The endpoint's Model Monitor data-quality schedule, which the function creates and points at the served version's baseline (null: no monitoring)."
+  value       = var.monitoring == null ? null : local.monitoring_schedule_name
+}
+
+output "monitoring_schedule_arn" {
+  description = "ARN of that schedule, known before the function creates it (null: no monitoring)."
+  value       = var.monitoring == null ? null : "${local.sagemaker_arns}:monitoring-schedule/${lower(local.monitoring_schedule_name)}"
+}

@@ -163,6 +163,36 @@ variable "check" {
   }
 }
 
+variable "monitoring" {
+  type = object({
+    output_s3_uri       = string
+    kms_key_arn         = string
+    schedule_expression = optional(string, "cron(0 * ? * * *)")
+    instance_type       = optional(string, "ml.m5.xlarge")
+    max_runtime_seconds = optional(number, 3600)
+  })
+  description = "Model Monitor on the captured data: a data-quality schedule (`<endpoint_name>-data-quality`, run at schedule_expression: hourly by default) checking what the endpoint received against the served version's data-quality baseline (its DriftCheckBaselines), one job of instance_type for at most max_runtime_seconds; the reports under output_s3_uri (`<endpoint>/<schedule>/yyyy/mm/dd/hh`), encrypted with kms_key_arn; the job's volume with kms_key_arn (the module's). Needs data_capture. Null: no monitoring."
+  default     = null
+  validation {
+    condition     = var.monitoring == null || try(var.data_capture != null, false)
+    error_message = "monitoring needs data_capture: Model Monitor checks the captured data."
+  }
+  validation {
+    # Model Monitor's schedules: hourly, every N hours from an hour, daily at an hour.
+    condition     = var.monitoring == null || try(can(regex("^cron\\(0 (\\*|([01]?[0-9]|2[0-3])(/([1-9]|1[0-9]|2[0-4]))?) \\? \\* \\* \\*\\)$", var.monitoring.schedule_expression)), false)
+    error_message = "monitoring.schedule_expression must be cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H) or cron(0 H/N ? * * *) (every N hours from H)."
+  }
+  validation {
+    condition     = var.monitoring == null || try(can(regex("^s3://[a-z0-9.-]{3,63}(/.*)?$", var.monitoring.output_s3_uri)) && can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-zA-Z0-9_-]+$", var.monitoring.kms_key_arn)), false)
+    error_message = "monitoring.output_s3_uri must be an s3:// URI and monitoring.kms_key_arn a KMS key ARN."
+  }
+  validation {
+    # MonitoringClusterConfig's InstanceType; StoppingCondition's MaxRuntimeInSeconds 1-86400.
+    condition     = var.monitoring == null || try(can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.monitoring.instance_type)) && var.monitoring.max_runtime_seconds >= 1 && var.monitoring.max_runtime_seconds <= 86400 && floor(var.monitoring.max_runtime_seconds) == var.monitoring.max_runtime_seconds, false)
+    error_message = "monitoring.instance_type must be a SageMaker instance type such as ml.m5.xlarge and monitoring.max_runtime_seconds a whole number from 1 to 86400."
+  }
+}
+
 variable "kms_key_arn" {
   type        = string
   description = "Customer-managed key of the function's environment and log group (its policy must let CloudWatch Logs use it for that group)."

@@ -38,7 +38,7 @@ module "roles" {
   data_scientist_arns        = var.data_scientist_arns
   training_pipeline_name     = local.training_pipeline
   contract_parameter_arn     = var.contract_parameter_arn
-  endpoint                   = var.endpoint == null ? null : { arn = var.endpoint.arn, alarm_arns = var.endpoint.alarm_arns }
+  endpoint                   = var.endpoint == null ? null : { arn = var.endpoint.arn, alarm_arns = var.endpoint.alarm_arns, monitoring_schedule_arn = var.endpoint.monitoring_schedule_arn }
   tags                       = var.tags
 }
 

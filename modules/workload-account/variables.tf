@@ -108,10 +108,11 @@ variable "contract_parameter_arn" {
 
 variable "endpoint" {
   type = object({
-    arn            = string
-    log_group_name = string
-    alarm_arns     = list(string)
+    arn                     = string
+    log_group_name          = string
+    alarm_arns              = list(string)
+    monitoring_schedule_arn = optional(string)
   })
-  description = "The stage's real-time endpoint (modules/realtime-endpoint's outputs), if it has one: the key must serve its deployment function's log group, the execution role its models run as must read its rollback alarms, and CI may describe and invoke it. Null: no endpoint."
+  description = "The stage's real-time endpoint (modules/realtime-endpoint's outputs), if it has one: the key must serve its deployment function's log group, the execution role its models run as must read its rollback alarms, and CI may describe and invoke it and read its Model Monitor schedule (monitoring_schedule_arn, null: none). Null: no endpoint."
   default     = null
 }

@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from glue.errors import MlopsError
 from glue.files import locked
@@ -40,6 +41,8 @@ EVENTS_PATH = "/_mlops/events"
 AUTHORIZATIONS_PATH = "/_mlops/authorizations"
 ROOT_CREDENTIALS_PATH = "/_mlops/root-credentials"
 SERVICE_CREDENTIALS_PATH = "/_mlops/service-credentials"
+# A monitoring execution the local scheduler ran, recorded by POST (sagemaker_monitoring.py)
+MONITORING_EXECUTIONS_PATH = "/_mlops/monitoring-executions"
 # How the emulator authorizes requests: "enforce" (refuses what IAM would; the default), "audit"
 # (records the decisions, refuses nothing), "off". Read by the server from its environment.
 AUTHORIZATION_ENV = "MLOPS_EMULATOR_IAM"
@@ -109,11 +112,14 @@ def as_variables(credentials: Mapping[str, str]) -> dict[str, str]:
     return {variable: credentials[key] for key, variable in names.items() if key in credentials}
 
 
-def _control(emulator: Emulator, path: str, method: str, refused: str | None = None) -> dict:
-    """The JSON the emulator answers on one of its control paths; a refusal it explains (an
-    HTTP error with {"error": ...}) is `refused: why`, when the caller says what was refused."""
+def _control(
+    emulator: Emulator, path: str, method: str, refused: str | None = None, body: bytes = b""
+) -> dict:
+    """The JSON the emulator answers on one of its control paths (a POST sends `body`); a
+    refusal it explains (an HTTP error with {"error": ...}) is `refused: why`, when the caller
+    says what was refused."""
     request = urllib.request.Request(
-        f"{emulator.endpoint}{path}", method=method, data=b"" if method == "POST" else None
+        f"{emulator.endpoint}{path}", method=method, data=body if method == "POST" else None
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -168,6 +174,21 @@ def service_credentials(
             "POST",
             refused=f"{service} cannot act as {role_arn}",
         )
+    )
+
+
+def record_monitoring_execution(
+    emulator: Emulator, account: str, region: str, summary: Mapping[str, Any]
+) -> None:
+    """Record a monitoring execution the local scheduler ran (a MonitoringExecutionSummary of
+    one of the account's schedules; ScheduledTime in ISO 8601)."""
+    body = json.dumps({"account": account, "region": region, "summary": dict(summary)})
+    _control(
+        emulator,
+        MONITORING_EXECUTIONS_PATH,
+        "POST",
+        refused=f"the execution of {summary.get('MonitoringScheduleName')} is not recorded",
+        body=body.encode(),
     )
 
 

@@ -28,6 +28,7 @@ _ALIASES = {
     "ParameterNameWithoutLeadingSlash": ("Name", "ResourceId"),
     "ModelPackageName": ("ModelPackageArn",),
     "QueueName": ("QueueUrl",),
+    "DataQualityJobDefinitionName": ("JobDefinitionName",),
 }
 # Variables filled from the request only, never defaulted.
 _EVENT_BUS = "EventBusName"
@@ -193,6 +194,7 @@ _PASSED_ROLES: dict[tuple[str, str], tuple[str, str]] = {
     ("sagemaker", "CreateModel"): ("ExecutionRoleArn", "sagemaker.amazonaws.com"),
     ("sagemaker", "CreateProcessingJob"): ("RoleArn", "sagemaker.amazonaws.com"),
     ("sagemaker", "CreateTrainingJob"): ("RoleArn", "sagemaker.amazonaws.com"),
+    ("sagemaker", "CreateDataQualityJobDefinition"): ("RoleArn", "sagemaker.amazonaws.com"),
 }
 
 

@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from moto.sagemaker.exceptions import ResourceNotFound
+
 from glue.local.emulator import (
     authorization,
     decisions,
@@ -36,6 +38,7 @@ from glue.local.emulator import (
     sagemaker_endpoints,
     sagemaker_events,
     sagemaker_extensions,
+    sagemaker_monitoring,
     sagemaker_runtime,
     strict_requests,
     sts_extensions,
@@ -43,6 +46,7 @@ from glue.local.emulator import (
 from glue.local.emulator.control import (
     AUTHORIZATIONS_PATH,
     INSTANCE_PATH,
+    MONITORING_EXECUTIONS_PATH,
     ROOT_CREDENTIALS_PATH,
     SERVICE_CREDENTIALS_PATH,
     process_alive,
@@ -58,7 +62,8 @@ def answering_instance(app: Callable, instance: str) -> Callable:
     (POST, `?account=N`: the local accounts' only way in before anyone is made in them), and a
     role's credentials as a service gets them (POST, `?service=S&role=ARN&session=NAME`), or a
     service's own keys in an account, acting for a resource (POST,
-    `?service=S&account=N&source_arn=ARN`)."""
+    `?service=S&account=N&source_arn=ARN`), and the record of a monitoring execution the local
+    scheduler ran (POST, sagemaker_monitoring.record_execution)."""
 
     def wsgi(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -66,6 +71,13 @@ def answering_instance(app: Callable, instance: str) -> Callable:
             answer: object = {"instance": instance}
         elif path == sagemaker_events.EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
             answer = {"events": sagemaker_events.take()}
+        elif path == MONITORING_EXECUTIONS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                answer = sagemaker_monitoring.record_execution(environ["wsgi.input"].read(size))
+            except (KeyError, ValueError, ResourceNotFound) as error:
+                start_response("400 Bad Request", [("Content-Type", "application/json")])
+                return [json.dumps({"error": f"not recorded: {error}"}).encode()]
         elif path == AUTHORIZATIONS_PATH:
             query = parse_qs(environ.get("QUERY_STRING", ""))
             since = query.get("since", ["0"])[0]
@@ -136,6 +148,7 @@ def serve(state_file: Path, port: int, watch_pid: int | None) -> int:
         return 2
     sagemaker_extensions.install()
     sagemaker_endpoints.install()
+    sagemaker_monitoring.install()
     sagemaker_runtime.install()
     sagemaker_cross_account.install()
     sagemaker_events.install()
