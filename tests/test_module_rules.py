@@ -17,6 +17,7 @@ VALID = yaml.safe_load((ROOT / "tests/inventories/module-realtime-endpoint.yaml"
 ]
 SERVERLESS = {"mode": "serverless", "memory_size_mb": 2048, "max_concurrency": 5}
 CAPTURE = VALID["data_capture"]
+MONITORING = VALID["monitoring"]
 
 # (changes to the valid inputs, the variables whose rules refuse them)
 EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
@@ -154,6 +155,29 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
     ({"data_capture": CAPTURE | {"sampling_percent": 12.5}}, {"data_capture"}),
     ({"data_capture": None}, set()),
     ({"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/workload"}, {"kms_key_arn"}),
+    # Model Monitor: its schedules (hourly, daily at an hour, every N hours from an hour), an
+    # S3 output, a key, an instance type, a run of 1-86400 s.
+    *[
+        ({"monitoring": MONITORING | {"schedule_expression": expression}}, set())
+        for expression in ("cron(0 * ? * * *)", "cron(0 23 ? * * *)", "cron(0 06/24 ? * * *)")
+    ],
+    *[
+        ({"monitoring": MONITORING | {"schedule_expression": expression}}, {"monitoring"})
+        for expression in (
+            "cron(0 24 ? * * *)",
+            "cron(15 * ? * * *)",
+            "cron(0 6/25 ? * * *)",
+            "rate(1 hour)",
+            "NOW",
+        )
+    ],
+    ({"monitoring": MONITORING | {"output_s3_uri": "bucket/reports"}}, {"monitoring"}),
+    ({"monitoring": MONITORING | {"kms_key_arn": "alias/artifacts"}}, {"monitoring"}),
+    ({"monitoring": MONITORING | {"instance_type": "m5.xlarge"}}, {"monitoring"}),
+    ({"monitoring": MONITORING | {"max_runtime_seconds": 86400}}, set()),
+    ({"monitoring": MONITORING | {"max_runtime_seconds": 86401}}, {"monitoring"}),
+    ({"monitoring": MONITORING | {"max_runtime_seconds": 0}}, {"monitoring"}),
+    ({"monitoring": None}, set()),
 ]
 
 
@@ -161,14 +185,26 @@ EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
 # a rule of one variable, so they are planned apart.
 ALL_AT_ONCE = {"type": "ALL_AT_ONCE"}
 CROSS_EXAMPLES: list[tuple[dict[str, Any], set[str]]] = [
-    # SageMaker captures nothing on a serverless endpoint.
+    # SageMaker captures nothing on a serverless endpoint; Model Monitor checks captured data.
     ({"serving": SERVERLESS, "traffic_shift": ALL_AT_ONCE}, {"data_capture"}),
-    ({"serving": SERVERLESS, "traffic_shift": ALL_AT_ONCE, "data_capture": None}, set()),
+    (
+        {"serving": SERVERLESS, "traffic_shift": ALL_AT_ONCE, "data_capture": None},
+        {"monitoring"},
+    ),
+    (
+        {
+            "serving": SERVERLESS,
+            "traffic_shift": ALL_AT_ONCE,
+            "data_capture": None,
+            "monitoring": None,
+        },
+        set(),
+    ),
     ({"serving": {"mode": "instances"}}, set()),
     # A canary or steps of a fleet of two instances or more; a serverless one all at once.
     ({"serving": {"mode": "instances", "instance_count": 1}}, {"traffic_shift"}),
     ({"serving": {"mode": "instances", "instance_count": 1}, "traffic_shift": ALL_AT_ONCE}, set()),
-    ({"serving": SERVERLESS, "data_capture": None}, {"traffic_shift"}),
+    ({"serving": SERVERLESS, "data_capture": None, "monitoring": None}, {"traffic_shift"}),
     # The alarms must be able to fire while a shift is watched: 2 periods of 60 s.
     ({"traffic_shift": {"type": "CANARY", "wait_seconds": 120}}, set()),
     ({"traffic_shift": {"type": "CANARY", "wait_seconds": 119}}, {"traffic_shift"}),
