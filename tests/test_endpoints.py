@@ -680,6 +680,7 @@ def _baseline(s3, bucket: str, prefix: str, rows: str) -> dict:
     }
 
 
+@pytest.mark.refuses("sts:AssumeRole")  # SageMaker, once the role's trust no longer admits it
 def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator):
     """Once a version serves, the function points the endpoint's Model Monitor schedule at
     that version's baseline (a data-quality job definition of its own); each hour an execution
@@ -687,7 +688,8 @@ def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator
     like the baseline's complete, drifted rows complete with violations (the reports written
     as Model Monitor lays them out, with the configured key), no rows fail as on AWS. A new
     version moves the schedule to its baseline; a second run writes nothing; the stage's
-    destroy deletes the schedule and the job definitions."""
+    destroy deletes the schedule and the job definitions. A role SageMaker may not act as fails
+    the execution, with the reason."""
     from glue import endpoints
     from glue.local import monitoring
 
@@ -843,6 +845,15 @@ def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator
         assert described["LastMonitoringExecutionSummary"]["MonitoringExecutionStatus"] == (
             "Failed"
         )
+        # A role SageMaker may no longer act as: the execution fails, saying why.
+        lambda_only = {**trust, "Principal": {"Service": "lambda.amazonaws.com"}}
+        iam.update_assume_role_policy(
+            RoleName=name,
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [lambda_only]}),
+        )
+        untrusted = hour_passes()
+        assert untrusted["MonitoringExecutionStatus"] == "Failed"
+        assert f"sagemaker.amazonaws.com cannot act as {role}" in untrusted["FailureReason"]
         deleted = endpoints.delete(sagemaker, name, poll_seconds=0.2)
         assert deleted[0] == f"monitoring schedule {schedule}"
         assert deleted[-2:] == [

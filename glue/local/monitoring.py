@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from glue.aws import client
 from glue.endpoints import reports_uri
+from glue.errors import MlopsError
 from glue.local import model_monitor
 from glue.local.emulator.control import Emulator, record_monitoring_execution
 from glue.local.services import as_aws, as_service
@@ -117,7 +118,8 @@ def _execution(emulator: Emulator, sagemaker, schedule: dict[str, Any], region: 
             or {}
         )
         found = _analyzed(emulator, schedule, definition, capture, (since, now), region)
-    except (model_monitor.AnalyzerError, ClientError, BotoCoreError) as error:
+    except (model_monitor.AnalyzerError, ClientError, BotoCoreError, MlopsError) as error:
+        # (MlopsError: SageMaker cannot act as the role, its trust admitting it not.)
         reason = getattr(error, "response", {}).get("Error", {}).get("Message") or str(error)
         failed = {"MonitoringExecutionStatus": "Failed", "FailureReason": reason[:1024]}
         return Execution(summary | failed, [])

@@ -137,10 +137,12 @@ def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict
     return answer
 
 
-def _sorted(items: list[dict[str, Any]], params: dict[str, Any], field: str) -> list:
-    by = {"Name": "MonitoringScheduleName", "Status": "MonitoringExecutionStatus"}.get(
-        params.get("SortBy", ""), params.get("SortBy") or field
-    )
+def _sorted(
+    items: list[dict[str, Any]], params: dict[str, Any], fields: dict[str, str], default: str
+) -> list:
+    """Sorted as asked (SortBy: one of `fields`' keys, default `default`; SortOrder, default
+    Descending)."""
+    by = fields.get(params.get("SortBy") or default, fields[default])
     descending = params.get("SortOrder", "Descending") == "Descending"
     return sorted(items, key=lambda item: str(item.get(by, "")), reverse=descending)
 
@@ -163,7 +165,13 @@ def list_schedules(backend: SageMakerModelBackend, params: dict[str, Any]) -> di
         for item in found
         if all(item[field] == params[name] for name, field in filters.items() if name in params)
     ]
-    return _page(_sorted(found, params, "CreationTime"), params, "MonitoringScheduleSummaries")
+    fields = {
+        "Name": "MonitoringScheduleName",
+        "CreationTime": "CreationTime",
+        "Status": "MonitoringScheduleStatus",
+    }
+    ordered = _sorted(found, params, fields, "CreationTime")
+    return _page(ordered, params, "MonitoringScheduleSummaries")
 
 
 def list_executions(backend: SageMakerModelBackend, params: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +184,13 @@ def list_executions(backend: SageMakerModelBackend, params: dict[str, Any]) -> d
             and params.get("EndpointName") in (None, schedule["EndpointName"])
             and params.get("StatusEquals") in (None, execution["MonitoringExecutionStatus"])
         ]
-    return _page(_sorted(found, params, "ScheduledTime"), params, "MonitoringExecutionSummaries")
+    fields = {
+        "CreationTime": "CreationTime",
+        "ScheduledTime": "ScheduledTime",
+        "Status": "MonitoringExecutionStatus",
+    }
+    ordered = _sorted(found, params, fields, "CreationTime")
+    return _page(ordered, params, "MonitoringExecutionSummaries")
 
 
 def record_execution(body: bytes) -> dict[str, Any]:
@@ -215,8 +229,9 @@ def list_definitions(backend: SageMakerModelBackend, params: dict[str, Any]) -> 
         if params.get("NameContains", "") in name
     ]
     found = [item for item in found if params.get("EndpointName") in (None, item["EndpointName"])]
-    by = "MonitoringJobDefinitionName" if params.get("SortBy") == "Name" else "CreationTime"
-    return _page(_sorted(found, {**params, "SortBy": by}, by), params, "JobDefinitionSummaries")
+    fields = {"Name": "MonitoringJobDefinitionName", "CreationTime": "CreationTime"}
+    ordered = _sorted(found, params, fields, "CreationTime")
+    return _page(ordered, params, "JobDefinitionSummaries")
 
 
 def _refusing_existing_definition(original: Any) -> Any:
