@@ -5,6 +5,7 @@ Terraform owns the function, not these: a stage's destroy deletes them with this
 
 from __future__ import annotations
 
+import datetime
 import re
 import time
 from typing import Any
@@ -64,22 +65,21 @@ def monitoring_of(sagemaker: Any, schedule_name: str) -> str:
     last = schedule.get("LastMonitoringExecutionSummary")
     if last is None:
         return f"{said}; no execution yet"
-    said += (
-        f"; last execution {last['ScheduledTime']:%Y-%m-%d %H:%M} UTC: "
-        f"{last['MonitoringExecutionStatus']}"
-    )
+    # (botocore gives times in this machine's zone; AWS's hours, and the reports', are UTC.)
+    at = last["ScheduledTime"].astimezone(datetime.timezone.utc)
+    said += f"; last execution {at:%Y-%m-%d %H:%M} UTC: {last['MonitoringExecutionStatus']}"
     if last.get("FailureReason"):
         return f"{said} ({last['FailureReason']})"
     described = sagemaker.describe_data_quality_job_definition(
         JobDefinitionName=last["MonitoringJobDefinitionName"]
     )
-    reports = reports_uri(described, schedule_name, schedule["EndpointName"], last["ScheduledTime"])
+    reports = reports_uri(described, schedule_name, schedule["EndpointName"], at)
     return f"{said}, reports in {reports}"
 
 
 def reports_uri(definition: dict[str, Any], schedule_name: str, endpoint: str, at) -> str:
     """Where an execution of a schedule on its job definition writes its reports:
-    `<output>/<endpoint>/<schedule>/yyyy/mm/dd/hh` (the hour it was scheduled at)."""
+    `<output>/<endpoint>/<schedule>/yyyy/mm/dd/hh` (the hour it was scheduled at, UTC)."""
     [output] = definition["DataQualityJobOutputConfig"]["MonitoringOutputs"]
     base = output["S3Output"]["S3Uri"].rstrip("/")
     return f"{base}/{endpoint}/{schedule_name}/{at:%Y/%m/%d/%H}"

@@ -249,12 +249,18 @@ class SageMaker:
         )
 
     def monitoring(
-        self, number: int, defined: bool | None = True, scheduled_on: int | None = 0
+        self,
+        number: int,
+        defined: bool | None = True,
+        scheduled_on: int | None = 0,
+        expression: str = "",
+        raced: bool = False,
     ) -> None:
         """The endpoint's Model Monitor as the function finds it, and what it then does: the
         version's job definition (False: created, from its baseline; None: made by another run
         meanwhile), the schedule on `scheduled_on`'s (0: this version's; None: no schedule,
-        created; else moved to this one)."""
+        created, or `raced`: created by another run meanwhile, then set; else moved to this
+        one), at `expression` (another than the module's: set to the module's)."""
         name = f"{NAME}-v{number}"
         arn = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
         monitoring = SETTINGS.monitoring or {}
@@ -296,7 +302,17 @@ class SageMaker:
         answer = {"MonitoringScheduleArn": f"{arn}:monitoring-schedule/{schedule}"}
         if scheduled_on is None:
             self.not_found("describe_monitoring_schedule", MonitoringScheduleName=schedule)
-            self.answer("create_monitoring_schedule", answer, wanted)
+            if not raced:
+                self.answer("create_monitoring_schedule", answer, wanted)
+                return
+            self.stub.add_client_error(
+                "create_monitoring_schedule",
+                service_error_code="ResourceInUse",
+                service_message=f"Monitoring Schedule {schedule} already exists.",
+                http_status_code=400,
+                expected_params=wanted,
+            )
+            self.answer("update_monitoring_schedule", answer, wanted)
             return
         on = f"{NAME}-v{scheduled_on or number}"
         described = {
@@ -307,8 +323,12 @@ class SageMaker:
             "LastModifiedTime": "2026-12-01T00:00:00Z",
             "MonitoringScheduleConfig": {**config, "MonitoringJobDefinitionName": on},
         }
+        if expression:
+            described["MonitoringScheduleConfig"]["ScheduleConfig"] = {
+                "ScheduleExpression": expression
+            }
         self.answer("describe_monitoring_schedule", described, {"MonitoringScheduleName": schedule})
-        if on != name:
+        if on != name or expression:
             self.answer("update_monitoring_schedule", answer, wanted)
 
     def defined_elsewhere_meanwhile(self, number: int) -> None:
@@ -701,3 +721,21 @@ def test_a_job_definition_another_run_made_meanwhile_is_used(sagemaker):
     sagemaker.monitoring(1, defined=None, scheduled_on=None)
     done = sagemaker.deploy(_endpoint_changed())
     assert done["monitoring"] == f"{NAME}-data-quality created, on the baseline of {NAME}-v1"
+
+
+def test_a_schedule_another_run_created_meanwhile_or_at_another_time_is_set(sagemaker):
+    """A schedule created by another run between the read and the creation (ResourceInUse),
+    or found at another time than the module asks (its tfvars changed), is set to the served
+    version's baseline at the module's time."""
+    passed = "passed: AUC 1.000 on 4 held-out rows - minimum 0.8"
+    moved = f"{NAME}-data-quality moved to the baseline of {NAME}-v1"
+    sagemaker.approved(1)
+    sagemaker.endpoint(f"{NAME}-v1")
+    sagemaker.checked(1, passed)
+    sagemaker.monitoring(1, scheduled_on=None, raced=True)
+    assert sagemaker.deploy(_endpoint_changed())["monitoring"] == moved
+    sagemaker.approved(1)
+    sagemaker.endpoint(f"{NAME}-v1")
+    sagemaker.checked(1, passed)
+    sagemaker.monitoring(1, expression="cron(0 6 ? * * *)")
+    assert sagemaker.deploy(_endpoint_changed())["monitoring"] == moved

@@ -870,8 +870,9 @@ def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator
 
 def test_model_monitors_refusals_are_aws_s(emulator):
     """A schedule of a job definition that does not exist, or at a time Model Monitor does not
-    take, is refused; so is a second schedule or job definition of a name, a schedule not
-    there, and the record of an execution of a schedule not there."""
+    take (its one-time NOW is not emulated), is refused; so is a second schedule or job
+    definition of a name, a schedule not there, and the record of an execution of a schedule
+    not there."""
     from glue.errors import MlopsError
 
     sagemaker = accounts.client_in(emulator, ACCOUNT, "sagemaker")
@@ -910,11 +911,18 @@ def test_model_monitors_refusals_are_aws_s(emulator):
         assert raised.value.response["Error"]["Code"] == code, raised.value.response
         return raised.value.response["Error"]["Message"]
 
-    assert "not found" in refused("ResourceNotFound", lambda: schedule(job=f"{name}-none"))
+    missing_job = refused("ValidationException", lambda: schedule(job=f"{name}-none"))
+    assert missing_job == f"Could not find job definition {name}-none."
     sagemaker.create_data_quality_job_definition(**definition)
     try:
         refused("ResourceInUse", lambda: sagemaker.create_data_quality_job_definition(**definition))
-        for expression in ("rate(1 hour)", "cron(30 * ? * * *)", "cron(0 25 ? * * *)"):
+        for expression in (
+            "rate(1 hour)",
+            "cron(30 * ? * * *)",
+            "cron(0 25 ? * * *)",
+            "cron(0 6/01 ? * * *)",
+            "NOW",
+        ):
             assert "Invalid schedule expression" in refused(
                 "ValidationException", lambda e=expression: schedule(e)
             )

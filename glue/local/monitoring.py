@@ -88,7 +88,12 @@ def hour_passes(emulator: Emulator, account: str, region: str) -> list[Execution
     ]
     executions = []
     for name in sorted(names):
-        schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+        try:
+            schedule = sagemaker.describe_monitoring_schedule(MonitoringScheduleName=name)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFound":
+                raise
+            continue  # deleted since it was listed: it has no hour any more
         execution = _execution(emulator, sagemaker, schedule, region)
         record_monitoring_execution(emulator, account, region, execution.summary)
         executions.append(execution)
@@ -98,9 +103,6 @@ def hour_passes(emulator: Emulator, account: str, region: str) -> list[Execution
 def _execution(emulator: Emulator, sagemaker, schedule: dict[str, Any], region: str) -> Execution:
     now = datetime.datetime.now(datetime.timezone.utc)
     config = schedule["MonitoringScheduleConfig"]
-    definition = sagemaker.describe_data_quality_job_definition(
-        JobDefinitionName=config["MonitoringJobDefinitionName"]
-    )
     last = schedule.get("LastMonitoringExecutionSummary")
     since = last["ScheduledTime"] if last else schedule["CreationTime"]
     summary: dict[str, Any] = {
@@ -109,6 +111,9 @@ def _execution(emulator: Emulator, sagemaker, schedule: dict[str, Any], region: 
         "MonitoringJobDefinitionName": config["MonitoringJobDefinitionName"],
     }
     try:
+        definition = sagemaker.describe_data_quality_job_definition(
+            JobDefinitionName=config["MonitoringJobDefinitionName"]
+        )
         # What SageMaker knows of the endpoint: where it captures (its config's).
         endpoint = sagemaker.describe_endpoint(EndpointName=schedule["EndpointName"])
         capture = (

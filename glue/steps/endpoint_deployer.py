@@ -329,16 +329,21 @@ def _monitored(sagemaker: Any, settings: Settings, summary: Mapping[str, Any], n
         sagemaker.describe_monitoring_schedule, MonitoringScheduleName=schedule_name
     )
     if schedule is None:
-        sagemaker.create_monitoring_schedule(
-            MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
-        )
-        return f"{schedule_name} created, on the baseline of {name}"
-    if schedule["MonitoringScheduleConfig"].get("MonitoringJobDefinitionName") != name:
-        sagemaker.update_monitoring_schedule(
-            MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
-        )
-        return f"{schedule_name} moved to the baseline of {name}"
-    return f"{schedule_name}, on the baseline of {name}"
+        try:
+            sagemaker.create_monitoring_schedule(
+                MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
+            )
+            return f"{schedule_name} created, on the baseline of {name}"
+        except Exception as error:  # botocore's ClientError: the client's own class
+            if _code(error) != "ResourceInUse":  # another run created it meanwhile: set it
+                raise
+    elif schedule["MonitoringScheduleConfig"] == config:
+        return f"{schedule_name}, on the baseline of {name}"
+    # On another version's baseline, or at another time than the module now asks.
+    sagemaker.update_monitoring_schedule(
+        MonitoringScheduleName=schedule_name, MonitoringScheduleConfig=config
+    )
+    return f"{schedule_name} moved to the baseline of {name}"
 
 
 def config_arn(endpoint_arn: str, config_name: str) -> str:

@@ -31,8 +31,8 @@ _PARTITION = "aws"
 _ATTRIBUTE = "_mlops_monitoring_schedules"
 _LOCK = threading.Lock()
 # The schedules Model Monitor takes (its guide, "Schedule monitoring jobs"): hourly, every N
-# hours from an hour, daily at an hour; or NOW, a one-time run over a given window.
-_CRON = re.compile(r"cron\(0 (\*|(0?[0-9]|1[0-9]|2[0-3])(/(0?[1-9]|1[0-9]|2[0-4]))?) \? \* \* \*\)")
+# hours from an hour, daily at an hour (its one-time NOW runs are not emulated).
+_CRON = re.compile(r"cron\(0 (\*|([01]?[0-9]|2[0-3])(/([1-9]|1[0-9]|2[0-4]))?) \? \* \* \*\)")
 _TYPES = {"DataQuality": "data_quality_job_definitions"}
 
 
@@ -64,8 +64,8 @@ def _endpoint_of(backend: SageMakerModelBackend, config: dict[str, Any]) -> str:
         )
     name = config.get("MonitoringJobDefinitionName")
     definition = getattr(backend, _TYPES[kind]).get(name)
-    if definition is None:
-        raise ResourceNotFound(f"Job definition {name} not found")
+    if definition is None:  # (botocore lists no ResourceNotFound for the creation)
+        raise ValidationError(f"Could not find job definition {name}.")
     endpoint = definition.data_quality_job_input.get("EndpointInput", {}).get("EndpointName")
     if endpoint is None:
         raise ValidationError(f"Job definition {name} monitors no endpoint (EndpointInput)")
@@ -96,7 +96,8 @@ def create(backend: SageMakerModelBackend, name: str, config: dict[str, Any]) ->
 def update(backend: SageMakerModelBackend, name: str, config: dict[str, Any]) -> str:
     with _LOCK:
         schedule = _found(backend, name)
-        if config.get("MonitoringType") != schedule["MonitoringType"]:
+        config = {"MonitoringType": schedule["MonitoringType"], **config}
+        if config["MonitoringType"] != schedule["MonitoringType"]:
             raise ValidationError("A monitoring schedule's MonitoringType cannot change")
         schedule["EndpointName"] = _endpoint_of(backend, config)
         schedule["MonitoringScheduleConfig"] = config
@@ -129,7 +130,10 @@ def _summary(schedule: dict[str, Any]) -> dict[str, Any]:
 
 def _page(items: list[dict[str, Any]], params: dict[str, Any], key: str) -> dict[str, Any]:
     """One page of a listing: MaxResults (botocore: 1-100, default 10) from NextToken on."""
-    start = int(params.get("NextToken") or 0)
+    token = params.get("NextToken") or "0"
+    if not token.isdigit():
+        raise ValidationError(f"Invalid NextToken {token!r}")
+    start = int(token)
     size = int(params.get("MaxResults") or 10)
     answer: dict[str, Any] = {key: items[start : start + size]}
     if start + size < len(items):
@@ -237,12 +241,13 @@ def list_definitions(backend: SageMakerModelBackend, params: dict[str, Any]) -> 
 def _refusing_existing_definition(original: Any) -> Any:
     def create_definition(self: SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
         name = kwargs["job_definition_name"]
-        if name in self.data_quality_job_definitions:
-            arn = arn_formatter(
-                "data-quality-job-definition", name, self.account_id, self.region_name
-            )
-            raise ResourceInUseException(f"Job definition {arn} already exists.")
-        return original(self, *args, **kwargs)
+        with _LOCK:  # one creation of a name, even at once
+            if name in self.data_quality_job_definitions:
+                arn = arn_formatter(
+                    "data-quality-job-definition", name, self.account_id, self.region_name
+                )
+                raise ResourceInUseException(f"Job definition {arn} already exists.")
+            return original(self, *args, **kwargs)
 
     return create_definition
 
