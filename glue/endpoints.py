@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -94,6 +95,17 @@ def _status(sagemaker: Any, endpoint: str) -> str | None:
         raise
 
 
+def _gone(delete: Callable[[], Any]) -> bool:
+    """Delete something: True when this deleted it, False when it was gone already."""
+    try:
+        delete()
+    except ClientError as error:
+        if not missing(error):
+            raise
+        return False
+    return True
+
+
 def delete(
     sagemaker: Any, endpoint: str, poll_seconds: float = POLL_SECONDS, wait: float = WAIT_SECONDS
 ) -> list[str]:
@@ -110,12 +122,8 @@ def delete(
         for summary in page["MonitoringScheduleSummaries"]
     ]
     for name in sorted(schedules):
-        try:
-            sagemaker.delete_monitoring_schedule(MonitoringScheduleName=name)
+        if _gone(lambda n=name: sagemaker.delete_monitoring_schedule(MonitoringScheduleName=n)):
             deleted.append(f"monitoring schedule {name}")
-        except ClientError as error:
-            if not missing(error):
-                raise
     deadline = time.monotonic() + wait
     status = _status(sagemaker, endpoint)
     while status in DEPLOYING:
@@ -123,13 +131,10 @@ def delete(
             raise MlopsError(f"endpoint {endpoint} is still {status}: it cannot be deleted yet")
         time.sleep(poll_seconds)
         status = _status(sagemaker, endpoint)
-    if status is not None and status != "Deleting":
-        try:
-            sagemaker.delete_endpoint(EndpointName=endpoint)
-            deleted.append(f"endpoint {endpoint}")
-        except ClientError as error:
-            if not missing(error):
-                raise
+    if status not in (None, "Deleting") and _gone(
+        lambda: sagemaker.delete_endpoint(EndpointName=endpoint)
+    ):
+        deleted.append(f"endpoint {endpoint}")
     versions = re.compile(rf"{re.escape(endpoint)}-v[0-9]+")
     listed = (
         ("endpoint config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import boto3
 import pytest
@@ -119,18 +120,7 @@ class SageMaker:
         """The version's metadata names its held-out split, which holds `rows` (None: the
         object is not there)."""
         metadata = {endpoint_deployer.HELD_OUT: f"s3://artifacts/test-dev/runs/{number}/test"}
-        self.answer(
-            "describe_model_package",
-            {
-                "ModelPackageName": GROUP.rsplit("/", 1)[-1],
-                "ModelPackageArn": version_arn(number),
-                "CreationTime": "2026-12-01T00:00:00Z",
-                "ModelPackageStatus": "Completed",
-                "ModelPackageStatusDetails": {"ValidationStatuses": []},
-                "CustomerMetadataProperties": metadata,
-            },
-            {"ModelPackageName": version_arn(number)},
-        )
+        self.package(number, CustomerMetadataProperties=metadata)
         self.called.add("s3:GetObject")
         where = {"Bucket": "artifacts", "Key": f"test-dev/runs/{number}/test/test.csv"}
         if rows is None:
@@ -356,18 +346,19 @@ class SageMaker:
                 for kind in ("Statistics", "Constraints")
             }
         }
-        self.answer(
-            "describe_model_package",
-            {
-                "ModelPackageName": GROUP.rsplit("/", 1)[-1],
-                "ModelPackageArn": version_arn(number),
-                "CreationTime": "2026-12-01T00:00:00Z",
-                "ModelPackageStatus": "Completed",
-                "ModelPackageStatusDetails": {"ValidationStatuses": []},
-                **({"DriftCheckBaselines": baselines} if recorded else {}),
-            },
-            {"ModelPackageName": version_arn(number)},
-        )
+        self.package(number, **({"DriftCheckBaselines": baselines} if recorded else {}))
+
+    def package(self, number: int, **more: Any) -> None:
+        """The version as DescribeModelPackage answers, with `more` of its fields."""
+        described = {
+            "ModelPackageName": GROUP.rsplit("/", 1)[-1],
+            "ModelPackageArn": version_arn(number),
+            "CreationTime": "2026-12-01T00:00:00Z",
+            "ModelPackageStatus": "Completed",
+            "ModelPackageStatusDetails": {"ValidationStatuses": []},
+            **more,
+        }
+        self.answer("describe_model_package", described, {"ModelPackageName": version_arn(number)})
 
     def not_found(self, operation: str, **name: str) -> None:
         """Model Monitor's answer about a name that does not exist."""

@@ -248,6 +248,22 @@ def test_a_second_creation_of_a_name_is_refused_as_aws_refuses_it(stage):
         sagemaker.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-v1")
 
 
+# A role SageMaker may assume: a model's execution role.
+_SAGEMAKER_TRUST = {
+    "Effect": "Allow",
+    "Principal": {"Service": "sagemaker.amazonaws.com"},
+    "Action": "sts:AssumeRole",
+}
+
+
+def _execution_role(iam, name: str) -> str:
+    """A role of its own that SageMaker may assume (no policy yet); its ARN."""
+    document = {"Version": "2012-10-17", "Statement": [_SAGEMAKER_TRUST]}
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(document))["Role"][
+        "Arn"
+    ]
+
+
 def _model_artifact(good: bool, upside_down: bool = False) -> bytes:
     """A `model.tar.gz` as the built-in XGBoost algorithm writes it (a booster of two
     features: a positive row is one whose second feature is the higher, or the lower if
@@ -568,12 +584,7 @@ def test_an_endpoint_captures_what_its_config_asks_as_its_execution_role(emulato
     bucket, name = f"capture-{suffix}", f"captured-{suffix}"
     s3.create_bucket(Bucket=bucket)
     key = accounts.client_in(emulator, ACCOUNT, "kms").create_key()["KeyMetadata"]["Arn"]
-    trust = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
-    trust["Action"] = "sts:AssumeRole"
-    role = iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
-    )["Role"]["Arn"]
+    role = _execution_role(iam, name)
     writes = {
         "Version": "2012-10-17",
         "Statement": [
@@ -702,12 +713,7 @@ def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator
     bucket, name = f"monitored-{suffix}", f"monitored-{suffix}"
     s3.create_bucket(Bucket=bucket)
     key = accounts.client_in(emulator, ACCOUNT, "kms").create_key()["KeyMetadata"]["Arn"]
-    trust = {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
-    trust["Action"] = "sts:AssumeRole"
-    role = iam.create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
-    )["Role"]["Arn"]
+    role = _execution_role(iam, name)
     allowed = [
         ("s3:GetObject", f"arn:aws:s3:::{bucket}/*"),
         ("s3:ListBucket", f"arn:aws:s3:::{bucket}"),
@@ -846,7 +852,7 @@ def test_the_endpoint_is_monitored_against_the_served_versions_baseline(emulator
             "Failed"
         )
         # A role SageMaker may no longer act as: the execution fails, saying why.
-        lambda_only = {**trust, "Principal": {"Service": "lambda.amazonaws.com"}}
+        lambda_only = {**_SAGEMAKER_TRUST, "Principal": {"Service": "lambda.amazonaws.com"}}
         iam.update_assume_role_policy(
             RoleName=name,
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [lambda_only]}),

@@ -200,14 +200,16 @@ def deploy(
             done = {"unchanged": settings.endpoint_name, "config": name}
             if endpoint["EndpointStatus"] != "InService":
                 return _with(done, held)
+            # The version's metadata, read once for the check and the monitoring.
+            version = _Version(sagemaker, summary["ModelPackageArn"])
             if settings.check_min_auc is not None:
-                result = _checked(clients, settings, summary, endpoint["EndpointArn"], name)
+                result = _checked(clients, settings, version, endpoint["EndpointArn"], name)
                 if result.startswith("failed"):
                     held[name] = f"its check after the deployment {result}"
                     continue
                 done["check"] = result
             if settings.monitoring is not None:
-                done["monitoring"] = _monitored(sagemaker, settings, summary, name)
+                done["monitoring"] = _monitored(sagemaker, settings, version, name)
             return _with(done, held)
         if endpoint is not None and endpoint["EndpointStatus"] in BUSY:
             return _with(
@@ -281,6 +283,20 @@ def _deployed(
     return {"updated": settings.endpoint_name, "config": name}
 
 
+@dataclass
+class _Version:
+    """A version of the group, described (DescribeModelPackage) once, when first needed."""
+
+    sagemaker: Any
+    arn: str
+    _described: dict[str, Any] | None = None
+
+    def described(self) -> dict[str, Any]:
+        if self._described is None:
+            self._described = self.sagemaker.describe_model_package(ModelPackageName=self.arn)
+        return self._described
+
+
 def analyzer_image(region: str) -> str | None:
     """Model Monitor's analyzer image in the region, as the SageMaker Python SDK retrieves it
     (untagged: the latest); None where there is none."""
@@ -291,14 +307,15 @@ def analyzer_image(region: str) -> str | None:
     return f"{account}.dkr.ecr.{region}.amazonaws.com/{ANALYZER_REPOSITORY}"
 
 
-def _monitored(sagemaker: Any, settings: Settings, summary: Mapping[str, Any], name: str) -> str:
+def _monitored(sagemaker: Any, settings: Settings, version: _Version, name: str) -> str:
     """Point the endpoint's data-quality schedule at the served version's baseline (its job
     definition `<endpoint>-v<version>`, created once; the schedule created or updated)."""
     monitoring = settings.monitoring or {}
     schedule_name = monitoring["ScheduleName"]
     if _described(sagemaker.describe_data_quality_job_definition, JobDefinitionName=name) is None:
-        described = sagemaker.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
-        baseline = (described.get("DriftCheckBaselines") or {}).get("ModelDataQuality") or {}
+        baseline = (version.described().get("DriftCheckBaselines") or {}).get(
+            "ModelDataQuality"
+        ) or {}
         if "Constraints" not in baseline:
             return "none: the version records no data-quality baseline (DriftCheckBaselines)"
         image = analyzer_image(sagemaker.meta.region_name)
@@ -359,7 +376,7 @@ def recorded_check(sagemaker: Any, arn: str) -> str | None:
 
 
 def _checked(
-    clients: Clients, settings: Settings, summary: Mapping[str, Any], endpoint_arn: str, name: str
+    clients: Clients, settings: Settings, version: _Version, endpoint_arn: str, name: str
 ) -> str:
     """The result of the check of the version the endpoint serves: the one recorded on its
     endpoint config, or the check's, run now and recorded."""
@@ -367,18 +384,15 @@ def _checked(
     recorded = recorded_check(clients.sagemaker, arn)
     if recorded is not None:
         return recorded
-    result = _TAG_VALUE.sub(" ", _check(clients, settings, summary))[:_TAG_LENGTH]
+    result = _TAG_VALUE.sub(" ", _check(clients, settings, version))[:_TAG_LENGTH]
     clients.sagemaker.add_tags(ResourceArn=arn, Tags=[{"Key": CHECK_TAG, "Value": result}])
     return result
 
 
-def _check(clients: Clients, settings: Settings, summary: Mapping[str, Any]) -> str:
+def _check(clients: Clients, settings: Settings, version: _Version) -> str:
     """Send the endpoint the first rows of the version's held-out split; passed or failed, and
     why, in words."""
-    described = clients.sagemaker.describe_model_package(
-        ModelPackageName=summary["ModelPackageArn"]
-    )
-    uri = (described.get("CustomerMetadataProperties") or {}).get(HELD_OUT, "")
+    uri = (version.described().get("CustomerMetadataProperties") or {}).get(HELD_OUT, "")
     if not uri.startswith("s3://"):
         return f"skipped: the version records no held-out split ({HELD_OUT})"
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")

@@ -151,50 +151,58 @@ def _sorted(
     return sorted(items, key=lambda item: str(item.get(by, "")), reverse=descending)
 
 
+def _listed(
+    items: list[dict[str, Any]],
+    params: dict[str, Any],
+    filters: dict[str, str],
+    sort_fields: dict[str, str],
+    key: str,
+) -> dict[str, Any]:
+    """A listing's answer: the items whose fields equal the filters asked (a request member ->
+    the item's field), sorted and paged as asked."""
+    found = [
+        item
+        for item in items
+        if all(item[field] == params[name] for name, field in filters.items() if name in params)
+    ]
+    return _page(_sorted(found, params, sort_fields, "CreationTime"), params, key)
+
+
 def list_schedules(backend: SageMakerModelBackend, params: dict[str, Any]) -> dict[str, Any]:
-    filters = {
-        "EndpointName": "EndpointName",
-        "StatusEquals": "MonitoringScheduleStatus",
-        "MonitoringJobDefinitionName": "MonitoringJobDefinitionName",
-        "MonitoringTypeEquals": "MonitoringType",
-    }
     with _LOCK:
         found = [
             _summary(schedule)
             for schedule in _schedules(backend).values()
             if params.get("NameContains", "") in schedule["MonitoringScheduleName"]
         ]
-    found = [
-        item
-        for item in found
-        if all(item[field] == params[name] for name, field in filters.items() if name in params)
-    ]
+    filters = {
+        "EndpointName": "EndpointName",
+        "StatusEquals": "MonitoringScheduleStatus",
+        "MonitoringJobDefinitionName": "MonitoringJobDefinitionName",
+        "MonitoringTypeEquals": "MonitoringType",
+    }
     fields = {
         "Name": "MonitoringScheduleName",
         "CreationTime": "CreationTime",
         "Status": "MonitoringScheduleStatus",
     }
-    ordered = _sorted(found, params, fields, "CreationTime")
-    return _page(ordered, params, "MonitoringScheduleSummaries")
+    return _listed(found, params, filters, fields, "MonitoringScheduleSummaries")
 
 
 def list_executions(backend: SageMakerModelBackend, params: dict[str, Any]) -> dict[str, Any]:
     with _LOCK:
-        found = [
-            execution
-            for schedule in _schedules(backend).values()
-            for execution in schedule["executions"]
-            if params.get("MonitoringScheduleName") in (None, schedule["MonitoringScheduleName"])
-            and params.get("EndpointName") in (None, schedule["EndpointName"])
-            and params.get("StatusEquals") in (None, execution["MonitoringExecutionStatus"])
-        ]
+        found = [e for schedule in _schedules(backend).values() for e in schedule["executions"]]
+    filters = {
+        "MonitoringScheduleName": "MonitoringScheduleName",
+        "EndpointName": "EndpointName",
+        "StatusEquals": "MonitoringExecutionStatus",
+    }
     fields = {
         "CreationTime": "CreationTime",
         "ScheduledTime": "ScheduledTime",
         "Status": "MonitoringExecutionStatus",
     }
-    ordered = _sorted(found, params, fields, "CreationTime")
-    return _page(ordered, params, "MonitoringExecutionSummaries")
+    return _listed(found, params, filters, fields, "MonitoringExecutionSummaries")
 
 
 def record_execution(body: bytes) -> dict[str, Any]:
@@ -232,10 +240,10 @@ def list_definitions(backend: SageMakerModelBackend, params: dict[str, Any]) -> 
         for name, definition in list(backend.data_quality_job_definitions.items())
         if params.get("NameContains", "") in name
     ]
-    found = [item for item in found if params.get("EndpointName") in (None, item["EndpointName"])]
     fields = {"Name": "MonitoringJobDefinitionName", "CreationTime": "CreationTime"}
-    ordered = _sorted(found, params, fields, "CreationTime")
-    return _page(ordered, params, "JobDefinitionSummaries")
+    return _listed(
+        found, params, {"EndpointName": "EndpointName"}, fields, "JobDefinitionSummaries"
+    )
 
 
 def _refusing_existing_definition(original: Any) -> Any:
